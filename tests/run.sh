@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# The one test command: installs what the tests need if missing, builds, runs every test project,
+# and ends with a single "N passed, N failed[, N skipped]" line.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+
+need_apt=()
+command -v mosquitto >/dev/null || need_apt+=(mosquitto mosquitto-clients)
+command -v influxd >/dev/null || need_apt+=(influxdb influxdb-client)
+command -v chromium >/dev/null || need_apt+=(chromium)
+command -v openssl >/dev/null || need_apt+=(openssl)
+if ((${#need_apt[@]})); then
+  echo "Installing test peers: ${need_apt[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq >/dev/null && apt-get install -y -qq "${need_apt[@]}" >/dev/null || echo "warning: apt-get install failed; tests needing ${need_apt[*]} will fail"
+fi
+
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+if ! dotnet build Vitals.sln -c Release -nologo -v q; then
+  echo "0 passed, 1 failed"
+  echo "build failed"
+  exit 1
+fi
+
+RESULTS="$ROOT/TestResults"
+rm -rf "$RESULTS"
+status=0
+for proj in tests/*/*.Tests.csproj; do
+  name=$(basename "$proj" .csproj)
+  echo "== $name"
+  dotnet test "$proj" -c Release --no-build -nologo \
+    --logger "trx;LogFileName=$name.trx" --logger "console;verbosity=minimal" \
+    --results-directory "$RESULTS" -- RunConfiguration.TestSessionTimeout=1800000 || status=1
+done
+
+# Sum the counters of every TRX file: dotnet test's own summary is per project.
+passed=0 failed=0 skipped=0
+for trx in "$RESULTS"/*.trx; do
+  [ -e "$trx" ] || continue
+  counters=$(grep -o '<Counters [^>]*>' "$trx" | head -1)
+  get() { echo "$counters" | sed -n "s/.* $1=\"\([0-9]*\)\".*/\1/p"; }
+  p=$(get passed); f=$(get failed); t=$(get total); e=$(get executed)
+  passed=$((passed + ${p:-0}))
+  failed=$((failed + ${f:-0}))
+  skipped=$((skipped + ${t:-0} - ${e:-0}))
+done
+if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; echo "a test project failed to run"; fi
+if [ "$skipped" -gt 0 ]; then echo "$passed passed, $failed failed, $skipped skipped"; else echo "$passed passed, $failed failed"; fi
+[ "$failed" -eq 0 ] && [ "$status" -eq 0 ]
