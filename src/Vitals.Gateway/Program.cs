@@ -1,1 +1,1 @@
-return 0;
+return await Vitals.Gateway.Cli.RunAsync(args).ConfigureAwait(false);

@@ -1,0 +1,93 @@
+using System.Net.ServerSentEvents;
+using System.Text.Json;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Vitals.Gateway.Config;
+using Vitals.Gateway.Pipeline;
+using Vitals.Storage.Sqlite;
+
+namespace Vitals.Gateway.Api;
+
+/// <summary>The read-only dashboard API: chairs, history, alarms, status, and the live event stream.</summary>
+public static class VitalsApi
+{
+    /// <summary>The longest history one request may ask for.</summary>
+    public static readonly TimeSpan MaxHistory = TimeSpan.FromHours(24);
+
+    /// <summary>Maps the endpoints under <c>/api</c>.</summary>
+    public static IEndpointRouteBuilder MapVitalsApi(this IEndpointRouteBuilder app)
+    {
+        var api = app.MapGroup("/api");
+        api.MapGet("/info", Info);
+        api.MapGet("/chairs", (LiveState live) => TypedResults.Ok(live.Snapshot()));
+        api.MapGet("/chairs/{id}", Chair);
+        api.MapGet("/chairs/{id}/history", History);
+        api.MapGet("/alarms", (ObservationPipeline pipeline) => TypedResults.Ok(pipeline.ActiveAlarms));
+        api.MapGet("/events", Events);
+        api.MapGet("/status", Status);
+        api.MapGet("/stream", Stream);
+        app.MapGet("/healthz", () => TypedResults.Text("ok"));
+        return app;
+    }
+
+    private static Ok<InfoView> Info(GatewayOptions options, TimeProvider time) =>
+        TypedResults.Ok(new InfoView(options.Site, options.Demo, time.GetUtcNow(), SafetyNotice.Text));
+
+    private static Results<Ok<ChairView>, NotFound> Chair(string id, LiveState live) =>
+        live.Snapshot(id) is { } view ? TypedResults.Ok(view) : TypedResults.NotFound();
+
+    private static Results<Ok<List<ObsView>>, NotFound, ProblemHttpResult> History(
+        string id, LiveState live, SqliteStore store, TimeProvider time, int? minutes, DateTimeOffset? from, DateTimeOffset? to)
+    {
+        if (!live.ChairIds.Contains(id))
+        {
+            return TypedResults.NotFound();
+        }
+
+        var end = to ?? time.GetUtcNow();
+        var start = from ?? end - TimeSpan.FromMinutes(minutes ?? 30);
+        if (start >= end || end - start > MaxHistory)
+        {
+            return TypedResults.Problem(
+                $"from/to/minutes: the range must be positive and at most {MaxHistory.TotalHours} h.", statusCode: StatusCodes.Status400BadRequest);
+        }
+
+        return TypedResults.Ok(store.Query(id, start, end).Select(ObsView.From).ToList());
+    }
+
+    private static Ok<List<StoredEvent>> Events(SqliteStore store, long? after, string? type, string? chair, int? limit) =>
+        TypedResults.Ok(store.ReadEvents(after ?? 0, type, chair, Math.Clamp(limit ?? 200, 1, 1000)));
+
+    private static Ok<StatusView> Status(
+        FeedRegistry feeds, ObservationPipeline pipeline, StoreWriter writer, EventHub hub, TimeProvider time) =>
+        TypedResults.Ok(new StatusView(
+            time.GetUtcNow(), feeds.Snapshot(), pipeline.Processed, pipeline.Queued, writer.Written, writer.Pending, hub.SubscriberCount));
+
+    private static ServerSentEventsResult<string> Stream(
+        LiveState live, EventHub hub, GatewayOptions options, TimeProvider time, IHostApplicationLifetime lifetime, HttpContext http)
+    {
+        // Linked to ApplicationStopping so an open stream does not hold shutdown for the whole timeout.
+        var cts = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted, lifetime.ApplicationStopping);
+        http.Response.RegisterForDispose(cts);
+        var snapshot = new SnapshotView(options.Site, options.Demo, time.GetUtcNow(), live.Snapshot());
+        var first = new SseItem<string>(JsonSerializer.Serialize(snapshot, Json.Options), "snapshot");
+        return TypedResults.ServerSentEvents(hub.Subscribe(first, cts.Token));
+    }
+
+    /// <summary>Gateway identity for the dashboard header.</summary>
+    public sealed record InfoView(string Site, bool Demo, DateTimeOffset ServerTime, string Notice);
+
+    /// <summary>Everything the dashboard needs on connect.</summary>
+    public sealed record SnapshotView(string Site, bool Demo, DateTimeOffset ServerTime, List<ChairView> Chairs);
+
+    /// <summary>Pipeline and feed health.</summary>
+    public sealed record StatusView(
+        DateTimeOffset ServerTime, List<FeedSnapshot> Feeds, long Processed, int Queued, long Stored, int StorePending, int Streams);
+}
+
+/// <summary>The safety statement shown on every screen and in the README.</summary>
+public static class SafetyNotice
+{
+    /// <summary>The statement.</summary>
+    public const string Text =
+        "Secondary display only. Vitals is an alerting aid, not a medical device: it does not diagnose or treat, and its alarms cannot be relied on for confirmed delivery. The bedside monitor's own alarms remain primary.";
+}

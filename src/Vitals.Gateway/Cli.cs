@@ -1,0 +1,108 @@
+using System.CommandLine;
+using Vitals.Gateway.Config;
+
+namespace Vitals.Gateway;
+
+/// <summary>The <c>vitals</c> command line: <c>demo</c> and <c>run</c>.</summary>
+public static class Cli
+{
+    /// <summary>Parses <paramref name="args"/> and runs the chosen verb. Returns the process exit code.</summary>
+    public static Task<int> RunAsync(string[] args, TextWriter? error = null) => BuildRoot(error ?? Console.Error).Parse(args).InvokeAsync();
+
+    /// <summary>The command tree (exposed for tests of help text and parsing).</summary>
+    public static RootCommand BuildRoot(TextWriter error)
+    {
+        var urls = new Option<string?>("--urls") { Description = $"Where the dashboard and API listen (default {GatewayOptions.DefaultUrls}; loopback only unless you choose otherwise)." };
+        var data = new Option<string?>("--data") { Description = $"Directory for the embedded SQLite store (default {GatewayOptions.DefaultData})." };
+        var site = new Option<string?>("--site") { Description = $"Clinic site name used in stored and published data (default {GatewayOptions.DefaultSite})." };
+
+        var chairs = new Option<int>("--chairs") { Description = "Number of simulated chairs (1-64).", DefaultValueFactory = _ => 8 };
+        var timeScale = new Option<double>("--time-scale") { Description = "Scenario minutes per real minute; 30 plays a 30-minute infusion course in one minute.", DefaultValueFactory = _ => 30 };
+        var seed = new Option<int>("--seed") { Description = "Random seed; the same seed replays the same demo.", DefaultValueFactory = _ => 1 };
+        var demo = new Command("demo", "Run simulated chairs (stable, hypotension, bradycardia, tachycardia, desaturation, feed loss) with the dashboard. Demo data only.")
+        {
+            urls, data, site, chairs, timeScale, seed,
+        };
+        demo.SetAction((parse, ct) =>
+        {
+            var count = parse.GetValue(chairs);
+            var scale = parse.GetValue(timeScale);
+            if (count is < 1 or > 64)
+            {
+                return Fail(error, $"--chairs: {count} is out of range. Fix: use 1 to 64.");
+            }
+
+            if (scale is <= 0 or > 10_000)
+            {
+                return Fail(error, $"--time-scale: {scale} is out of range. Fix: use a number above 0 and at most 10000.");
+            }
+
+            var options = GatewayApp.DemoOptions(count, scale, parse.GetValue(seed));
+            return StartAsync(options, parse.GetValue(urls), parse.GetValue(data), parse.GetValue(site), "vitals demo", error, ct);
+        });
+
+        var config = new Option<FileInfo>("--config") { Description = "JSON config file (see README, Configuration).", Required = true };
+        var run = new Command("run", "Run the gateway from a JSON config file.") { config, urls, data, site };
+        run.SetAction((parse, ct) =>
+        {
+            GatewayOptions options;
+            try
+            {
+                options = ConfigLoader.Load(parse.GetValue(config)!.FullName);
+            }
+            catch (ConfigException e)
+            {
+                return Fail(error, e.Message);
+            }
+
+            return StartAsync(options, parse.GetValue(urls), parse.GetValue(data), parse.GetValue(site), parse.GetValue(config)!.Name, error, ct);
+        });
+
+        return new RootCommand("Vitals: a vitals monitoring gateway for infusion chairs. A secondary display and alerting aid; the bedside monitor's alarms remain primary.")
+        {
+            demo, run,
+        };
+    }
+
+    private static async Task<int> StartAsync(
+        GatewayOptions options, string? urls, string? data, string? site, string source, TextWriter error, CancellationToken ct)
+    {
+        options.Urls = urls ?? options.Urls;
+        options.Data = data ?? options.Data;
+        options.Site = site ?? options.Site;
+        var errors = options.Validate();
+        if (errors.Count > 0)
+        {
+            return await Fail(error, ConfigLoader.Format(source, errors)).ConfigureAwait(false);
+        }
+
+        try
+        {
+            Directory.CreateDirectory(options.Data);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return await Fail(error, $"--data: cannot create '{options.Data}': {e.Message}. Fix: choose a writable directory.").ConfigureAwait(false);
+        }
+
+        await using var app = GatewayApp.Build(options);
+        try
+        {
+            await app.StartAsync(ct).ConfigureAwait(false);
+        }
+        catch (IOException e)
+        {
+            return await Fail(error, $"--urls: cannot listen on {options.Urls}: {e.Message}. Fix: stop the other program using it or pass --urls http://127.0.0.1:PORT.").ConfigureAwait(false);
+        }
+
+        await Console.Out.WriteLineAsync($"Vitals {(options.Demo ? "demo" : "gateway")} for site '{options.Site}': {options.Chairs.Count} chairs, dashboard at {string.Join(", ", options.Urls.Split(';'))}, data in {Path.GetFullPath(options.Data)}. Ctrl+C stops.").ConfigureAwait(false);
+        await app.WaitForShutdownAsync(ct).ConfigureAwait(false);
+        return 0;
+    }
+
+    private static Task<int> Fail(TextWriter error, string message)
+    {
+        error.WriteLine($"vitals: {message}");
+        return Task.FromResult(2);
+    }
+}

@@ -1,0 +1,160 @@
+using Vitals.Simulator;
+
+namespace Vitals.Gateway.Config;
+
+/// <summary>The gateway's configuration, as read from <c>vitals run --config FILE</c> or built by <c>vitals demo</c>.</summary>
+public sealed class GatewayOptions
+{
+    /// <summary>Default listen address: loopback only, so nothing is exposed until an admin chooses to.</summary>
+    public const string DefaultUrls = "http://127.0.0.1:5080";
+
+    /// <summary>Default data directory.</summary>
+    public const string DefaultData = "./data";
+
+    /// <summary>Default site name.</summary>
+    public const string DefaultSite = "clinic";
+
+    /// <summary>Clinic site name, used as a tag on every stored and published value.</summary>
+    public string Site { get; set; } = DefaultSite;
+
+    /// <summary>URLs to listen on (semicolon separated).</summary>
+    public string Urls { get; set; } = DefaultUrls;
+
+    /// <summary>Directory for the SQLite store.</summary>
+    public string Data { get; set; } = DefaultData;
+
+    /// <summary>The infusion chairs and their monitors.</summary>
+    public List<ChairOptions> Chairs { get; set; } = [];
+
+    /// <summary>True in <c>vitals demo</c>: simulated data, nurse view open without login.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public bool Demo { get; set; }
+
+    /// <summary>Checks every value, returning one message per problem naming the key and the fix.</summary>
+    public List<string> Validate()
+    {
+        var errors = new List<string>();
+        if (string.IsNullOrWhiteSpace(Site) || Site.Any(c => char.IsWhiteSpace(c) || c is ',' or '=' or '/' or '+' or '#'))
+        {
+            errors.Add($"site: '{Site}' is not a usable site name. Fix: use letters, digits, '-' or '_' (it becomes an MQTT topic level and an InfluxDB tag).");
+        }
+
+        foreach (var url in Urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || (uri.Scheme != "http" && uri.Scheme != "https"))
+            {
+                errors.Add($"urls: '{url}' is not an http(s) URL. Fix: use a form like {DefaultUrls}.");
+            }
+        }
+
+        if (string.IsNullOrWhiteSpace(Data))
+        {
+            errors.Add($"data: must name a directory. Fix: set it to a writable directory such as {DefaultData}.");
+        }
+
+        if (Chairs.Count == 0)
+        {
+            errors.Add("chairs: no chairs are configured. Fix: add at least one chair with an id and a device.");
+        }
+
+        var ids = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        for (var i = 0; i < Chairs.Count; i++)
+        {
+            Chairs[i].Validate($"chairs[{i}]", ids, errors);
+        }
+
+        return errors;
+    }
+}
+
+/// <summary>One infusion chair and the monitors bound to it.</summary>
+public sealed class ChairOptions
+{
+    /// <summary>Stable chair id (topic level, tag and URL segment).</summary>
+    public string Id { get; set; } = "";
+
+    /// <summary>Name shown to nurses; defaults to the id.</summary>
+    public string? Name { get; set; }
+
+    /// <summary>Monitors feeding this chair.</summary>
+    public List<DeviceOptions> Devices { get; set; } = [];
+
+    /// <summary>The name shown on screens.</summary>
+    public string DisplayName => string.IsNullOrWhiteSpace(Name) ? Id : Name;
+
+    internal void Validate(string path, HashSet<string> ids, List<string> errors)
+    {
+        if (string.IsNullOrWhiteSpace(Id) || !Id.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_'))
+        {
+            errors.Add($"{path}.id: '{Id}' is not a valid chair id. Fix: use letters, digits, '-' or '_', for example \"chair-1\".");
+        }
+        else if (!ids.Add(Id))
+        {
+            errors.Add($"{path}.id: chair id '{Id}' is used twice. Fix: give every chair its own id.");
+        }
+
+        if (Devices.Count == 0)
+        {
+            errors.Add($"{path}.devices: chair '{Id}' has no device. Fix: add a device, for example {{ \"id\": \"sim-1\", \"kind\": \"simulator\" }}.");
+        }
+
+        for (var i = 0; i < Devices.Count; i++)
+        {
+            Devices[i].Validate($"{path}.devices[{i}]", errors);
+        }
+    }
+}
+
+/// <summary>A monitor bound to a chair.</summary>
+public sealed class DeviceOptions
+{
+    /// <summary>Kinds of device this build can read.</summary>
+    public static readonly IReadOnlyList<string> Kinds = ["simulator"];
+
+    /// <summary>Device id (serial number or a name), stored with every value.</summary>
+    public string Id { get; set; } = "";
+
+    /// <summary>How the device is read: <c>simulator</c>.</summary>
+    public string Kind { get; set; } = "simulator";
+
+    /// <summary>For <c>simulator</c>: the scenario to play.</summary>
+    public string Scenario { get; set; } = "stable";
+
+    /// <summary>For <c>simulator</c>: random seed; the same seed replays the same values.</summary>
+    public int Seed { get; set; } = 1;
+
+    /// <summary>For <c>simulator</c>: scenario minutes per real minute.</summary>
+    public double TimeScale { get; set; } = 1;
+
+    /// <summary>For <c>simulator</c>: NIBP cuff cycle in scenario minutes.</summary>
+    public double NibpCycleMinutes { get; set; } = 5;
+
+    internal void Validate(string path, List<string> errors)
+    {
+        if (string.IsNullOrWhiteSpace(Id))
+        {
+            errors.Add($"{path}.id: every device needs an id. Fix: set it to the monitor's serial number or a name such as \"monitor-1\".");
+        }
+
+        if (!Kinds.Contains(Kind))
+        {
+            errors.Add($"{path}.kind: '{Kind}' is not a device kind this build reads. Fix: use one of {string.Join(", ", Kinds)}.");
+            return;
+        }
+
+        if (!Scenarios.TryParse(Scenario, out _))
+        {
+            errors.Add($"{path}.scenario: unknown scenario '{Scenario}'. Fix: use one of {string.Join(", ", Scenarios.Names)}.");
+        }
+
+        if (TimeScale is <= 0 or > 10_000 || double.IsNaN(TimeScale))
+        {
+            errors.Add($"{path}.timeScale: {TimeScale} is out of range. Fix: use a number above 0 and at most 10000 (1 = real time).");
+        }
+
+        if (NibpCycleMinutes is < 1 or > 120 || double.IsNaN(NibpCycleMinutes))
+        {
+            errors.Add($"{path}.nibpCycleMinutes: {NibpCycleMinutes} is out of range. Fix: use 1 to 120 minutes.");
+        }
+    }
+}

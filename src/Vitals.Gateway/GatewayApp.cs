@@ -1,0 +1,101 @@
+using Microsoft.AspNetCore.Http.Json;
+using Vitals.Core;
+using Vitals.Core.Alarms;
+using Vitals.Gateway.Api;
+using Vitals.Gateway.Config;
+using Vitals.Gateway.Feeds;
+using Vitals.Gateway.Pipeline;
+using Vitals.Simulator;
+using Vitals.Storage.Sqlite;
+
+namespace Vitals.Gateway;
+
+/// <summary>Builds the gateway host from validated options. Program.cs and tests both start it here.</summary>
+public static class GatewayApp
+{
+    /// <summary>Seconds between simulator steps in real time.</summary>
+    public static readonly TimeSpan DefaultSimulatorStep = TimeSpan.FromSeconds(1);
+
+    /// <summary>The demo's chairs: a mix of scenarios so an alarm and a lost feed show within a minute.</summary>
+    public static GatewayOptions DemoOptions(int chairs = 8, double timeScale = 30, int seed = 1)
+    {
+        string[] mix = ["stable", "hypotension", "bradycardia", "stable", "tachycardia", "feed-loss", "desaturation", "stable"];
+        var options = new GatewayOptions { Demo = true };
+        for (var i = 0; i < chairs; i++)
+        {
+            options.Chairs.Add(new ChairOptions
+            {
+                Id = $"chair-{i + 1}",
+                Name = $"Chair {i + 1}",
+                Devices =
+                [
+                    new DeviceOptions { Id = $"sim-{i + 1}", Kind = "simulator", Scenario = mix[i % mix.Length], Seed = seed + i, TimeScale = timeScale },
+                ],
+            });
+        }
+
+        return options;
+    }
+
+    /// <summary>Creates the web application. <paramref name="simulatorStep"/> lets tests run simulated monitors faster.</summary>
+    public static WebApplication Build(GatewayOptions options, TimeSpan? simulatorStep = null, Action<ILoggingBuilder>? logging = null)
+    {
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
+        {
+            ContentRootPath = AppContext.BaseDirectory,
+            WebRootPath = Path.Combine(AppContext.BaseDirectory, "wwwroot"),
+        });
+        builder.WebHost.UseUrls(options.Urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+        builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; });
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        logging?.Invoke(builder.Logging);
+        builder.Services.Configure<JsonOptions>(o => Json.Configure(o.SerializerOptions));
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(10));
+        builder.Services.AddProblemDetails();
+
+        var time = TimeProvider.System;
+        var feeds = new FeedRegistry();
+        var live = new LiveState(options.Chairs.Select(c => (c.Id, c.DisplayName)), feeds);
+        builder.Services.AddSingleton(options);
+        builder.Services.AddSingleton(time);
+        builder.Services.AddSingleton(feeds);
+        builder.Services.AddSingleton(live);
+        builder.Services.AddSingleton<EventHub>();
+        builder.Services.AddSingleton(_ => new SqliteStore(Path.Combine(options.Data, "vitals.db")));
+        builder.Services.AddSingleton<IAlarmEngine>(_ => new FixedLimitAlarmEngine());
+        builder.Services.AddSingleton<StoreWriter>();
+        builder.Services.AddSingleton<ObservationPipeline>();
+
+        // Order matters for shutdown (reverse order): feeds stop first, then the pipeline, then the store drains.
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<StoreWriter>());
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<ObservationPipeline>());
+        builder.Services.AddHostedService(sp => new FeedHost(CreateFeeds(options, sp, simulatorStep ?? DefaultSimulatorStep)));
+
+        var app = builder.Build();
+        app.UseDefaultFiles();
+        app.UseStaticFiles();
+        app.MapVitalsApi();
+        return app;
+    }
+
+    private static List<Func<CancellationToken, Task>> CreateFeeds(GatewayOptions options, IServiceProvider sp, TimeSpan step)
+    {
+        var feeds = sp.GetRequiredService<FeedRegistry>();
+        var pipeline = sp.GetRequiredService<ObservationPipeline>();
+        var time = sp.GetRequiredService<TimeProvider>();
+        var result = new List<Func<CancellationToken, Task>>();
+        foreach (var chair in options.Chairs)
+        {
+            foreach (var device in chair.Devices)
+            {
+                var status = feeds.Register(chair.Id, device.Id, device.Kind);
+                Scenarios.TryParse(device.Scenario, out var scenario);
+                var sim = new SimulatorOptions(scenario, device.Seed, device.TimeScale, TimeSpan.FromMinutes(device.NibpCycleMinutes));
+                var feed = new SimulatorFeed(options.Site, chair.Id, device.Id, sim, step, status, pipeline.Writer, time);
+                result.Add(feed.RunAsync);
+            }
+        }
+
+        return result;
+    }
+}

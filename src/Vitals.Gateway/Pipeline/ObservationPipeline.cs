@@ -1,0 +1,139 @@
+using System.Threading.Channels;
+using Vitals.Core;
+
+namespace Vitals.Gateway.Pipeline;
+
+/// <summary>
+/// The one path every reading takes: feeds write to a bounded channel; this service judges each reading
+/// with the alarm engine, updates live state, pushes to dashboards and queues it for the store.
+/// A clock tick each second lets the engine time condition delays and feed loss.
+/// </summary>
+public sealed class ObservationPipeline(
+    IAlarmEngine engine,
+    LiveState live,
+    EventHub hub,
+    StoreWriter store,
+    TimeProvider time) : BackgroundService
+{
+    /// <summary>Readings queued between feeds and the pipeline before feeds wait.</summary>
+    public const int Capacity = 10_000;
+
+    private static readonly TimeSpan TickInterval = TimeSpan.FromSeconds(1);
+
+    private readonly Channel<Observation> input = Channel.CreateBounded<Observation>(
+        new BoundedChannelOptions(Capacity) { FullMode = BoundedChannelFullMode.Wait, SingleReader = true });
+
+    private readonly Lock engineLock = new();
+    private long processed;
+
+    /// <summary>Where feeds write their readings.</summary>
+    public ChannelWriter<Observation> Writer => input.Writer;
+
+    /// <summary>Readings processed since start.</summary>
+    public long Processed => Interlocked.Read(ref processed);
+
+    /// <summary>Readings waiting in the channel.</summary>
+    public int Queued => input.Reader.Count;
+
+    /// <summary>Active alarms, as the engine holds them.</summary>
+    public IReadOnlyList<AlarmEvent> ActiveAlarms
+    {
+        get
+        {
+            lock (engineLock)
+            {
+                return engine.Active;
+            }
+        }
+    }
+
+    /// <inheritdoc />
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
+        Task.WhenAll(ConsumeAsync(stoppingToken), TickAsync(stoppingToken));
+
+    private async Task ConsumeAsync(CancellationToken ct)
+    {
+        var batch = new List<Observation>(512);
+        var events = new List<AlarmEvent>();
+        try
+        {
+            while (await input.Reader.WaitToReadAsync(ct).ConfigureAwait(false))
+            {
+                while (batch.Count < 512 && input.Reader.TryRead(out var o))
+                {
+                    batch.Add(o);
+                }
+
+                lock (engineLock)
+                {
+                    foreach (var o in batch)
+                    {
+                        live.Apply(o);
+                        engine.Observe(o, events);
+                    }
+                }
+
+                hub.Publish("obs", batch.Select(ObsView.From));
+                foreach (var o in batch)
+                {
+                    await store.EnqueueAsync(o, ct).ConfigureAwait(false);
+                }
+
+                Interlocked.Add(ref processed, batch.Count);
+                batch.Clear();
+                await DispatchAsync(events, ct).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+        }
+    }
+
+    private async Task TickAsync(CancellationToken ct)
+    {
+        var events = new List<AlarmEvent>();
+        using var timer = new PeriodicTimer(TickInterval, time);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(ct).ConfigureAwait(false))
+            {
+                var now = time.GetUtcNow();
+                lock (engineLock)
+                {
+                    engine.Tick(now, events);
+                }
+
+                await DispatchAsync(events, ct).ConfigureAwait(false);
+
+                // A heartbeat lets dashboards tell a quiet ward from a dead connection.
+                hub.Publish("tick", new Heartbeat(now));
+            }
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+        }
+    }
+
+    private async Task DispatchAsync(List<AlarmEvent> events, CancellationToken ct)
+    {
+        foreach (var e in events)
+        {
+            live.Apply(e);
+            hub.Publish("alarm", e);
+            await store.EnqueueAsync(e, ct).ConfigureAwait(false);
+        }
+
+        events.Clear();
+    }
+}
+
+/// <summary>Sent every second on the dashboard stream.</summary>
+public sealed record Heartbeat(DateTimeOffset ServerTime);
+
+/// <summary>The compact shape of one reading on the dashboard stream.</summary>
+public sealed record ObsView(string Chair, Sign Sign, double Value, string Unit, DateTimeOffset At, ObservationQuality? Quality)
+{
+    /// <summary>Converts an observation, omitting quality when it is ok.</summary>
+    public static ObsView From(Observation o) =>
+        new(o.Chair, o.Sign, o.Value, o.Unit, o.MeasuredAt, o.Quality == ObservationQuality.Ok ? null : o.Quality);
+}
