@@ -1,0 +1,103 @@
+using Microsoft.Data.Sqlite;
+using Vitals.Core;
+using Vitals.Storage.Sqlite;
+
+namespace Vitals.Storage.Tests.Sqlite;
+
+public sealed class SqliteStoreTests : IDisposable
+{
+    private static readonly DateTimeOffset T0 = new(2026, 11, 22, 9, 0, 0, TimeSpan.Zero);
+    private readonly string dir = Directory.CreateTempSubdirectory("vitals-store-").FullName;
+
+    private string DbPath => Path.Combine(dir, "vitals.db");
+
+    public void Dispose()
+    {
+        SqliteConnection.ClearAllPools();
+        Directory.Delete(dir, recursive: true);
+    }
+
+    private static Observation Obs(string chair, Sign sign, double value, int second) =>
+        new("site-a", chair, "dev-1", sign, value, T0.AddSeconds(second), T0.AddSeconds(second).AddMilliseconds(40), SourceProtocol.Hl7Mllp, ObservationQuality.Questionable);
+
+    [Fact]
+    public void Append_ThenReopen_KeepsEveryFieldOfHistory()
+    {
+        using (var store = new SqliteStore(DbPath))
+        {
+            store.Append([Obs("c1", Sign.NibpSys, 118, 0), Obs("c1", Sign.Hr, 72.5, 1)]);
+            store.AppendEvent(T0, "alarm", "c1", """{"rule":"hr.low"}""");
+            store.SetConfig("profile", "adult", T0);
+        }
+
+        using var reopened = new SqliteStore(DbPath);
+        var history = reopened.Query("c1", T0, T0.AddMinutes(1));
+        Assert.Equal([Obs("c1", Sign.NibpSys, 118, 0), Obs("c1", Sign.Hr, 72.5, 1)], history);
+        Assert.Equal("""{"rule":"hr.low"}""", Assert.Single(reopened.ReadEvents()).Data);
+        Assert.Equal("adult", reopened.GetConfig("profile"));
+    }
+
+    [Fact]
+    public void Query_ChairAndTimeRange_ReturnsOnlyThatWindowOldestFirst()
+    {
+        using var store = new SqliteStore(DbPath);
+        store.Append([Obs("c1", Sign.Hr, 70, 30), Obs("c2", Sign.Hr, 90, 31), Obs("c1", Sign.Hr, 71, 10), Obs("c1", Sign.Hr, 72, 60)]);
+        var window = store.Query("c1", T0.AddSeconds(10), T0.AddSeconds(60));
+        Assert.Equal([71.0, 70.0], window.Select(o => o.Value));
+    }
+
+    [Fact]
+    public void Append_Batch100k_StoresAllAndReturnsLastSequence()
+    {
+        using var store = new SqliteStore(DbPath);
+        var batch = Enumerable.Range(0, 100_000).Select(i => Obs($"c{i % 8}", (Sign)(i % 8), i % 200, i / 8)).ToList();
+        var last = store.Append(batch);
+        Assert.Equal(100_000, last);
+        Assert.Equal(100_000, store.CountObservations());
+        Assert.Equal(12_500, store.Query("c3", T0, T0.AddDays(1)).Count);
+    }
+
+    [Fact]
+    public void EventLog_UpdateOrDelete_IsRefused()
+    {
+        using var store = new SqliteStore(DbPath);
+        store.AppendEvent(T0, "config", null, "{}");
+        using var conn = new SqliteConnection($"Data Source={DbPath}");
+        conn.Open();
+        using var cmd = conn.CreateCommand();
+        cmd.CommandText = "DELETE FROM events;";
+        var e = Assert.Throws<SqliteException>(() => cmd.ExecuteNonQuery());
+        Assert.Contains("append-only", e.Message, StringComparison.Ordinal);
+        cmd.CommandText = "UPDATE events SET type = 'x';";
+        Assert.Throws<SqliteException>(() => cmd.ExecuteNonQuery());
+        Assert.Single(store.ReadEvents());
+    }
+
+    [Fact]
+    public void ReadEvents_FilterByTypeChairAndCursor_ReturnsMatchingInOrder()
+    {
+        using var store = new SqliteStore(DbPath);
+        var first = store.AppendEvent(T0, "alarm", "c1", "1");
+        store.AppendEvent(T0, "config", null, "2");
+        store.AppendEvent(T0, "alarm", "c2", "3");
+        store.AppendEvent(T0, "alarm", "c1", "4");
+        Assert.Equal(["1", "4"], store.ReadEvents(type: "alarm", chair: "c1").Select(e => e.Data));
+        Assert.Equal(["3", "4"], store.ReadEvents(afterId: first, type: "alarm").Select(e => e.Data));
+    }
+
+    [Fact]
+    public void Open_FileFromNewerSchema_FailsWithClearMessage()
+    {
+        using (var conn = new SqliteConnection($"Data Source={DbPath}"))
+        {
+            conn.Open();
+            using var cmd = conn.CreateCommand();
+            cmd.CommandText = "PRAGMA user_version = 99;";
+            cmd.ExecuteNonQuery();
+        }
+
+        SqliteConnection.ClearAllPools();
+        var e = Assert.Throws<InvalidOperationException>(() => new SqliteStore(DbPath));
+        Assert.Contains("newer Vitals", e.Message, StringComparison.Ordinal);
+    }
+}
