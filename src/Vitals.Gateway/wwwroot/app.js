@@ -37,13 +37,13 @@ function createTile(view) {
 function makePlot(container) {
   if (typeof uPlot === 'undefined') return null;
   const opts = {
-    width: Math.max(300, container.clientWidth || 400), height: 100,
+    width: Math.max(300, container.clientWidth || 400), height: 130,
     legend: { show: false }, cursor: { show: false },
     scales: { x: { time: true }, v: { range: [30, 200] }, s: { range: [80, 100] } },
     axes: [
       { stroke: '#8a96a3', grid: { stroke: '#243040' }, size: 24, font: '11px system-ui' },
       { scale: 'v', stroke: '#8a96a3', grid: { stroke: '#243040' }, size: 40, font: '11px system-ui' },
-      { scale: 's', side: 1, stroke: '#38c8f0', grid: { show: false }, size: 28, font: '11px system-ui' },
+      { scale: 's', side: 1, stroke: '#38c8f0', grid: { show: false }, size: 36, font: '11px system-ui' },
     ],
     series: [
       {},
@@ -219,7 +219,7 @@ function connect() {
 }
 
 window.addEventListener('resize', () => {
-  for (const c of chairs.values()) if (c.plot) c.plot.setSize({ width: c.node.querySelector('.trend').clientWidth, height: 100 });
+  for (const c of chairs.values()) if (c.plot) c.plot.setSize({ width: c.node.querySelector('.trend').clientWidth, height: 130 });
 });
 
 connect();
