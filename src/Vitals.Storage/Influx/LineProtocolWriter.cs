@@ -51,6 +51,15 @@ public sealed class LineProtocolWriter : IDisposable
         return _buffer.WrittenMemory[start..(end - 1)];
     }
 
+    /// <summary>Bytes of lines <paramref name="from"/> (inclusive) to <paramref name="to"/> (exclusive), newlines included.</summary>
+    public ReadOnlyMemory<byte> GetLines(int from, int to)
+    {
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(from, to);
+        var start = from < _lineStarts.Count ? _lineStarts[from] : Length;
+        var end = to < _lineStarts.Count ? _lineStarts[to] : Length;
+        return _buffer.WrittenMemory[start..end];
+    }
+
     /// <summary>Text of line <paramref name="index"/>, without its newline.</summary>
     public string GetLineText(int index) => Encoding.UTF8.GetString(GetLine(index).Span);
 
