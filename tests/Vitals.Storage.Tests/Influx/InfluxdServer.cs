@@ -15,7 +15,7 @@ public sealed class InfluxdServer : IDisposable
     private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(15) };
     private Process? _process;
 
-    public InfluxdServer(bool authEnabled = false)
+    public InfluxdServer(bool authEnabled = false, bool unlimitedBody = false)
     {
         AuthEnabled = authEnabled;
         Directory = Path.Combine(Path.GetTempPath(), "vitals-influxd-" + Guid.NewGuid().ToString("N")[..12]);
@@ -35,6 +35,7 @@ public sealed class InfluxdServer : IDisposable
               bind-address = "127.0.0.1:{HttpPort}"
               auth-enabled = {(authEnabled ? "true" : "false")}
               log-enabled = false
+              max-body-size = {(unlimitedBody ? 0 : 25000000)}
             [logging]
               level = "error"
             [monitor]
