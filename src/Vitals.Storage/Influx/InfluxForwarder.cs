@@ -109,6 +109,11 @@ public sealed partial class InfluxForwarder : IDisposable
                 var batch = await _outbox.ReadAfterAsync(cursor, _options.BatchSize, cancellationToken).ConfigureAwait(false);
                 UpdateLag(batch);
                 full = batch.Records.Count >= _options.BatchSize;
+                if (full)
+                {
+                    batch = HoldBackTrailingFrame(batch);
+                }
+
                 if (batch.Records.Count > 0)
                 {
                     await ForwardAsync(batch, cancellationToken).ConfigureAwait(false);
@@ -143,8 +148,64 @@ public sealed partial class InfluxForwarder : IDisposable
         }
     }
 
+    /// <summary>
+    /// Builds a forwarder from an <c>--influx</c> URL (see <see cref="InfluxEndpoint.Parse"/>; credentials
+    /// from <paramref name="environment"/>, default the process environment). <paramref name="http"/> is
+    /// not owned. Throws <see cref="InfluxConfigurationException"/> with a clear message for a bad URL.
+    /// </summary>
+    public static InfluxForwarder FromUrl(
+        string influxUrl,
+        IOutbox outbox,
+        HttpClient http,
+        InfluxForwarderOptions? options = null,
+        TimeProvider? timeProvider = null,
+        ILogger<InfluxForwarder>? logger = null,
+        Func<string, string?>? environment = null)
+    {
+        var endpoint = InfluxEndpoint.Parse(influxUrl, environment);
+        var client = new InfluxWriteClient(endpoint, http, timeProvider);
+        return new InfluxForwarder(outbox, client, options, timeProvider, logger);
+    }
+
     /// <inheritdoc/>
     public void Dispose() => _writer.Dispose();
+
+    /// <summary>
+    /// A full batch usually ends in the middle of a frame (the observations of one device at one
+    /// millisecond). Leave that trailing frame for the next batch so it goes out as one line; InfluxDB
+    /// would merge the two halves anyway, this only saves lines. A batch that is one frame is kept whole.
+    /// </summary>
+    private static OutboxBatch HoldBackTrailingFrame(OutboxBatch batch)
+    {
+        var records = batch.Records;
+        if (records[^1].Observation is not { } last)
+        {
+            return batch;
+        }
+
+        var keep = records.Count - 1;
+        while (keep > 0 && records[keep - 1].Observation is { } o
+               && o.MeasuredAt.ToUnixTimeMilliseconds() == last.MeasuredAt.ToUnixTimeMilliseconds()
+               && string.Equals(o.Chair, last.Chair, StringComparison.Ordinal)
+               && string.Equals(o.Device, last.Device, StringComparison.Ordinal)
+               && string.Equals(o.Site, last.Site, StringComparison.Ordinal))
+        {
+            keep--;
+        }
+
+        if (keep == 0)
+        {
+            return batch;
+        }
+
+        var kept = new OutboxRecord[keep];
+        for (var i = 0; i < keep; i++)
+        {
+            kept[i] = records[i];
+        }
+
+        return batch with { Records = kept };
+    }
 
     private async Task ForwardAsync(OutboxBatch batch, CancellationToken cancellationToken)
     {
