@@ -315,7 +315,7 @@ public sealed partial class InfluxForwarder : IDisposable
                 DelayGenerator = static args =>
                     // Honour the server's Retry-After on 429/503 (RFC 9110 10.2.3).
                     ValueTask.FromResult(args.Outcome.Exception is InfluxUnavailableException { Result.RetryAfter: { } after } ? after : (TimeSpan?)null),
-                OnRetry = args =>
+                OnRetry = async args =>
                 {
                     var message = args.Outcome.Exception switch
                     {
@@ -326,7 +326,7 @@ public sealed partial class InfluxForwarder : IDisposable
                     };
                     RecordError(message);
                     LogRetrying(_log, args.AttemptNumber + 1, args.RetryDelay, message);
-                    return ValueTask.CompletedTask;
+                    await RefreshHeadAsync(args.Context.CancellationToken).ConfigureAwait(false);
                 },
             })
             .AddCircuitBreaker(new CircuitBreakerStrategyOptions
@@ -339,6 +339,29 @@ public sealed partial class InfluxForwarder : IDisposable
                 StateProvider = _circuit,
             })
             .Build();
+    }
+
+    /// <summary>During an outage the loop is stuck retrying one batch: keep the lag in points current so a lag alarm can fire.</summary>
+    private async ValueTask RefreshHeadAsync(CancellationToken cancellationToken)
+    {
+        long cursor;
+        lock (_lock)
+        {
+            cursor = _cursor;
+        }
+
+        try
+        {
+            var peek = await _outbox.ReadAfterAsync(cursor, 1, cancellationToken).ConfigureAwait(false);
+            lock (_lock)
+            {
+                _head = peek.HeadSequence;
+            }
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // Health only; the main loop reports outbox failures.
+        }
     }
 
     private void UpdateLag(OutboxBatch batch)
