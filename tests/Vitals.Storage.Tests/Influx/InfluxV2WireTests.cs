@@ -74,7 +74,10 @@ public sealed class InfluxV2WireTests
         using var http = new HttpClient();
         var outbox = new InMemoryOutbox();
         outbox.AddRange(ForwarderHarness.Frames(1, 0, 2));
-        using var forwarder = new InfluxForwarder(outbox, new InfluxWriteClient(endpoint, http, requestTimeout: TimeSpan.FromSeconds(5)), ForwarderHarness.FastOptions());
+        var options = ForwarderHarness.FastOptions();
+        options.BreakerSamplingDuration = TimeSpan.FromSeconds(10); // wide window: a loaded CI machine may be slow
+        options.BreakDuration = TimeSpan.FromSeconds(5);
+        using var forwarder = new InfluxForwarder(outbox, new InfluxWriteClient(endpoint, http, requestTimeout: TimeSpan.FromSeconds(5)), options);
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(15));
         var run = forwarder.RunAsync(cts.Token);
         await ForwarderHarness.WaitUntilAsync(() => forwarder.Health.CircuitState == "open", TimeSpan.FromSeconds(10), "the circuit to open");
