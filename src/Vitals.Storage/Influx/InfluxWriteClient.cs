@@ -143,30 +143,32 @@ public sealed class InfluxWriteClient
         }
     }
 
-    private InfluxWriteResult Classify(HttpStatusCode status, string error, TimeSpan? retryAfter)
+    private InfluxWriteResult Classify(HttpStatusCode status, string serverError, TimeSpan? retryAfter)
     {
         var code = (int)status;
+        // Messages stay short for logs and the status page; ServerError keeps the full text for analysis.
+        var error = serverError.Length > 500 ? serverError[..500] + "..." : serverError;
         var target = _endpoint.TargetDescription;
         switch (code)
         {
             case 400 or 413 or 422:
                 var partial = error.Contains("partial write", StringComparison.OrdinalIgnoreCase);
-                return new InfluxWriteResult(partial ? InfluxWriteStatus.PartialWrite : InfluxWriteStatus.Rejected, code, error,
+                return new InfluxWriteResult(partial ? InfluxWriteStatus.PartialWrite : InfluxWriteStatus.Rejected, code, serverError,
                     $"InfluxDB refused {(partial ? "some lines" : "the batch")} for {target} (HTTP {code}): {error}");
             case 401 or 403:
                 var hasCredentials = _endpoint.Api == InfluxApiVersion.V2 || _endpoint.Username is not null;
-                return new InfluxWriteResult(InfluxWriteStatus.Unauthorized, code, error, hasCredentials
+                return new InfluxWriteResult(InfluxWriteStatus.Unauthorized, code, serverError, hasCredentials
                     ? $"InfluxDB rejected the credentials for {target} (HTTP {code}): {_endpoint.CredentialHint}"
                     : $"InfluxDB requires credentials for {target} (HTTP {code}): set {InfluxEndpoint.UsernameVariable}/{InfluxEndpoint.PasswordVariable}");
             case 404:
-                return new InfluxWriteResult(InfluxWriteStatus.NotFound, code, error, _endpoint.Api == InfluxApiVersion.V1
+                return new InfluxWriteResult(InfluxWriteStatus.NotFound, code, serverError, _endpoint.Api == InfluxApiVersion.V1
                     ? $"InfluxDB has no {target} (HTTP 404: {error}): create it (CREATE DATABASE \"{_endpoint.Database}\") or fix db= in --influx"
                     : $"InfluxDB found no {target} (HTTP 404: {error}): create the bucket or fix org=/bucket= in --influx");
             case 408 or 429 or >= 500:
-                return new InfluxWriteResult(InfluxWriteStatus.Retryable, code, error,
+                return new InfluxWriteResult(InfluxWriteStatus.Retryable, code, serverError,
                     $"InfluxDB is unavailable for {target} (HTTP {code}): {error}", retryAfter);
             default:
-                return new InfluxWriteResult(InfluxWriteStatus.Failed, code, error,
+                return new InfluxWriteResult(InfluxWriteStatus.Failed, code, serverError,
                     $"InfluxDB answered HTTP {code} for {target}: {error}");
         }
     }

@@ -188,6 +188,24 @@ public sealed class InfluxdIntegrationTests(InfluxdFixture fixture)
     }
 
     [Fact]
+    public async Task WriteAsync_FloatFormats_ParsedAsFloatsByInfluxd()
+    {
+        await _server.CreateDatabaseAsync("floats");
+        double[] values = [72, 36.6, 1e20, 1.5e-7, -0.0, 0.1 + 0.2, 5e-324, double.MaxValue];
+        using var writer = new LineProtocolWriter();
+        for (var i = 0; i < values.Length; i++)
+        {
+            writer.BeginPoint("m").Field("v", values[i]).EndPoint(1_763_625_600_000 + i);
+        }
+
+        using var http = new HttpClient();
+        var result = await ForwarderHarness.Client(_server.Url("floats"), http).WriteAsync(writer.Written, CancellationToken.None);
+        Assert.True(result.IsSuccess, result.Message);
+        var rows = await _server.RowsAsync("floats", "SELECT v FROM m");
+        Assert.Equal(values, rows.Select(r => r["v"].GetDouble()));
+    }
+
+    [Fact]
     public async Task WriteAsync_UnknownDatabase_ClearNotFoundError()
     {
         using var http = new HttpClient();
