@@ -94,3 +94,46 @@ foreach (var gzip in new[] { true, false })
     var stored = await server.ScalarAsync(db, "SELECT count(hr) FROM vitals");
     Console.WriteLine($"forwarder (gzip {(gzip ? "on " : "off")}): {forwarder.Health.LinesWritten:N0} lines in {sw.Elapsed.TotalSeconds:F2} s = {rate:N0} observations/s; {rate / rawRate:P0} of raw; stored points {stored:N0}; quarantined {forwarder.Health.QuarantinedLines}");
 }
+
+// 3. Sustained: a producer appends at a fixed offered rate while the forwarder runs (default options,
+// gzip on); report the delivered rate and the worst lag seen.
+const int OfferedPerSecond = 150_000;
+const int TickMs = 10;
+{
+    await server.CreateDatabaseAsync("sustained");
+    var outbox = new InMemoryOutbox();
+    using var http = new HttpClient();
+    var client = new InfluxWriteClient(InfluxEndpoint.Parse(server.Url("sustained"), _ => null), http);
+    using var forwarder = new InfluxForwarder(outbox, client, new InfluxForwarderOptions { BatchSize = batchSize });
+    using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(5));
+    var run = forwarder.RunAsync(cts.Token);
+    var perTick = OfferedPerSecond * TickMs / 1000;
+    var sw = Stopwatch.StartNew();
+    long maxLag = 0;
+    var offered = 0;
+    while (offered < observations.Count)
+    {
+        // Offer what the clock says is due, so a slow tick does not lower the offered rate.
+        var due = Math.Min(observations.Count, (int)(sw.Elapsed.TotalSeconds * OfferedPerSecond) + perTick);
+        if (due > offered)
+        {
+            outbox.AddRange(observations.Skip(offered).Take(due - offered));
+            offered = due;
+        }
+
+        maxLag = Math.Max(maxLag, outbox.Head - outbox.Cursor);
+        await Task.Delay(TickMs);
+    }
+
+    var producedIn = sw.Elapsed;
+    while (outbox.Cursor < outbox.Head)
+    {
+        maxLag = Math.Max(maxLag, outbox.Head - outbox.Cursor);
+        await Task.Delay(2);
+    }
+
+    sw.Stop();
+    await cts.CancelAsync();
+    await run;
+    Console.WriteLine($"sustained: offered {observations.Count / producedIn.TotalSeconds:N0} observations/s for {producedIn.TotalSeconds:F1} s; all delivered {(sw.Elapsed - producedIn).TotalMilliseconds:N0} ms after the last was produced; max lag {maxLag:N0} rows; delivered {observations.Count / sw.Elapsed.TotalSeconds:N0} observations/s");
+}
