@@ -1,6 +1,6 @@
 namespace Vitals.Devices.Hl7;
 
-/// <summary>A parsed acknowledgment (MSA segment, HL7 v2.6 2.15.8).</summary>
+/// <summary>A parsed acknowledgment (HL7 v2.x MSA segment).</summary>
 /// <param name="Code">MSA-1.</param>
 /// <param name="AcknowledgedControlId">MSA-2: the MSH-10 of the message being acknowledged.</param>
 /// <param name="ErrorText">ERR-8 (or MSA-3) text when present.</param>

@@ -80,7 +80,7 @@ public static class Hl7CaptureDecoder
 
     private static IEnumerable<Hl7CaptureMessage> DecodePlain(ReadOnlyMemory<byte> capture, Hl7OruCodec codec, DecodeContext context)
     {
-        // Message boundaries: every segment that starts with MSH (HL7 v2.6 2.5.1) begins a new message.
+        // Message boundaries: every segment that starts with MSH (HL7 v2.x ch. 2 message construction) begins a new message.
         var starts = new List<int>();
         var span = capture.Span;
         var lineStart = 0;

@@ -84,7 +84,7 @@ public sealed class Hl7OruCodec
         ArgumentNullException.ThrowIfNull(sink);
         var std = Hl7Separators.Standard;
 
-        // HL7 v2.6 2.5.1: a message starts with MSH. Tolerate leading blank lines.
+        // HL7 v2.x ch. 2 message construction: a message starts with MSH. Tolerate leading blank lines.
         var start = 0;
         while (start < message.Length && message[start] is (byte)'\r' or (byte)'\n' or (byte)' ' or (byte)'\t')
         {
@@ -99,7 +99,7 @@ public sealed class Hl7OruCodec
         var mshEnd = SegmentEnd(message, start);
         var msh = message[start..mshEnd];
 
-        // HL7 v2.6 2.5.4: MSH-1 is the character after "MSH"; MSH-2 holds component, repetition, escape, subcomponent.
+        // HL7 v2.x MSH-1/MSH-2: MSH-1 is the character after "MSH"; MSH-2 holds component, repetition, escape, subcomponent.
         var fieldSep = msh[3];
         var enc = msh[4..];
         var encEnd = enc.IndexOf(fieldSep);
@@ -154,7 +154,7 @@ public sealed class Hl7OruCodec
             TriggerEvent = eventRange,
         };
 
-        // HL7 v2.6 2.14.9.9 MSH-9: we process ORU^R01 (IHE PCD TF-2 3.1 PCD-01) only.
+        // HL7 v2.x MSH-9 message type: we process ORU^R01 (IHE PCD TF-2 PCD-01) only.
         var messageCode = Hl7Text.Component(typeField, 1, sep);
         var triggerEvent = Hl7Text.Component(typeField, 2, sep);
         if (messageCode.IsEmpty)
@@ -175,7 +175,7 @@ public sealed class Hl7OruCodec
         var tz = context.DeviceTimeZone;
         var hasMshTime = TryParseTime(Hl7Text.Component(timeField, 1, sep), tz, out var mshTime);
 
-        // HL7 v2.6 2.14.9.11 MSH-11 processing id: T (training) and D (debugging) are never a patient's values.
+        // HL7 v2.x MSH-11 processing id (table 0103): T (training) and D (debugging) are never a patient's values.
         var quality = ObservationQuality.Ok;
         var pid = Hl7Text.Component(processing, 1, sep);
         if (pid.Length == 1 && pid[0] is (byte)'T' or (byte)'D')
@@ -202,7 +202,7 @@ public sealed class Hl7OruCodec
         {
             if (message[pos] is (byte)'\r' or (byte)'\n')
             {
-                pos++; // HL7 v2.6 2.5.2 segment terminator is CR; LF and CRLF are tolerated.
+                pos++; // HL7 v2.x ch. 2: the segment terminator is CR; LF and CRLF are tolerated.
                 continue;
             }
 
@@ -372,7 +372,7 @@ public sealed class Hl7OruCodec
     }
 
     /// <summary>
-    /// Writes the ACK for a decoded message (HL7 v2.6 2.9.2 original acknowledgment; IHE PCD TF-2 ACK^R01^ACK).
+    /// Writes the ACK for a decoded message (HL7 v2.x original acknowledgment mode, MSA-1 table 0008; IHE PCD TF-2 PCD-01 ACK^R01^ACK).
     /// <paramref name="code"/> may differ from <see cref="Hl7DecodeResult.Ack"/>: the caller downgrades AA to AE when it could not keep the data.
     /// </summary>
     /// <param name="message">The same bytes that were passed to <see cref="Decode"/>.</param>
@@ -427,7 +427,7 @@ public sealed class Hl7OruCodec
         Hl7Text.Write(output, "\r"u8);
         if (code != Hl7AckCode.Accept)
         {
-            // HL7 v2.6 2.15.5 ERR: ERR-3 error code (table 0357), ERR-4 severity, ERR-8 user message.
+            // HL7 v2.5+ ERR segment: ERR-3 error code (table 0357), ERR-4 severity, ERR-8 user message.
             var errorCode = result.ErrorCode == 0 ? 207 : result.ErrorCode;
             Hl7Text.Write(output, "ERR|||"u8);
             Span<byte> digits = stackalloc byte[11];
@@ -458,7 +458,7 @@ public sealed class Hl7OruCodec
         return count < 0 ? System.Text.Encoding.UTF8.GetString(raw) : new string(chars[..count]);
     }
 
-    /// <summary>Parses an HL7 DTM (<c>YYYYMMDDHHMM[SS[.S[S[S[S]]]]][+/-ZZZZ]</c>, HL7 v2.6 2.A.22); minutes precision at least.</summary>
+    /// <summary>Parses an HL7 DTM (<c>YYYYMMDDHHMM[SS[.S[S[S[S]]]]][+/-ZZZZ]</c>, HL7 v2.x DTM data type); minutes precision at least.</summary>
     public static bool TryParseTime(ReadOnlySpan<byte> text, TimeZoneInfo deviceZone, out DateTimeOffset time)
     {
         ArgumentNullException.ThrowIfNull(deviceZone);

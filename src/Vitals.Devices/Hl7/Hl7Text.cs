@@ -3,7 +3,7 @@ using System.Text;
 
 namespace Vitals.Devices.Hl7;
 
-/// <summary>Span helpers for HL7 v2 encoding rules (HL7 v2.6 2.5 message construction rules, 2.7 escape sequences).</summary>
+/// <summary>Span helpers for HL7 v2 encoding rules (HL7 v2.x ch. 2 message construction rules and escape sequences in text fields).</summary>
 internal static class Hl7Text
 {
     /// <summary>Splits <paramref name="segment"/> at <paramref name="separator"/> into <paramref name="fields"/>; returns the count (extra fields are ignored).</summary>
@@ -27,7 +27,7 @@ internal static class Hl7Text
         return count;
     }
 
-    /// <summary>The first repetition of a field (HL7 v2.6 2.5.5.2 repetition separator).</summary>
+    /// <summary>The first repetition of a field (HL7 v2.x repetition separator, MSH-2.2).</summary>
     public static ReadOnlySpan<byte> FirstRepetition(ReadOnlySpan<byte> field, scoped in Hl7Separators sep)
     {
         var i = field.IndexOf(sep.Repetition);
@@ -74,7 +74,7 @@ internal static class Hl7Text
     }
 
     /// <summary>
-    /// Resolves escape sequences (HL7 v2.6 2.7.1: \F\ \S\ \T\ \R\ \E\; \Xhh..\ hex; formatting escapes dropped)
+    /// Resolves escape sequences (HL7 v2.x ch. 2 escape sequences: \F\ \S\ \T\ \R\ \E\; \Xhh..\ hex; formatting escapes dropped)
     /// from <paramref name="source"/> into <paramref name="destination"/>; returns the bytes written, or -1 if it does not fit.
     /// </summary>
     public static int Unescape(ReadOnlySpan<byte> source, Span<byte> destination, in Hl7Separators sep)
@@ -189,7 +189,7 @@ internal static class Hl7Text
         return Encoding.UTF8.TryGetChars(raw, destination, out var count) ? count : -1;
     }
 
-    /// <summary>Writes <paramref name="text"/> escaping the standard delimiters (HL7 v2.6 2.7.1).</summary>
+    /// <summary>Writes <paramref name="text"/> escaping the standard delimiters (HL7 v2.x ch. 2 escape sequences).</summary>
     public static void WriteEscaped(IBufferWriter<byte> output, ReadOnlySpan<char> text)
     {
         foreach (var ch in text)

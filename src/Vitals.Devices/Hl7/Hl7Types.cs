@@ -1,6 +1,6 @@
 namespace Vitals.Devices.Hl7;
 
-/// <summary>MSA-1 acknowledgment code (HL7 v2.6 table 0008, original acknowledgment mode).</summary>
+/// <summary>MSA-1 acknowledgment code (HL7 v2.x table 0008, original acknowledgment mode).</summary>
 public enum Hl7AckCode
 {
     /// <summary>AA: accepted; the observations are in the gateway's pipeline.</summary>
@@ -29,7 +29,7 @@ public enum Hl7ChairRule
     EquipmentId,
 }
 
-/// <summary>The separators a message declares in MSH-1 and MSH-2 (HL7 v2.6 2.5.4).</summary>
+/// <summary>The separators a message declares in MSH-1 and MSH-2 (HL7 v2.x MSH-1 field separator, MSH-2 encoding characters).</summary>
 /// <param name="Field">MSH-1, usually <c>|</c>.</param>
 /// <param name="Component">MSH-2.1, usually <c>^</c>.</param>
 /// <param name="Repetition">MSH-2.2, usually <c>~</c>.</param>

@@ -6,7 +6,7 @@ namespace Vitals.Devices.Mllp;
 
 /// <summary>
 /// MLLP sender (the monitor's side, used by the simulator and tests): connect, send a message, await the ACK frame
-/// on the same connection (HL7 v2.6 C.4.3: the sender waits for the acknowledgment before sending the next message).
+/// on the same connection (HL7 v2.x original acknowledgment mode: the sender waits for the acknowledgment before sending the next message).
 /// One outstanding message at a time; not thread-safe.
 /// </summary>
 public sealed class MllpClient : IAsyncDisposable

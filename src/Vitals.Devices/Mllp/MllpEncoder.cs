@@ -2,7 +2,7 @@ using System.Buffers;
 
 namespace Vitals.Devices.Mllp;
 
-/// <summary>Wraps outgoing messages in MLLP blocks (HL7 v2.6 Appendix C.4.2).</summary>
+/// <summary>Wraps outgoing messages in MLLP blocks (HL7 MLLP Release 2 block format).</summary>
 public static class MllpEncoder
 {
     /// <summary>Bytes MLLP adds around a message.</summary>

@@ -3,7 +3,7 @@ using System.Buffers;
 namespace Vitals.Devices.Mllp;
 
 /// <summary>
-/// Incremental MLLP deframer: <c>0x0B</c> message <c>0x1C 0x0D</c> (HL7 v2.6 Appendix C.4.2 "MLLP block format").
+/// Incremental MLLP deframer: <c>0x0B</c> message <c>0x1C 0x0D</c> (HL7 MLLP Release 2 block format: SB 0x0B, EB 0x1C, CR 0x0D).
 /// Pure and allocation-free; one instance per byte stream (it remembers whether it is discarding an oversize frame).
 /// Not thread-safe.
 /// </summary>
@@ -12,7 +12,7 @@ public sealed class MllpFrameReader
     /// <summary>Default maximum message size (1 MiB); a PCD-01 message with a few dozen OBX is a few KiB.</summary>
     public const int DefaultMaxFrameSize = 1024 * 1024;
 
-    /// <summary>Start block, VT (HL7 v2.6 C.4.2).</summary>
+    /// <summary>Start block, VT (HL7 MLLP R2 block format).</summary>
     public const byte StartBlock = 0x0B;
 
     /// <summary>End block, FS, followed by <see cref="CarriageReturn"/>.</summary>
@@ -86,7 +86,7 @@ public sealed class MllpFrameReader
                 continue;
             }
 
-            // HL7 v2.6 C.4.2: bytes before the start block are not part of any message.
+            // HL7 MLLP R2 block format: bytes before the start block are not part of any message.
             var start = buffer.PositionOf(StartBlock);
             if (start is null)
             {

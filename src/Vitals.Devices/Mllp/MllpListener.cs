@@ -11,7 +11,7 @@ using Vitals.Devices.Hl7;
 namespace Vitals.Devices.Mllp;
 
 /// <summary>
-/// HL7 v2 over MLLP TCP server (HL7 v2.6 Appendix C; IHE PCD TF-2 Appendix C.1 "MLLP"): monitors and vendor gateways
+/// HL7 v2 over MLLP TCP server (HL7 MLLP Release 2; IHE PCD TF-2 PCD-01 over MLLP): monitors and vendor gateways
 /// connect, send ORU^R01 messages and get each one acknowledged on the same connection.
 /// Observations go to a bounded channel; a message is acknowledged AA only after all its observations were accepted by it.
 /// Connections are independent: a bad message or a dropped connection affects only itself.
