@@ -31,6 +31,7 @@ public sealed class MllpListener : IAsyncDisposable
     private long connectionSeq;
     private long ackSeq;
     private int active;
+    private long faults;
 
     /// <summary>Creates a listener; nothing is bound until <see cref="Start"/>.</summary>
     public MllpListener(MllpListenerOptions options, Hl7OruCodec codec, ChannelWriter<Observation> output, TimeProvider time)
@@ -54,6 +55,9 @@ public sealed class MllpListener : IAsyncDisposable
 
     /// <summary>Open connections now.</summary>
     public int ActiveConnections => Volatile.Read(ref active);
+
+    /// <summary>Connections ended by an unexpected error in the gateway (not by the peer); should stay 0.</summary>
+    public long ConnectionFaults => Interlocked.Read(ref faults);
 
     /// <summary>Binds and starts accepting connections.</summary>
     public void Start()
@@ -192,6 +196,12 @@ public sealed class MllpListener : IAsyncDisposable
         catch (SocketException)
         {
             // as above
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            // A defect must not take the listener down: drop this connection only, count it, keep serving others.
+            counters.Bad();
+            Interlocked.Increment(ref faults);
         }
         finally
         {
