@@ -214,17 +214,21 @@ public sealed class Hl7OruCodec
                 continue;
             }
 
-            if (seg.StartsWith("PV1"u8))
+            if (IsSegment(seg, "PV1"u8, sep))
             {
                 n = Hl7Text.Split(seg, sep.Field, f);
                 location = Hl7Text.FirstRepetition(Field(seg, f, n, 3), sep); // PV1-3 assigned patient location
             }
-            else if (seg.StartsWith("OBR"u8))
+            else if (IsSegment(seg, "OBR"u8, sep))
             {
                 n = Hl7Text.Split(seg, sep.Field, f);
                 hasObrTime = TryParseTime(Hl7Text.Component(Field(seg, f, n, 7), 1, sep), tz, out obrTime); // OBR-7
+
+                // A new OBR group may come from another device: never carry one device's OBX-18 into it
+                // (a wrong chair is worse than none).
+                equipment = [];
             }
-            else if (seg.StartsWith("OBX"u8))
+            else if (IsSegment(seg, "OBX"u8, sep))
             {
                 obxRows++;
                 n = Hl7Text.Split(seg, sep.Field, f);
@@ -545,6 +549,9 @@ public sealed class Hl7OruCodec
         var i = message[from..].IndexOfAny((byte)'\r', (byte)'\n');
         return i < 0 ? message.Length : from + i;
     }
+
+    private static bool IsSegment(ReadOnlySpan<byte> segment, ReadOnlySpan<byte> id, in Hl7Separators sep) =>
+        segment.StartsWith(id) && (segment.Length == id.Length || segment[id.Length] == sep.Field);
 
     private static ReadOnlySpan<byte> Field(ReadOnlySpan<byte> segment, scoped ReadOnlySpan<Range> fields, int count, int index) =>
         index < count ? segment[fields[index]] : [];

@@ -44,6 +44,12 @@ public sealed class MllpListenerOptions
     /// <summary>Time zone of monitors whose times carry no UTC offset.</summary>
     public TimeZoneInfo DeviceTimeZone { get; set; } = TimeZoneInfo.Utc;
 
+    /// <summary>
+    /// IANA id of the monitors' time zone (for example <c>Europe/London</c>), for configuration files; when set it
+    /// replaces <see cref="DeviceTimeZone"/> (resolved by <see cref="Validate"/>).
+    /// </summary>
+    public string? DeviceTimeZoneId { get; set; }
+
     /// <summary>Throws <see cref="InvalidOperationException"/> with a clear message when the options cannot work.</summary>
     public void Validate()
     {
@@ -75,6 +81,16 @@ public sealed class MllpListenerOptions
         if (string.IsNullOrWhiteSpace(Site))
         {
             throw new InvalidOperationException("Mllp: Site must not be empty.");
+        }
+
+        if (!string.IsNullOrWhiteSpace(DeviceTimeZoneId))
+        {
+            if (!TimeZoneInfo.TryFindSystemTimeZoneById(DeviceTimeZoneId, out var zone))
+            {
+                throw new InvalidOperationException($"Mllp: DeviceTimeZoneId '{DeviceTimeZoneId}' is not a known time zone (use an IANA id such as Europe/London).");
+            }
+
+            DeviceTimeZone = zone;
         }
     }
 }

@@ -160,3 +160,30 @@ public sealed class MllpListenerTests
         Assert.Contains("not an IP address", error.Message, StringComparison.Ordinal);
     }
 }
+
+public sealed class MllpClientTests
+{
+    [Fact]
+    public async Task SendAsync_PeerNeverAcks_ThrowsTimeout()
+    {
+        using var silent = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        silent.Start();
+        var port = ((System.Net.IPEndPoint)silent.LocalEndpoint).Port;
+        await using var client = await MllpClient.ConnectAsync("127.0.0.1", port, TimeSpan.FromSeconds(5));
+        using var accepted = await silent.AcceptTcpClientAsync().WaitAsync(TimeSpan.FromSeconds(5));
+
+        await Assert.ThrowsAsync<TimeoutException>(() => client.SendAsync(Hl7TestData.EightObx(), TimeSpan.FromMilliseconds(300)))
+            .WaitAsync(TimeSpan.FromSeconds(5));
+    }
+
+    [Fact]
+    public void Options_DeviceTimeZoneId_ResolvesIanaZone()
+    {
+        var options = new MllpListenerOptions { DeviceTimeZoneId = "Europe/London" };
+
+        options.Validate();
+
+        Assert.Equal("Europe/London", options.DeviceTimeZone.Id);
+        Assert.Throws<InvalidOperationException>(new MllpListenerOptions { DeviceTimeZoneId = "Mars/Olympus" }.Validate);
+    }
+}
