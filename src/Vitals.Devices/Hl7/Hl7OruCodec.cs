@@ -265,7 +265,7 @@ public sealed class Hl7OruCodec
 
                 // OBX-5 value (first repetition), OBX-6 units.
                 var valueText = Hl7Text.FirstRepetition(Field(seg, f, n, 5), sep);
-                if (!double.TryParse(valueText, NumberStyles.Float, CultureInfo.InvariantCulture, out var raw) || !double.IsFinite(raw))
+                if (!TryParseNumber(valueText, out var raw))
                 {
                     skipped++;
                     continue;
@@ -548,6 +548,21 @@ public sealed class Hl7OruCodec
     {
         var i = message[from..].IndexOfAny((byte)'\r', (byte)'\n');
         return i < 0 ? message.Length : from + i;
+    }
+
+    /// <summary>Numeric value (HL7 NM: optional sign, digits, optional decimal point); finite only.</summary>
+    private static bool TryParseNumber(ReadOnlySpan<byte> text, out double value)
+    {
+        // Fast path for the usual "72" / "36.8" / "-1.5"; anything else goes through the full parser.
+        if (!System.Buffers.Text.Utf8Parser.TryParse(text, out value, out var consumed) || consumed != text.Length)
+        {
+            if (!double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out value))
+            {
+                return false;
+            }
+        }
+
+        return double.IsFinite(value);
     }
 
     private static bool IsSegment(ReadOnlySpan<byte> segment, ReadOnlySpan<byte> id, in Hl7Separators sep) =>
