@@ -100,7 +100,7 @@ public sealed class UserService(UserStore store, TimeProvider time)
     /// <summary>Creates an account. Returns a problem keyed by field name, or null on success.</summary>
     public (string Field, string Message)? Create(string name, string role, string password)
     {
-        if (CheckName(name) ?? CheckRole(role) ?? CheckPassword(password) is { } problem)
+        if ((CheckName(name) ?? CheckRole(role) ?? CheckPassword(password)) is { } problem)
         {
             return problem;
         }
@@ -119,7 +119,7 @@ public sealed class UserService(UserStore store, TimeProvider time)
             return ("name", $"There is no user called '{name}'.");
         }
 
-        if ((role is null ? null : CheckRole(role)) ?? (password is null ? null : CheckPassword(password)) is { } problem)
+        if (((role is null ? null : CheckRole(role)) ?? (password is null ? null : CheckPassword(password))) is { } problem)
         {
             return problem;
         }
@@ -147,11 +147,11 @@ public sealed class UserService(UserStore store, TimeProvider time)
     {
         if (demo)
         {
-            foreach (var (name, role, password) in DemoUsers)
+            foreach (var (name, role, demoPassword) in DemoUsers)
             {
                 if (store.Find(name) is null)
                 {
-                    store.Create(name, role, hasher.HashPassword(name, password), time.GetUtcNow());
+                    store.Create(name, role, hasher.HashPassword(name, demoPassword), time.GetUtcNow());
                 }
             }
 
@@ -191,14 +191,14 @@ public sealed class UserService(UserStore store, TimeProvider time)
         return RandomNumberGenerator.GetString(Alphabet, 16);
     }
 
-    private static (string, string)? CheckName(string name) =>
+    private static (string Field, string Message)? CheckName(string name) =>
         string.IsNullOrWhiteSpace(name) || name.Length > 64 || !name.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '-' or '_')
             ? ("name", "Use 1-64 letters, digits, '.', '-' or '_'.")
             : null;
 
-    private static (string, string)? CheckRole(string role) =>
+    private static (string Field, string Message)? CheckRole(string role) =>
         Roles.All.Contains(role) ? null : ("role", $"Role must be one of {string.Join(", ", Roles.All)}.");
 
-    private static (string, string)? CheckPassword(string password) =>
+    private static (string Field, string Message)? CheckPassword(string password) =>
         password.Length < MinPasswordLength ? ("password", $"Password must be at least {MinPasswordLength} characters.") : null;
 }
