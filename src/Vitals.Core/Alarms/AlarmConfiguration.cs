@@ -200,7 +200,8 @@ public sealed class AlarmConfiguration
             return new ConfigResult(errors, null);
         }
 
-        var old = current.TryGetValue(key, out var o) ? Format(o) : null;
+        // The audit shows the value in force before, whether it came from an override or the profile.
+        var old = current.TryGetValue(key, out var o) ? Format(o) : Read(Resolve(chair, null), key);
         chairOverrides[chair] = candidate;
         return Accepted(user, at, ConfigScope.Chair, chair, key, old, Format(value));
     }
@@ -348,7 +349,7 @@ public sealed class AlarmConfiguration
         return priority != 0;
     }
 
-    private static string? Read(AlarmProfile profile, string key)
+    internal static string? Read(AlarmProfile profile, string key)
     {
         if (profile.Limits.FirstOrDefault(b => b.Key == key) is { } band)
         {

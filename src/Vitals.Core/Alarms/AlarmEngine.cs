@@ -370,7 +370,7 @@ public sealed class AlarmEngine : IAlarmEngine
         }
 
         var overrides = new SortedDictionary<string, double>(session.Overrides?.ToDictionary() ?? [], StringComparer.Ordinal);
-        var old = overrides.TryGetValue(key, out var o) ? AlarmConfiguration.Format(o) : null;
+        var old = overrides.TryGetValue(key, out var o) ? AlarmConfiguration.Format(o) : AlarmConfiguration.Read(Configuration.Resolve(chair, session), key);
         if (value is { } v)
         {
             overrides[key] = v;
