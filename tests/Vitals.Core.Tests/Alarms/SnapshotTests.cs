@@ -19,6 +19,7 @@ public class SnapshotTests
         h.Observe(Sign.NibpSys, 125);     // nibp_sys.drop medium
         h.Acknowledge("nibp_sys.drop");
         h.Engine.Pause("c1", EngineHarness.Nurse, h.Now, TimeSpan.FromMinutes(1), h.Events);
+        Assert.True(h.Engine.SetSessionOverride("c1", "spo2.low.medium", 92, "nurse.b", h.Now).Ok);
         return h;
     }
 
@@ -36,6 +37,8 @@ public class SnapshotTests
         Assert.Contains(restored.Alarms, a => a is { Rule: "nibp_sys.drop", Acknowledged: true, AcknowledgedBy: EngineHarness.Nurse });
         Assert.Equal(h.Engine.SessionAt("c1")!.Id, restored.SessionAt("c1")!.Id);
         Assert.Equal("P-1042", restored.SessionAt("c1")!.PatientPseudonym);
+        Assert.Equal(92, restored.SessionAt("c1")!.Overrides!["spo2.low.medium"]);
+        Assert.Equal(92, restored.ProfileFor("c1").Limits.Single(b => b.Key == "spo2.low.medium").Threshold);
         Assert.Equal(BaselineState.Confirmed, restored.GetBaselineStatus("c1", h.Now).State);
         Assert.Equal(150, restored.GetBaselineStatus("c1", h.Now).Baseline!.Sys);
         Assert.Equal(h.Engine.PauseRemaining("c1", h.Now), restored.PauseRemaining("c1", h.Now));
