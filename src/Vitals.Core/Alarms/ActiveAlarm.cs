@@ -86,3 +86,20 @@ public sealed record AlarmEngineSnapshot(
     /// <summary>The format this build writes.</summary>
     public const int CurrentFormat = 1;
 }
+
+/// <summary>One chair's alarm picture for the dashboard.</summary>
+/// <param name="Chair">Chair id.</param>
+/// <param name="Alarms">Uncleared alarms at the chair, ordered by rule.</param>
+/// <param name="PauseRemaining">Audio pause countdown (zero when not paused).</param>
+/// <param name="Baseline">Baseline status, saying why baseline rules are inactive.</param>
+/// <param name="ChecksDue">Nursing checks and when they are due.</param>
+/// <param name="Session">Running infusion session, if any.</param>
+/// <param name="MagnesiumWarnings">Current magnesium rate warnings.</param>
+public sealed record ChairAlarmStatus(
+    string Chair,
+    IReadOnlyList<ActiveAlarm> Alarms,
+    TimeSpan PauseRemaining,
+    BaselineStatus Baseline,
+    IReadOnlyList<CheckDue> ChecksDue,
+    InfusionSession? Session,
+    IReadOnlyList<string> MagnesiumWarnings);

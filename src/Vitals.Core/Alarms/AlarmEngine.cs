@@ -72,6 +72,7 @@ public sealed class AlarmEngine : IAlarmEngine
         ArgumentNullException.ThrowIfNull(events);
         var at = observation.ReceivedAt;
         var chair = GetChair(observation.Site, observation.Chair);
+        chair.Site = observation.Site;
         chair.LastReceived = at;
         chair.WatchFeed = true;
         SetTechnical(chair, FeedLostRule, null, "Monitor data flowing again", at, events);
@@ -472,6 +473,16 @@ public sealed class AlarmEngine : IAlarmEngine
     public IReadOnlyList<CheckDue> ChecksDue(string chair) =>
         chairs.GetValueOrDefault(chair) is { } state ? [.. state.ChecksDue.Select(p => new CheckDue(p.Key, p.Value))] : [];
 
+    /// <summary>Everything the dashboard shows about one chair's alarms at <paramref name="now"/>.</summary>
+    public ChairAlarmStatus StatusOf(string chair, DateTimeOffset now) => new(
+        chair,
+        [.. Ordered().Where(a => a.Chair == chair)],
+        PauseRemaining(chair, now),
+        GetBaselineStatus(chair, now),
+        ChecksDue(chair),
+        SessionAt(chair),
+        chairs.GetValueOrDefault(chair)?.MagnesiumWarnings ?? []);
+
     /// <summary>The engine state to persist for restart recovery. Plain records; serialize with System.Text.Json.</summary>
     public AlarmEngineSnapshot Snapshot() => new(
         [.. Ordered()],
@@ -821,7 +832,7 @@ public sealed class AlarmEngine : IAlarmEngine
     {
         private readonly Dictionary<Sign, List<Reading>> history = [];
 
-        public string Site { get; } = site;
+        public string Site { get; set; } = site;
 
         public string Chair { get; } = chair;
 

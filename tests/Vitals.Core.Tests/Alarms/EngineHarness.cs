@@ -21,7 +21,7 @@ internal sealed class EngineHarness
 
     public ManualClock Clock { get; } = new();
 
-    public AlarmEngine Engine { get; }
+    public AlarmEngine Engine { get; private set; }
 
     public List<AlarmEvent> Events { get; } = [];
 
@@ -31,6 +31,15 @@ internal sealed class EngineHarness
         Engine.Observe(new Observation(Site, chair, "dev-" + chair, sign, value, Now, Now, SourceProtocol.Simulator, quality), Events);
 
     public void Tick() => Engine.Tick(Now, Events);
+
+    /// <summary>Simulates a gateway restart: the snapshot goes through JSON into a fresh engine.</summary>
+    public void Restart()
+    {
+        var json = System.Text.Json.JsonSerializer.Serialize(Engine.Snapshot());
+        var engine = new AlarmEngine(Engine.Configuration, Site);
+        engine.Restore(System.Text.Json.JsonSerializer.Deserialize<AlarmEngineSnapshot>(json)!, Now);
+        Engine = engine;
+    }
 
     /// <summary>Advances <paramref name="seconds"/> steps of <paramref name="step"/> s, observing the value and ticking after each.</summary>
     public void Hold(Sign sign, double value, int seconds, int step = 1, string chair = Chair)
