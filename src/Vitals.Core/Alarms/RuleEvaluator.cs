@@ -6,7 +6,11 @@ namespace Vitals.Core.Alarms;
 /// The judgement of one rule on one value: violated at <see cref="Priority"/>, or not violated and either back
 /// inside by the clear margin (<see cref="Clear"/>) or in the hysteresis band between.
 /// </summary>
-internal readonly record struct Verdict(string Rule, Sign Sign, AlarmPriority? Priority, bool Clear, double Value, double? Limit, string Message);
+internal readonly record struct Verdict(string Rule, Sign Sign, AlarmPriority? Priority, bool Clear, double Value, double? Limit, Func<string> Describe)
+{
+    // Text is built only when an alarm needs it: most readings are normal and never shown.
+    public string Message => Describe();
+}
 
 /// <summary>Pure rule arithmetic: a value (and the chair's baseline and history) in, verdicts out.</summary>
 internal static class RuleEvaluator
@@ -30,14 +34,14 @@ internal static class RuleEvaluator
             if (worst is not null)
             {
                 yield return new Verdict(rule, sign, worst.Priority, false, value, worst.Threshold,
-                    F("{0} {1}: {2:0.#} {3} (limit {4}{5:0.#})", info.Label, AlarmKeys.Name(direction), value, info.Unit, Op(worst), worst.Threshold));
+                    () => F("{0} {1}: {2:0.#} {3} (limit {4}{5:0.#})", info.Label, AlarmKeys.Name(direction), value, info.Unit, Op(worst), worst.Threshold));
                 continue;
             }
 
             var mildest = direction == LimitDirection.Low ? bands.MaxBy(b => b.Threshold)! : bands.MinBy(b => b.Threshold)!;
             var clear = !bands.Any(b => b.IsViolatedBy(Worsen(value, direction, margin)));
             yield return new Verdict(rule, sign, null, clear, value, mildest.Threshold,
-                F("{0} back within limit: {1:0.#} {2}", info.Label, value, info.Unit));
+                () => F("{0} back within limit: {1:0.#} {2}", info.Label, value, info.Unit));
         }
     }
 
@@ -64,14 +68,14 @@ internal static class RuleEvaluator
             if (worst is not null)
             {
                 yield return new Verdict(rule, sign, worst.Priority, false, value, worst.ThresholdFor(reference),
-                    F("{0} {1} {2:0.#} % from baseline {3:0.#}: {4:0.#} {5}", info.Label, direction == LimitDirection.Low ? "fell" : "rose", change, reference, value, info.Unit));
+                    () => F("{0} {1} {2:0.#} % from baseline {3:0.#}: {4:0.#} {5}", info.Label, direction == LimitDirection.Low ? "fell" : "rose", change, reference, value, info.Unit));
                 continue;
             }
 
             var mildest = bands.MinBy(b => Math.Abs(b.ThresholdFor(reference) - reference))!;
             var clear = !bands.Any(b => b.IsViolatedBy(Worsen(value, direction, margin), reference));
             yield return new Verdict(rule, sign, null, clear, value, mildest.ThresholdFor(reference),
-                F("{0} back near baseline {1:0.#}: {2:0.#} {3}", info.Label, reference, value, info.Unit));
+                () => F("{0} back near baseline {1:0.#}: {2:0.#} {3}", info.Label, reference, value, info.Unit));
         }
     }
 
@@ -81,14 +85,29 @@ internal static class RuleEvaluator
         var info = sign.Info();
         foreach (var rule in profile.RateRules.Where(r => r.Sign == sign))
         {
-            var change = history.Where(r => r.At >= at - rule.Window && r.At < at).Select(r => Math.Abs(value - r.Value)).DefaultIfEmpty(0).Max();
+            var change = LargestChange(history, value, at - rule.Window, at);
             var id = $"{info.ShortName}.rate";
             yield return change > rule.Delta
                 ? new Verdict(id, sign, rule.Priority, false, change, rule.Delta,
-                    F("{0} changed by {1:0.#} {2} within {3:0.#} min (limit {4:0.#})", info.Label, change, info.Unit, rule.Window.TotalMinutes, rule.Delta))
+                    () => F("{0} changed by {1:0.#} {2} within {3:0.#} min (limit {4:0.#})", info.Label, change, info.Unit, rule.Window.TotalMinutes, rule.Delta))
                 : new Verdict(id, sign, null, change <= rule.Delta - margin, change, rule.Delta,
-                    F("{0} steady again: change {1:0.#} {2} within {3:0.#} min", info.Label, change, info.Unit, rule.Window.TotalMinutes));
+                    () => F("{0} steady again: change {1:0.#} {2} within {3:0.#} min", info.Label, change, info.Unit, rule.Window.TotalMinutes));
         }
+    }
+
+    // History is in time order: walk back from the newest reading until the window's start.
+    private static double LargestChange(IReadOnlyList<Reading> history, double value, DateTimeOffset from, DateTimeOffset to)
+    {
+        var largest = 0.0;
+        for (var i = history.Count - 1; i >= 0 && history[i].At >= from; i--)
+        {
+            if (history[i].At < to)
+            {
+                largest = Math.Max(largest, Math.Abs(value - history[i].Value));
+            }
+        }
+
+        return largest;
     }
 
     // Moves a value towards the abnormal side: a value clears only if it would still be normal that much worse.
