@@ -76,7 +76,10 @@ public sealed class AlarmEngine : IAlarmEngine
         chair.LastReceived = at;
         chair.WatchFeed = true;
         SetTechnical(chair, FeedLostRule, null, "Monitor data flowing again", at, events);
-        if (observation.Quality.HasFlag(ObservationQuality.Invalid) || !double.IsFinite(observation.Value))
+        // Invalid or physiologically impossible values are device errors, not patient states: not judged.
+        var info = observation.Sign.Info();
+        if (observation.Quality.HasFlag(ObservationQuality.Invalid) || !double.IsFinite(observation.Value)
+            || observation.Value < info.HardMin || observation.Value > info.HardMax)
         {
             return;
         }

@@ -310,6 +310,20 @@ public class AlarmStateMachineTests
         Assert.Empty(h.Engine.Alarms);
     }
 
+    [Theory]
+    [InlineData(Sign.Spo2, 127)]
+    [InlineData(Sign.Hr, 400)]
+    [InlineData(Sign.Temp, 5)]
+    [InlineData(Sign.Hr, double.NaN)]
+    public void Observe_ValueOutsideHardBounds_NotJudged(Sign sign, double value)
+    {
+        var h = new EngineHarness();
+
+        h.Hold(sign, value, 70);
+
+        Assert.Empty(h.Engine.Alarms);
+    }
+
     [Fact]
     public void Observe_PulseRateWithoutEcg_JudgedAsHeartRate()
     {
