@@ -23,7 +23,7 @@ public sealed record LimitRule(string Id, Sign Sign, double? Below, double? Abov
 /// <summary>
 /// The walking skeleton's alarm rules: fixed HR and NIBP limits, a condition delay for continuous signs,
 /// and feed loss. Deterministic: time comes only from observations and <see cref="Tick"/>.
-/// The full engine (baselines, latching, escalation) replaces this behind <see cref="IAlarmEngine"/>.
+/// Superseded by <see cref="AlarmEngine"/> (baselines, latching, escalation); kept until the gateway switches over.
 /// </summary>
 public sealed class FixedLimitAlarmEngine : IAlarmEngine
 {
