@@ -1,6 +1,6 @@
 using Microsoft.AspNetCore.Http.Json;
-using Vitals.Core;
 using Vitals.Core.Alarms;
+using Vitals.Gateway.Alarms;
 using Vitals.Gateway.Api;
 using Vitals.Gateway.Auth;
 using Vitals.Gateway.Config;
@@ -69,7 +69,8 @@ public static class GatewayApp
         builder.Services.AddSingleton<UserService>();
         builder.Services.AddSingleton<AuditLog>();
         builder.Services.AddVitalsAuth(options);
-        builder.Services.AddSingleton<IAlarmEngine>(_ => new FixedLimitAlarmEngine());
+        builder.Services.AddSingleton(_ => new AlarmEngine(site: options.Site));
+        builder.Services.AddSingleton<AlarmService>();
         builder.Services.AddSingleton<StoreWriter>();
         builder.Services.AddSingleton<ObservationPipeline>();
 

@@ -1,6 +1,7 @@
 using System.Net.ServerSentEvents;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Vitals.Gateway.Alarms;
 using Vitals.Gateway.Auth;
 using Vitals.Gateway.Config;
 using Vitals.Gateway.Pipeline;
@@ -22,7 +23,7 @@ public static class VitalsApi
         api.MapGet("/chairs", (LiveState live) => TypedResults.Ok(live.Snapshot()));
         api.MapGet("/chairs/{id}", Chair);
         api.MapGet("/chairs/{id}/history", History);
-        api.MapGet("/alarms", (ObservationPipeline pipeline) => TypedResults.Ok(pipeline.ActiveAlarms));
+        api.MapGet("/alarms", (AlarmService alarms) => TypedResults.Ok(alarms.Read((e, _) => e.Active)));
         api.MapGet("/events", Events);
         api.MapGet("/status", Status);
         api.MapGet("/stream", Stream);
