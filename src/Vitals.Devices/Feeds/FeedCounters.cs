@@ -1,0 +1,81 @@
+namespace Vitals.Devices.Feeds;
+
+/// <summary>
+/// Health counters for one feed, written by the feed and read by status endpoints from any thread (Interlocked/Volatile).
+/// Maps to the <c>feed_status</c> measurement in DESIGN.md (connected, frames_ok, frames_bad).
+/// </summary>
+public sealed class FeedCounters
+{
+    private long framesOk;
+    private long framesBad;
+    private long bytes;
+    private long reconnects;
+    private long lastFrameUtcTicks;
+    private int connected;
+    private string? lastError;
+
+    /// <summary>Frames that decoded.</summary>
+    public long FramesOk => Interlocked.Read(ref framesOk);
+
+    /// <summary>Frames counted bad (undecodable, overlong, codec error).</summary>
+    public long FramesBad => Interlocked.Read(ref framesBad);
+
+    /// <summary>Bytes received.</summary>
+    public long Bytes => Interlocked.Read(ref bytes);
+
+    /// <summary>Times the transport was lost and retried.</summary>
+    public long Reconnects => Interlocked.Read(ref reconnects);
+
+    /// <summary>Receive time of the last good frame, or null before the first.</summary>
+    public DateTimeOffset? LastFrameAt
+    {
+        get
+        {
+            long ticks = Interlocked.Read(ref lastFrameUtcTicks);
+            return ticks == 0 ? null : new DateTimeOffset(ticks, TimeSpan.Zero);
+        }
+    }
+
+    /// <summary>True while the transport is open.</summary>
+    public bool Connected => Volatile.Read(ref connected) != 0;
+
+    /// <summary>Why the last frame was bad or the transport dropped; never contains patient data beyond the device's own error text.</summary>
+    public string? LastError => Volatile.Read(ref lastError);
+
+    /// <summary>Counts received bytes.</summary>
+    public void AddBytes(int count) => Interlocked.Add(ref bytes, count);
+
+    /// <summary>Counts a good frame received at <paramref name="receivedAt"/>.</summary>
+    public void FrameOk(DateTimeOffset receivedAt)
+    {
+        Interlocked.Increment(ref framesOk);
+        Interlocked.Exchange(ref lastFrameUtcTicks, receivedAt.UtcTicks);
+    }
+
+    /// <summary>Counts <paramref name="count"/> bad frames and remembers why.</summary>
+    public void FrameBad(string reason, long count = 1)
+    {
+        Interlocked.Add(ref framesBad, count);
+        Volatile.Write(ref lastError, reason);
+    }
+
+    /// <summary>Records a transport state change.</summary>
+    public void SetConnected(bool value, string? reason = null)
+    {
+        Volatile.Write(ref connected, value ? 1 : 0);
+        if (reason is not null)
+        {
+            Volatile.Write(ref lastError, reason);
+        }
+    }
+
+    /// <summary>Counts a reconnect attempt.</summary>
+    public void Reconnecting() => Interlocked.Increment(ref reconnects);
+
+    /// <summary>A consistent-enough copy for a status endpoint.</summary>
+    public FeedCountersSnapshot Snapshot() => new(Connected, FramesOk, FramesBad, Bytes, Reconnects, LastFrameAt, LastError);
+}
+
+/// <summary>A copy of <see cref="FeedCounters"/> at one moment.</summary>
+public sealed record FeedCountersSnapshot(
+    bool Connected, long FramesOk, long FramesBad, long Bytes, long Reconnects, DateTimeOffset? LastFrameAt, string? LastError);
