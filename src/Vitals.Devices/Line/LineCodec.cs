@@ -36,7 +36,7 @@ public sealed class LineCodec : ILineCodec
         {
             Signs.TryParse(f.Sign, out var sign);
             UnitConversion.TryGet(f.Unit, sign, out var convert);
-            return new Field(f.Key is null ? null : Encoding.ASCII.GetBytes(f.Key), f.Column ?? -1, sign, f.Scale, f.Offset, convert, f.Key ?? $"column {f.Column}");
+            return new Field(f.Key is null ? null : Encoding.ASCII.GetBytes(f.Key), f.Column ?? -1, sign, f.Scale, f.Offset, convert, (f.Key ?? $"column {f.Column}") + $" ({sign.ShortName()})");
         }).ToArray();
         if (config.Time is { } t)
         {
@@ -176,7 +176,7 @@ public sealed class LineCodec : ILineCodec
             var info = f.Sign.Info();
             if (v < info.HardMin || v > info.HardMax)
             {
-                return DecodeResult.Bad($"{f.Name}: {v} {info.Unit} is outside {info.HardMin}-{info.HardMax}");
+                return DecodeResult.Bad($"{f.Name}: {Math.Round(v, 2)} {info.Unit} is outside {info.HardMin}-{info.HardMax}");
             }
 
             values[index] = v;

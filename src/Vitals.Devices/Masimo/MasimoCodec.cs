@@ -47,7 +47,7 @@ public sealed class MasimoCodec : ILineCodec
         }
 
         double spo2 = 0, bpm = 0;
-        bool hasSpo2 = false, hasBpm = false, sawSpo2 = false, sawBpm = false;
+        bool hasSpo2 = false, hasBpm = false, sawSpo2 = false, sawBpm = false, sawExc = false;
         uint exc = 0, alarm = 0;
         scoped ReadOnlySpan<byte> serial = default;
 
@@ -90,6 +90,7 @@ public sealed class MasimoCodec : ILineCodec
                 }
 
                 exc |= bits;
+                sawExc = true;
             }
             else if (key.SequenceEqual("ALARM"u8))
             {
@@ -105,6 +106,12 @@ public sealed class MasimoCodec : ILineCodec
         if (!sawSpo2 && !sawBpm)
         {
             return DecodeResult.Bad("line has neither SPO2= nor BPM=");
+        }
+
+        if (!sawExc)
+        {
+            // EXC is the last field of every ASCII 1 line; without it the line was cut short and a value may be truncated.
+            return DecodeResult.Bad("line has no EXC field (truncated?)");
         }
 
         string device = serial.IsEmpty || AsciiText.IsMissing(serial) ? context.Device : deviceIds.Get(serial);
