@@ -8,15 +8,22 @@ namespace Vitals.Devices.Serial;
 /// </summary>
 public sealed class LinuxSerialPort : ISerialPort
 {
-    /// <summary>How long one poll waits before checking cancellation; bounds cancel and dispose latency.</summary>
+    /// <summary>How long a write waits for room in one poll(2) before checking cancellation.</summary>
     internal const int PollSliceMs = 100;
 
+    /// <summary>Wait between polls of a quiet line; bounds read latency, cancellation and hang-up detection.</summary>
+    internal const int IdleWaitMs = 20;
+
+    private static readonly TimeSpan IdleWait = TimeSpan.FromMilliseconds(IdleWaitMs);
+
     private readonly SafeFdHandle handle;
+    private readonly TimeProvider time;
     private int disposed;
 
-    private LinuxSerialPort(SafeFdHandle handle, SerialPortSettings settings)
+    private LinuxSerialPort(SafeFdHandle handle, SerialPortSettings settings, TimeProvider time)
     {
         this.handle = handle;
+        this.time = time;
         Settings = settings;
     }
 
@@ -24,7 +31,9 @@ public sealed class LinuxSerialPort : ISerialPort
     public SerialPortSettings Settings { get; }
 
     /// <summary>Opens and configures <paramref name="settings"/>.Path. Throws <see cref="IOException"/> with the reason.</summary>
-    public static LinuxSerialPort Open(SerialPortSettings settings)
+    /// <param name="settings">Port and line settings.</param>
+    /// <param name="timeProvider">Clock for the idle wait between polls; the system clock by default.</param>
+    public static LinuxSerialPort Open(SerialPortSettings settings, TimeProvider? timeProvider = null)
     {
         ArgumentNullException.ThrowIfNull(settings);
         settings.EnsureValid();
@@ -50,7 +59,7 @@ public sealed class LinuxSerialPort : ISerialPort
         try
         {
             Configure(fd, settings);
-            return new LinuxSerialPort(handle, settings);
+            return new LinuxSerialPort(handle, settings, timeProvider ?? TimeProvider.System);
         }
         catch
         {
@@ -153,77 +162,85 @@ public sealed class LinuxSerialPort : ISerialPort
     }
 
     /// <inheritdoc />
-    public ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken)
+    /// <remarks>
+    /// A tty fd cannot join .NET's socket event loop, and a blocking poll(2) would park one pool thread per port for the
+    /// life of the feed. So each call polls without blocking and, when the line is quiet, waits <see cref="IdleWaitMs"/>
+    /// on a timer: no thread is held, cancellation and hang-up are seen within that time, and bytes wait at most that long.
+    /// </remarks>
+    public async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken)
     {
         if (buffer.IsEmpty)
         {
-            return ValueTask.FromResult(0);
+            return 0;
         }
 
-        // The poll loop blocks for at most PollSliceMs at a time, so it runs on the pool and checks the token between slices.
-        return new ValueTask<int>(Task.Factory.StartNew(
-            () => ReadBlocking(buffer, cancellationToken),
-            cancellationToken,
-            TaskCreationOptions.DenyChildAttach,
-            TaskScheduler.Default));
+        while (true)
+        {
+            int n = TryRead(buffer.Span, cancellationToken);
+            if (n > 0)
+            {
+                return n;
+            }
+
+            // Nothing yet: a timed-out poll is "no data yet", not end of stream.
+            await Task.Delay(IdleWait, time, cancellationToken).ConfigureAwait(false);
+        }
     }
 
-    private unsafe int ReadBlocking(Memory<byte> buffer, CancellationToken cancellationToken)
+    /// <summary>One non-blocking poll(2) + read(2): bytes read, 0 when none are waiting; throws when the device went away.</summary>
+    private unsafe int TryRead(Span<byte> buffer, CancellationToken cancellationToken)
     {
+        cancellationToken.ThrowIfCancellationRequested();
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref disposed) != 0, this);
         bool added = false;
         try
         {
             handle.DangerousAddRef(ref added);
             int fd = handle.Fd;
-            using var pin = buffer.Pin();
-            while (true)
+            var pfd = new PollFd { Fd = fd, Events = Interop.PollIn };
+            int ready = Interop.Poll(&pfd, 1, 0);
+            if (ready < 0)
             {
-                cancellationToken.ThrowIfCancellationRequested();
-                ObjectDisposedException.ThrowIf(Volatile.Read(ref disposed) != 0, this);
-
-                var pfd = new PollFd { Fd = fd, Events = Interop.PollIn };
-                int ready = Interop.Poll(&pfd, 1, PollSliceMs);
-                if (ready < 0)
-                {
-                    int errno = Marshal.GetLastPInvokeError();
-                    if (errno == Interop.EIntr)
-                    {
-                        continue;
-                    }
-
-                    throw new IOException($"{Settings.Path}: poll failed, errno {errno}.");
-                }
-
-                if (ready == 0)
-                {
-                    continue; // timed out: no data yet, not end of stream
-                }
-
-                if ((pfd.REvents & Interop.PollIn) != 0)
-                {
-                    nint n = Interop.Read(fd, (byte*)pin.Pointer, (nuint)buffer.Length);
-                    if (n > 0)
-                    {
-                        return (int)n;
-                    }
-
-                    int errno = n < 0 ? Marshal.GetLastPInvokeError() : 0;
-                    if (n < 0 && (errno == Interop.EAgain || errno == Interop.EIntr))
-                    {
-                        continue;
-                    }
-
-                    // read(2) returning 0 after poll said readable, or EIO/ENODEV: the tty was hung up (unplug, pty master closed).
-                    throw new SerialPortGoneException(n == 0
-                        ? $"{Settings.Path}: end of file; the device hung up."
-                        : $"{Settings.Path}: read failed, errno {errno}; the device went away.");
-                }
-
-                if ((pfd.REvents & (Interop.PollHup | Interop.PollErr | Interop.PollNval)) != 0)
-                {
-                    throw new SerialPortGoneException($"{Settings.Path}: hang-up (poll revents 0x{pfd.REvents:x}); the device went away.");
-                }
+                int errno = Marshal.GetLastPInvokeError();
+                return errno == Interop.EIntr ? 0 : throw new IOException($"{Settings.Path}: poll failed, errno {errno}.");
             }
+
+            if (ready == 0)
+            {
+                return 0;
+            }
+
+            if ((pfd.REvents & Interop.PollIn) != 0)
+            {
+                nint n;
+                fixed (byte* p = buffer)
+                {
+                    n = Interop.Read(fd, p, (nuint)buffer.Length);
+                }
+
+                if (n > 0)
+                {
+                    return (int)n;
+                }
+
+                int errno = n < 0 ? Marshal.GetLastPInvokeError() : 0;
+                if (n < 0 && (errno == Interop.EAgain || errno == Interop.EIntr))
+                {
+                    return 0;
+                }
+
+                // read(2) returning 0 after poll said readable, or EIO/ENODEV: the tty was hung up (unplug, pty master closed).
+                throw new SerialPortGoneException(n == 0
+                    ? $"{Settings.Path}: end of file; the device hung up."
+                    : $"{Settings.Path}: read failed, errno {errno}; the device went away.");
+            }
+
+            if ((pfd.REvents & (Interop.PollHup | Interop.PollErr | Interop.PollNval)) != 0)
+            {
+                throw new SerialPortGoneException($"{Settings.Path}: hang-up (poll revents 0x{pfd.REvents:x}); the device went away.");
+            }
+
+            return 0;
         }
         finally
         {
@@ -301,7 +318,7 @@ public sealed class LinuxSerialPort : ISerialPort
         }
     }
 
-    /// <summary>Closes the port. An in-flight read ends within one poll slice; the fd closes when it has.</summary>
+    /// <summary>Closes the port. An in-flight read ends at its next poll (within <see cref="IdleWaitMs"/>) with <see cref="ObjectDisposedException"/>.</summary>
     public ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref disposed, 1) == 0)
@@ -325,12 +342,13 @@ public sealed class LinuxSerialPort : ISerialPort
 }
 
 /// <summary>Opens <see cref="LinuxSerialPort"/>s.</summary>
-public sealed class LinuxSerialPortFactory : ISerialPortFactory
+/// <param name="timeProvider">Clock for the ports' idle waits; the system clock by default.</param>
+public sealed class LinuxSerialPortFactory(TimeProvider? timeProvider = null) : ISerialPortFactory
 {
     /// <inheritdoc />
     public ValueTask<ISerialPort> OpenAsync(SerialPortSettings settings, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        return ValueTask.FromResult<ISerialPort>(LinuxSerialPort.Open(settings));
+        return ValueTask.FromResult<ISerialPort>(LinuxSerialPort.Open(settings, timeProvider));
     }
 }
