@@ -128,3 +128,23 @@ public class LineCodecTests
         Assert.Contains(ex.Errors, e => e.Contains(key, StringComparison.Ordinal));
     }
 }
+
+public class LineCodecsTests
+{
+    [Fact]
+    public void Create_KnownProtocols_ReturnsFreshCodecs()
+    {
+        Assert.IsType<Vitals.Devices.Masimo.MasimoCodec>(LineCodecs.Create("masimo"));
+        Assert.IsType<LineCodec>(LineCodecs.Create("line", File.ReadAllText(TestData.CapturePath("nonin-7500.json"))));
+        Assert.NotSame(LineCodecs.Create("masimo").Framer, LineCodecs.Create("masimo").Framer);
+    }
+
+    [Theory]
+    [InlineData("hl8", null, "protocol")]
+    [InlineData("line", null, "configuration")]
+    public void Create_BadArguments_ThrowsNamingProblem(string protocol, string? json, string part)
+    {
+        var ex = Assert.Throws<ArgumentException>(() => LineCodecs.Create(protocol, json));
+        Assert.Contains(part, ex.Message, StringComparison.Ordinal);
+    }
+}

@@ -67,10 +67,14 @@ public class LinuxSerialPortTests
     {
         using var pty = PseudoTerminal.Open();
         await using var port = LinuxSerialPort.Open(new SerialPortSettings { Path = pty.SlavePath });
-        using var cts = new CancellationTokenSource(TimeSpan.FromMilliseconds(200));
+        using var cts = new CancellationTokenSource();
+        var read = port.ReadAsync(new byte[16], cts.Token).AsTask();
+        await Task.Delay(200);
+        Assert.False(read.IsCompleted); // a quiet line is "no data yet", not end of stream
 
         var sw = Stopwatch.StartNew();
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await port.ReadAsync(new byte[16], cts.Token));
+        await cts.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => read.WaitAsync(Timeout));
         Assert.True(sw.Elapsed < TimeSpan.FromSeconds(1), $"cancel took {sw.Elapsed}");
     }
 
