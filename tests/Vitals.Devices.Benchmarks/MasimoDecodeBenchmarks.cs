@@ -18,13 +18,17 @@ public class MasimoDecodeBenchmarks
 
     private readonly List<Observation> output = new(2 * LinesPerStream);
     private readonly DecodeContext context = new("clinic-a", "chair-3", "dev", new DateTimeOffset(2026, 11, 22, 10, 0, 0, TimeSpan.Zero), TimeZoneInfo.Utc);
+    private static readonly byte[] NoninLine = "SPO2=097 HR=072"u8.ToArray();
+
     private MasimoCodec codec = null!;
+    private LineCodec nonin = null!;
     private byte[] stream = null!;
 
     [GlobalSetup]
     public void Setup()
     {
         codec = new MasimoCodec();
+        nonin = LineCodec.FromJson("""{ "name": "nonin-7500", "fields": [ { "key": "SPO2", "sign": "spo2" }, { "key": "HR", "sign": "pr" } ] }""");
         var sb = new StringBuilder();
         for (int i = 0; i < LinesPerStream; i++)
         {
@@ -55,6 +59,15 @@ public class MasimoDecodeBenchmarks
             c.Decode(frame.FirstSpan, context, output);
         }
 
+        return output.Count;
+    }
+
+    /// <summary>A configurable line codec on a Nonin-style line (2 observations).</summary>
+    [Benchmark]
+    public int DecodeNoninLine()
+    {
+        output.Clear();
+        nonin.Decode(NoninLine, context, output);
         return output.Count;
     }
 }

@@ -114,6 +114,14 @@ public class LinuxSerialPortTests
     }
 
     [Fact]
+    public void Open_NotATty_ThrowsIOExceptionNamingPath()
+    {
+        var ex = Assert.Throws<IOException>(() => LinuxSerialPort.Open(new SerialPortSettings { Path = "/dev/null" }));
+        Assert.Contains("/dev/null", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("TIOCEXCL", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Open_SymlinkToSlave_Works()
     {
         using var pty = PseudoTerminal.Open();
