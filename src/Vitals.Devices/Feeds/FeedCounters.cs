@@ -11,6 +11,7 @@ public sealed class FeedCounters
     private long bytes;
     private long reconnects;
     private long lastFrameUtcTicks;
+    private long lastReconnectDelayTicks;
     private int connected;
     private string? lastError;
 
@@ -69,13 +70,20 @@ public sealed class FeedCounters
         }
     }
 
-    /// <summary>Counts a reconnect attempt.</summary>
-    public void Reconnecting() => Interlocked.Increment(ref reconnects);
+    /// <summary>How long the feed waits before its next reconnect attempt (zero when reconnecting at once).</summary>
+    public TimeSpan LastReconnectDelay => TimeSpan.FromTicks(Interlocked.Read(ref lastReconnectDelayTicks));
+
+    /// <summary>Counts a reconnect attempt that starts after <paramref name="delay"/>.</summary>
+    public void Reconnecting(TimeSpan delay = default)
+    {
+        Interlocked.Increment(ref reconnects);
+        Interlocked.Exchange(ref lastReconnectDelayTicks, delay.Ticks);
+    }
 
     /// <summary>A consistent-enough copy for a status endpoint.</summary>
-    public FeedCountersSnapshot Snapshot() => new(Connected, FramesOk, FramesBad, Bytes, Reconnects, LastFrameAt, LastError);
+    public FeedCountersSnapshot Snapshot() => new(Connected, FramesOk, FramesBad, Bytes, Reconnects, LastFrameAt, LastError, LastReconnectDelay);
 }
 
 /// <summary>A copy of <see cref="FeedCounters"/> at one moment.</summary>
 public sealed record FeedCountersSnapshot(
-    bool Connected, long FramesOk, long FramesBad, long Bytes, long Reconnects, DateTimeOffset? LastFrameAt, string? LastError);
+    bool Connected, long FramesOk, long FramesBad, long Bytes, long Reconnects, DateTimeOffset? LastFrameAt, string? LastError, TimeSpan LastReconnectDelay);

@@ -117,7 +117,7 @@ public sealed class SerialFeed
                 MaxRetryAttempts = int.MaxValue,
                 OnRetry = args =>
                 {
-                    Counters.Reconnecting();
+                    Counters.Reconnecting(args.RetryDelay);
                     Counters.SetConnected(false, args.Outcome.Exception?.Message);
                     return default;
                 },

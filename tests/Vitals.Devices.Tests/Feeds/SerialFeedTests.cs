@@ -167,6 +167,26 @@ public class SerialFeedTests
     }
 
     [Fact]
+    public async Task RunAsync_OpenKeepsFailing_RetriesWithCappedBackoff()
+    {
+        var factory = new FailingFactory();
+        var feed = new SerialFeed(Options("/dev/serial/by-id/usb-unplugged"), factory, new MasimoCodec(), Channel.CreateUnbounded<Observation>().Writer, TimeProvider.System);
+        factory.Counters = feed.Counters;
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+
+        await feed.RunAsync(cts.Token); // returns on cancellation, never throws for device problems
+
+        // Wall-clock gaps are at the mercy of a loaded CI box; the delays Polly chose are not.
+        Assert.InRange(factory.Attempts.Count, 4, 60); // neither a hot loop nor a delay that keeps growing past the cap
+        Assert.InRange(factory.Delays.Count, 4, 60);
+        Assert.All(factory.Delays, d => Assert.InRange(d, TimeSpan.Zero, TimeSpan.FromMilliseconds(200)));
+        Assert.True(factory.Delays.Distinct().Count() > 1, "jitter or backoff should vary the delay");
+        Assert.False(feed.Counters.Connected);
+        Assert.Equal(factory.Attempts.Count, feed.Counters.Reconnects);
+        Assert.Contains("no such device", feed.Counters.LastError, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Constructor_BadOptions_ThrowsNamingSetting()
     {
         var options = Options("/dev/ttyUSB0") with { Chair = "", Port = new SerialPortSettings { Path = "/dev/ttyUSB0", BaudRate = 50 } };
@@ -186,6 +206,28 @@ public class SerialFeedTests
 
         public DecodeResult Decode(ReadOnlySpan<byte> line, DecodeContext context, ICollection<Observation> output) =>
             line.SequenceEqual("boom"u8) ? throw new InvalidOperationException("codec bug") : inner.Decode(line, context, output);
+    }
+
+    private sealed class FailingFactory : ISerialPortFactory
+    {
+        public List<TimeSpan> Attempts { get; } = [];
+
+        public List<TimeSpan> Delays { get; } = [];
+
+        public FeedCounters? Counters { get; set; }
+
+        private readonly System.Diagnostics.Stopwatch clock = System.Diagnostics.Stopwatch.StartNew();
+
+        public ValueTask<ISerialPort> OpenAsync(SerialPortSettings settings, CancellationToken cancellationToken)
+        {
+            Attempts.Add(clock.Elapsed);
+            if (Attempts.Count > 1 && Counters is not null)
+            {
+                Delays.Add(Counters.LastReconnectDelay); // the delay chosen before this attempt
+            }
+
+            throw new SerialPortGoneException($"{settings.Path}: no such device");
+        }
     }
 
     private sealed class ScriptedFactory(ISerialPort port) : ISerialPortFactory
