@@ -12,10 +12,10 @@ namespace Vitals.Devices.Masimo;
 /// </summary>
 public sealed class MasimoCodec : ILineCodec
 {
-    /// <summary>Creates a codec with its own framer.</summary>
-    public MasimoCodec(int maxFrameBytes = LineFramer.DefaultMaxFrameBytes) => Framer = new LineFramer(maxFrameBytes);
-
     private readonly DeviceIdCache deviceIds = new();
+
+    /// <summary>Creates a codec with its own framer. Not thread-safe: one instance per feed.</summary>
+    public MasimoCodec(int maxFrameBytes = LineFramer.DefaultMaxFrameBytes) => Framer = new LineFramer(maxFrameBytes);
 
     /// <inheritdoc />
     public SourceProtocol Protocol => SourceProtocol.Masimo;
