@@ -14,6 +14,7 @@ public sealed class FeedCounters
     private long lastReconnectDelayTicks;
     private int connected;
     private string? lastError;
+    private IReadOnlyList<string> conditions = [];
 
     /// <summary>Frames that decoded.</summary>
     public long FramesOk => Interlocked.Read(ref framesOk);
@@ -42,6 +43,12 @@ public sealed class FeedCounters
 
     /// <summary>Why the last frame was bad or the transport dropped; never contains patient data beyond the device's own error text.</summary>
     public string? LastError => Volatile.Read(ref lastError);
+
+    /// <summary>Technical conditions the device reported in its last good frame (for example <c>SensorOff</c>).</summary>
+    public IReadOnlyList<string> Conditions => Volatile.Read(ref conditions);
+
+    /// <summary>Replaces the device's technical conditions (the list is not copied: pass an immutable one).</summary>
+    public void SetConditions(IReadOnlyList<string> value) => Volatile.Write(ref conditions, value ?? []);
 
     /// <summary>Counts received bytes.</summary>
     public void AddBytes(int count) => Interlocked.Add(ref bytes, count);
@@ -81,9 +88,9 @@ public sealed class FeedCounters
     }
 
     /// <summary>A consistent-enough copy for a status endpoint.</summary>
-    public FeedCountersSnapshot Snapshot() => new(Connected, FramesOk, FramesBad, Bytes, Reconnects, LastFrameAt, LastError, LastReconnectDelay);
+    public FeedCountersSnapshot Snapshot() => new(Connected, FramesOk, FramesBad, Bytes, Reconnects, LastFrameAt, LastError, LastReconnectDelay, Conditions);
 }
 
 /// <summary>A copy of <see cref="FeedCounters"/> at one moment.</summary>
 public sealed record FeedCountersSnapshot(
-    bool Connected, long FramesOk, long FramesBad, long Bytes, long Reconnects, DateTimeOffset? LastFrameAt, string? LastError, TimeSpan LastReconnectDelay);
+    bool Connected, long FramesOk, long FramesBad, long Bytes, long Reconnects, DateTimeOffset? LastFrameAt, string? LastError, TimeSpan LastReconnectDelay, IReadOnlyList<string> Conditions);

@@ -211,6 +211,7 @@ public sealed class SerialFeed
                     }
 
                     Counters.FrameOk(receivedAt);
+                    Counters.SetConditions(codec.ActiveConditions);
                     foreach (var observation in batch)
                     {
                         await output.WriteAsync(observation, cancellationToken).ConfigureAwait(false);

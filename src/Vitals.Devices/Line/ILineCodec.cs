@@ -18,6 +18,12 @@ public interface ILineCodec
     /// <summary>Takes the next complete line off <paramref name="buffer"/>; see <see cref="LineFramer.TryReadFrame"/>.</summary>
     bool TryReadFrame(ref ReadOnlySequence<byte> buffer, out ReadOnlySequence<byte> frame) => Framer.TryReadFrame(ref buffer, out frame);
 
+    /// <summary>
+    /// Technical conditions the device reported in the last good frame (for example <c>SensorOff</c>), for technical
+    /// alarms and the dashboard; empty when none or when the protocol has no such field.
+    /// </summary>
+    IReadOnlyList<string> ActiveConditions => [];
+
     /// <summary>Decodes one line (without terminator), appending observations to <paramref name="output"/>. Never throws on bad input.</summary>
     DecodeResult Decode(ReadOnlySpan<byte> line, DecodeContext context, ICollection<Observation> output);
 }

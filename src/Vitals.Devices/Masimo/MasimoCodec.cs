@@ -13,6 +13,8 @@ namespace Vitals.Devices.Masimo;
 public sealed class MasimoCodec : ILineCodec
 {
     private readonly DeviceIdCache deviceIds = new();
+    private MasimoException conditionsMask;
+    private IReadOnlyList<string> conditionNames = [];
 
     /// <summary>Creates a codec with its own framer. Not thread-safe: one instance per feed.</summary>
     public MasimoCodec(int maxFrameBytes = LineFramer.DefaultMaxFrameBytes) => Framer = new LineFramer(maxFrameBytes);
@@ -25,6 +27,9 @@ public sealed class MasimoCodec : ILineCodec
 
     /// <summary>Status (exception bits, alarm bits, device) of the last line decoded successfully.</summary>
     public MasimoStatus LastStatus { get; private set; }
+
+    /// <inheritdoc />
+    public IReadOnlyList<string> ActiveConditions => conditionNames;
 
     /// <inheritdoc />
     public DecodeResult Decode(ReadOnlySpan<byte> line, DecodeContext context, ICollection<Observation> output)
@@ -128,6 +133,13 @@ public sealed class MasimoCodec : ILineCodec
         }
 
         LastStatus = new MasimoStatus(exceptions, alarm, device);
+        if ((exceptions & MasimoStatus.ConditionMask) != conditionsMask)
+        {
+            // Rebuilt only when the bits change, so a steady stream allocates nothing here.
+            conditionsMask = exceptions & MasimoStatus.ConditionMask;
+            conditionNames = LastStatus.Conditions.Select(c => c.ToString()).ToArray();
+        }
+
         return DecodeResult.Success;
     }
 

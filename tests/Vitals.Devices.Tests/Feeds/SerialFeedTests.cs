@@ -124,8 +124,10 @@ public class SerialFeedTests
         try
         {
             await WaitUntilAsync(() => feed.Counters.Connected, cts.Token);
-            first.Write("02/22/16 22:47:45 SN=0000056661 SPO2=098% BPM=097 ALARM=0000 EXC=000800\r\n"u8);
+            first.Write("02/22/16 22:47:44 SN=0000056661 SPO2=---% BPM=--- ALARM=0000 EXC=000021\r\n"u8);
+            first.Write("02/22/16 22:47:45 SN=0000056661 SPO2=098% BPM=097 ALARM=0000 EXC=000804\r\n"u8);
             await ReadAsync(channel.Reader, 2, cts.Token);
+            Assert.Equal(["LowPerfusion"], feed.Counters.Conditions);
 
             File.Delete(link);
             first.Dispose(); // unplug: the slave hangs up

@@ -1,5 +1,6 @@
 using Vitals.Core;
 using Vitals.Devices.Masimo;
+using ILineCodecView = Vitals.Devices.Line.ILineCodec;
 
 namespace Vitals.Devices.Tests.Masimo;
 
@@ -91,6 +92,7 @@ public class MasimoCodecTests
         Assert.True(result.Ok, result.Error);
         Assert.All(output, o => Assert.Equal(quality, o.Quality));
         Assert.Equal(conditions, codec.LastStatus.Conditions);
+        Assert.Equal(conditions.Select(c => c.ToString()), ((ILineCodecView)codec).ActiveConditions);
     }
 
     [Fact]
