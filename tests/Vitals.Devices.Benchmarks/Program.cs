@@ -3,7 +3,8 @@ using System.Globalization;
 using BenchmarkDotNet.Running;
 using Vitals.Devices.Benchmarks;
 
-// Run: dotnet run -c Release --project tests/Vitals.Devices.Benchmarks -- --filter '*' [--job short]
+// Run: dotnet run -c Release --project tests/Vitals.Devices.Benchmarks -- --filter '*' --inProcess [--job short]
+// --inProcess because BenchmarkDotNet 0.14 predates the net10.0 moniker and cannot build a separate host for it.
 // On a shared, loaded machine wall-clock figures overstate the cost; `-- --cpu-time` reports messages per CPU-second
 // of this thread (thread CPU time is not inflated by other processes).
 if (args is ["--cpu-time", ..])
