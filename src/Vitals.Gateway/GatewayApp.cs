@@ -57,7 +57,7 @@ public static class GatewayApp
 
         var time = TimeProvider.System;
         var feeds = new FeedRegistry();
-        var live = new LiveState(options.Chairs.Select(c => (c.Id, c.DisplayName)), feeds);
+        var live = new LiveState(options.Chairs.Select(c => (c.Id, c.DisplayName)), feeds, new StalePolicy(options.StaleSeconds), time);
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton(time);
         builder.Services.AddSingleton(feeds);
@@ -78,6 +78,7 @@ public static class GatewayApp
         builder.Services.AddHostedService(sp => sp.GetRequiredService<StoreWriter>());
         builder.Services.AddHostedService(sp => sp.GetRequiredService<ObservationPipeline>());
         builder.Services.AddHostedService(sp => new FeedHost(CreateFeeds(options, sp, simulatorStep ?? DefaultSimulatorStep)));
+        builder.Services.AddDeviceFeeds(options);
 
         var app = builder.Build();
         app.Services.GetRequiredService<UserService>().Bootstrap(options.Demo, Console.Out, environment ?? Environment.GetEnvironmentVariable);
@@ -97,9 +98,13 @@ public static class GatewayApp
         var pipeline = sp.GetRequiredService<ObservationPipeline>();
         var time = sp.GetRequiredService<TimeProvider>();
         var result = new List<Func<CancellationToken, Task>>();
-        foreach (var chair in options.Chairs)
+        foreach (var (chair, device, path) in options.AllDevices())
         {
-            foreach (var device in chair.Devices)
+            if (device.Kind == DeviceOptions.SerialKind)
+            {
+                result.Add(DeviceFeeds.CreateSerial(options, chair, device, path, sp));
+            }
+            else if (device.Kind == "simulator")
             {
                 var status = feeds.Register(chair.Id, device.Id, device.Kind);
                 Scenarios.TryParse(device.Scenario, out var scenario);

@@ -60,9 +60,11 @@ public static class VitalsApi
         TypedResults.Ok(store.ReadEvents(after ?? 0, type, chair, Math.Clamp(limit ?? 200, 1, 1000)));
 
     private static Ok<StatusView> Status(
-        FeedRegistry feeds, ObservationPipeline pipeline, StoreWriter writer, EventHub hub, TimeProvider time) =>
+        FeedRegistry feeds, LiveState live, ObservationPipeline pipeline, StoreWriter writer, EventHub hub, TimeProvider time, HttpContext http) =>
         TypedResults.Ok(new StatusView(
-            time.GetUtcNow(), feeds.Snapshot(), pipeline.Processed, pipeline.Queued, writer.Written, writer.Pending, hub.SubscriberCount));
+            time.GetUtcNow(), feeds.Snapshot(), pipeline.Processed, pipeline.Queued, writer.Written, writer.Pending, hub.SubscriberCount,
+            live.ChairIds.ToDictionary(c => c, live.StaleSigns, StringComparer.Ordinal),
+            http.RequestServices.GetService<Feeds.Hl7FeedService>()?.Sources));
 
     private static ServerSentEventsResult<string> Stream(
         LiveState live, EventHub hub, GatewayOptions options, TimeProvider time, IHostApplicationLifetime lifetime, HttpContext http)
@@ -81,9 +83,17 @@ public static class VitalsApi
     /// <summary>Everything the dashboard needs on connect.</summary>
     public sealed record SnapshotView(string Site, bool Demo, DateTimeOffset ServerTime, List<ChairView> Chairs);
 
-    /// <summary>Pipeline and feed health.</summary>
+    /// <summary>Pipeline and feed health: per-feed counters, stale signs per chair, and HL7 counters per sending address.</summary>
     public sealed record StatusView(
-        DateTimeOffset ServerTime, List<FeedSnapshot> Feeds, long Processed, int Queued, long Stored, int StorePending, int Streams);
+        DateTimeOffset ServerTime,
+        List<FeedSnapshot> Feeds,
+        long Processed,
+        int Queued,
+        long Stored,
+        int StorePending,
+        int Streams,
+        Dictionary<string, IReadOnlyList<Vitals.Core.Sign>> StaleSigns,
+        IReadOnlyList<Vitals.Devices.Mllp.MllpSourceStats>? Hl7Sources);
 }
 
 /// <summary>The safety statement shown on every screen and in the README.</summary>
