@@ -55,5 +55,8 @@ print.SetAction(parse =>
     return 0;
 });
 
-var root = new RootCommand("vitals-sim: deterministic simulated bedside monitors for Vitals. Simulated data only, never a patient's.") { print };
+var root = new RootCommand("vitals-sim: deterministic simulated bedside monitors for Vitals. Simulated data only, never a patient's.")
+{
+    print, Vitals.Simulator.Cli.ProtocolCommands.Serial(), Vitals.Simulator.Cli.ProtocolCommands.Hl7(),
+};
 return await root.Parse(args).InvokeAsync().ConfigureAwait(false);
