@@ -60,7 +60,7 @@ public static class Cli
 
         return new RootCommand("Vitals: a vitals monitoring gateway for infusion chairs. A secondary display and alerting aid; the bedside monitor's alarms remain primary.")
         {
-            demo, run,
+            demo, run, DecodeCommand.Create(error),
         };
     }
 
