@@ -7,7 +7,14 @@ namespace Vitals.Gateway;
 public static class Cli
 {
     /// <summary>Parses <paramref name="args"/> and runs the chosen verb. Returns the process exit code.</summary>
-    public static Task<int> RunAsync(string[] args, TextWriter? error = null) => BuildRoot(error ?? Console.Error).Parse(args).InvokeAsync();
+    public static async Task<int> RunAsync(string[] args, TextWriter? error = null)
+    {
+        var parse = BuildRoot(error ?? Console.Error).Parse(args);
+        var code = await parse.InvokeAsync().ConfigureAwait(false);
+
+        // Usage errors exit 2 on every verb (System.CommandLine's own parse errors return 1).
+        return parse.Errors.Count > 0 ? 2 : code;
+    }
 
     /// <summary>The command tree (exposed for tests of help text and parsing).</summary>
     public static RootCommand BuildRoot(TextWriter error)
@@ -89,6 +96,10 @@ public static class Cli
         try
         {
             await app.StartAsync(ct).ConfigureAwait(false);
+        }
+        catch (ConfigException e)
+        {
+            return await Fail(error, e.Message).ConfigureAwait(false);
         }
         catch (IOException e)
         {

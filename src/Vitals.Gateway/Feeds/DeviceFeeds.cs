@@ -61,6 +61,7 @@ public static class DeviceFeeds
 public sealed class Hl7FeedService : IHostedService, IAsyncDisposable
 {
     private readonly MllpListener listener;
+    private readonly string listen;
     private readonly List<(string Chair, string Match, FeedStatus Status)> devices = [];
 
     /// <summary>Creates the listener (not yet bound).</summary>
@@ -77,6 +78,7 @@ public sealed class Hl7FeedService : IHostedService, IAsyncDisposable
             ChairMap = map,
         });
         var endPoint = hl7.ListenEndPoint;
+        listen = hl7.Listen;
         Listener = feeds.Register("", $"mllp:{hl7.Listen}", "hl7-listener");
         foreach (var (chair, device, _) in options.AllDevices().Where(d => d.Device.Kind == DeviceOptions.Hl7Kind))
         {
@@ -122,9 +124,18 @@ public sealed class Hl7FeedService : IHostedService, IAsyncDisposable
     }
 
     /// <inheritdoc />
+    /// <exception cref="ConfigException">The address cannot be bound (in use, or not this machine's).</exception>
     public Task StartAsync(CancellationToken cancellationToken)
     {
-        listener.Start();
+        try
+        {
+            listener.Start();
+        }
+        catch (System.Net.Sockets.SocketException e)
+        {
+            throw new ConfigException($"hl7.listen: cannot listen on {listen}: {e.Message}. Fix: stop the other program using the port or choose another, for example 127.0.0.1:2576.");
+        }
+
         return Task.CompletedTask;
     }
 

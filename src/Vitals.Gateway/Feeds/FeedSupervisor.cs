@@ -11,8 +11,9 @@ public sealed record StaleView(string Chair, IReadOnlyList<Sign> StaleSigns);
 /// Watches every feed twice a second: device technical conditions (Masimo exception bits such as sensor off) become
 /// technical alarms when they appear and clear when they go; changes in a chair's stale signs go to dashboards.
 /// </summary>
-public sealed class FeedSupervisor(
-    FeedRegistry feeds, LiveState live, AlarmService alarms, EventHub hub, TimeProvider time, Hl7FeedService? hl7 = null) : BackgroundService
+public sealed partial class FeedSupervisor(
+    FeedRegistry feeds, LiveState live, AlarmService alarms, EventHub hub, TimeProvider time, ILogger<FeedSupervisor> logger, Hl7FeedService? hl7 = null)
+    : BackgroundService
 {
     /// <summary>How often conditions and stale signs are checked.</summary>
     public static readonly TimeSpan Interval = TimeSpan.FromMilliseconds(500);
@@ -33,11 +34,20 @@ public sealed class FeedSupervisor(
 
     private readonly Dictionary<string, HashSet<string>> raised = new(StringComparer.Ordinal);
     private readonly Dictionary<string, IReadOnlyList<Sign>> lastStale = new(StringComparer.Ordinal);
+    private readonly Dictionary<FeedStatus, bool> lastConnected = [];
+    private bool seeded;
 
     /// <summary>One supervision pass (the loop calls it; tests may too).</summary>
     public async Task CheckAsync(CancellationToken ct)
     {
         hl7?.RefreshConnected();
+        if (!seeded)
+        {
+            SeedFromRestoredAlarms();
+            seeded = true;
+        }
+
+        LogConnectionChanges();
         await CheckConditionsAsync(ct).ConfigureAwait(false);
         foreach (var chair in live.ChairIds)
         {
@@ -123,6 +133,49 @@ public sealed class FeedSupervisor(
             before.ExceptWith(gone);
         }
     }
+
+    private void SeedFromRestoredAlarms()
+    {
+        // Alarms restored from the last run must clear if their condition is gone now, so count them as raised.
+        foreach (var e in alarms.Read((engine, _) => engine.Active))
+        {
+            var condition = Known.FirstOrDefault(k => "device." + k.Value.Code == e.Rule).Key;
+            if (condition is not null)
+            {
+                (raised.TryGetValue(e.Chair, out var set) ? set : raised[e.Chair] = new(StringComparer.Ordinal)).Add(condition);
+            }
+        }
+    }
+
+    private void LogConnectionChanges()
+    {
+        foreach (var feed in feeds.All())
+        {
+            var connected = feed.Counters.Connected;
+            if (lastConnected.TryGetValue(feed, out var before) && before == connected)
+            {
+                continue;
+            }
+
+            if (connected)
+            {
+                LogConnected(feed.Kind, feed.Device, feed.Chair);
+            }
+            else if (lastConnected.ContainsKey(feed))
+            {
+                LogDisconnected(feed.Kind, feed.Device, feed.Chair, feed.Counters.LastError ?? "no error reported");
+            }
+
+            lastConnected[feed] = connected;
+        }
+    }
+
+    // Device ids and chair ids only: never patient identifiers.
+    [LoggerMessage(EventId = 3101, Level = LogLevel.Information, Message = "Feed {Kind} {Device} (chair '{Chair}') connected")]
+    private partial void LogConnected(string kind, string device, string chair);
+
+    [LoggerMessage(EventId = 3102, Level = LogLevel.Warning, Message = "Feed {Kind} {Device} (chair '{Chair}') disconnected: {Reason}")]
+    private partial void LogDisconnected(string kind, string device, string chair, string reason);
 
     private static (string Code, string Text, AlarmPriority Priority) Describe(string condition) =>
         Known.TryGetValue(condition, out var known) ? known : (condition.ToLowerInvariant(), $"Monitor reports {condition}", AlarmPriority.Low);
