@@ -12,11 +12,12 @@ namespace Vitals.Simulator.Cli;
 /// <c>vitals-sim serial</c> and <c>vitals-sim hl7</c>: the simulated monitor speaking a real protocol, over a pty (or a
 /// serial port) and over TCP/MLLP to a gateway on this machine. Simulated data only.
 /// </summary>
-internal static class ProtocolCommands
+public static class ProtocolCommands
 {
     private static readonly TimeSpan AckTimeout = TimeSpan.FromSeconds(10);
 
-    public static Command Serial()
+    /// <summary>The <c>serial</c> verb; the pty path and reports go to <paramref name="output"/>, problems to <paramref name="error"/>.</summary>
+    public static Command Serial(TextWriter output, TextWriter error)
     {
         var protocol = new Option<string>("--protocol") { Description = "Serial protocol: masimo (Masimo ASCII 1).", DefaultValueFactory = _ => "masimo" };
         var (scenario, seed, timeScale, stepMs, count) = Common();
@@ -32,22 +33,22 @@ internal static class ProtocolCommands
         {
             if (parse.GetValue(protocol) != "masimo")
             {
-                return Usage($"--protocol: '{parse.GetValue(protocol)}' is not a serial protocol the simulator speaks. Fix: use masimo.");
+                return Usage(error, $"--protocol: '{parse.GetValue(protocol)}' is not a serial protocol the simulator speaks. Fix: use masimo.");
             }
 
             if (parse.GetValue(pty) == (parse.GetValue(port) is not null))
             {
-                return Usage("give exactly one of --pty or --port PATH.");
+                return Usage(error, "give exactly one of --pty or --port PATH.");
             }
 
             if (!uint.TryParse(parse.GetValue(exc), NumberStyles.HexNumber, CultureInfo.InvariantCulture, out var bits))
             {
-                return Usage($"--exc: '{parse.GetValue(exc)}' is not hex. Fix: use for example 000020.");
+                return Usage(error, $"--exc: '{parse.GetValue(exc)}' is not hex. Fix: use for example 000020.");
             }
 
-            if (!TryPatient(parse, scenario, seed, timeScale, stepMs, out var patient, out var step, out var error))
+            if (!TryPatient(parse, scenario, seed, timeScale, stepMs, out var patient, out var step, out var problem))
             {
-                return Usage(error);
+                return Usage(error, problem);
             }
 
             var time = TimeProvider.System;
@@ -58,8 +59,8 @@ internal static class ProtocolCommands
                 if (parse.GetValue(pty))
                 {
                     master = PseudoTerminal.Open();
-                    Console.WriteLine(master.SlavePath);
-                    Console.Out.Flush();
+                    output.WriteLine(master.SlavePath);
+                    output.Flush();
                 }
                 else
                 {
@@ -104,7 +105,7 @@ internal static class ProtocolCommands
             }
             catch (IOException e)
             {
-                Console.Error.WriteLine($"vitals-sim: {e.Message}");
+                error.WriteLine($"vitals-sim: {e.Message}");
                 return 1;
             }
             finally
@@ -119,7 +120,8 @@ internal static class ProtocolCommands
         return command;
     }
 
-    public static Command Hl7()
+    /// <summary>The <c>hl7</c> verb; the ACK report goes to <paramref name="output"/>, problems to <paramref name="error"/>.</summary>
+    public static Command Hl7(TextWriter output, TextWriter error)
     {
         var connect = new Option<string>("--connect") { Description = "Gateway MLLP listener as 127.0.0.1:PORT (loopback only).", Required = true };
         var bed = new Option<string>("--bed") { Description = "Bed sent in PV1-3 (the gateway maps it to a chair).", Required = true };
@@ -132,17 +134,17 @@ internal static class ProtocolCommands
         {
             if (!IPEndPoint.TryParse(parse.GetValue(connect)!, out var endPoint) || endPoint.Port == 0)
             {
-                return Usage($"--connect: '{parse.GetValue(connect)}' is not address:port. Fix: use 127.0.0.1:2575.");
+                return Usage(error, $"--connect: '{parse.GetValue(connect)}' is not address:port. Fix: use 127.0.0.1:2575.");
             }
 
             if (!IPAddress.IsLoopback(endPoint.Address))
             {
-                return Usage("--connect: the simulator only talks to this machine. Fix: use 127.0.0.1:PORT.");
+                return Usage(error, "--connect: the simulator only talks to this machine. Fix: use 127.0.0.1:PORT.");
             }
 
-            if (!TryPatient(parse, scenario, seed, timeScale, stepMs, out var patient, out var step, out var error))
+            if (!TryPatient(parse, scenario, seed, timeScale, stepMs, out var patient, out var step, out var problem))
             {
-                return Usage(error);
+                return Usage(error, problem);
             }
 
             var time = TimeProvider.System;
@@ -177,7 +179,7 @@ internal static class ProtocolCommands
                     else
                     {
                         errors++;
-                        Console.Error.WriteLine($"vitals-sim: {id} answered {parsed.Code}: {parsed.ErrorText}");
+                        error.WriteLine($"vitals-sim: {id} answered {parsed.Code}: {parsed.ErrorText}");
                     }
                 }
             }
@@ -186,12 +188,12 @@ internal static class ProtocolCommands
             }
             catch (Exception e) when (e is IOException or TimeoutException or System.Net.Sockets.SocketException)
             {
-                Console.Error.WriteLine($"vitals-sim: {e.Message}");
-                Console.WriteLine(Report(sent, accepted, errors, mismatched));
+                error.WriteLine($"vitals-sim: {e.Message}");
+                output.WriteLine(Report(sent, accepted, errors, mismatched));
                 return 1;
             }
 
-            Console.WriteLine(Report(sent, accepted, errors, mismatched));
+            output.WriteLine(Report(sent, accepted, errors, mismatched));
             return accepted == sent ? 0 : 1;
         });
         return command;
@@ -234,9 +236,9 @@ internal static class ProtocolCommands
         return true;
     }
 
-    private static int Usage(string message)
+    private static int Usage(TextWriter error, string message)
     {
-        Console.Error.WriteLine($"vitals-sim: {message}");
+        error.WriteLine($"vitals-sim: {message}");
         return 2;
     }
 }
