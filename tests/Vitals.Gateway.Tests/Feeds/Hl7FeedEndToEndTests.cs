@@ -77,6 +77,63 @@ public sealed class Hl7FeedEndToEndTests
         Assert.Equal(2, source.GetProperty("connected").GetInt32());
     }
 
+    [Fact]
+    public async Task StaleSigns_Spo2StopsWhileHrContinues_ListedOnChairStatusAndStream()
+    {
+        var options = new GatewayOptions
+        {
+            Site = "test-site",
+            Hl7 = new Hl7Options { Listen = "127.0.0.1:0" },
+            StaleSeconds = new() { ["spo2"] = 1 },
+            Chairs = [new ChairOptions { Id = "chair-1", Devices = [new DeviceOptions { Id = "mon-1", Kind = "hl7", Match = "BED1" }] }],
+        };
+        await using var host = await GatewayHost.StartAsync(options, TimeSpan.FromHours(1));
+        var port = host.App.Services.GetRequiredService<Hl7FeedService>().LocalEndPoint!.Port;
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        await using var stream = await host.Http.GetStreamAsync(new Uri("api/stream", UriKind.Relative), cts.Token);
+        var staleEvent = Task.Run(
+            async () =>
+            {
+                await foreach (var item in System.Net.ServerSentEvents.SseParser.Create(stream).EnumerateAsync(cts.Token))
+                {
+                    if (item.EventType == "stale" && item.Data.Contains("spo2", StringComparison.Ordinal))
+                    {
+                        return item.Data;
+                    }
+                }
+
+                return "";
+            },
+            cts.Token);
+
+        await using var client = await MllpClient.ConnectAsync("127.0.0.1", port, TimeSpan.FromSeconds(5), cancellationToken: cts.Token);
+        var patient = new SimulatedPatient(new SimulatorOptions(ScenarioKind.Stable, 5, 1));
+        var readings = new List<SimReading>();
+        patient.Step(readings);
+        await AssertAckAsync(client, Hl7OruWriter.Format(readings, DateTimeOffset.UtcNow, "BED1", "S0"), "S0", Hl7AckCode.Accept, cts.Token);
+
+        // Only heart rate from now on: the feed is alive, SpO2 is not.
+        var n = 0;
+        await Wait.UntilAsync(
+            async () =>
+            {
+                readings.Clear();
+                patient.Step(readings);
+                readings.RemoveAll(r => r.Sign != Vitals.Core.Sign.Hr);
+                var id = $"S{++n}";
+                await AssertAckAsync(client, Hl7OruWriter.Format(readings, DateTimeOffset.UtcNow, "BED1", id), id, Hl7AckCode.Accept, cts.Token);
+                using var chair = JsonDocument.Parse(await host.Http.GetStringAsync(new Uri("api/chairs/chair-1", UriKind.Relative), cts.Token));
+                return chair.RootElement.GetProperty("staleSigns").EnumerateArray().Any(s => s.GetString() == "spo2");
+            },
+            "spo2 listed as stale");
+
+        using var status = JsonDocument.Parse(await host.Http.GetStringAsync(new Uri("api/status", UriKind.Relative), cts.Token));
+        Assert.Contains(status.RootElement.GetProperty("staleSigns").GetProperty("chair-1").EnumerateArray(), s => s.GetString() == "spo2");
+        Assert.DoesNotContain(status.RootElement.GetProperty("staleSigns").GetProperty("chair-1").EnumerateArray(), s => s.GetString() == "hr");
+        using var stale = JsonDocument.Parse(await staleEvent.WaitAsync(TimeSpan.FromSeconds(5), cts.Token));
+        Assert.Equal("chair-1", stale.RootElement.GetProperty("chair").GetString());
+    }
+
     private static async Task AssertAckAsync(MllpClient client, string message, string controlId, Hl7AckCode expected, CancellationToken ct)
     {
         var ack = await client.SendAsync(Encoding.UTF8.GetBytes(message), AckTimeout, ct);
