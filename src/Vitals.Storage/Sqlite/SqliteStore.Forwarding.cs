@@ -309,8 +309,9 @@ public sealed partial class SqliteStore
 
             return $"empty {type} payload";
         }
-        catch (JsonException e)
+        catch (Exception e) when (e is JsonException or NotSupportedException or ArgumentException or FormatException)
         {
+            // A payload this build cannot read must not wedge the forwarder: the caller quarantines it.
             return e.Message;
         }
     }
