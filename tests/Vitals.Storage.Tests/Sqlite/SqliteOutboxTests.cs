@@ -141,6 +141,30 @@ public sealed class SqliteOutboxTests : IDisposable
     }
 
     [Fact]
+    public async Task ObservationsOutbox_RowWithUnknownSign_QuarantinedAndSkipped()
+    {
+        using var store = new SqliteStore(DbPath);
+        store.Append([Obs(0)]);
+        using (var conn = new SqliteConnection($"Data Source={DbPath}"))
+        {
+            conn.Open();
+            using var cmd = conn.CreateCommand();
+            cmd.CommandText = "INSERT INTO observations (site, chair, device, sign, value, measured_ms, received_ms, source, quality) VALUES ('north', 'c1', 'dev-1', 'etco2', 35, 0, 0, 'Hl7Mllp', 0);";
+            cmd.ExecuteNonQuery();
+        }
+
+        store.Append([Obs(2)]);
+        var outbox = SqliteOutbox.ForObservations(store);
+        Assert.Equal([1L], (await outbox.ReadAfterAsync(0, 10, default)).Records.Select(r => r.Sequence));
+        await outbox.CommitAsync(1, default);
+        Assert.Equal([3L], (await outbox.ReadAfterAsync(1, 10, default)).Records.Select(r => r.Sequence));
+        var entry = Assert.Single(store.ReadQuarantine());
+        Assert.Equal(SqliteOutbox.ObservationsName, entry.Forwarder);
+        Assert.Contains("sign=etco2", entry.Line, StringComparison.Ordinal);
+        Assert.Contains("cannot decode outbox row 2", entry.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Quarantine_Reopen_PersistedWithCountAndLatestNewestFirst()
     {
         using (var store = new SqliteStore(DbPath))
