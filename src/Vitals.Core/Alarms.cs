@@ -24,6 +24,12 @@ public enum AlarmState
     Reannounced,
     Paused,
     Cleared,
+
+    /// <summary>A high-priority physiological condition ended but the alarm stays until acknowledged.</summary>
+    Latched,
+
+    /// <summary>An audio pause ended (expired, cancelled, or broken through by a new condition).</summary>
+    Resumed,
 }
 
 /// <summary>One alarm transition, as logged, streamed and published.</summary>

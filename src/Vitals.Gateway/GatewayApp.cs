@@ -1,7 +1,8 @@
 using Microsoft.AspNetCore.Http.Json;
-using Vitals.Core;
 using Vitals.Core.Alarms;
+using Vitals.Gateway.Alarms;
 using Vitals.Gateway.Api;
+using Vitals.Gateway.Auth;
 using Vitals.Gateway.Config;
 using Vitals.Gateway.Feeds;
 using Vitals.Gateway.Pipeline;
@@ -38,7 +39,8 @@ public static class GatewayApp
     }
 
     /// <summary>Creates the web application. <paramref name="simulatorStep"/> lets tests run simulated monitors faster.</summary>
-    public static WebApplication Build(GatewayOptions options, TimeSpan? simulatorStep = null, Action<ILoggingBuilder>? logging = null)
+    public static WebApplication Build(
+        GatewayOptions options, TimeSpan? simulatorStep = null, Action<ILoggingBuilder>? logging = null, Func<string, string?>? environment = null)
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
         {
@@ -61,8 +63,14 @@ public static class GatewayApp
         builder.Services.AddSingleton(feeds);
         builder.Services.AddSingleton(live);
         builder.Services.AddSingleton<EventHub>();
-        builder.Services.AddSingleton(_ => new SqliteStore(Path.Combine(options.Data, "vitals.db")));
-        builder.Services.AddSingleton<IAlarmEngine>(_ => new FixedLimitAlarmEngine());
+        var dbPath = Path.Combine(options.Data, "vitals.db");
+        builder.Services.AddSingleton(_ => new SqliteStore(dbPath));
+        builder.Services.AddSingleton(sp => new UserStore(sp.GetRequiredService<SqliteStore>().Path));
+        builder.Services.AddSingleton<UserService>();
+        builder.Services.AddSingleton<AuditLog>();
+        builder.Services.AddVitalsAuth(options);
+        builder.Services.AddSingleton(_ => new AlarmEngine(site: options.Site));
+        builder.Services.AddSingleton<AlarmService>();
         builder.Services.AddSingleton<StoreWriter>();
         builder.Services.AddSingleton<ObservationPipeline>();
 
@@ -72,9 +80,14 @@ public static class GatewayApp
         builder.Services.AddHostedService(sp => new FeedHost(CreateFeeds(options, sp, simulatorStep ?? DefaultSimulatorStep)));
 
         var app = builder.Build();
-        app.UseDefaultFiles();
+        app.Services.GetRequiredService<UserService>().Bootstrap(options.Demo, Console.Out, environment ?? Environment.GetEnvironmentVariable);
         app.UseStaticFiles();
-        app.MapVitalsApi();
+        app.UseAuthentication();
+        app.UseAuthorization();
+        app.UseRateLimiter();
+        app.MapPages(options);
+        app.MapAuthApi();
+        app.MapVitalsApi(options);
         return app;
     }
 

@@ -12,12 +12,15 @@ namespace Vitals.Gateway.Tests;
 /// <summary>A real gateway on a free loopback port with its own data directory, for end-to-end tests.</summary>
 public sealed class GatewayHost : IAsyncDisposable
 {
+    /// <summary>The admin password tests start non-demo gateways with.</summary>
+    public const string AdminPassword = "test-admin-password";
+
     private GatewayHost(WebApplication app, string dataDir, Uri address)
     {
         App = app;
         DataDir = dataDir;
         Address = address;
-        Http = new HttpClient { BaseAddress = address, Timeout = TimeSpan.FromSeconds(30) };
+        Http = NewClient();
     }
 
     public WebApplication App { get; }
@@ -29,15 +32,58 @@ public sealed class GatewayHost : IAsyncDisposable
     public HttpClient Http { get; }
 
     /// <summary>Starts a gateway for <paramref name="options"/> with simulated monitors stepping every <paramref name="step"/>.</summary>
-    public static async Task<GatewayHost> StartAsync(GatewayOptions options, TimeSpan step, string? dataDir = null)
+    /// <summary>Starts a gateway; a non-demo one gets an <c>admin</c> account, and <see cref="Http"/> is signed in as it unless <paramref name="signIn"/> is false.</summary>
+    public static async Task<GatewayHost> StartAsync(GatewayOptions options, TimeSpan step, string? dataDir = null, bool signIn = true)
     {
         dataDir ??= Directory.CreateTempSubdirectory("vitals-e2e-").FullName;
         options.Urls = "http://127.0.0.1:0";
         options.Data = dataDir;
-        var app = GatewayApp.Build(options, step, logging => logging.SetMinimumLevel(LogLevel.Warning));
+        var app = GatewayApp.Build(
+            options, step, logging => logging.SetMinimumLevel(LogLevel.Warning), name => name == "VITALS_ADMIN_PASSWORD" ? AdminPassword : null);
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First();
-        return new GatewayHost(app, dataDir, new Uri(address.Replace("[::]", "127.0.0.1", StringComparison.Ordinal) + "/"));
+        var host = new GatewayHost(app, dataDir, new Uri(address.Replace("[::]", "127.0.0.1", StringComparison.Ordinal) + "/"));
+        if (!options.Demo && signIn)
+        {
+            await host.LoginAsync(host.Http, "admin", AdminPassword);
+        }
+
+        return host;
+    }
+
+    /// <summary>A new client with its own cookie jar (its own session).</summary>
+    public HttpClient NewClient() =>
+        new(new HttpClientHandler { CookieContainer = new System.Net.CookieContainer(), AllowAutoRedirect = false })
+        {
+            BaseAddress = Address,
+            Timeout = TimeSpan.FromSeconds(30),
+        };
+
+    /// <summary>Fetches an antiforgery token for <paramref name="client"/>'s session.</summary>
+    public static async Task<string> CsrfAsync(HttpClient client)
+    {
+        using var doc = System.Text.Json.JsonDocument.Parse(await client.GetStringAsync(new Uri("api/auth/csrf", UriKind.Relative)));
+        return doc.RootElement.GetProperty("token").GetString()!;
+    }
+
+    /// <summary>Sends <paramref name="body"/> as JSON with a fresh antiforgery token.</summary>
+    public static async Task<HttpResponseMessage> SendAsync(HttpClient client, HttpMethod method, string path, object? body = null)
+    {
+        var request = new HttpRequestMessage(method, new Uri(path, UriKind.Relative));
+        request.Headers.Add("X-CSRF-TOKEN", await CsrfAsync(client));
+        if (body is not null)
+        {
+            request.Content = System.Net.Http.Json.JsonContent.Create(body);
+        }
+
+        return await client.SendAsync(request);
+    }
+
+    /// <summary>Logs <paramref name="client"/> in, failing the test if refused.</summary>
+    public async Task LoginAsync(HttpClient client, string name, string password)
+    {
+        var response = await SendAsync(client, HttpMethod.Post, "api/auth/login", new { name, password });
+        Assert.Equal(System.Net.HttpStatusCode.NoContent, response.StatusCode);
     }
 
     public static GatewayOptions OneChair(string scenario, double timeScale, int seed = 3) => new()

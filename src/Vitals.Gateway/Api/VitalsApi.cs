@@ -1,6 +1,8 @@
 using System.Net.ServerSentEvents;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Vitals.Gateway.Alarms;
+using Vitals.Gateway.Auth;
 using Vitals.Gateway.Config;
 using Vitals.Gateway.Pipeline;
 using Vitals.Storage.Sqlite;
@@ -14,18 +16,18 @@ public static class VitalsApi
     public static readonly TimeSpan MaxHistory = TimeSpan.FromHours(24);
 
     /// <summary>Maps the endpoints under <c>/api</c>.</summary>
-    public static IEndpointRouteBuilder MapVitalsApi(this IEndpointRouteBuilder app)
+    public static IEndpointRouteBuilder MapVitalsApi(this IEndpointRouteBuilder app, GatewayOptions options)
     {
-        var api = app.MapGroup("/api");
+        var api = app.MapGroup("/api").RequireRead(options);
         api.MapGet("/info", Info);
         api.MapGet("/chairs", (LiveState live) => TypedResults.Ok(live.Snapshot()));
         api.MapGet("/chairs/{id}", Chair);
         api.MapGet("/chairs/{id}/history", History);
-        api.MapGet("/alarms", (ObservationPipeline pipeline) => TypedResults.Ok(pipeline.ActiveAlarms));
+        api.MapGet("/alarms", (AlarmService alarms) => TypedResults.Ok(alarms.Read((e, _) => e.Active)));
         api.MapGet("/events", Events);
         api.MapGet("/status", Status);
         api.MapGet("/stream", Stream);
-        app.MapGet("/healthz", () => TypedResults.Text("ok"));
+        app.MapGet("/healthz", () => TypedResults.Text("ok")).AllowAnonymous();
         return app;
     }
 

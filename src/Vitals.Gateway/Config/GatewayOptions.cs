@@ -23,6 +23,9 @@ public sealed class GatewayOptions
     /// <summary>Directory for the SQLite store.</summary>
     public string Data { get; set; } = DefaultData;
 
+    /// <summary>Login attempts allowed per client address per minute (on top of the per-account lockout).</summary>
+    public int LoginAttemptsPerMinute { get; set; } = 10;
+
     /// <summary>The infusion chairs and their monitors.</summary>
     public List<ChairOptions> Chairs { get; set; } = [];
 
@@ -50,6 +53,11 @@ public sealed class GatewayOptions
         if (string.IsNullOrWhiteSpace(Data))
         {
             errors.Add($"data: must name a directory. Fix: set it to a writable directory such as {DefaultData}.");
+        }
+
+        if (LoginAttemptsPerMinute is < 1 or > 1000)
+        {
+            errors.Add($"loginAttemptsPerMinute: {LoginAttemptsPerMinute} is out of range. Fix: use 1 to 1000 (default 10).");
         }
 
         if (Chairs.Count == 0)

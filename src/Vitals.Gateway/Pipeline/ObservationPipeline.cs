@@ -1,15 +1,16 @@
 using System.Threading.Channels;
 using Vitals.Core;
+using Vitals.Gateway.Alarms;
 
 namespace Vitals.Gateway.Pipeline;
 
 /// <summary>
-/// The one path every reading takes: feeds write to a bounded channel; this service judges each reading
-/// with the alarm engine, updates live state, pushes to dashboards and queues it for the store.
+/// The one path every reading takes: feeds write to a bounded channel; this service updates live state,
+/// judges each reading with the alarm engine, pushes to dashboards and queues it for the store.
 /// A clock tick each second lets the engine time condition delays and feed loss.
 /// </summary>
 public sealed class ObservationPipeline(
-    IAlarmEngine engine,
+    AlarmService alarms,
     LiveState live,
     EventHub hub,
     StoreWriter store,
@@ -23,7 +24,6 @@ public sealed class ObservationPipeline(
     private readonly Channel<Observation> input = Channel.CreateBounded<Observation>(
         new BoundedChannelOptions(Capacity) { FullMode = BoundedChannelFullMode.Wait, SingleReader = true });
 
-    private readonly Lock engineLock = new();
     private long processed;
 
     /// <summary>Where feeds write their readings.</summary>
@@ -35,18 +35,6 @@ public sealed class ObservationPipeline(
     /// <summary>Readings waiting in the channel.</summary>
     public int Queued => input.Reader.Count;
 
-    /// <summary>Active alarms, as the engine holds them.</summary>
-    public IReadOnlyList<AlarmEvent> ActiveAlarms
-    {
-        get
-        {
-            lock (engineLock)
-            {
-                return engine.Active;
-            }
-        }
-    }
-
     /// <inheritdoc />
     protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
         Task.WhenAll(ConsumeAsync(stoppingToken), TickAsync(stoppingToken));
@@ -54,7 +42,6 @@ public sealed class ObservationPipeline(
     private async Task ConsumeAsync(CancellationToken ct)
     {
         var batch = new List<Observation>(512);
-        var events = new List<AlarmEvent>();
         try
         {
             while (await input.Reader.WaitToReadAsync(ct).ConfigureAwait(false))
@@ -64,15 +51,12 @@ public sealed class ObservationPipeline(
                     batch.Add(o);
                 }
 
-                lock (engineLock)
+                foreach (var o in batch)
                 {
-                    foreach (var o in batch)
-                    {
-                        live.Apply(o);
-                        engine.Observe(o, events);
-                    }
+                    live.Apply(o);
                 }
 
+                await alarms.ObserveAsync(batch, ct).ConfigureAwait(false);
                 hub.Publish("obs", batch.Select(ObsView.From));
                 foreach (var o in batch)
                 {
@@ -81,7 +65,6 @@ public sealed class ObservationPipeline(
 
                 Interlocked.Add(ref processed, batch.Count);
                 batch.Clear();
-                await DispatchAsync(events, ct).ConfigureAwait(false);
             }
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
@@ -91,39 +74,20 @@ public sealed class ObservationPipeline(
 
     private async Task TickAsync(CancellationToken ct)
     {
-        var events = new List<AlarmEvent>();
         using var timer = new PeriodicTimer(TickInterval, time);
         try
         {
             while (await timer.WaitForNextTickAsync(ct).ConfigureAwait(false))
             {
-                var now = time.GetUtcNow();
-                lock (engineLock)
-                {
-                    engine.Tick(now, events);
-                }
-
-                await DispatchAsync(events, ct).ConfigureAwait(false);
+                await alarms.TickAsync(ct).ConfigureAwait(false);
 
                 // A heartbeat lets dashboards tell a quiet ward from a dead connection.
-                hub.Publish("tick", new Heartbeat(now));
+                hub.Publish("tick", new Heartbeat(time.GetUtcNow()));
             }
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
         }
-    }
-
-    private async Task DispatchAsync(List<AlarmEvent> events, CancellationToken ct)
-    {
-        foreach (var e in events)
-        {
-            live.Apply(e);
-            hub.Publish("alarm", e);
-            await store.EnqueueAsync(e, ct).ConfigureAwait(false);
-        }
-
-        events.Clear();
     }
 }
 

@@ -183,7 +183,7 @@ function render() {
 
 async function loadHistory(chair) {
   try {
-    const res = await fetch(`api/chairs/${encodeURIComponent(chair.view.id)}/history?minutes=30`);
+    const res = await fetch(`/api/chairs/${encodeURIComponent(chair.view.id)}/history?minutes=30`);
     if (!res.ok) return;
     const history = await res.json();
     const live = chair.rows;
@@ -209,7 +209,7 @@ function onSnapshot(snap) {
 }
 
 function connect() {
-  source = new EventSource('api/stream');
+  source = new EventSource('/api/stream');
   const seen = () => { lastMessage = Date.now(); };
   source.addEventListener('snapshot', (e) => { seen(); onSnapshot(JSON.parse(e.data)); render(); });
   source.addEventListener('obs', (e) => { seen(); for (const o of JSON.parse(e.data)) applyObs(o); });
@@ -222,5 +222,16 @@ window.addEventListener('resize', () => {
   for (const c of chairs.values()) if (c.plot) c.plot.setSize({ width: c.node.querySelector('.trend').clientWidth, height: 130 });
 });
 
+async function showAccount() {
+  const me = await vitalsApi.me();
+  el('who').textContent = me.name ? `${me.name} (${me.role})` : '';
+  el('login-link').hidden = !!me.name;
+  el('logout').hidden = !me.name;
+  el('admin-link').hidden = me.role !== 'admin';
+}
+
+el('logout').addEventListener('click', async () => { await vitalsApi.logout(); location.href = '/login'; });
+
 connect();
+showAccount();
 setInterval(render, 1000);

@@ -44,7 +44,9 @@ public class DashboardBrowserTests
     [Fact]
     public async Task Dashboard_GatewayStops_ShowsConnectionLostWithin5Seconds()
     {
-        var host = await GatewayHost.StartAsync(GatewayHost.OneChair("stable", 1), TimeSpan.FromMilliseconds(200));
+        var options = GatewayHost.OneChair("stable", 1);
+        options.Demo = true;
+        var host = await GatewayHost.StartAsync(options, TimeSpan.FromMilliseconds(200));
         using var playwright = await Playwright.CreateAsync();
         await using var browser = await LaunchAsync(playwright);
         var page = await browser.NewPageAsync();

@@ -1,0 +1,244 @@
+using System.Buffers;
+using System.Threading.Channels;
+using Polly;
+using Polly.Retry;
+using Vitals.Core;
+using Vitals.Devices.Line;
+using Vitals.Devices.Serial;
+
+namespace Vitals.Devices.Feeds;
+
+/// <summary>Binds a serial port to a chair.</summary>
+public sealed record SerialFeedOptions
+{
+    /// <summary>First reconnect delay.</summary>
+    public static readonly TimeSpan DefaultReconnectDelay = TimeSpan.FromSeconds(1);
+
+    /// <summary>Cap on the reconnect delay.</summary>
+    public static readonly TimeSpan DefaultMaxReconnectDelay = TimeSpan.FromSeconds(30);
+
+    /// <summary>The port and its settings.</summary>
+    public required SerialPortSettings Port { get; init; }
+
+    /// <summary>Clinic site.</summary>
+    public required string Site { get; init; }
+
+    /// <summary>Chair the monitor on this port belongs to.</summary>
+    public required string Chair { get; init; }
+
+    /// <summary>Device id used when the frames carry none (for example <c>chair3-oximeter</c>).</summary>
+    public string Device { get; init; } = string.Empty;
+
+    /// <summary>Time zone of device clocks that send local time without an offset (Masimo).</summary>
+    public TimeZoneInfo DeviceTimeZone { get; init; } = TimeZoneInfo.Utc;
+
+    /// <summary>First reconnect delay; doubles with jitter up to <see cref="MaxReconnectDelay"/>.</summary>
+    public TimeSpan ReconnectDelay { get; init; } = DefaultReconnectDelay;
+
+    /// <summary>Cap on the reconnect delay.</summary>
+    public TimeSpan MaxReconnectDelay { get; init; } = DefaultMaxReconnectDelay;
+
+    /// <summary>Returns every problem, each naming the setting.</summary>
+    public IReadOnlyList<string> Validate()
+    {
+        var errors = new List<string>();
+        if (Port is null)
+        {
+            errors.Add("Port: serial port settings are required.");
+        }
+        else
+        {
+            errors.AddRange(Port.Validate().Select(e => "Port." + e));
+        }
+
+        if (string.IsNullOrWhiteSpace(Site))
+        {
+            errors.Add("Site: required.");
+        }
+
+        if (string.IsNullOrWhiteSpace(Chair))
+        {
+            errors.Add("Chair: required.");
+        }
+
+        if (ReconnectDelay <= TimeSpan.Zero || ReconnectDelay > TimeSpan.FromMinutes(5))
+        {
+            errors.Add($"ReconnectDelay: {ReconnectDelay} must be between 0 and 5 minutes.");
+        }
+
+        if (MaxReconnectDelay < ReconnectDelay || MaxReconnectDelay > TimeSpan.FromHours(1))
+        {
+            errors.Add($"MaxReconnectDelay: {MaxReconnectDelay} must be at least ReconnectDelay and at most 1 hour.");
+        }
+
+        return errors;
+    }
+}
+
+/// <summary>
+/// A feed = serial transport + line codec + chair binding. Reads bytes, frames and decodes them, writes observations
+/// to a channel. A bad frame is counted and skipped; a lost device is reopened with capped exponential backoff with
+/// jitter (Polly). Independent of ASP.NET: run <see cref="RunAsync"/> from any host.
+/// </summary>
+public sealed class SerialFeed
+{
+    private const int ReadChunk = 4096;
+
+    private readonly SerialFeedOptions options;
+    private readonly ISerialPortFactory ports;
+    private readonly ILineCodec codec;
+    private readonly ChannelWriter<Observation> output;
+    private readonly TimeProvider time;
+    private readonly ResiliencePipeline reconnect;
+
+    /// <summary>Creates a feed; throws <see cref="ArgumentException"/> naming bad options.</summary>
+    public SerialFeed(SerialFeedOptions options, ISerialPortFactory ports, ILineCodec codec, ChannelWriter<Observation> output, TimeProvider timeProvider)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var errors = options.Validate();
+        if (errors.Count > 0)
+        {
+            throw new ArgumentException("Invalid serial feed options: " + string.Join(" ", errors), nameof(options));
+        }
+
+        this.options = options;
+        this.ports = ports ?? throw new ArgumentNullException(nameof(ports));
+        this.codec = codec ?? throw new ArgumentNullException(nameof(codec));
+        this.output = output ?? throw new ArgumentNullException(nameof(output));
+        time = timeProvider ?? throw new ArgumentNullException(nameof(timeProvider));
+        reconnect = new ResiliencePipelineBuilder { TimeProvider = timeProvider }
+            .AddRetry(new RetryStrategyOptions
+            {
+                ShouldHandle = new PredicateBuilder().Handle<IOException>(),
+                BackoffType = DelayBackoffType.Exponential,
+                UseJitter = true,
+                Delay = options.ReconnectDelay,
+                MaxDelay = options.MaxReconnectDelay,
+                MaxRetryAttempts = int.MaxValue,
+                OnRetry = args =>
+                {
+                    Counters.Reconnecting(args.RetryDelay);
+                    Counters.SetConnected(false, args.Outcome.Exception?.Message);
+                    return default;
+                },
+            })
+            .Build();
+    }
+
+    /// <summary>Health counters, readable from any thread.</summary>
+    public FeedCounters Counters { get; } = new();
+
+    /// <summary>The options the feed runs with.</summary>
+    public SerialFeedOptions Options => options;
+
+    /// <summary>Runs until cancelled or the channel is completed. Never throws for device or data problems.</summary>
+    public async Task RunAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            while (!cancellationToken.IsCancellationRequested)
+            {
+                // A fresh pipeline run after every healthy connection, so backoff starts small again after a long good run.
+                await reconnect.ExecuteAsync(ConnectAndReadAsync, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+        }
+        catch (ChannelClosedException)
+        {
+            // The pipeline shut down; nothing left to feed.
+        }
+        finally
+        {
+            Counters.SetConnected(false);
+        }
+    }
+
+    private async ValueTask ConnectAndReadAsync(CancellationToken cancellationToken)
+    {
+        long bytesThisConnection = 0;
+        await using var port = await ports.OpenAsync(options.Port, cancellationToken).ConfigureAwait(false);
+        Counters.SetConnected(true);
+        codec.Framer.Reset();
+        byte[] buffer = ArrayPool<byte>.Shared.Rent(codec.Framer.MaxFrameBytes + ReadChunk);
+        var batch = new List<Observation>(8);
+        int filled = 0;
+        long overlongSeen = codec.Framer.OverlongFrames;
+        try
+        {
+            while (true)
+            {
+                int n;
+                try
+                {
+                    n = await port.ReadAsync(buffer.AsMemory(filled), cancellationToken).ConfigureAwait(false);
+                }
+                catch (SerialPortGoneException ex) when (bytesThisConnection > 0)
+                {
+                    // The connection was healthy: report and return so the next run starts with the shortest delay.
+                    Counters.SetConnected(false, ex.Message);
+                    Counters.Reconnecting();
+                    return;
+                }
+
+                bytesThisConnection += n;
+                filled += n;
+                Counters.AddBytes(n);
+                var receivedAt = time.GetUtcNow();
+                var context = new DecodeContext(options.Site, options.Chair, options.Device, receivedAt, options.DeviceTimeZone);
+
+                var sequence = new ReadOnlySequence<byte>(buffer, 0, filled);
+                while (codec.TryReadFrame(ref sequence, out var frame))
+                {
+                    batch.Clear();
+                    DecodeResult result;
+                    try
+                    {
+                        result = codec.Decode(frame.FirstSpan, context, batch);
+                    }
+#pragma warning disable CA1031 // a codec bug on one frame must not stop the feed
+                    catch (Exception ex)
+#pragma warning restore CA1031
+                    {
+                        result = DecodeResult.Bad($"codec error: {ex.GetType().Name}");
+                    }
+
+                    if (!result.Ok)
+                    {
+                        Counters.FrameBad(result.Error ?? "bad frame");
+                        continue;
+                    }
+
+                    Counters.FrameOk(receivedAt);
+                    Counters.SetConditions(codec.ActiveConditions);
+                    foreach (var observation in batch)
+                    {
+                        await output.WriteAsync(observation, cancellationToken).ConfigureAwait(false);
+                    }
+                }
+
+                long overlong = codec.Framer.OverlongFrames;
+                if (overlong != overlongSeen)
+                {
+                    Counters.FrameBad($"line longer than {codec.Framer.MaxFrameBytes} bytes discarded", overlong - overlongSeen);
+                    overlongSeen = overlong;
+                }
+
+                // Keep only the unconsumed tail (no LF in it, at most MaxFrameBytes), so the buffer never grows.
+                int remaining = (int)sequence.Length;
+                if (remaining > 0 && remaining != filled)
+                {
+                    Buffer.BlockCopy(buffer, filled - remaining, buffer, 0, remaining);
+                }
+
+                filled = remaining;
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+            Counters.SetConnected(false);
+        }
+    }
+}

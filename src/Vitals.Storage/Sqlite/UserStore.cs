@@ -1,0 +1,122 @@
+using Microsoft.Data.Sqlite;
+
+namespace Vitals.Storage.Sqlite;
+
+/// <summary>A local user account. The hash is ASP.NET Core's PasswordHasher format; the password itself is never stored.</summary>
+/// <param name="Name">Login name (case-insensitive).</param>
+/// <param name="Role">One of <c>admin</c>, <c>nurse</c>, <c>viewer</c>.</param>
+/// <param name="PasswordHash">Password hash.</param>
+/// <param name="FailedLogins">Consecutive failed logins since the last success.</param>
+/// <param name="LockedUntil">Logins are refused until then, after too many failures.</param>
+/// <param name="Disabled">An admin disabled the account.</param>
+public sealed record UserRecord(string Name, string Role, string PasswordHash, int FailedLogins, DateTimeOffset? LockedUntil, bool Disabled);
+
+/// <summary>Local user accounts, in the same SQLite file as the rest of the store.</summary>
+public sealed class UserStore
+{
+    private readonly string connectionString;
+
+    /// <summary>Uses the database at <paramref name="path"/>, creating the users table if needed.</summary>
+    public UserStore(string path)
+    {
+        connectionString = new SqliteConnectionStringBuilder { DataSource = path, Pooling = true, DefaultTimeout = 5 }.ToString();
+        Execute("""
+            CREATE TABLE IF NOT EXISTS users (
+                name TEXT PRIMARY KEY COLLATE NOCASE, role TEXT NOT NULL, password_hash TEXT NOT NULL,
+                failed_logins INTEGER NOT NULL DEFAULT 0, locked_until_ms INTEGER, disabled INTEGER NOT NULL DEFAULT 0,
+                created_ms INTEGER NOT NULL);
+            """, cmd => cmd.ExecuteNonQuery());
+    }
+
+    /// <summary>Number of accounts.</summary>
+    public long Count()
+    {
+        long n = 0;
+        Execute("SELECT count(*) FROM users;", cmd => n = Convert.ToInt64(cmd.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture));
+        return n;
+    }
+
+    /// <summary>The account called <paramref name="name"/>, or null.</summary>
+    public UserRecord? Find(string name) => Read("WHERE name = $name", ("$name", name)).FirstOrDefault();
+
+    /// <summary>Every account, by name.</summary>
+    public List<UserRecord> All() => Read("ORDER BY name");
+
+    /// <summary>Creates an account; false if the name is taken.</summary>
+    public bool Create(string name, string role, string passwordHash, DateTimeOffset at)
+    {
+        var created = 0;
+        Execute(
+            "INSERT INTO users (name, role, password_hash, created_ms) VALUES ($name, $role, $hash, $at) ON CONFLICT(name) DO NOTHING;",
+            cmd =>
+            {
+                Bind(cmd, ("$name", name), ("$role", role), ("$hash", passwordHash), ("$at", at.ToUnixTimeMilliseconds()));
+                created = cmd.ExecuteNonQuery();
+            });
+        return created == 1;
+    }
+
+    /// <summary>Replaces the stored fields of an existing account; false if there is none.</summary>
+    public bool Update(UserRecord user)
+    {
+        var changed = 0;
+        Execute(
+            """
+            UPDATE users SET role = $role, password_hash = $hash, failed_logins = $failed, locked_until_ms = $locked, disabled = $disabled
+            WHERE name = $name;
+            """,
+            cmd =>
+            {
+                Bind(cmd, ("$name", user.Name), ("$role", user.Role), ("$hash", user.PasswordHash), ("$failed", user.FailedLogins),
+                    ("$locked", user.LockedUntil?.ToUnixTimeMilliseconds()), ("$disabled", user.Disabled ? 1 : 0));
+                changed = cmd.ExecuteNonQuery();
+            });
+        return changed == 1;
+    }
+
+    /// <summary>Deletes an account; false if there is none.</summary>
+    public bool Delete(string name)
+    {
+        var changed = 0;
+        Execute("DELETE FROM users WHERE name = $name;", cmd =>
+        {
+            Bind(cmd, ("$name", name));
+            changed = cmd.ExecuteNonQuery();
+        });
+        return changed == 1;
+    }
+
+    private static void Bind(SqliteCommand cmd, params (string Name, object? Value)[] values)
+    {
+        foreach (var (name, value) in values)
+        {
+            cmd.Parameters.AddWithValue(name, value ?? DBNull.Value);
+        }
+    }
+
+    private List<UserRecord> Read(string where, params (string Name, object? Value)[] values)
+    {
+        var result = new List<UserRecord>();
+        Execute($"SELECT name, role, password_hash, failed_logins, locked_until_ms, disabled FROM users {where};", cmd =>
+        {
+            Bind(cmd, values);
+            using var r = cmd.ExecuteReader();
+            while (r.Read())
+            {
+                result.Add(new UserRecord(
+                    r.GetString(0), r.GetString(1), r.GetString(2), r.GetInt32(3),
+                    r.IsDBNull(4) ? null : DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(4)), r.GetInt32(5) != 0));
+            }
+        });
+        return result;
+    }
+
+    private void Execute(string sql, Action<SqliteCommand> run)
+    {
+        using var conn = new SqliteConnection(connectionString);
+        conn.Open();
+        using var cmd = conn.CreateCommand();
+        cmd.CommandText = sql;
+        run(cmd);
+    }
+}

@@ -1,0 +1,227 @@
+using Vitals.Core.Alarms;
+
+namespace Vitals.Core.Tests.Alarms;
+
+/// <summary>Profile, chair and session overrides; validation messages; versions and audit records.</summary>
+public class ConfigurationTests
+{
+    private static readonly DateTimeOffset At = new(2026, 11, 22, 9, 0, 0, TimeSpan.Zero);
+
+    [Fact]
+    public void SetChairOverride_ValidLimit_AppliesToThatChairOnlyAndAudits()
+    {
+        var h = new EngineHarness();
+
+        var result = h.Engine.Configuration.SetChairOverride("c1", "hr.low.medium", 45, "admin", At);
+
+        Assert.True(result.Ok);
+        Assert.Equal(new ConfigChange(1, "admin", At, ConfigScope.Chair, "c1", "hr.low.medium", "50", "45"), result.Change);
+        h.Hold(Sign.Hr, 47, 11, chair: "c1");
+        h.Hold(Sign.Hr, 47, 11, chair: "c2");
+        Assert.Null(h.Alarm("hr.low", "c1"));
+        Assert.NotNull(h.Alarm("hr.low", "c2"));
+    }
+
+    [Fact]
+    public void SetChairOverride_Removed_AuditsOldValueAndRevertsToProfile()
+    {
+        var config = new AlarmConfiguration();
+        config.SetChairOverride("c1", "hr.low.medium", 45, "admin", At);
+
+        var result = config.SetChairOverride("c1", "hr.low.medium", null, "admin", At);
+
+        Assert.Equal(("45", (string?)null, 2L), (result.Change!.OldValue, result.Change.NewValue, config.Version));
+        Assert.Equal(50, config.Resolve("c1", null).Limits.Single(b => b.Key == "hr.low.medium").Threshold);
+    }
+
+    [Fact]
+    public void SetChairOverride_LowAboveHigh_RejectedNamingBothFieldsAndVersionUnchanged()
+    {
+        var config = new AlarmConfiguration();
+
+        var result = config.SetChairOverride("c1", "hr.low.medium", 130, "admin", At);
+
+        Assert.False(result.Ok);
+        Assert.Null(result.Change);
+        Assert.Contains(result.Errors, e => e.StartsWith("hr.low.medium", StringComparison.Ordinal) && e.Contains("hr.high.medium", StringComparison.Ordinal));
+        Assert.Equal(0, config.Version);
+    }
+
+    [Fact]
+    public void SetChairOverride_OutsideHardBounds_RejectedNamingField()
+    {
+        var config = new AlarmConfiguration();
+
+        var result = config.SetChairOverride("c1", "spo2.low.medium", 101, "admin", At);
+
+        var error = Assert.Single(result.Errors, e => e.Contains("hard bounds", StringComparison.Ordinal));
+        Assert.StartsWith("spo2.low.medium: 101", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void SetChairOverride_SevereBandInsideMildOne_RejectedNamingBoth()
+    {
+        var config = new AlarmConfiguration();
+
+        var result = config.SetChairOverride("c1", "hr.low.high", 55, "admin", At);
+
+        Assert.Equal(["hr.low.high: 55 must not be above hr.low.medium (50)"], result.Errors);
+    }
+
+    [Theory]
+    [InlineData("hr.low.urgent", "priority must be low, medium or high")]
+    [InlineData("hr.sideways.medium", "direction must be low or high")]
+    [InlineData("pulse.low.medium", "unknown key")]
+    [InlineData("hr.wobble", "unknown setting")]
+    public void SetChairOverride_MalformedKey_RejectedNamingKey(string key, string expected)
+    {
+        var config = new AlarmConfiguration();
+
+        var result = config.SetChairOverride("c1", key, 40, "admin", At);
+
+        var error = Assert.Single(result.Errors);
+        Assert.StartsWith(key, error, StringComparison.Ordinal);
+        Assert.Contains(expected, error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void SetChairOverride_DelayAboveTwoMinutes_RejectedNamingField()
+    {
+        var config = new AlarmConfiguration();
+
+        var result = config.SetChairOverride("c1", "hr.delay", 300, "admin", At);
+
+        Assert.Equal(["hr.delay: 300 s must be between 0 and 120 s"], result.Errors);
+    }
+
+    [Fact]
+    public void SetChairOverride_Delay_ChangesConditionDelay()
+    {
+        var h = new EngineHarness();
+        h.Engine.Configuration.SetChairOverride("c1", "hr.delay", 20, "admin", At);
+
+        h.Hold(Sign.Hr, 45, 20);
+        Assert.Null(h.Alarm("hr.low"));
+        h.Hold(Sign.Hr, 45, 1);
+
+        Assert.NotNull(h.Alarm("hr.low"));
+    }
+
+    [Fact]
+    public void SetProfileValue_DefaultAdult_AppliesEverywhereAndBumpsVersion()
+    {
+        var config = new AlarmConfiguration();
+
+        var result = config.SetProfileValue(AlarmProfiles.DefaultAdultName, "spo2.low.medium", 92, "admin", At);
+
+        Assert.True(result.Ok);
+        Assert.Equal((ConfigScope.Profile, "90", "92", 1L), (result.Change!.Scope, result.Change.OldValue, result.Change.NewValue, config.Version));
+        Assert.Equal(92, config.Resolve("any", null).Limits.Single(b => b.Key == "spo2.low.medium").Threshold);
+    }
+
+    [Fact]
+    public void SetChairProfile_UnknownProfile_RejectedNamingField()
+    {
+        var config = new AlarmConfiguration();
+
+        var result = config.SetChairProfile("c1", "paediatric", "admin", At);
+
+        Assert.Equal(["chair.profile: unknown profile 'paediatric'"], result.Errors);
+    }
+
+    [Fact]
+    public void SetChairProfile_MgSo4_ChairUsesIt()
+    {
+        var config = new AlarmConfiguration();
+
+        Assert.True(config.SetChairProfile("c1", AlarmProfiles.MgSo4Name, "admin", At).Ok);
+
+        Assert.Equal(AlarmProfiles.MgSo4Name, config.Resolve("c1", null).Name);
+    }
+
+    [Fact]
+    public void PutProfile_InvalidPriority_RejectedNamingField()
+    {
+        var config = new AlarmConfiguration();
+        var bad = AlarmProfiles.DefaultAdult with { Name = "bad", Limits = [new LimitBand(Sign.Hr, LimitDirection.Low, (AlarmPriority)7, 40)] };
+
+        var result = config.PutProfile(bad, "admin", At);
+
+        Assert.Equal(["hr.low: priority 7 is not low, medium or high"], result.Errors);
+        Assert.Null(config.FindProfile("bad"));
+    }
+
+    [Theory]
+    [InlineData("reannounce", 200, "reannounce: 200 s must be between 60 and 180 s")]
+    [InlineData("reannounce", 30, "reannounce: 30 s must be between 60 and 180 s")]
+    [InlineData("pause_max", 300, "pause_max: 300 s must be above 0 and at most 120 s")]
+    [InlineData("volume", 3, "volume: unknown engine setting")]
+    public void SetTimingValue_OutOfRange_RejectedNamingField(string key, double value, string expected)
+    {
+        var config = new AlarmConfiguration();
+
+        var result = config.SetTimingValue(key, value, "admin", At);
+
+        Assert.Equal([expected], result.Errors);
+    }
+
+    [Fact]
+    public void SetTimingValue_Reannounce_AuditsOldAndNewSeconds()
+    {
+        var config = new AlarmConfiguration();
+
+        var result = config.SetTimingValue("reannounce", 180, "admin", At);
+
+        Assert.Equal(new ConfigChange(1, "admin", At, ConfigScope.Engine, "engine", "reannounce", "120", "180"), result.Change);
+        Assert.Equal(TimeSpan.FromMinutes(3), config.Timing.Reannounce);
+    }
+
+    [Fact]
+    public void SetSessionOverride_RunningSession_OverridesChairAndProfileForThatSessionOnly()
+    {
+        var h = new EngineHarness();
+        h.Engine.Configuration.SetChairOverride("c1", "nibp_sys.low.medium", 95, "admin", At);
+        var session = h.StartSession();
+
+        var result = h.Engine.SetSessionOverride("c1", "nibp_sys.low.medium", 100, "nurse.b", At);
+
+        Assert.True(result.Ok);
+        Assert.Equal((ConfigScope.Session, session.Id, "95", "100"), (result.Change!.Scope, result.Change.Target, result.Change.OldValue, result.Change.NewValue));
+        Assert.Equal(2, h.Engine.Configuration.Version);
+        h.Observe(Sign.NibpSys, 98);
+        Assert.NotNull(h.Alarm("nibp_sys.low"));
+
+        h.Engine.StopSession("c1", h.Now, h.Events);
+        h.Observe(Sign.NibpSys, 98);
+        Assert.Equal([AlarmState.Raised, AlarmState.Cleared], h.StatesOf("nibp_sys.low"));
+    }
+
+    [Fact]
+    public void SetSessionOverride_Invalid_RejectedAndSessionUnchanged()
+    {
+        var h = new EngineHarness();
+        h.StartSession();
+
+        var result = h.Engine.SetSessionOverride("c1", "nibp_sys.low.medium", 170, "nurse.b", At);
+
+        Assert.False(result.Ok);
+        Assert.Contains(result.Errors, e => e.StartsWith("nibp_sys.low.medium", StringComparison.Ordinal));
+        Assert.Null(h.Engine.SessionAt("c1")!.Overrides);
+    }
+
+    [Fact]
+    public void SetSessionOverride_NoSession_Rejected()
+    {
+        var h = new EngineHarness();
+
+        Assert.Equal(["session: no running session at chair c1"], h.Engine.SetSessionOverride("c1", "hr.low.medium", 45, "nurse.b", At).Errors);
+    }
+
+    [Fact]
+    public void Constructor_InvalidTiming_ThrowsNamingField()
+    {
+        var ex = Assert.Throws<ArgumentException>(() => new AlarmConfiguration(timing: new AlarmTiming { MaxPause = TimeSpan.FromMinutes(3) }));
+
+        Assert.Contains("pause_max", ex.Message, StringComparison.Ordinal);
+    }
+}

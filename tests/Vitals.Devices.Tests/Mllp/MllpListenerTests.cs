@@ -1,0 +1,189 @@
+using System.Text;
+using System.Threading.Channels;
+using Vitals.Core;
+using Vitals.Devices.Hl7;
+using Vitals.Devices.Mllp;
+using Vitals.Devices.Tests.Hl7;
+
+namespace Vitals.Devices.Tests.Mllp;
+
+public sealed class MllpListenerTests
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
+
+    private static MllpListener Start(Channel<Observation> channel, Action<MllpListenerOptions>? configure = null)
+    {
+        var options = new MllpListenerOptions { Address = "127.0.0.1", Port = 0, Site = "clinic", Chair = "chair-1" };
+        configure?.Invoke(options);
+        var listener = new MllpListener(options, Hl7TestData.Codec(), channel.Writer, TimeProvider.System);
+        listener.Start();
+        return listener;
+    }
+
+    private static Task<MllpClient> Connect(MllpListener listener) =>
+        MllpClient.ConnectAsync("127.0.0.1", listener.LocalEndPoint!.Port, Timeout);
+
+    private static Hl7Ack ParseAck(byte[] ack)
+    {
+        Assert.True(Hl7Ack.TryParse(ack, out var parsed), Encoding.ASCII.GetString(ack));
+        return parsed!;
+    }
+
+    [Fact]
+    public async Task Listener_ConcurrentClients_AcksEveryMessageAaWithItsControlId()
+    {
+        var channel = Channel.CreateUnbounded<Observation>();
+        await using var listener = Start(channel);
+
+        async Task<int> Client(int c)
+        {
+            await using var client = await Connect(listener);
+            for (var m = 0; m < 5; m++)
+            {
+                var id = $"C{c}-M{m}";
+                var ack = ParseAck(await client.SendAsync(Hl7TestData.EightObx(id), Timeout));
+                Assert.Equal(Hl7AckCode.Accept, ack.Code);
+                Assert.Equal(id, ack.AcknowledgedControlId);
+            }
+
+            return c;
+        }
+
+        await Task.WhenAll(Enumerable.Range(0, 6).Select(Client)).WaitAsync(Timeout);
+
+        Assert.Equal(6 * 5 * 8, channel.Reader.Count);
+        var stats = Assert.Single(listener.GetCounters());
+        Assert.Equal("127.0.0.1", stats.Source);
+        Assert.Equal(30, stats.FramesOk);
+        Assert.Equal(0, stats.FramesBad);
+        Assert.True(stats.Bytes > 30 * 800);
+        Assert.NotNull(stats.LastFrameAt);
+    }
+
+    [Fact]
+    public async Task Listener_BadMessageOnOneConnection_AnswersAeAndOtherConnectionKeepsWorking()
+    {
+        var channel = Channel.CreateUnbounded<Observation>();
+        await using var listener = Start(channel);
+        await using var bad = await Connect(listener);
+        await using var good = await Connect(listener);
+
+        var unusable = Hl7TestData.Message("MSH|^~\\&|M|F|||20261121101530||ORU^R01|BAD-1|P|2.6", "OBX|1|NM|999999^^MDC|1|5|/min|||||R");
+        var ae = ParseAck(await bad.SendAsync(unusable, Timeout));
+        var aa = ParseAck(await good.SendAsync(Hl7TestData.EightObx("GOOD-1"), Timeout));
+        var notOru = ParseAck(await bad.SendAsync(Hl7TestData.Capture("adt_a01_not_oru.hl7"), Timeout));
+        var garbageThenGood = bad.SendRawAsync("\0\0junk"u8.ToArray());
+        await garbageThenGood.WaitAsync(Timeout);
+        var again = ParseAck(await bad.SendAsync(Hl7TestData.EightObx("BAD-CONN-2"), Timeout));
+
+        Assert.Equal((Hl7AckCode.Error, "BAD-1"), (ae.Code, ae.AcknowledgedControlId));
+        Assert.NotNull(ae.ErrorText);
+        Assert.Equal((Hl7AckCode.Accept, "GOOD-1"), (aa.Code, aa.AcknowledgedControlId));
+        Assert.Equal((Hl7AckCode.Reject, "ADT-1"), (notOru.Code, notOru.AcknowledgedControlId));
+        Assert.Equal((Hl7AckCode.Accept, "BAD-CONN-2"), (again.Code, again.AcknowledgedControlId));
+        var stats = Assert.Single(listener.GetCounters());
+        Assert.Equal(2, stats.FramesOk);
+        Assert.Equal(2, stats.FramesBad);
+        Assert.Equal(6, stats.GarbageBytes);
+        Assert.Equal(2, stats.Connected);
+    }
+
+    [Fact]
+    public async Task Listener_ChannelFull_AnswersAeNeverAa()
+    {
+        var channel = Channel.CreateBounded<Observation>(4);
+        await using var listener = Start(channel, o => o.ChannelWriteTimeout = TimeSpan.FromMilliseconds(200));
+        await using var client = await Connect(listener);
+
+        var ack = ParseAck(await client.SendAsync(Hl7TestData.EightObx("FULL-1"), Timeout));
+
+        Assert.Equal(Hl7AckCode.Error, ack.Code);
+        Assert.Equal("FULL-1", ack.AcknowledgedControlId);
+        Assert.Contains("not stored", ack.ErrorText, StringComparison.Ordinal);
+        Assert.Equal(1, Assert.Single(listener.GetCounters()).FramesBad);
+    }
+
+    [Fact]
+    public async Task Listener_ClientDropsMidFrame_OtherConnectionUnaffected()
+    {
+        var channel = Channel.CreateUnbounded<Observation>();
+        await using var listener = Start(channel);
+        await using var stays = await Connect(listener);
+        var drops = await Connect(listener);
+        var framed = MllpEncoder.Frame(Hl7TestData.EightObx("DROP"));
+        await drops.SendRawAsync(framed.AsMemory(0, framed.Length / 2)).WaitAsync(Timeout);
+        await drops.DisposeAsync();
+
+        var ack = ParseAck(await stays.SendAsync(Hl7TestData.EightObx("STAYS"), Timeout));
+
+        Assert.Equal((Hl7AckCode.Accept, "STAYS"), (ack.Code, ack.AcknowledgedControlId));
+        Assert.Equal(8, channel.Reader.Count);
+    }
+
+    [Fact]
+    public async Task Listener_OversizeFrame_DiscardedAndConnectionKeepsWorking()
+    {
+        var channel = Channel.CreateUnbounded<Observation>();
+        await using var listener = Start(channel, o => o.MaxFrameSize = 4096);
+        await using var client = await Connect(listener);
+
+        await client.SendRawAsync(MllpEncoder.Frame(Encoding.ASCII.GetBytes("MSH|^~\\&|" + new string('X', 100_000)))).WaitAsync(Timeout);
+        var ack = ParseAck(await client.SendAsync(Hl7TestData.EightObx("AFTER"), Timeout));
+
+        Assert.Equal((Hl7AckCode.Accept, "AFTER"), (ack.Code, ack.AcknowledgedControlId));
+        var stats = Assert.Single(listener.GetCounters());
+        Assert.Equal(1, stats.FramesBad);
+        Assert.Equal(1, stats.FramesOk);
+    }
+
+    [Fact]
+    public async Task StopAsync_WithOpenConnections_ClosesThemPromptly()
+    {
+        var channel = Channel.CreateUnbounded<Observation>();
+        var listener = Start(channel);
+        await using var client = await Connect(listener);
+        await client.SendAsync(Hl7TestData.EightObx("S1"), Timeout);
+
+        await listener.DisposeAsync().AsTask().WaitAsync(Timeout);
+
+        Assert.Equal(0, listener.ActiveConnections);
+        await Assert.ThrowsAnyAsync<Exception>(() => client.SendAsync(Hl7TestData.EightObx("S2"), TimeSpan.FromSeconds(2)));
+    }
+
+    [Fact]
+    public void Options_InvalidAddress_FailsFastWithClearMessage()
+    {
+        var options = new MllpListenerOptions { Address = "localhost:2575" };
+
+        var error = Assert.Throws<InvalidOperationException>(options.Validate);
+
+        Assert.Contains("not an IP address", error.Message, StringComparison.Ordinal);
+    }
+}
+
+public sealed class MllpClientTests
+{
+    [Fact]
+    public async Task SendAsync_PeerNeverAcks_ThrowsTimeout()
+    {
+        using var silent = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        silent.Start();
+        var port = ((System.Net.IPEndPoint)silent.LocalEndpoint).Port;
+        await using var client = await MllpClient.ConnectAsync("127.0.0.1", port, TimeSpan.FromSeconds(5));
+        using var accepted = await silent.AcceptTcpClientAsync().WaitAsync(TimeSpan.FromSeconds(5));
+
+        await Assert.ThrowsAsync<TimeoutException>(() => client.SendAsync(Hl7TestData.EightObx(), TimeSpan.FromMilliseconds(300)))
+            .WaitAsync(TimeSpan.FromSeconds(5));
+    }
+
+    [Fact]
+    public void Options_DeviceTimeZoneId_ResolvesIanaZone()
+    {
+        var options = new MllpListenerOptions { DeviceTimeZoneId = "Europe/London" };
+
+        options.Validate();
+
+        Assert.Equal("Europe/London", options.DeviceTimeZone.Id);
+        Assert.Throws<InvalidOperationException>(new MllpListenerOptions { DeviceTimeZoneId = "Mars/Olympus" }.Validate);
+    }
+}
