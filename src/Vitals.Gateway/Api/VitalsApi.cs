@@ -5,6 +5,7 @@ using Vitals.Gateway.Alarms;
 using Vitals.Gateway.Auth;
 using Vitals.Gateway.Config;
 using Vitals.Gateway.Pipeline;
+using Vitals.Gateway.Storage;
 using Vitals.Storage.Sqlite;
 
 namespace Vitals.Gateway.Api;
@@ -60,9 +61,9 @@ public static class VitalsApi
         TypedResults.Ok(store.ReadEvents(after ?? 0, type, chair, Math.Clamp(limit ?? 200, 1, 1000)));
 
     private static Ok<StatusView> Status(
-        FeedRegistry feeds, ObservationPipeline pipeline, StoreWriter writer, EventHub hub, TimeProvider time) =>
+        FeedRegistry feeds, ObservationPipeline pipeline, StoreWriter writer, EventHub hub, StorageMaintenance storage, TimeProvider time) =>
         TypedResults.Ok(new StatusView(
-            time.GetUtcNow(), feeds.Snapshot(), pipeline.Processed, pipeline.Queued, writer.Written, writer.Pending, hub.SubscriberCount));
+            time.GetUtcNow(), feeds.Snapshot(), pipeline.Processed, pipeline.Queued, writer.Written, writer.Pending, hub.SubscriberCount, storage.Health()));
 
     private static ServerSentEventsResult<string> Stream(
         LiveState live, EventHub hub, GatewayOptions options, TimeProvider time, IHostApplicationLifetime lifetime, HttpContext http)
@@ -83,7 +84,7 @@ public static class VitalsApi
 
     /// <summary>Pipeline and feed health.</summary>
     public sealed record StatusView(
-        DateTimeOffset ServerTime, List<FeedSnapshot> Feeds, long Processed, int Queued, long Stored, int StorePending, int Streams);
+        DateTimeOffset ServerTime, List<FeedSnapshot> Feeds, long Processed, int Queued, long Stored, int StorePending, int Streams, StorageHealth Storage);
 }
 
 /// <summary>The safety statement shown on every screen and in the README.</summary>
