@@ -72,10 +72,17 @@ public static class MqttUrl
         };
     }
 
+    /// <summary>Hides anything before '@' so error messages never echo a password.</summary>
     private static string Redact(string url)
     {
-        var at = url.IndexOf('@', StringComparison.Ordinal);
+        var at = url.LastIndexOf('@');
+        if (at < 0)
+        {
+            return url;
+        }
+
         var scheme = url.IndexOf("://", StringComparison.Ordinal);
-        return at > 0 && scheme > 0 && at > scheme ? url[..(scheme + 3)] + "***" + url[at..] : url;
+        var start = scheme >= 0 && scheme < at ? scheme + 3 : 0;
+        return url[..start] + "***" + url[at..];
     }
 }
