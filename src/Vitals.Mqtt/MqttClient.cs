@@ -435,16 +435,16 @@ public sealed class MqttClient : IMqttClient
                 Password = _options.Password,
                 Will = _options.Will,
             };
-            await connection.WriteAsync(MqttPacketWriter.ToArray(connect), token).ConfigureAwait(false);
-
             MqttPacket reply;
             try
             {
+                await connection.WriteAsync(MqttPacketWriter.ToArray(connect), token).ConfigureAwait(false);
                 reply = await connection.ReadPacketAsync(token).ConfigureAwait(false);
             }
-            catch (EndOfStreamException ex)
+            catch (Exception ex) when (ex is IOException or SocketException or MqttProtocolException)
             {
-                throw new MqttConnectException($"MQTT broker {endpoint} closed the connection before CONNACK (is this an MQTT port, TLS or not as expected?)", ex);
+                throw new MqttConnectException(
+                    $"MQTT broker {endpoint} closed or broke the connection before CONNACK ({ex.Message}); is it an MQTT port, and TLS or plain as configured?", ex);
             }
 
             // [MQTT-3.2.0-1] the first packet from the server is CONNACK.
