@@ -76,7 +76,7 @@ public sealed class MosquittoBroker : IAsyncDisposable
             per_listener_settings true
             persistence {(persistence ? "true" : "false")}
             persistence_location {directory}/
-            log_dest stdout
+            log_dest stderr
             log_type error
             log_type warning
             log_type notice
@@ -273,24 +273,4 @@ public sealed class MosquittoBroker : IAsyncDisposable
             _log.AppendLine(line);
         }
     }
-}
-
-/// <summary>xunit class fixture: one broker per test class.</summary>
-public sealed class MosquittoFixture : IAsyncLifetime
-{
-    public MosquittoBroker Broker { get; private set; } = null!;
-
-    public async Task InitializeAsync() => Broker = await MosquittoBroker.StartAsync();
-
-    public async Task DisposeAsync() => await Broker.DisposeAsync();
-}
-
-/// <summary>A broker that keeps sessions across restarts, for the outage tests.</summary>
-public sealed class PersistentMosquittoFixture : IAsyncLifetime
-{
-    public MosquittoBroker Broker { get; private set; } = null!;
-
-    public async Task InitializeAsync() => Broker = await MosquittoBroker.StartAsync(persistence: true);
-
-    public async Task DisposeAsync() => await Broker.DisposeAsync();
 }
