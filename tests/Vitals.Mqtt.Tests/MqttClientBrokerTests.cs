@@ -154,6 +154,36 @@ public class MqttClientBrokerTests(MosquittoFixture fixture) : IClassFixture<Mos
     }
 
     [Fact]
+    public async Task ConnectAsync_ClientCertificateRequired_ConnectsWithCertificate()
+    {
+        var topic = UniqueTopic("mtls");
+        var options = Options(_broker.MutualTlsPort) with
+        {
+            UseTls = true,
+            CaFile = _broker.CaFile,
+            ClientCertificateFile = _broker.ClientCertificateFile,
+            ClientKeyFile = _broker.ClientKeyFile,
+        };
+        await using var client = await ConnectedAsync(options);
+        await client.SubscribeAsync(topic);
+
+        await client.PublishAsync(topic, Bytes("mutual tls"), MqttQualityOfService.AtLeastOnce);
+
+        Assert.Equal("mutual tls", (await client.ReceiveAsync()).Text());
+    }
+
+    [Fact]
+    public async Task ConnectAsync_ClientCertificateRequiredButMissing_Fails()
+    {
+        var options = Options(_broker.MutualTlsPort) with { UseTls = true, CaFile = _broker.CaFile };
+        await using var client = new MqttClient(options);
+
+        var ex = await Assert.ThrowsAsync<MqttConnectException>(() => client.ConnectAsync().WaitAsync(TestTimeout));
+
+        Assert.Contains($"127.0.0.1:{_broker.MutualTlsPort}", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task ConnectAsync_PlainMqttToTlsPort_FailsClearly()
     {
         await using var client = new MqttClient(Options(_broker.TlsPort) with { ConnectTimeout = TimeSpan.FromSeconds(2) });

@@ -279,7 +279,7 @@ public sealed class MqttPacketReader
             var qos = r.ReadByte();
             if (qos > 2)
             {
-                throw new MqttProtocolException($"SUBSCRIBE requested QoS byte 0x{qos:X2} is malformed [MQTT-3.8.3-4].");
+                throw new MqttProtocolException($"SUBSCRIBE requested QoS byte 0x{qos:X2} is malformed [MQTT-3-8.3-4] (sic, the spec id).");
             }
 
             subscriptions.Add(new MqttSubscription(filter, (MqttQualityOfService)qos));

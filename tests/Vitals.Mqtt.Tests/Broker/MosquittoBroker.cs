@@ -21,8 +21,11 @@ public sealed class MosquittoBroker : IAsyncDisposable
     private readonly StringBuilder _log = new();
     private Process? _process;
 
-    private MosquittoBroker(string directory, string configFile, int port, int passwordPort, int tlsPort, string certificates)
+    private MosquittoBroker(string directory, string configFile, int port, int passwordPort, int tlsPort, int mutualTlsPort, string certificates)
     {
+        MutualTlsPort = mutualTlsPort;
+        ClientCertificateFile = Path.Combine(certificates, "client.crt");
+        ClientKeyFile = Path.Combine(certificates, "client.key");
         Directory = directory;
         _configFile = configFile;
         Port = port;
@@ -43,7 +46,14 @@ public sealed class MosquittoBroker : IAsyncDisposable
     /// <summary>TLS listener (anonymous) whose certificate is signed by <see cref="CaFile"/>.</summary>
     public int TlsPort { get; }
 
+    /// <summary>TLS listener that requires a client certificate signed by <see cref="CaFile"/>.</summary>
+    public int MutualTlsPort { get; }
+
     public string CaFile { get; }
+
+    public string ClientCertificateFile { get; }
+
+    public string ClientKeyFile { get; }
 
     /// <summary>A CA that did not sign the broker certificate.</summary>
     public string WrongCaFile { get; }
@@ -67,7 +77,7 @@ public sealed class MosquittoBroker : IAsyncDisposable
         var passwordFile = Path.Combine(directory, "passwd");
         await Run("mosquitto_passwd", ["-c", "-b", passwordFile, User, Password], directory);
 
-        int[] ports = [FreePort(), FreePort(), FreePort()];
+        int[] ports = [FreePort(), FreePort(), FreePort(), FreePort()];
         var configFile = Path.Combine(directory, "mosquitto.conf");
 
         // One setting per line and no trailing comments: mosquitto 2.0 rejects both (see shared/FACTS.md).
@@ -91,10 +101,16 @@ public sealed class MosquittoBroker : IAsyncDisposable
             cafile {certificates}/ca.crt
             certfile {certificates}/server.crt
             keyfile {certificates}/server.key
+            listener {ports[3]} 127.0.0.1
+            allow_anonymous true
+            cafile {certificates}/ca.crt
+            certfile {certificates}/server.crt
+            keyfile {certificates}/server.key
+            require_certificate true
 
             """;
         await File.WriteAllTextAsync(configFile, config);
-        var broker = new MosquittoBroker(directory, configFile, ports[0], ports[1], ports[2], certificates);
+        var broker = new MosquittoBroker(directory, configFile, ports[0], ports[1], ports[2], ports[3], certificates);
         await broker.LaunchAsync();
         return broker;
     }
@@ -212,6 +228,8 @@ public sealed class MosquittoBroker : IAsyncDisposable
             await Run("openssl", ["req", "-x509", .. ec, "-keyout", "wrong-ca.key", "-out", "wrong-ca.crt", "-days", "2", "-subj", "/CN=Vitals Wrong CA"], dir);
             await Run("openssl", ["req", "-x509", "-CA", "ca.crt", "-CAkey", "ca.key", .. ec, "-keyout", "server.key", "-out", "server.crt", "-days", "2",
                 "-subj", "/CN=localhost", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost", "-addext", "basicConstraints=critical,CA:FALSE"], dir);
+            await Run("openssl", ["req", "-x509", "-CA", "ca.crt", "-CAkey", "ca.key", .. ec, "-keyout", "client.key", "-out", "client.crt", "-days", "2",
+                "-subj", "/CN=vitals-gateway", "-addext", "basicConstraints=critical,CA:FALSE", "-addext", "extendedKeyUsage=clientAuth"], dir);
             _certificateDirectory = dir;
             return dir;
         }
@@ -238,7 +256,7 @@ public sealed class MosquittoBroker : IAsyncDisposable
         _process = process;
 
         var deadline = Stopwatch.StartNew();
-        foreach (var port in new[] { Port, PasswordPort, TlsPort })
+        foreach (var port in new[] { Port, PasswordPort, TlsPort, MutualTlsPort })
         {
             while (true)
             {
