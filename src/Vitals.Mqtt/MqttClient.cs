@@ -491,8 +491,10 @@ public sealed class MqttClient : IMqttClient
             // Resubscribe: a clean session forgot them, and a persistent one may have been lost with a broker restart.
             if (_subscriptions.Count > 0)
             {
-                _ = RegisterAck(out var id);
-                _control.Enqueue(new SubscribePacket(id, [.. _subscriptions.Select(s => new MqttSubscription(s.Key, s.Value))]));
+                var ack = RegisterAck(out var id);
+                var filters = _subscriptions.Select(s => new MqttSubscription(s.Key, s.Value)).ToArray();
+                _control.Enqueue(new SubscribePacket(id, filters));
+                _ = ReportRefusedResubscriptionsAsync(ack.Task, filters);
             }
 
             // [MQTT-4.4.0-1] resend unacknowledged QoS 1 messages with their original identifiers, DUP set [MQTT-3.3.1-1],
@@ -510,6 +512,20 @@ public sealed class MqttClient : IMqttClient
         foreach (var orphan in orphans)
         {
             orphan.TrySetResult(null);
+        }
+    }
+
+    /// <summary>No caller waits for a resubscription, so a refusal is reported through <see cref="StateChanged"/>.</summary>
+    private async Task ReportRefusedResubscriptionsAsync(Task<MqttPacket?> ack, MqttSubscription[] filters)
+    {
+        if (await ack.ConfigureAwait(false) is SubAckPacket subAck)
+        {
+            var refused = filters.Where((_, i) => i < subAck.ReturnCodes.Count && subAck.ReturnCodes[i] == SubAckPacket.Failure).Select(f => f.Filter).ToArray();
+            if (refused.Length > 0)
+            {
+                SetState(MqttConnectionState.Connected, new MqttSubscribeException(
+                    $"MQTT broker refused the resubscription to {string.Join(", ", refused.Select(f => $"\"{f}\""))} after reconnect (SUBACK 0x80)."));
+            }
         }
     }
 

@@ -90,6 +90,40 @@ public class MqttClientFaultTests
         Assert.Equal(1, client.PendingQos1Count); // the fake never acknowledges
     }
 
+    [Fact]
+    public async Task SubscribeAsync_BrokerAnswersFailure_ThrowsSubscribeException()
+    {
+        await using var broker = new FakeBroker(afterConnAck: null) { SubAckCode = SubAckPacket.Failure };
+        await using var client = new MqttClient(Options(broker.Port));
+        await client.ConnectAsync().WaitAsync(TestTimeout);
+
+        var ex = await Assert.ThrowsAsync<MqttSubscribeException>(() => client.SubscribeAsync("vitals/secret/#").WaitAsync(TestTimeout));
+
+        Assert.Equal("MQTT broker refused the subscription to \"vitals/secret/#\" (SUBACK 0x80).", ex.Message);
+    }
+
+    [Fact]
+    public async Task ConnectAsync_SubscribedBeforeConnectAndRefused_ReportsThroughStateChanged()
+    {
+        await using var broker = new FakeBroker(afterConnAck: null) { SubAckCode = SubAckPacket.Failure };
+        await using var client = new MqttClient(Options(broker.Port));
+        var reported = new TaskCompletionSource<Exception>(TaskCreationOptions.RunContinuationsAsynchronously);
+        client.StateChanged += (_, e) =>
+        {
+            if (e.Error is MqttSubscribeException)
+            {
+                reported.TrySetResult(e.Error);
+            }
+        };
+
+        await client.SubscribeAsync("vitals/+/+/obs"); // not connected: recorded, sent on connect
+        await client.ConnectAsync().WaitAsync(TestTimeout);
+        var error = await reported.Task.WaitAsync(TestTimeout);
+
+        Assert.Contains("\"vitals/+/+/obs\"", error.Message, StringComparison.Ordinal);
+        Assert.Equal(MqttConnectionState.Connected, client.State);
+    }
+
     /// <summary>Minimal scripted broker: CONNACK, then optional bytes, then only answers nothing (counts PINGREQs).</summary>
     private sealed class FakeBroker : IAsyncDisposable
     {
@@ -111,6 +145,9 @@ public class MqttClientFaultTests
         public int Port => ((IPEndPoint)_listener.LocalEndpoint).Port;
 
         public int PingRequests => Volatile.Read(ref _pings);
+
+        /// <summary>When set, SUBSCRIBE is answered with this return code for every filter.</summary>
+        public byte? SubAckCode { get; init; }
 
         /// <summary>Close the first connection as soon as a PUBLISH arrives on it, without PUBACK.</summary>
         public bool DropOnFirstPublish { get; init; }
@@ -220,6 +257,11 @@ public class MqttClientFaultTests
                                 client.Client.Close();
                                 return;
                             }
+                        }
+                        else if (packet is SubscribePacket subscribe && SubAckCode is { } code)
+                        {
+                            var codes = Enumerable.Repeat(code, subscribe.Subscriptions.Count).ToArray();
+                            await stream.WriteAsync(MqttPacketWriter.ToArray(new SubAckPacket(subscribe.PacketId, codes)), _stop.Token);
                         }
                         else if (packet is PingReqPacket)
                         {
