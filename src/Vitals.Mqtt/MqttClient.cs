@@ -685,7 +685,7 @@ public sealed class MqttClient : IMqttClient
         var buffer = new ArrayBufferWriter<byte>(BatchBytes);
         while (true)
         {
-            await _writeSignal.WaitAsync(cancellationToken).ConfigureAwait(false);
+            // Drain before the first wait: a new connection starts with the resubscribe and the resends queued.
             while (true)
             {
                 buffer.ResetWrittenCount();
@@ -728,6 +728,8 @@ public sealed class MqttClient : IMqttClient
                     await Task.Delay(Timeout.Infinite, cancellationToken).ConfigureAwait(false);
                 }
             }
+
+            await _writeSignal.WaitAsync(cancellationToken).ConfigureAwait(false);
         }
     }
 
