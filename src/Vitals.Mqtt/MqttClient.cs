@@ -824,7 +824,25 @@ public sealed class MqttClient : IMqttClient
         }
 
         _state = state;
-        StateChanged?.Invoke(this, new MqttConnectionStateChangedEventArgs(state, error));
+        var handlers = StateChanged;
+        if (handlers is null)
+        {
+            return;
+        }
+
+        var args = new MqttConnectionStateChangedEventArgs(state, error);
+        foreach (var handler in handlers.GetInvocationList().Cast<EventHandler<MqttConnectionStateChangedEventArgs>>())
+        {
+            try
+            {
+                handler(this, args);
+            }
+#pragma warning disable CA1031 // A faulty observer must not stop the reconnect loop.
+            catch (Exception)
+#pragma warning restore CA1031
+            {
+            }
+        }
     }
 
     /// <summary>One TCP/TLS connection: the stream, its receive buffer and liveness timestamps.</summary>

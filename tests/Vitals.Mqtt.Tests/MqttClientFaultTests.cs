@@ -91,6 +91,20 @@ public class MqttClientFaultTests
     }
 
     [Fact]
+    public async Task StateChanged_HandlerThrows_ClientStillReconnects()
+    {
+        await using var broker = new FakeBroker(afterConnAck: null) { DropOnFirstPublish = true };
+        await using var client = new MqttClient(Options(broker.Port));
+        client.StateChanged += (_, _) => throw new InvalidOperationException("faulty observer");
+        await client.ConnectAsync().WaitAsync(TestTimeout);
+
+        await client.PublishAsync("a/b", Bytes("x"), MqttQualityOfService.AtLeastOnce);
+        await broker.WaitForPublishesAsync(2).WaitAsync(TestTimeout);
+
+        Assert.Equal(MqttConnectionState.Connected, client.State);
+    }
+
+    [Fact]
     public async Task SubscribeAsync_BrokerAnswersFailure_ThrowsSubscribeException()
     {
         await using var broker = new FakeBroker(afterConnAck: null) { SubAckCode = SubAckPacket.Failure };
