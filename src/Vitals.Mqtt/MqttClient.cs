@@ -221,7 +221,7 @@ public sealed class MqttClient : IMqttClient
         }
 
         _writeSignal.Release();
-        var reply = await ack.Task.WaitAsync(_options.EffectiveResponseTimeout, _time, cancellationToken).ConfigureAwait(false);
+        var reply = await WaitForAckAsync(ack, "SUBSCRIBE", topicFilter, cancellationToken).ConfigureAwait(false);
         if (reply is SubAckPacket { ReturnCodes: [SubAckPacket.Failure] })
         {
             lock (_lock)
@@ -251,7 +251,7 @@ public sealed class MqttClient : IMqttClient
         }
 
         _writeSignal.Release();
-        await ack.Task.WaitAsync(_options.EffectiveResponseTimeout, _time, cancellationToken).ConfigureAwait(false);
+        await WaitForAckAsync(ack, "UNSUBSCRIBE", topicFilter, cancellationToken).ConfigureAwait(false);
     }
 
     public Task FlushAsync(CancellationToken cancellationToken = default)
@@ -269,7 +269,10 @@ public sealed class MqttClient : IMqttClient
         }
     }
 
-    /// <summary>Sends DISCONNECT if connected (so the broker discards the will [MQTT-3.14.4-3]), stops reconnecting and closes.</summary>
+    /// <summary>
+    /// Sends DISCONNECT if connected (so the broker discards the will [MQTT-3.14.4-3]), stops reconnecting and closes.
+    /// Messages still queued are discarded: call <see cref="FlushAsync"/> first to deliver them.
+    /// </summary>
     public async ValueTask DisposeAsync()
     {
         if (_state == MqttConnectionState.Disposed)
@@ -329,6 +332,19 @@ public sealed class MqttClient : IMqttClient
 
         _stopping.Dispose();
         _writeSignal.Dispose();
+    }
+
+    private async Task<MqttPacket?> WaitForAckAsync(TaskCompletionSource<MqttPacket?> ack, string what, string filter, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await ack.Task.WaitAsync(_options.EffectiveResponseTimeout, _time, cancellationToken).ConfigureAwait(false);
+        }
+        catch (TimeoutException ex)
+        {
+            throw new TimeoutException(
+                $"MQTT broker did not acknowledge {what} \"{filter}\" within {_options.EffectiveResponseTimeout.TotalSeconds:0.#} s; it stays recorded and is re-sent on reconnect.", ex);
+        }
     }
 
     private static void ValidateArgument(Action validate, string name)
@@ -692,20 +708,21 @@ public sealed class MqttClient : IMqttClient
                 var disconnect = false;
                 lock (_lock)
                 {
-                    while (buffer.WrittenCount < BatchBytes && _control.TryDequeue(out var control))
+                    while (!disconnect && buffer.WrittenCount < BatchBytes && _control.TryDequeue(out var control))
                     {
                         MqttPacketWriter.Write(control, buffer);
-                        disconnect |= control is DisconnectPacket;
+                        disconnect = control is DisconnectPacket;
                     }
 
-                    while (buffer.WrittenCount < BatchBytes && _unsentQos1.First is { } node)
+                    // Nothing may follow DISCONNECT on the wire [MQTT-3.14.4-2].
+                    while (!disconnect && buffer.WrittenCount < BatchBytes && _unsentQos1.First is { } node)
                     {
                         _unsentQos1.RemoveFirst();
                         _inflightQos1[node.Value.PacketId] = node.Value;
                         MqttPacketWriter.Write(node.Value, buffer);
                     }
 
-                    while (buffer.WrittenCount < BatchBytes && _qos0.TryDequeue(out var publish))
+                    while (!disconnect && buffer.WrittenCount < BatchBytes && _qos0.TryDequeue(out var publish))
                     {
                         MqttPacketWriter.Write(publish, buffer);
                     }
