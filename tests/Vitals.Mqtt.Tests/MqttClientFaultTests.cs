@@ -91,6 +91,46 @@ public class MqttClientFaultTests
     }
 
     [Fact]
+    public async Task Start_NothingListening_RetriesWithGrowingBackoffAndConnectsWhenBrokerAppears()
+    {
+        var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop(); // nothing listens on the port now
+        var attempts = new List<DateTimeOffset>();
+        var options = Options(port) with { ReconnectDelay = TimeSpan.FromMilliseconds(50), ReconnectMaxDelay = TimeSpan.FromMilliseconds(800) };
+        await using var client = new MqttClient(options);
+        client.StateChanged += (_, e) =>
+        {
+            if (e.State == MqttConnectionState.Connecting)
+            {
+                lock (attempts)
+                {
+                    attempts.Add(TimeProvider.System.GetUtcNow());
+                }
+            }
+        };
+
+        client.Start();
+        await Task.Delay(TimeSpan.FromSeconds(2));
+        int count;
+        TimeSpan lastGap;
+        lock (attempts)
+        {
+            count = attempts.Count;
+            lastGap = attempts[^1] - attempts[^2];
+        }
+
+        // 50 ms doubling to an 800 ms cap: about 7 attempts in 2 s; a tight loop would make thousands.
+        Assert.InRange(count, 3, 15);
+        Assert.True(lastGap >= TimeSpan.FromMilliseconds(150), $"last gap {lastGap.TotalMilliseconds} ms");
+        Assert.NotEqual(MqttConnectionState.Connected, client.State);
+
+        await using var broker = new FakeBroker(afterConnAck: null, port);
+        await client.WaitForStateAsync(MqttConnectionState.Connected, TestTimeout);
+    }
+
+    [Fact]
     public async Task StateChanged_HandlerThrows_ClientStillReconnects()
     {
         await using var broker = new FakeBroker(afterConnAck: null) { DropOnFirstPublish = true };
@@ -141,7 +181,7 @@ public class MqttClientFaultTests
     /// <summary>Minimal scripted broker: CONNACK, then optional bytes, then only answers nothing (counts PINGREQs).</summary>
     private sealed class FakeBroker : IAsyncDisposable
     {
-        private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
+        private readonly TcpListener _listener;
         private readonly byte[]? _afterConnAck;
         private readonly CancellationTokenSource _stop = new();
         private readonly Task _accept;
@@ -149,8 +189,9 @@ public class MqttClientFaultTests
         private int _connections;
         private int _pings;
 
-        public FakeBroker(byte[]? afterConnAck)
+        public FakeBroker(byte[]? afterConnAck, int port = 0)
         {
+            _listener = new TcpListener(IPAddress.Loopback, port);
             _afterConnAck = afterConnAck;
             _listener.Start();
             _accept = Task.Run(AcceptAsync);
