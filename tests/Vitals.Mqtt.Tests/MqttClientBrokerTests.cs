@@ -53,6 +53,29 @@ public class MqttClientBrokerTests(MosquittoFixture fixture) : IClassFixture<Mos
     }
 
     [Fact]
+    public async Task Messages_Qos1Received_IsAcknowledgedSoPersistentSessionDoesNotRedeliverIt()
+    {
+        var topic = UniqueTopic("acked");
+        var options = Options(_broker.Port, "persistent-" + Guid.NewGuid().ToString("N")[..8]) with { CleanSession = false };
+        await using var publisher = await ConnectedAsync(Options(_broker.Port));
+        await using (var first = await ConnectedAsync(options))
+        {
+            await first.SubscribeAsync(topic);
+            await publisher.PublishAsync(topic, Bytes("one"), MqttQualityOfService.AtLeastOnce);
+            Assert.Equal("one", (await first.ReceiveAsync()).Text());
+            await first.FlushAsync().WaitAsync(TestTimeout); // the PUBACK is written
+        }
+
+        await publisher.PublishAsync(topic, Bytes("two"), MqttQualityOfService.AtLeastOnce); // queued by the broker for the offline session
+        await publisher.FlushAsync().WaitAsync(TestTimeout);
+        await using var again = await ConnectedAsync(options);
+
+        // [MQTT-4.3.2-2] "one" was acknowledged, so the broker's session holds only "two".
+        var next = await again.ReceiveAsync();
+        Assert.Equal("two", next.Text());
+    }
+
+    [Fact]
     public async Task ConnectAsync_WrongPassword_ThrowsClearRefusal()
     {
         var options = Options(_broker.PasswordPort) with { Username = MosquittoBroker.User, Password = "wrong" };
