@@ -49,7 +49,7 @@ public sealed class MqttClient : IMqttClient
     private long _droppedQos0;
 
     private Task? _loop;
-    private Connection? _current;
+    private MqttConnection? _current;
     private TaskCompletionSource? _disconnectWritten;
     private volatile MqttConnectionState _state = MqttConnectionState.Disconnected;
 
@@ -130,7 +130,7 @@ public sealed class MqttClient : IMqttClient
             throw new InvalidOperationException("The MQTT client is already started.");
         }
 
-        Connection connection;
+        MqttConnection connection;
         try
         {
             using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _stopping.Token);
@@ -359,7 +359,7 @@ public sealed class MqttClient : IMqttClient
         }
     }
 
-    private async Task RunAsync(Connection? connection)
+    private async Task RunAsync(MqttConnection? connection)
     {
         var token = _stopping.Token;
         while (!token.IsCancellationRequested)
@@ -399,7 +399,7 @@ public sealed class MqttClient : IMqttClient
         }
     }
 
-    private async Task<Connection> EstablishAsync(CancellationToken cancellationToken)
+    private async Task<MqttConnection> EstablishAsync(CancellationToken cancellationToken)
     {
         SetState(MqttConnectionState.Connecting, null);
         var endpoint = $"{_options.Host}:{_options.Port}";
@@ -407,7 +407,7 @@ public sealed class MqttClient : IMqttClient
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
         var token = linked.Token;
         var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-        Connection? connection = null;
+        MqttConnection? connection = null;
         try
         {
             try
@@ -420,7 +420,7 @@ public sealed class MqttClient : IMqttClient
             }
 
             Stream stream = new NetworkStream(socket, ownsSocket: true);
-            connection = new Connection(socket, stream, _packetReader, _time);
+            connection = new MqttConnection(socket, stream, _packetReader, _time);
             if (_options.UseTls)
             {
                 var ssl = new SslStream(stream, leaveInnerStreamOpen: false);
@@ -585,7 +585,7 @@ public sealed class MqttClient : IMqttClient
         return false;
     }
 
-    private async Task<Exception> RunSessionAsync(Connection connection)
+    private async Task<Exception> RunSessionAsync(MqttConnection connection)
     {
         using var sessionCts = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
         var token = sessionCts.Token;
@@ -623,7 +623,7 @@ public sealed class MqttClient : IMqttClient
         return first.Exception?.GetBaseException() ?? new IOException("MQTT connection closed.");
     }
 
-    private async Task ReadLoopAsync(Connection connection, CancellationToken cancellationToken)
+    private async Task ReadLoopAsync(MqttConnection connection, CancellationToken cancellationToken)
     {
         var writer = _messages.Writer;
         while (true)
@@ -695,7 +695,7 @@ public sealed class MqttClient : IMqttClient
         }
     }
 
-    private async Task WriteLoopAsync(Connection connection, CancellationToken cancellationToken)
+    private async Task WriteLoopAsync(MqttConnection connection, CancellationToken cancellationToken)
     {
         const int BatchBytes = 64 * 1024;
         var buffer = new ArrayBufferWriter<byte>(BatchBytes);
@@ -755,7 +755,7 @@ public sealed class MqttClient : IMqttClient
     /// connection dead when a PINGREQ gets no answer within the response timeout (the broker would do the same
     /// after 1.5 periods [MQTT-3.1.2-24]).
     /// </summary>
-    private async Task KeepAliveLoopAsync(Connection connection, CancellationToken cancellationToken)
+    private async Task KeepAliveLoopAsync(MqttConnection connection, CancellationToken cancellationToken)
     {
         if (_options.KeepAliveSeconds == 0)
         {
@@ -858,88 +858,6 @@ public sealed class MqttClient : IMqttClient
             catch (Exception)
 #pragma warning restore CA1031
             {
-            }
-        }
-    }
-
-    /// <summary>One TCP/TLS connection: the stream, its receive buffer and liveness timestamps.</summary>
-    private sealed class Connection(Socket socket, Stream stream, MqttPacketReader packetReader, TimeProvider time)
-    {
-        private byte[] _buffer = new byte[64 * 1024];
-        private int _start;
-        private int _end;
-
-        public Stream Stream { get; set; } = stream;
-
-        public long LastSent { get; private set; } = time.GetTimestamp();
-
-        public long LastReceived { get; private set; } = time.GetTimestamp();
-
-        public async ValueTask WriteAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
-        {
-            await Stream.WriteAsync(data, cancellationToken).ConfigureAwait(false);
-            LastSent = time.GetTimestamp();
-        }
-
-        public async ValueTask<MqttPacket> ReadPacketAsync(CancellationToken cancellationToken)
-        {
-            while (true)
-            {
-                if (_end > _start)
-                {
-                    var sequence = new ReadOnlySequence<byte>(_buffer, _start, _end - _start);
-                    if (packetReader.TryReadPacket(ref sequence, out var packet))
-                    {
-                        _start = _end - (int)sequence.Length;
-                        LastReceived = time.GetTimestamp();
-                        return packet;
-                    }
-                }
-
-                MakeRoom();
-                var n = await Stream.ReadAsync(_buffer.AsMemory(_end), cancellationToken).ConfigureAwait(false);
-                if (n == 0)
-                {
-                    throw new EndOfStreamException();
-                }
-
-                _end += n;
-            }
-        }
-
-        public void Close()
-        {
-            try
-            {
-                Stream.Dispose();
-            }
-            catch (IOException)
-            {
-                // Already broken; closing is all we want.
-            }
-
-            socket.Dispose();
-        }
-
-        private void MakeRoom()
-        {
-            if (_start == _end)
-            {
-                _start = _end = 0;
-                return;
-            }
-
-            if (_start > 0 && _buffer.Length - _end < 4096)
-            {
-                Buffer.BlockCopy(_buffer, _start, _buffer, 0, _end - _start);
-                _end -= _start;
-                _start = 0;
-            }
-
-            if (_end == _buffer.Length)
-            {
-                // A partial packet fills the buffer: grow; the reader rejected anything above MaxPacketSize already.
-                Array.Resize(ref _buffer, _buffer.Length * 2);
             }
         }
     }
