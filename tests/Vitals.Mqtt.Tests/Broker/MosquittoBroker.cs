@@ -231,6 +231,17 @@ public sealed class MosquittoBroker : IAsyncDisposable
             await Run("openssl", ["req", "-x509", "-CA", "ca.crt", "-CAkey", "ca.key", .. ec, "-keyout", "client.key", "-out", "client.crt", "-days", "2",
                 "-subj", "/CN=vitals-gateway", "-addext", "basicConstraints=critical,CA:FALSE", "-addext", "extendedKeyUsage=clientAuth"], dir);
             _certificateDirectory = dir;
+            AppDomain.CurrentDomain.ProcessExit += (_, _) =>
+            {
+                try
+                {
+                    System.IO.Directory.Delete(dir, recursive: true);
+                }
+                catch (IOException)
+                {
+                    // Best effort at exit.
+                }
+            };
             return dir;
         }
         finally
