@@ -39,8 +39,13 @@ public sealed class ObservationPipeline(
     public int Queued => input.Reader.Count;
 
     /// <inheritdoc />
-    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
-        Task.WhenAll(ConsumeAsync(stoppingToken), TickAsync(stoppingToken));
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        await Task.WhenAll(ConsumeAsync(stoppingToken), TickAsync(stoppingToken)).ConfigureAwait(false);
+
+        // Saved on every change at the next tick; once more here so a clean stop keeps the very latest state.
+        alarms.Save();
+    }
 
     private async Task ConsumeAsync(CancellationToken ct)
     {
