@@ -1,6 +1,7 @@
 using System.Net.ServerSentEvents;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Vitals.Core;
 using Vitals.Gateway.Alarms;
 using Vitals.Gateway.Auth;
 using Vitals.Gateway.Config;
@@ -71,7 +72,7 @@ public static class VitalsApi
         // Linked to ApplicationStopping so an open stream does not hold shutdown for the whole timeout.
         var cts = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted, lifetime.ApplicationStopping);
         http.Response.RegisterForDispose(cts);
-        var snapshot = new SnapshotView(options.Site, options.Demo, time.GetUtcNow(), live.Snapshot());
+        var snapshot = new SnapshotView(options.Site, options.Demo, time.GetUtcNow(), live.Snapshot(), live.GatewayAlarms());
         var first = new SseItem<string>(JsonSerializer.Serialize(snapshot, Json.Options), "snapshot");
         return TypedResults.ServerSentEvents(hub.Subscribe(first, cts.Token));
     }
@@ -80,7 +81,7 @@ public static class VitalsApi
     public sealed record InfoView(string Site, bool Demo, DateTimeOffset ServerTime, string Notice);
 
     /// <summary>Everything the dashboard needs on connect.</summary>
-    public sealed record SnapshotView(string Site, bool Demo, DateTimeOffset ServerTime, List<ChairView> Chairs);
+    public sealed record SnapshotView(string Site, bool Demo, DateTimeOffset ServerTime, List<ChairView> Chairs, List<AlarmEvent> GatewayAlarms);
 
     /// <summary>Pipeline and feed health.</summary>
     public sealed record StatusView(
