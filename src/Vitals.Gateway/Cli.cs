@@ -22,13 +22,18 @@ public static class Cli
         var urls = new Option<string?>("--urls") { Description = $"Where the dashboard and API listen (default {GatewayOptions.DefaultUrls}; loopback only unless you choose otherwise)." };
         var data = new Option<string?>("--data") { Description = $"Directory for the embedded SQLite store (default {GatewayOptions.DefaultData})." };
         var site = new Option<string?>("--site") { Description = $"Clinic site name used in stored and published data (default {GatewayOptions.DefaultSite})." };
+        var influx = new Option<string?>("--influx")
+        {
+            Description = "Forward everything to InfluxDB: http://host:port/?db=NAME[&rp=RP] (1.x) or http://host:port/?org=ORG&bucket=BUCKET (2.x). "
+                + "Credentials from VITALS_INFLUX_USERNAME/VITALS_INFLUX_PASSWORD or VITALS_INFLUX_TOKEN, never in the URL.",
+        };
 
         var chairs = new Option<int>("--chairs") { Description = "Number of simulated chairs (1-64).", DefaultValueFactory = _ => 8 };
         var timeScale = new Option<double>("--time-scale") { Description = "Scenario minutes per real minute; 30 plays a 30-minute infusion course in one minute.", DefaultValueFactory = _ => 30 };
         var seed = new Option<int>("--seed") { Description = "Random seed; the same seed replays the same demo.", DefaultValueFactory = _ => 1 };
         var demo = new Command("demo", "Run simulated chairs (stable, hypotension, bradycardia, tachycardia, desaturation, feed loss) with the dashboard. Demo data only.")
         {
-            urls, data, site, chairs, timeScale, seed,
+            urls, data, site, influx, chairs, timeScale, seed,
         };
         demo.SetAction((parse, ct) =>
         {
@@ -45,11 +50,12 @@ public static class Cli
             }
 
             var options = GatewayApp.DemoOptions(count, scale, parse.GetValue(seed));
+            options.Influx = parse.GetValue(influx);
             return StartAsync(options, parse.GetValue(urls), parse.GetValue(data), parse.GetValue(site), "vitals demo", error, ct);
         });
 
         var config = new Option<FileInfo>("--config") { Description = "JSON config file (see README, Configuration).", Required = true };
-        var run = new Command("run", "Run the gateway from a JSON config file.") { config, urls, data, site };
+        var run = new Command("run", "Run the gateway from a JSON config file.") { config, urls, data, site, influx };
         run.SetAction((parse, ct) =>
         {
             GatewayOptions options;
@@ -62,6 +68,7 @@ public static class Cli
                 return Fail(error, e.Message);
             }
 
+            options.Influx = parse.GetValue(influx) ?? options.Influx;
             return StartAsync(options, parse.GetValue(urls), parse.GetValue(data), parse.GetValue(site), parse.GetValue(config)!.Name, error, ct);
         });
 

@@ -6,6 +6,7 @@ using Vitals.Gateway.Auth;
 using Vitals.Gateway.Config;
 using Vitals.Gateway.Feeds;
 using Vitals.Gateway.Pipeline;
+using Vitals.Gateway.Storage;
 using Vitals.Simulator;
 using Vitals.Storage.Sqlite;
 
@@ -75,7 +76,11 @@ public static class GatewayApp
         builder.Services.AddSingleton<ObservationPipeline>();
 
         // Order matters for shutdown (reverse order): feeds stop first, then the pipeline, then the store drains.
+        builder.Services.AddSingleton(sp => new StorageMaintenance(
+            options, sp.GetRequiredService<SqliteStore>(), sp.GetRequiredService<StoreWriter>(), sp.GetRequiredService<FeedRegistry>(),
+            sp.GetRequiredService<AlarmService>(), time, sp.GetRequiredService<ILoggerFactory>(), environment));
         builder.Services.AddHostedService(sp => sp.GetRequiredService<StoreWriter>());
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<StorageMaintenance>());
         builder.Services.AddHostedService(sp => sp.GetRequiredService<ObservationPipeline>());
         builder.Services.AddHostedService(sp => new FeedHost(CreateFeeds(options, sp, simulatorStep ?? DefaultSimulatorStep)));
         builder.Services.AddDeviceFeeds(options);

@@ -76,7 +76,7 @@ public class EndToEndTests
             await WaitUntil(async () => await Stored(host) > 200);
         }
 
-        using (var store = new Storage.Sqlite.SqliteStore(Path.Combine(dir, "vitals.db")))
+        using (var store = new Vitals.Storage.Sqlite.SqliteStore(Path.Combine(dir, "vitals.db")))
         {
             before = store.CountObservations();
         }

@@ -1,10 +1,12 @@
 using System.Net.ServerSentEvents;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Vitals.Core;
 using Vitals.Gateway.Alarms;
 using Vitals.Gateway.Auth;
 using Vitals.Gateway.Config;
 using Vitals.Gateway.Pipeline;
+using Vitals.Gateway.Storage;
 using Vitals.Storage.Sqlite;
 
 namespace Vitals.Gateway.Api;
@@ -60,9 +62,9 @@ public static class VitalsApi
         TypedResults.Ok(store.ReadEvents(after ?? 0, type, chair, Math.Clamp(limit ?? 200, 1, 1000)));
 
     private static Ok<StatusView> Status(
-        FeedRegistry feeds, LiveState live, ObservationPipeline pipeline, StoreWriter writer, EventHub hub, TimeProvider time, HttpContext http) =>
+        FeedRegistry feeds, LiveState live, ObservationPipeline pipeline, StoreWriter writer, EventHub hub, StorageMaintenance storage, TimeProvider time, HttpContext http) =>
         TypedResults.Ok(new StatusView(
-            time.GetUtcNow(), feeds.Snapshot(), pipeline.Processed, pipeline.Queued, writer.Written, writer.Pending, hub.SubscriberCount,
+            time.GetUtcNow(), feeds.Snapshot(), pipeline.Processed, pipeline.Queued, writer.Written, writer.Pending, hub.SubscriberCount, storage.Health(),
             live.ChairIds.ToDictionary(c => c, live.StaleSigns, StringComparer.Ordinal),
             http.RequestServices.GetService<Feeds.Hl7FeedService>()?.Sources));
 
@@ -72,7 +74,7 @@ public static class VitalsApi
         // Linked to ApplicationStopping so an open stream does not hold shutdown for the whole timeout.
         var cts = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted, lifetime.ApplicationStopping);
         http.Response.RegisterForDispose(cts);
-        var snapshot = new SnapshotView(options.Site, options.Demo, time.GetUtcNow(), live.Snapshot());
+        var snapshot = new SnapshotView(options.Site, options.Demo, time.GetUtcNow(), live.Snapshot(), live.GatewayAlarms());
         var first = new SseItem<string>(JsonSerializer.Serialize(snapshot, Json.Options), "snapshot");
         return TypedResults.ServerSentEvents(hub.Subscribe(first, cts.Token));
     }
@@ -81,7 +83,7 @@ public static class VitalsApi
     public sealed record InfoView(string Site, bool Demo, DateTimeOffset ServerTime, string Notice);
 
     /// <summary>Everything the dashboard needs on connect.</summary>
-    public sealed record SnapshotView(string Site, bool Demo, DateTimeOffset ServerTime, List<ChairView> Chairs);
+    public sealed record SnapshotView(string Site, bool Demo, DateTimeOffset ServerTime, List<ChairView> Chairs, List<AlarmEvent> GatewayAlarms);
 
     /// <summary>Pipeline and feed health: per-feed counters, stale signs per chair, and HL7 counters per sending address.</summary>
     public sealed record StatusView(
@@ -92,6 +94,7 @@ public static class VitalsApi
         long Stored,
         int StorePending,
         int Streams,
+        StorageHealth Storage,
         Dictionary<string, IReadOnlyList<Vitals.Core.Sign>> StaleSigns,
         IReadOnlyList<Vitals.Devices.Mllp.MllpSourceStats>? Hl7Sources);
 }

@@ -26,6 +26,15 @@ public sealed partial class GatewayOptions
     /// <summary>Login attempts allowed per client address per minute (on top of the per-account lockout).</summary>
     public int LoginAttemptsPerMinute { get; set; } = 10;
 
+    /// <summary>InfluxDB to forward everything to (<c>http://host:port/?db=NAME</c> or <c>?org=ORG&amp;bucket=BUCKET</c>); credentials come from environment variables.</summary>
+    public string? Influx { get; set; }
+
+    /// <summary>Days of observation history kept in the local store (forwarded rows only, when InfluxDB is configured).</summary>
+    public double RetentionDays { get; set; } = 7;
+
+    /// <summary>A technical alarm is raised when InfluxDB forwarding falls this many seconds behind.</summary>
+    public double InfluxLagAlarmSeconds { get; set; } = 300;
+
     /// <summary>The infusion chairs and their monitors.</summary>
     public List<ChairOptions> Chairs { get; set; } = [];
 
@@ -58,6 +67,28 @@ public sealed partial class GatewayOptions
         if (LoginAttemptsPerMinute is < 1 or > 1000)
         {
             errors.Add($"loginAttemptsPerMinute: {LoginAttemptsPerMinute} is out of range. Fix: use 1 to 1000 (default 10).");
+        }
+
+        if (!string.IsNullOrWhiteSpace(Influx))
+        {
+            try
+            {
+                Vitals.Storage.Influx.InfluxEndpoint.Parse(Influx);
+            }
+            catch (Vitals.Storage.Influx.InfluxConfigurationException e)
+            {
+                errors.Add($"influx: {e.Message}");
+            }
+        }
+
+        if (RetentionDays is < 0.01 or > 3650 || double.IsNaN(RetentionDays))
+        {
+            errors.Add($"retentionDays: {RetentionDays} is out of range. Fix: use 0.01 to 3650 days (default 7).");
+        }
+
+        if (InfluxLagAlarmSeconds is < 10 or > 86_400 || double.IsNaN(InfluxLagAlarmSeconds))
+        {
+            errors.Add($"influxLagAlarmSeconds: {InfluxLagAlarmSeconds} is out of range. Fix: use 10 to 86400 seconds (default 300).");
         }
 
         if (Chairs.Count == 0)

@@ -1,4 +1,5 @@
 using Vitals.Core;
+using Vitals.Core.Alarms;
 
 namespace Vitals.Gateway.Pipeline;
 
@@ -24,6 +25,7 @@ public sealed record ChairView(
 public sealed class LiveState
 {
     private readonly Dictionary<string, ChairEntry> chairs;
+    private readonly ChairEntry gateway = new(AlarmEngine.GatewayChair, "Gateway");
     private readonly FeedRegistry feeds;
     private readonly StalePolicy stale;
     private readonly TimeProvider time;
@@ -77,7 +79,9 @@ public sealed class LiveState
     /// <summary>Records an alarm transition: active ones are kept, cleared ones removed.</summary>
     public void Apply(AlarmEvent e)
     {
-        if (!chairs.TryGetValue(e.Chair, out var chair))
+        // Store and forwarder faults belong to no chair: they are kept apart and shown on every screen.
+        var chair = e.Chair == gateway.Id ? gateway : chairs.GetValueOrDefault(e.Chair);
+        if (chair is null)
         {
             return;
         }
@@ -97,6 +101,15 @@ public sealed class LiveState
     {
         var feedList = feeds.Snapshot();
         return [.. chairs.Values.Select(c => View(c, feedList))];
+    }
+
+    /// <summary>Active technical alarms of the gateway itself (store, forwarding).</summary>
+    public List<AlarmEvent> GatewayAlarms()
+    {
+        lock (gateway)
+        {
+            return [.. gateway.Alarms];
+        }
     }
 
     /// <summary>A copy of one chair, or null when there is no such chair.</summary>

@@ -9,7 +9,7 @@ namespace Vitals.Gateway.Pipeline;
 /// Moves pipeline output to disk in batches, off the alarm path: the pipeline only enqueues.
 /// On shutdown everything queued is written before the store closes.
 /// </summary>
-public sealed partial class StoreWriter(SqliteStore store, ILogger<StoreWriter> logger) : BackgroundService
+public sealed partial class StoreWriter(SqliteStore store, TimeProvider time, ILogger<StoreWriter> logger) : BackgroundService
 {
     /// <summary>Observations written per transaction at most.</summary>
     public const int MaxBatch = 5000;
@@ -17,10 +17,16 @@ public sealed partial class StoreWriter(SqliteStore store, ILogger<StoreWriter> 
     private readonly Channel<object> queue = Channel.CreateBounded<object>(
         new BoundedChannelOptions(100_000) { FullMode = BoundedChannelFullMode.Wait, SingleReader = true });
 
+    private static readonly TimeSpan RetryAfter = TimeSpan.FromSeconds(1);
+
     private long written;
+    private volatile string? failure;
 
     /// <summary>Observations written since start.</summary>
     public long Written => Interlocked.Read(ref written);
+
+    /// <summary>Why the last write failed, while writes are failing; null when healthy.</summary>
+    public string? Failure => failure;
 
     /// <summary>Observations and events waiting to be written.</summary>
     public int Pending => queue.Reader.Count;
@@ -42,45 +48,63 @@ public sealed partial class StoreWriter(SqliteStore store, ILogger<StoreWriter> 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var batch = new List<Observation>(MaxBatch);
-        try
-        {
-            // Not tied to stoppingToken: the loop ends when StopAsync completes the queue, after draining it.
-            while (await queue.Reader.WaitToReadAsync(CancellationToken.None).ConfigureAwait(false))
-            {
-                while (batch.Count < MaxBatch && queue.Reader.TryRead(out var item))
-                {
-                    if (item is Observation o)
-                    {
-                        batch.Add(o);
-                    }
-                    else if (item is AlarmEvent e)
-                    {
-                        store.AppendEvent(e.At, "alarm", e.Chair, JsonSerializer.Serialize(e, Json.Options));
-                    }
-                }
+        var events = new List<AlarmEvent>();
 
-                Flush(batch);
+        // Not tied to stoppingToken: the loop ends when StopAsync completes the queue, after draining it.
+        while (await queue.Reader.WaitToReadAsync(CancellationToken.None).ConfigureAwait(false))
+        {
+            while (batch.Count < MaxBatch && queue.Reader.TryRead(out var item))
+            {
+                if (item is Observation o)
+                {
+                    batch.Add(o);
+                }
+                else if (item is AlarmEvent e)
+                {
+                    events.Add(e);
+                }
+            }
+
+            // A failed write keeps its batch and retries: the store is the primary history, nothing is dropped.
+            while (!TryFlush(batch, events))
+            {
+                await Task.Delay(RetryAfter, time, CancellationToken.None).ConfigureAwait(false);
             }
         }
-        catch (Exception e) when (e is not OperationCanceledException)
-        {
-            LogStoreFailed(logger, e);
-            throw;
-        }
     }
 
-    private void Flush(List<Observation> batch)
+    private bool TryFlush(List<Observation> batch, List<AlarmEvent> events)
     {
-        if (batch.Count == 0)
+        try
         {
-            return;
-        }
+            while (events.Count > 0)
+            {
+                var e = events[0];
+                store.AppendEvent(e.At, SqliteStore.AlarmEventType, e.Chair, JsonSerializer.Serialize(e, Json.Options));
+                events.RemoveAt(0);
+            }
+            if (batch.Count > 0)
+            {
+                store.Append(batch);
+                Interlocked.Add(ref written, batch.Count);
+                batch.Clear();
+            }
 
-        store.Append(batch);
-        Interlocked.Add(ref written, batch.Count);
-        batch.Clear();
+            failure = null;
+            return true;
+        }
+        catch (Exception e) when (e is Microsoft.Data.Sqlite.SqliteException or IOException or InvalidOperationException)
+        {
+            if (failure is null)
+            {
+                LogStoreFailed(logger, e);
+            }
+
+            failure = e.Message;
+            return false;
+        }
     }
 
-    [LoggerMessage(EventId = 3001, Level = LogLevel.Critical, Message = "The embedded store failed; readings are no longer being saved")]
+    [LoggerMessage(EventId = 3001, Level = LogLevel.Critical, Message = "Writing to the embedded store failed; retrying every second and holding readings in memory")]
     private static partial void LogStoreFailed(ILogger logger, Exception e);
 }

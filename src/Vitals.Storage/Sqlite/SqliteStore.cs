@@ -16,10 +16,18 @@ public sealed record StoredEvent(long Id, DateTimeOffset At, string Type, string
 /// The embedded store: observation history (whose row ids double as the forwarding outbox sequence),
 /// an append-only event log and key/value configuration, in one SQLite file in WAL mode.
 /// Writes are serialised on one connection; reads use their own connections, which WAL lets run beside writes.
+/// Forwarding cursors, quarantine, retention and backlog live in <c>SqliteStore.Forwarding.cs</c>.
 /// </summary>
-public sealed class SqliteStore : IDisposable
+public sealed partial class SqliteStore : IDisposable
 {
-    private const int SchemaVersion = 1;
+    /// <summary>Event type of alarm transitions (data: the <see cref="AlarmEvent"/> as <see cref="StorageJson"/>).</summary>
+    public const string AlarmEventType = "alarm";
+
+    /// <summary>Event type of feed status snapshots (data: the feed status sample as <see cref="StorageJson"/>).</summary>
+    public const string FeedStatusEventType = "feed_status";
+
+    /// <summary>Schema 1: observations, events, config. Schema 2 adds forward_cursors and quarantine.</summary>
+    private const int SchemaVersion = 2;
 
     private readonly string connectionString;
     private readonly SqliteConnection writer;
@@ -113,21 +121,10 @@ public sealed class SqliteStore : IDisposable
         var result = new List<Observation>();
         while (reader.Read())
         {
-            if (!Signs.TryParse(reader.GetString(3), out var sign) || !Enum.TryParse<SourceProtocol>(reader.GetString(7), out var source))
+            if (ReadObservation(reader, 0) is { } observation)
             {
-                continue;
+                result.Add(observation);
             }
-
-            result.Add(new Observation(
-                reader.GetString(0),
-                reader.GetString(1),
-                reader.GetString(2),
-                sign,
-                reader.GetDouble(4),
-                DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(5)),
-                DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(6)),
-                source,
-                (ObservationQuality)reader.GetInt32(8)));
         }
 
         return result;
@@ -253,28 +250,47 @@ public sealed class SqliteStore : IDisposable
                 $"The data file {Path} was written by a newer Vitals (schema {version}, this build knows {SchemaVersion}). Use the newer build or another --data directory.");
         }
 
-        if (version == SchemaVersion)
+        // Each step upgrades one version in its own transaction, so a crash mid-migration leaves a
+        // consistent file at the previous version; existing rows are never rewritten.
+        if (version < 1)
         {
-            return;
+            MigrateStep(1, """
+                CREATE TABLE IF NOT EXISTS observations (
+                    id INTEGER PRIMARY KEY,
+                    site TEXT NOT NULL, chair TEXT NOT NULL, device TEXT NOT NULL, sign TEXT NOT NULL,
+                    value REAL NOT NULL, measured_ms INTEGER NOT NULL, received_ms INTEGER NOT NULL,
+                    source TEXT NOT NULL, quality INTEGER NOT NULL);
+                CREATE INDEX IF NOT EXISTS observations_chair_time ON observations (chair, measured_ms);
+                CREATE TABLE IF NOT EXISTS events (
+                    id INTEGER PRIMARY KEY,
+                    at_ms INTEGER NOT NULL, type TEXT NOT NULL, chair TEXT, data TEXT NOT NULL);
+                CREATE INDEX IF NOT EXISTS events_type ON events (type, id);
+                CREATE TRIGGER IF NOT EXISTS events_no_update BEFORE UPDATE ON events
+                    BEGIN SELECT RAISE(ABORT, 'the event log is append-only'); END;
+                CREATE TRIGGER IF NOT EXISTS events_no_delete BEFORE DELETE ON events
+                    BEGIN SELECT RAISE(ABORT, 'the event log is append-only'); END;
+                CREATE TABLE IF NOT EXISTS config (key TEXT PRIMARY KEY, value TEXT NOT NULL, updated_ms INTEGER NOT NULL);
+                """);
         }
 
-        Execute(writer, $"""
-            CREATE TABLE IF NOT EXISTS observations (
-                id INTEGER PRIMARY KEY,
-                site TEXT NOT NULL, chair TEXT NOT NULL, device TEXT NOT NULL, sign TEXT NOT NULL,
-                value REAL NOT NULL, measured_ms INTEGER NOT NULL, received_ms INTEGER NOT NULL,
-                source TEXT NOT NULL, quality INTEGER NOT NULL);
-            CREATE INDEX IF NOT EXISTS observations_chair_time ON observations (chair, measured_ms);
-            CREATE TABLE IF NOT EXISTS events (
-                id INTEGER PRIMARY KEY,
-                at_ms INTEGER NOT NULL, type TEXT NOT NULL, chair TEXT, data TEXT NOT NULL);
-            CREATE INDEX IF NOT EXISTS events_type ON events (type, id);
-            CREATE TRIGGER IF NOT EXISTS events_no_update BEFORE UPDATE ON events
-                BEGIN SELECT RAISE(ABORT, 'the event log is append-only'); END;
-            CREATE TRIGGER IF NOT EXISTS events_no_delete BEFORE DELETE ON events
-                BEGIN SELECT RAISE(ABORT, 'the event log is append-only'); END;
-            CREATE TABLE IF NOT EXISTS config (key TEXT PRIMARY KEY, value TEXT NOT NULL, updated_ms INTEGER NOT NULL);
-            PRAGMA user_version = {SchemaVersion};
-            """);
+        if (version < 2)
+        {
+            MigrateStep(2, """
+                CREATE TABLE IF NOT EXISTS forward_cursors (name TEXT PRIMARY KEY, cursor INTEGER NOT NULL);
+                CREATE TABLE IF NOT EXISTS quarantine (
+                    id INTEGER PRIMARY KEY,
+                    at_ms INTEGER NOT NULL, forwarder TEXT NOT NULL, line TEXT NOT NULL, error TEXT NOT NULL);
+                """);
+        }
+    }
+
+    private void MigrateStep(int toVersion, string sql)
+    {
+        using var tx = writer.BeginTransaction();
+        using var cmd = writer.CreateCommand();
+        cmd.Transaction = tx;
+        cmd.CommandText = sql + $"PRAGMA user_version = {toVersion};";
+        cmd.ExecuteNonQuery();
+        tx.Commit();
     }
 }

@@ -39,7 +39,7 @@ public class ConfigLoaderTests
     {
         var e = Assert.Throws<ConfigException>(() => ConfigLoader.Parse("""{ "colour": "red", "chairs": [] }""", "x.json"));
         Assert.Contains("colour: unknown key", e.Message, StringComparison.Ordinal);
-        Assert.Contains("site, urls, data, loginAttemptsPerMinute, chairs", e.Message, StringComparison.Ordinal);
+        Assert.Contains("site, urls, data, loginAttemptsPerMinute, influx, retentionDays, influxLagAlarmSeconds, chairs", e.Message, StringComparison.Ordinal);
     }
 
     [Fact]

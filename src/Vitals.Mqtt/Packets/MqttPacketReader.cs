@@ -1,0 +1,395 @@
+using System.Buffers;
+using System.Diagnostics.CodeAnalysis;
+using System.Text;
+
+namespace Vitals.Mqtt.Packets;
+
+/// <summary>
+/// Pure MQTT 3.1.1 framing and decoding: bytes in, packets out, no I/O. Partial and coalesced packets
+/// are normal: <see cref="TryReadPacket"/> returns false until a whole packet is buffered.
+/// Anything malformed throws <see cref="MqttProtocolException"/>; nothing is allocated from a length
+/// field before that many bytes have arrived and passed the <see cref="MaxPacketSize"/> check.
+/// </summary>
+public sealed class MqttPacketReader
+{
+    /// <summary>Default largest accepted packet (fixed header included): 1 MiB, far above any vitals message.</summary>
+    public const int DefaultMaxPacketSize = 1024 * 1024;
+
+    /// <summary>Largest remaining length the 4-byte varint can express [MQTT 2.2.3].</summary>
+    public const int MaxRemainingLength = 268_435_455;
+
+    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
+    public MqttPacketReader(int maxPacketSize = DefaultMaxPacketSize)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxPacketSize, 2);
+        MaxPacketSize = maxPacketSize;
+    }
+
+    /// <summary>Largest packet, fixed header included, that is accepted; larger ones throw.</summary>
+    public int MaxPacketSize { get; }
+
+    /// <summary>
+    /// Decodes one packet from the start of <paramref name="buffer"/> and slices it off. Returns false,
+    /// leaving the buffer untouched, when more bytes are needed.
+    /// </summary>
+    /// <exception cref="MqttProtocolException">The bytes are not a valid MQTT 3.1.1 packet.</exception>
+    public bool TryReadPacket(ref ReadOnlySequence<byte> buffer, [NotNullWhen(true)] out MqttPacket? packet)
+    {
+        packet = null;
+        if (buffer.IsEmpty)
+        {
+            return false;
+        }
+
+        var reader = new SequenceReader<byte>(buffer);
+        reader.TryRead(out var first);
+        var type = (MqttPacketType)(first >> 4);
+        var flags = first & 0x0F;
+        ValidateFixedHeaderFlags(type, flags);
+
+        // Remaining length: 7 bits per byte, continuation in bit 7, at most 4 bytes [MQTT 2.2.3].
+        var remaining = 0;
+        var multiplier = 1;
+        for (var i = 0; ; i++)
+        {
+            if (!reader.TryRead(out var b))
+            {
+                return false;
+            }
+
+            remaining += (b & 0x7F) * multiplier;
+            if ((b & 0x80) == 0)
+            {
+                break;
+            }
+
+            if (i == 3)
+            {
+                throw new MqttProtocolException("Malformed remaining length: more than 4 bytes [MQTT 2.2.3].");
+            }
+
+            multiplier *= 128;
+        }
+
+        var headerLength = (int)reader.Consumed;
+        if ((long)headerLength + remaining > MaxPacketSize)
+        {
+            throw new MqttProtocolException(
+                $"{type} packet of {headerLength + (long)remaining} bytes exceeds the maximum packet size of {MaxPacketSize} bytes.");
+        }
+
+        if (buffer.Length < headerLength + remaining)
+        {
+            return false;
+        }
+
+        var body = buffer.Slice(headerLength, remaining);
+        if (body.IsSingleSegment)
+        {
+            packet = Decode(type, flags, body.FirstSpan);
+        }
+        else
+        {
+            // Bounded by MaxPacketSize, checked above.
+            var copy = ArrayPool<byte>.Shared.Rent(remaining);
+            try
+            {
+                body.CopyTo(copy);
+                packet = Decode(type, flags, copy.AsSpan(0, remaining));
+            }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(copy);
+            }
+        }
+
+        buffer = buffer.Slice(headerLength + remaining);
+        return true;
+    }
+
+    private static void ValidateFixedHeaderFlags(MqttPacketType type, int flags)
+    {
+        switch (type)
+        {
+            case MqttPacketType.Publish:
+                // [MQTT-3.3.1-4] both QoS bits set is malformed.
+                if ((flags & 0x06) == 0x06)
+                {
+                    throw new MqttProtocolException("PUBLISH with QoS 3 is malformed [MQTT-3.3.1-4].");
+                }
+
+                return;
+            case MqttPacketType.PubRel or MqttPacketType.Subscribe or MqttPacketType.Unsubscribe:
+                // [MQTT-3.6.1-1] [MQTT-3.8.1-1] [MQTT-3.10.1-1] flags must be 0010.
+                if (flags != 0x02)
+                {
+                    throw new MqttProtocolException($"{type} fixed header flags must be 0010, got {flags:X1} [MQTT-2.2.2-2].");
+                }
+
+                return;
+            case >= MqttPacketType.Connect and <= MqttPacketType.Disconnect:
+                if (flags != 0)
+                {
+                    throw new MqttProtocolException($"{type} fixed header flags must be 0000, got {flags:X1} [MQTT-2.2.2-2].");
+                }
+
+                return;
+            default:
+                // Types 0 and 15 are reserved in 3.1.1.
+                throw new MqttProtocolException($"Reserved control packet type {(int)type} [MQTT 2.2.1].");
+        }
+    }
+
+    private static MqttPacket Decode(MqttPacketType type, int flags, ReadOnlySpan<byte> body)
+    {
+        var r = new BodyReader(body, type);
+        MqttPacket packet = type switch
+        {
+            MqttPacketType.Connect => DecodeConnect(ref r),
+            MqttPacketType.ConnAck => DecodeConnAck(ref r),
+            MqttPacketType.Publish => DecodePublish(ref r, flags),
+            MqttPacketType.PubAck => new PubAckPacket(r.ReadPacketId()),
+            MqttPacketType.PubRec => new PubRecPacket(r.ReadPacketId()),
+            MqttPacketType.PubRel => new PubRelPacket(r.ReadPacketId()),
+            MqttPacketType.PubComp => new PubCompPacket(r.ReadPacketId()),
+            MqttPacketType.Subscribe => DecodeSubscribe(ref r),
+            MqttPacketType.SubAck => DecodeSubAck(ref r),
+            MqttPacketType.Unsubscribe => DecodeUnsubscribe(ref r),
+            MqttPacketType.UnsubAck => new UnsubAckPacket(r.ReadPacketId()),
+            MqttPacketType.PingReq => PingReqPacket.Instance,
+            MqttPacketType.PingResp => PingRespPacket.Instance,
+            MqttPacketType.Disconnect => DisconnectPacket.Instance,
+            _ => throw new MqttProtocolException($"Reserved control packet type {(int)type}."),
+        };
+
+        // Fixed-size packets must not carry extra bytes; variable ones are fully consumed by their decoder.
+        if (r.Remaining != 0)
+        {
+            throw new MqttProtocolException($"{type} packet has {r.Remaining} unexpected trailing bytes.");
+        }
+
+        return packet;
+    }
+
+    private static ConnectPacket DecodeConnect(ref BodyReader r)
+    {
+        // [MQTT-3.1.2-1] protocol name "MQTT"; [MQTT-3.1.2-2] level 4 for 3.1.1.
+        if (r.ReadString() != "MQTT")
+        {
+            throw new MqttProtocolException("CONNECT protocol name is not \"MQTT\" [MQTT-3.1.2-1].");
+        }
+
+        var level = r.ReadByte();
+        if (level != 4)
+        {
+            throw new MqttProtocolException($"CONNECT protocol level {level} is not 4 (MQTT 3.1.1) [MQTT-3.1.2-2].");
+        }
+
+        var connectFlags = r.ReadByte();
+        if ((connectFlags & 0x01) != 0)
+        {
+            throw new MqttProtocolException("CONNECT reserved flag must be 0 [MQTT-3.1.2-3].");
+        }
+
+        var willFlag = (connectFlags & 0x04) != 0;
+        var willQos = (connectFlags >> 3) & 0x03;
+        var willRetain = (connectFlags & 0x20) != 0;
+        var hasPassword = (connectFlags & 0x40) != 0;
+        var hasUsername = (connectFlags & 0x80) != 0;
+        if (!willFlag && (willQos != 0 || willRetain))
+        {
+            throw new MqttProtocolException("CONNECT will QoS/retain set without will flag [MQTT-3.1.2-13] [MQTT-3.1.2-15].");
+        }
+
+        if (willQos == 3)
+        {
+            throw new MqttProtocolException("CONNECT will QoS 3 is invalid [MQTT-3.1.2-14].");
+        }
+
+        if (hasPassword && !hasUsername)
+        {
+            throw new MqttProtocolException("CONNECT password flag without user name flag [MQTT-3.1.2-22].");
+        }
+
+        var keepAlive = r.ReadUInt16();
+        var clientId = r.ReadString();
+        MqttWill? will = null;
+        if (willFlag)
+        {
+            var willTopic = r.ReadString();
+            MqttTopic.ValidateTopicName(willTopic);
+            will = new MqttWill(willTopic, r.ReadBinary().ToArray(), (MqttQualityOfService)willQos, willRetain);
+        }
+
+        var username = hasUsername ? r.ReadString() : null;
+        var password = hasPassword ? Encoding.UTF8.GetString(r.ReadBinary()) : null;
+        return new ConnectPacket
+        {
+            ClientId = clientId,
+            CleanSession = (connectFlags & 0x02) != 0,
+            KeepAliveSeconds = keepAlive,
+            Will = will,
+            Username = username,
+            Password = password,
+        };
+    }
+
+    private static ConnAckPacket DecodeConnAck(ref BodyReader r)
+    {
+        var ackFlags = r.ReadByte();
+        if ((ackFlags & 0xFE) != 0)
+        {
+            throw new MqttProtocolException("CONNACK reserved acknowledge flags must be 0 [MQTT 3.2.2.1].");
+        }
+
+        var code = r.ReadByte();
+        if (code > (byte)MqttConnectReturnCode.NotAuthorized)
+        {
+            throw new MqttProtocolException($"CONNACK return code {code} is reserved [MQTT 3.2.2.3].");
+        }
+
+        return new ConnAckPacket((ackFlags & 0x01) != 0, (MqttConnectReturnCode)code);
+    }
+
+    private static PublishPacket DecodePublish(ref BodyReader r, int flags)
+    {
+        var qos = (MqttQualityOfService)((flags >> 1) & 0x03);
+        var dup = (flags & 0x08) != 0;
+        if (qos == MqttQualityOfService.AtMostOnce && dup)
+        {
+            throw new MqttProtocolException("PUBLISH QoS 0 with DUP set [MQTT-3.3.1-2].");
+        }
+
+        var topic = r.ReadString();
+        MqttTopic.ValidateTopicName(topic); // [MQTT-3.3.2-2] no wildcards in a topic name.
+        var packetId = qos == MqttQualityOfService.AtMostOnce ? (ushort)0 : r.ReadPacketId();
+        var payload = r.ReadRest().ToArray();
+        return new PublishPacket(topic, payload, qos, (flags & 0x01) != 0, dup, packetId);
+    }
+
+    private static SubscribePacket DecodeSubscribe(ref BodyReader r)
+    {
+        var packetId = r.ReadPacketId();
+        var subscriptions = new List<MqttSubscription>();
+        while (r.Remaining > 0)
+        {
+            var filter = r.ReadString();
+            MqttTopic.ValidateTopicFilter(filter);
+            var qos = r.ReadByte();
+            if (qos > 2)
+            {
+                throw new MqttProtocolException($"SUBSCRIBE requested QoS byte 0x{qos:X2} is malformed [MQTT-3-8.3-4] (sic, the spec id).");
+            }
+
+            subscriptions.Add(new MqttSubscription(filter, (MqttQualityOfService)qos));
+        }
+
+        if (subscriptions.Count == 0)
+        {
+            throw new MqttProtocolException("SUBSCRIBE without any topic filter [MQTT-3.8.3-3].");
+        }
+
+        return new SubscribePacket(packetId, subscriptions);
+    }
+
+    private static SubAckPacket DecodeSubAck(ref BodyReader r)
+    {
+        var packetId = r.ReadPacketId();
+        var codes = r.ReadRest().ToArray();
+        if (codes.Length == 0)
+        {
+            throw new MqttProtocolException("SUBACK without return codes [MQTT 3.9.3].");
+        }
+
+        foreach (var code in codes)
+        {
+            if (code > 2 && code != SubAckPacket.Failure)
+            {
+                throw new MqttProtocolException($"SUBACK return code 0x{code:X2} is reserved [MQTT-3.9.3-2].");
+            }
+        }
+
+        return new SubAckPacket(packetId, codes);
+    }
+
+    private static UnsubscribePacket DecodeUnsubscribe(ref BodyReader r)
+    {
+        var packetId = r.ReadPacketId();
+        var filters = new List<string>();
+        while (r.Remaining > 0)
+        {
+            var filter = r.ReadString();
+            MqttTopic.ValidateTopicFilter(filter);
+            filters.Add(filter);
+        }
+
+        if (filters.Count == 0)
+        {
+            throw new MqttProtocolException("UNSUBSCRIBE without any topic filter [MQTT-3.10.3-2].");
+        }
+
+        return new UnsubscribePacket(packetId, filters);
+    }
+
+    /// <summary>Bounds-checked cursor over one packet body; running past the end is a malformed packet.</summary>
+    private ref struct BodyReader(ReadOnlySpan<byte> span, MqttPacketType type)
+    {
+        private readonly ReadOnlySpan<byte> _span = span;
+        private int _position;
+
+        public readonly int Remaining => _span.Length - _position;
+
+        public byte ReadByte() => Take(1)[0];
+
+        public ushort ReadUInt16()
+        {
+            var s = Take(2);
+            return (ushort)((s[0] << 8) | s[1]);
+        }
+
+        /// <summary>[MQTT-2.3.1-1] packet identifiers are non-zero.</summary>
+        public ushort ReadPacketId()
+        {
+            var id = ReadUInt16();
+            return id != 0 ? id : throw new MqttProtocolException($"{type} packet identifier is 0 [MQTT-2.3.1-1].");
+        }
+
+        public ReadOnlySpan<byte> ReadBinary() => Take(ReadUInt16());
+
+        public string ReadString()
+        {
+            var bytes = ReadBinary();
+            string value;
+            try
+            {
+                value = StrictUtf8.GetString(bytes);
+            }
+            catch (DecoderFallbackException ex)
+            {
+                throw new MqttProtocolException($"{type} contains an ill-formed UTF-8 string [MQTT-1.5.3-1].", ex);
+            }
+
+            if (value.Contains('\0', StringComparison.Ordinal))
+            {
+                throw new MqttProtocolException($"{type} contains a string with U+0000 [MQTT-1.5.3-2].");
+            }
+
+            return value;
+        }
+
+        public ReadOnlySpan<byte> ReadRest() => Take(Remaining);
+
+        private ReadOnlySpan<byte> Take(int count)
+        {
+            if (count > Remaining)
+            {
+                throw new MqttProtocolException($"{type} packet is truncated: needs {count} more bytes, {Remaining} left.");
+            }
+
+            var slice = _span.Slice(_position, count);
+            _position += count;
+            return slice;
+        }
+    }
+}

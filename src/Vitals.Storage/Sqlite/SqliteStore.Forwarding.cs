@@ -1,0 +1,399 @@
+using System.Globalization;
+using System.Text.Json;
+using Microsoft.Data.Sqlite;
+using Vitals.Core;
+using Vitals.Storage.Influx;
+
+namespace Vitals.Storage.Sqlite;
+
+/// <summary>A line InfluxDB refused (or an outbox row that could not be decoded), kept for an operator.</summary>
+/// <param name="Id">Sequence number in the quarantine table.</param>
+/// <param name="At">When it was quarantined.</param>
+/// <param name="Forwarder">Which outbox it came from (<see cref="SqliteOutbox.Name"/>).</param>
+/// <param name="Line">The line protocol text, or a description of the undecodable row.</param>
+/// <param name="Error">The server's error, or why the row could not be decoded.</param>
+public sealed record QuarantineEntry(long Id, DateTimeOffset At, string Forwarder, string Line, string Error);
+
+/// <summary>Forwarding support: durable cursors, quarantine, outbox reads, retention and backlog.</summary>
+public sealed partial class SqliteStore
+{
+    private const int CompactChunk = 10_000;
+    private const string ForwardedEventTypes = $"('{AlarmEventType}', '{FeedStatusEventType}')";
+
+    /// <summary>Appends feed status snapshots to the event log (type <see cref="FeedStatusEventType"/>) in one transaction. Returns the last sequence number (0 for none).</summary>
+    public long AppendFeedStatus(IReadOnlyList<FeedStatusSample> samples)
+    {
+        ArgumentNullException.ThrowIfNull(samples);
+        if (samples.Count == 0)
+        {
+            return 0;
+        }
+
+        lock (writeLock)
+        {
+            using var tx = writer.BeginTransaction();
+            using var cmd = writer.CreateCommand();
+            cmd.Transaction = tx;
+            cmd.CommandText = "INSERT INTO events (at_ms, type, chair, data) VALUES ($at, $type, $chair, $data);";
+            var at = cmd.Parameters.Add("$at", SqliteType.Integer);
+            cmd.Parameters.AddWithValue("$type", FeedStatusEventType);
+            var chair = cmd.Parameters.Add("$chair", SqliteType.Text);
+            var data = cmd.Parameters.Add("$data", SqliteType.Text);
+            foreach (var s in samples)
+            {
+                at.Value = s.At.ToUnixTimeMilliseconds();
+                chair.Value = s.Chair;
+                data.Value = JsonSerializer.Serialize(s, StorageJson.Options);
+                cmd.ExecuteNonQuery();
+            }
+
+            tx.Commit();
+            return LastRowId(writer);
+        }
+    }
+
+    /// <summary>The committed cursor of forwarder <paramref name="name"/> (0 when it never committed).</summary>
+    public long GetForwardCursor(string name)
+    {
+        using var conn = OpenReader();
+        return ReadCursor(conn, name);
+    }
+
+    /// <summary>Durably moves forwarder <paramref name="name"/>'s cursor to <paramref name="cursor"/>; it never moves backwards.</summary>
+    public void SetForwardCursor(string name, long cursor)
+    {
+        lock (writeLock)
+        {
+            WriteCursor(writer, null, name, cursor);
+        }
+    }
+
+    /// <summary>Keeps <paramref name="lines"/> with <paramref name="error"/> in the quarantine table, in one transaction.</summary>
+    public void AppendQuarantine(string forwarder, IReadOnlyList<string> lines, string error, DateTimeOffset at)
+    {
+        ArgumentNullException.ThrowIfNull(lines);
+        lock (writeLock)
+        {
+            using var tx = writer.BeginTransaction();
+            foreach (var line in lines)
+            {
+                InsertQuarantine(writer, tx, forwarder, line, error, at);
+            }
+
+            tx.Commit();
+        }
+    }
+
+    /// <summary>Number of quarantined lines, of one forwarder or of all.</summary>
+    public long CountQuarantined(string? forwarder = null)
+    {
+        using var conn = OpenReader();
+        using var cmd = conn.CreateCommand();
+        cmd.CommandText = "SELECT count(*) FROM quarantine WHERE $fw IS NULL OR forwarder = $fw;";
+        cmd.Parameters.AddWithValue("$fw", (object?)forwarder ?? DBNull.Value);
+        return Convert.ToInt64(cmd.ExecuteScalar(), CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>The latest <paramref name="count"/> quarantined lines, newest first, of one forwarder or of all.</summary>
+    public List<QuarantineEntry> ReadQuarantine(int count = 20, string? forwarder = null)
+    {
+        using var conn = OpenReader();
+        using var cmd = conn.CreateCommand();
+        cmd.CommandText = """
+            SELECT id, at_ms, forwarder, line, error FROM quarantine
+            WHERE $fw IS NULL OR forwarder = $fw ORDER BY id DESC LIMIT $n;
+            """;
+        cmd.Parameters.AddWithValue("$fw", (object?)forwarder ?? DBNull.Value);
+        cmd.Parameters.AddWithValue("$n", count);
+        using var reader = cmd.ExecuteReader();
+        var result = new List<QuarantineEntry>();
+        while (reader.Read())
+        {
+            result.Add(new QuarantineEntry(
+                reader.GetInt64(0),
+                DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(1)),
+                reader.GetString(2),
+                reader.GetString(3),
+                reader.GetString(4)));
+        }
+
+        return result;
+    }
+
+    /// <summary>
+    /// Local retention: deletes observations received before <paramref name="olderThan"/>, oldest first,
+    /// in short transactions so appends interleave. It walks the table in insertion order and stops at
+    /// the first row that is not old enough, so a row stamped in the past after a clock step is kept
+    /// longer, never deleted early. With <paramref name="forwardingConfigured"/> it never deletes a row
+    /// above the observations forwarder's cursor (<see cref="SqliteOutbox.ObservationsName"/>): what has
+    /// not reached InfluxDB stays. It always keeps the newest row, because SQLite gives a new row the
+    /// highest id plus one: an emptied table would hand out ids at or below the cursor again.
+    /// The event log is never compacted: it is the append-only audit trail (alarms, config changes).
+    /// Returns the number of observations deleted.
+    /// </summary>
+    public long Compact(DateTimeOffset olderThan, bool forwardingConfigured)
+    {
+        var cutoff = olderThan.ToUnixTimeMilliseconds();
+        long limit;
+        using (var conn = OpenReader())
+        {
+            limit = Scalar(conn, "SELECT coalesce(max(id), 0) FROM observations;") - 1;
+            if (forwardingConfigured)
+            {
+                limit = Math.Min(limit, ReadCursor(conn, SqliteOutbox.ObservationsName));
+            }
+        }
+
+        long deleted = 0;
+        long from = 0;
+        while (from < limit)
+        {
+            // Find the old prefix of the next chunk on a reader connection; only the delete takes the writer.
+            long upTo = from;
+            var rows = 0;
+            var reachedNewer = false;
+            using (var conn = OpenReader())
+            using (var cmd = conn.CreateCommand())
+            {
+                cmd.CommandText = "SELECT id, received_ms FROM observations WHERE id > $from AND id <= $limit ORDER BY id LIMIT $n;";
+                cmd.Parameters.AddWithValue("$from", from);
+                cmd.Parameters.AddWithValue("$limit", limit);
+                cmd.Parameters.AddWithValue("$n", CompactChunk);
+                using var reader = cmd.ExecuteReader();
+                while (reader.Read())
+                {
+                    rows++;
+                    if (reader.GetInt64(1) >= cutoff)
+                    {
+                        reachedNewer = true;
+                        break;
+                    }
+
+                    upTo = reader.GetInt64(0);
+                }
+            }
+
+            if (upTo > from)
+            {
+                lock (writeLock)
+                {
+                    using var cmd = writer.CreateCommand();
+                    cmd.CommandText = "DELETE FROM observations WHERE id > $from AND id <= $upTo;";
+                    cmd.Parameters.AddWithValue("$from", from);
+                    cmd.Parameters.AddWithValue("$upTo", upTo);
+                    deleted += cmd.ExecuteNonQuery();
+                }
+            }
+
+            if (reachedNewer || rows < CompactChunk)
+            {
+                break;
+            }
+
+            from = upTo;
+        }
+
+        return deleted;
+    }
+
+    /// <summary>Rows waiting for forwarder <paramref name="name"/> and when the oldest was produced (gateway clock).</summary>
+    internal (long Rows, DateTimeOffset? OldestAt) ReadBacklog(OutboxKind kind, string name)
+    {
+        using var conn = OpenReader();
+        using var tx = conn.BeginTransaction(deferred: true);
+        var cursor = ReadCursor(conn, name);
+        using var cmd = conn.CreateCommand();
+        cmd.Transaction = tx;
+        cmd.Parameters.AddWithValue("$after", cursor);
+        long rows;
+        if (kind == OutboxKind.Observations)
+        {
+            // Rows above the cursor are never deleted while forwarding, and ids are dense, so the id
+            // difference is the count without walking a large backlog on every status poll.
+            cmd.CommandText = "SELECT coalesce(max(id), 0) FROM observations;";
+            rows = Math.Max(0, Convert.ToInt64(cmd.ExecuteScalar(), CultureInfo.InvariantCulture) - cursor);
+            cmd.CommandText = "SELECT received_ms FROM observations WHERE id > $after ORDER BY id LIMIT 1;";
+        }
+        else
+        {
+            cmd.CommandText = $"SELECT count(*) FROM events WHERE type IN {ForwardedEventTypes} AND id > $after;";
+            rows = Convert.ToInt64(cmd.ExecuteScalar(), CultureInfo.InvariantCulture);
+            cmd.CommandText = $"SELECT at_ms FROM events WHERE type IN {ForwardedEventTypes} AND id > $after ORDER BY id LIMIT 1;";
+        }
+
+        var oldest = cmd.ExecuteScalar();
+        return (rows, oldest is long ms ? DateTimeOffset.FromUnixTimeMilliseconds(ms) : null);
+    }
+
+    /// <summary>
+    /// Reads up to <paramref name="max"/> outbox rows after the larger of <paramref name="cursor"/> and
+    /// the durable cursor. A row that cannot be decoded (corrupt, or written by a newer build) is
+    /// quarantined and the durable cursor moved past it in one transaction, so it never wedges the
+    /// forwarder and is quarantined once; a batch stops before such a row when it already holds records.
+    /// </summary>
+    internal OutboxBatch ReadOutbox(OutboxKind kind, string name, long cursor, int max, DateTimeOffset now)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(max);
+        using var conn = OpenReader();
+        using var tx = conn.BeginTransaction(deferred: true);
+        var after = Math.Max(cursor, ReadCursor(conn, name));
+        using var cmd = conn.CreateCommand();
+        cmd.Transaction = tx;
+        cmd.CommandText = kind == OutboxKind.Observations
+            ? "SELECT coalesce(max(id), 0) FROM observations;"
+            : $"SELECT coalesce(max(id), 0) FROM events WHERE type IN {ForwardedEventTypes};";
+        var head = Convert.ToInt64(cmd.ExecuteScalar(), CultureInfo.InvariantCulture);
+        cmd.CommandText = kind == OutboxKind.Observations
+            ? """
+              SELECT id, site, chair, device, sign, value, measured_ms, received_ms, source, quality
+              FROM observations WHERE id > $after ORDER BY id LIMIT $max;
+              """
+            : $"SELECT id, type, data FROM events WHERE type IN {ForwardedEventTypes} AND id > $after ORDER BY id LIMIT $max;";
+        cmd.Parameters.AddWithValue("$after", after);
+        cmd.Parameters.AddWithValue("$max", max);
+        using var reader = cmd.ExecuteReader();
+        var records = new List<OutboxRecord>();
+        while (reader.Read())
+        {
+            var id = reader.GetInt64(0);
+            string? error;
+            if (kind == OutboxKind.Observations)
+            {
+                if (ReadObservation(reader, 1) is { } observation)
+                {
+                    records.Add(OutboxRecord.Of(id, observation));
+                    continue;
+                }
+
+                error = "observation row with an unknown sign or source";
+            }
+            else
+            {
+                var type = reader.GetString(1);
+                var data = reader.GetString(2);
+                error = TryDecodeEvent(id, type, data, out var record);
+                if (error is null)
+                {
+                    records.Add(record);
+                    continue;
+                }
+            }
+
+            if (records.Count > 0)
+            {
+                break; // deliver what decoded; the bad row is handled first thing next read
+            }
+
+            SkipUndecodable(name, id, DescribeRow(reader), $"cannot decode outbox row {id.ToString(CultureInfo.InvariantCulture)}: {error}", now);
+        }
+
+        return new OutboxBatch(records, head);
+    }
+
+    private static string? TryDecodeEvent(long id, string type, string data, out OutboxRecord record)
+    {
+        record = default;
+        try
+        {
+            if (type == AlarmEventType && JsonSerializer.Deserialize<AlarmEvent>(data, StorageJson.Options) is { } alarm)
+            {
+                record = OutboxRecord.Of(id, alarm);
+                return null;
+            }
+
+            if (type == FeedStatusEventType && JsonSerializer.Deserialize<FeedStatusSample>(data, StorageJson.Options) is { } status)
+            {
+                record = OutboxRecord.Of(id, status);
+                return null;
+            }
+
+            return $"empty {type} payload";
+        }
+        catch (Exception e) when (e is JsonException or NotSupportedException or ArgumentException or FormatException)
+        {
+            // A payload this build cannot read must not wedge the forwarder: the caller quarantines it.
+            return e.Message;
+        }
+    }
+
+    private static string DescribeRow(SqliteDataReader reader)
+    {
+        var parts = new string[reader.FieldCount];
+        for (var i = 0; i < parts.Length; i++)
+        {
+            parts[i] = string.Create(CultureInfo.InvariantCulture, $"{reader.GetName(i)}={reader.GetValue(i)}");
+        }
+
+        return string.Join(' ', parts);
+    }
+
+    private static Observation? ReadObservation(SqliteDataReader reader, int first)
+    {
+        if (!Signs.TryParse(reader.GetString(first + 3), out var sign) || !Enum.TryParse<SourceProtocol>(reader.GetString(first + 7), out var source))
+        {
+            return null;
+        }
+
+        return new Observation(
+            reader.GetString(first),
+            reader.GetString(first + 1),
+            reader.GetString(first + 2),
+            sign,
+            reader.GetDouble(first + 4),
+            DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(first + 5)),
+            DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(first + 6)),
+            source,
+            (ObservationQuality)reader.GetInt32(first + 8));
+    }
+
+    private static long ReadCursor(SqliteConnection conn, string name)
+    {
+        using var cmd = conn.CreateCommand();
+        cmd.CommandText = "SELECT cursor FROM forward_cursors WHERE name = $name;";
+        cmd.Parameters.AddWithValue("$name", name);
+        return cmd.ExecuteScalar() is long cursor ? cursor : 0;
+    }
+
+    private static void WriteCursor(SqliteConnection conn, SqliteTransaction? tx, string name, long cursor)
+    {
+        using var cmd = conn.CreateCommand();
+        cmd.Transaction = tx;
+        cmd.CommandText = """
+            INSERT INTO forward_cursors (name, cursor) VALUES ($name, $cursor)
+            ON CONFLICT(name) DO UPDATE SET cursor = max(cursor, excluded.cursor);
+            """;
+        cmd.Parameters.AddWithValue("$name", name);
+        cmd.Parameters.AddWithValue("$cursor", cursor);
+        cmd.ExecuteNonQuery();
+    }
+
+    private static void InsertQuarantine(SqliteConnection conn, SqliteTransaction tx, string forwarder, string line, string error, DateTimeOffset at)
+    {
+        using var cmd = conn.CreateCommand();
+        cmd.Transaction = tx;
+        cmd.CommandText = "INSERT INTO quarantine (at_ms, forwarder, line, error) VALUES ($at, $fw, $line, $error);";
+        cmd.Parameters.AddWithValue("$at", at.ToUnixTimeMilliseconds());
+        cmd.Parameters.AddWithValue("$fw", forwarder);
+        cmd.Parameters.AddWithValue("$line", line);
+        cmd.Parameters.AddWithValue("$error", error);
+        cmd.ExecuteNonQuery();
+    }
+
+    private void SkipUndecodable(string name, long id, string line, string error, DateTimeOffset at)
+    {
+        lock (writeLock)
+        {
+            using var tx = writer.BeginTransaction();
+            InsertQuarantine(writer, tx, name, line, error, at);
+            WriteCursor(writer, tx, name, id);
+            tx.Commit();
+        }
+    }
+}
+
+/// <summary>Which table an outbox reads.</summary>
+internal enum OutboxKind
+{
+    Observations,
+    Events,
+}

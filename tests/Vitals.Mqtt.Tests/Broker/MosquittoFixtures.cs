@@ -1,0 +1,21 @@
+namespace Vitals.Mqtt.Tests.Broker;
+
+/// <summary>xunit class fixture: one broker per test class.</summary>
+public sealed class MosquittoFixture : IAsyncLifetime
+{
+    public MosquittoBroker Broker { get; private set; } = null!;
+
+    public async Task InitializeAsync() => Broker = await MosquittoBroker.StartAsync();
+
+    public async Task DisposeAsync() => await Broker.DisposeAsync();
+}
+
+/// <summary>A broker that keeps sessions across restarts, for the outage tests.</summary>
+public sealed class PersistentMosquittoFixture : IAsyncLifetime
+{
+    public MosquittoBroker Broker { get; private set; } = null!;
+
+    public async Task InitializeAsync() => Broker = await MosquittoBroker.StartAsync(persistence: true);
+
+    public async Task DisposeAsync() => await Broker.DisposeAsync();
+}

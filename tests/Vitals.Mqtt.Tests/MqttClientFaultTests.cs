@@ -1,0 +1,338 @@
+using System.Net;
+using System.Net.Sockets;
+using Vitals.Mqtt.Packets;
+using static Vitals.Mqtt.Tests.Broker.TestClients;
+
+namespace Vitals.Mqtt.Tests;
+
+/// <summary>
+/// Broker misbehaviour mosquitto cannot be made to show (silence, garbage), played by a hand-written fake broker on
+/// loopback that accepts CONNECT, answers CONNACK, then does what the test asks.
+/// </summary>
+public class MqttClientFaultTests
+{
+    [Fact]
+    public async Task KeepAlive_BrokerStopsAnswering_ConnectionDeclaredDeadAndReconnected()
+    {
+        await using var broker = new FakeBroker(afterConnAck: null);
+        var errors = new List<Exception>();
+        var options = Options(broker.Port) with { KeepAliveSeconds = 1, ResponseTimeout = TimeSpan.FromMilliseconds(500) };
+        await using var client = new MqttClient(options);
+        client.StateChanged += (_, e) =>
+        {
+            if (e.Error is not null)
+            {
+                lock (errors)
+                {
+                    errors.Add(e.Error);
+                }
+            }
+        };
+
+        await client.ConnectAsync().WaitAsync(TestTimeout);
+        await broker.WaitForConnectionsAsync(2).WaitAsync(TestTimeout);
+
+        lock (errors)
+        {
+            Assert.Contains(errors, e => e is TimeoutException && e.Message.Contains("PINGREQ", StringComparison.Ordinal));
+        }
+
+        Assert.True(broker.PingRequests >= 1);
+    }
+
+    [Fact]
+    public async Task ReadLoop_MalformedPacketFromBroker_ClosesAndReconnects()
+    {
+        // A remaining length with a fifth continuation byte [MQTT 2.2.3].
+        await using var broker = new FakeBroker(afterConnAck: [0x30, 0xFF, 0xFF, 0xFF, 0xFF, 0x01]);
+        var protocolErrors = 0;
+        await using var client = new MqttClient(Options(broker.Port));
+        client.StateChanged += (_, e) => protocolErrors += e.Error is MqttProtocolException ? 1 : 0;
+
+        await client.ConnectAsync().WaitAsync(TestTimeout);
+        await broker.WaitForConnectionsAsync(2).WaitAsync(TestTimeout);
+
+        Assert.True(protocolErrors >= 1);
+    }
+
+    [Fact]
+    public async Task ReadLoop_OversizePacketFromBroker_ClosesWithoutAllocatingIt()
+    {
+        // PUBLISH announcing 200 MB; the client must reject it from the header alone.
+        await using var broker = new FakeBroker(afterConnAck: [0x30, 0x80, 0x80, 0x80, 0x60]);
+        Exception? error = null;
+        await using var client = new MqttClient(Options(broker.Port) with { MaxPacketSize = 64 * 1024 });
+        client.StateChanged += (_, e) => error ??= e.Error;
+
+        await client.ConnectAsync().WaitAsync(TestTimeout);
+        await broker.WaitForConnectionsAsync(2).WaitAsync(TestTimeout);
+
+        var protocol = Assert.IsType<MqttProtocolException>(error);
+        Assert.Contains("maximum packet size", protocol.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task PublishAsync_Qos1UnackedWhenConnectionDrops_ResentWithDupAndSameId()
+    {
+        await using var broker = new FakeBroker(afterConnAck: null) { DropOnFirstPublish = true };
+        await using var client = new MqttClient(Options(broker.Port));
+        await client.ConnectAsync().WaitAsync(TestTimeout);
+
+        await client.PublishAsync("vitals/s/c1/alarm", Bytes("{\"state\":\"raised\"}"), MqttQualityOfService.AtLeastOnce);
+        await broker.WaitForPublishesAsync(2).WaitAsync(TestTimeout);
+
+        var (firstConnection, first) = broker.Publishes[0];
+        var (secondConnection, resent) = broker.Publishes[1];
+        Assert.Equal((1, false), (firstConnection, first.Dup));
+        Assert.Equal((2, true), (secondConnection, resent.Dup)); // [MQTT-3.3.1-1] [MQTT-4.4.0-1]
+        Assert.Equal(first.PacketId, resent.PacketId);
+        Assert.Equal(first.Payload.ToArray(), resent.Payload.ToArray());
+        Assert.Equal(1, client.PendingQos1Count); // the fake never acknowledges
+    }
+
+    [Fact]
+    public async Task Start_NothingListening_RetriesWithGrowingBackoffAndConnectsWhenBrokerAppears()
+    {
+        var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop(); // nothing listens on the port now
+        var attempts = new List<DateTimeOffset>();
+        var options = Options(port) with { ReconnectDelay = TimeSpan.FromMilliseconds(50), ReconnectMaxDelay = TimeSpan.FromMilliseconds(800) };
+        await using var client = new MqttClient(options);
+        client.StateChanged += (_, e) =>
+        {
+            if (e.State == MqttConnectionState.Connecting)
+            {
+                lock (attempts)
+                {
+                    attempts.Add(TimeProvider.System.GetUtcNow());
+                }
+            }
+        };
+
+        client.Start();
+        await Task.Delay(TimeSpan.FromSeconds(2));
+        int count;
+        TimeSpan lastGap;
+        lock (attempts)
+        {
+            count = attempts.Count;
+            lastGap = attempts[^1] - attempts[^2];
+        }
+
+        // 50 ms doubling to an 800 ms cap: about 7 attempts in 2 s; a tight loop would make thousands.
+        Assert.InRange(count, 3, 15);
+        Assert.True(lastGap >= TimeSpan.FromMilliseconds(150), $"last gap {lastGap.TotalMilliseconds} ms");
+        Assert.NotEqual(MqttConnectionState.Connected, client.State);
+
+        await using var broker = new FakeBroker(afterConnAck: null, port);
+        await client.WaitForStateAsync(MqttConnectionState.Connected, TestTimeout);
+    }
+
+    [Fact]
+    public async Task StateChanged_HandlerThrows_ClientStillReconnects()
+    {
+        await using var broker = new FakeBroker(afterConnAck: null) { DropOnFirstPublish = true };
+        await using var client = new MqttClient(Options(broker.Port));
+        client.StateChanged += (_, _) => throw new InvalidOperationException("faulty observer");
+        await client.ConnectAsync().WaitAsync(TestTimeout);
+
+        await client.PublishAsync("a/b", Bytes("x"), MqttQualityOfService.AtLeastOnce);
+        await broker.WaitForPublishesAsync(2).WaitAsync(TestTimeout);
+
+        Assert.Equal(MqttConnectionState.Connected, client.State);
+    }
+
+    [Fact]
+    public async Task SubscribeAsync_BrokerAnswersFailure_ThrowsSubscribeException()
+    {
+        await using var broker = new FakeBroker(afterConnAck: null) { SubAckCode = SubAckPacket.Failure };
+        await using var client = new MqttClient(Options(broker.Port));
+        await client.ConnectAsync().WaitAsync(TestTimeout);
+
+        var ex = await Assert.ThrowsAsync<MqttSubscribeException>(() => client.SubscribeAsync("vitals/secret/#").WaitAsync(TestTimeout));
+
+        Assert.Equal("MQTT broker refused the subscription to \"vitals/secret/#\" (SUBACK 0x80).", ex.Message);
+    }
+
+    [Fact]
+    public async Task ConnectAsync_SubscribedBeforeConnectAndRefused_ReportsThroughStateChanged()
+    {
+        await using var broker = new FakeBroker(afterConnAck: null) { SubAckCode = SubAckPacket.Failure };
+        await using var client = new MqttClient(Options(broker.Port));
+        var reported = new TaskCompletionSource<Exception>(TaskCreationOptions.RunContinuationsAsynchronously);
+        client.StateChanged += (_, e) =>
+        {
+            if (e.Error is MqttSubscribeException)
+            {
+                reported.TrySetResult(e.Error);
+            }
+        };
+
+        await client.SubscribeAsync("vitals/+/+/obs"); // not connected: recorded, sent on connect
+        await client.ConnectAsync().WaitAsync(TestTimeout);
+        var error = await reported.Task.WaitAsync(TestTimeout);
+
+        Assert.Contains("\"vitals/+/+/obs\"", error.Message, StringComparison.Ordinal);
+        Assert.Equal(MqttConnectionState.Connected, client.State);
+    }
+
+    /// <summary>Minimal scripted broker: CONNACK, then optional bytes, then only answers nothing (counts PINGREQs).</summary>
+    private sealed class FakeBroker : IAsyncDisposable
+    {
+        private readonly TcpListener _listener;
+        private readonly byte[]? _afterConnAck;
+        private readonly CancellationTokenSource _stop = new();
+        private readonly Task _accept;
+        private readonly List<TcpClient> _clients = [];
+        private int _connections;
+        private int _pings;
+
+        public FakeBroker(byte[]? afterConnAck, int port = 0)
+        {
+            _listener = new TcpListener(IPAddress.Loopback, port);
+            _afterConnAck = afterConnAck;
+            _listener.Start();
+            _accept = Task.Run(AcceptAsync);
+        }
+
+        public int Port => ((IPEndPoint)_listener.LocalEndpoint).Port;
+
+        public int PingRequests => Volatile.Read(ref _pings);
+
+        /// <summary>When set, SUBSCRIBE is answered with this return code for every filter.</summary>
+        public byte? SubAckCode { get; init; }
+
+        /// <summary>Close the first connection as soon as a PUBLISH arrives on it, without PUBACK.</summary>
+        public bool DropOnFirstPublish { get; init; }
+
+        /// <summary>PUBLISH packets received, with the 1-based connection they came on.</summary>
+        public List<(int Connection, PublishPacket Packet)> Publishes { get; } = [];
+
+        public async Task WaitForPublishesAsync(int count)
+        {
+            while (true)
+            {
+                lock (Publishes)
+                {
+                    if (Publishes.Count >= count)
+                    {
+                        return;
+                    }
+                }
+
+                await Task.Delay(20);
+            }
+        }
+
+        public async Task WaitForConnectionsAsync(int count)
+        {
+            while (Volatile.Read(ref _connections) < count)
+            {
+                await Task.Delay(20);
+            }
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await _stop.CancelAsync();
+            _listener.Stop();
+            try
+            {
+                await _accept;
+            }
+            catch (Exception ex) when (ex is OperationCanceledException or SocketException or ObjectDisposedException)
+            {
+                // Stopping.
+            }
+
+            lock (_clients)
+            {
+                _clients.ForEach(c => c.Dispose());
+            }
+
+            _stop.Dispose();
+        }
+
+        private async Task AcceptAsync()
+        {
+            while (!_stop.IsCancellationRequested)
+            {
+                var client = await _listener.AcceptTcpClientAsync(_stop.Token);
+                lock (_clients)
+                {
+                    _clients.Add(client);
+                }
+
+                var index = Interlocked.Increment(ref _connections);
+                _ = Task.Run(() => ServeAsync(client, index));
+            }
+        }
+
+        private async Task ServeAsync(TcpClient client, int index)
+        {
+            try
+            {
+                var stream = client.GetStream();
+                var reader = new MqttPacketReader();
+                var buffer = new byte[4096];
+                var filled = 0;
+                var connected = false;
+                while (true)
+                {
+                    var n = await stream.ReadAsync(buffer.AsMemory(filled), _stop.Token);
+                    if (n == 0)
+                    {
+                        return;
+                    }
+
+                    filled += n;
+                    var sequence = new System.Buffers.ReadOnlySequence<byte>(buffer, 0, filled);
+                    while (reader.TryReadPacket(ref sequence, out var packet))
+                    {
+                        if (packet is ConnectPacket && !connected)
+                        {
+                            connected = true;
+                            await stream.WriteAsync(MqttPacketWriter.ToArray(new ConnAckPacket(false, MqttConnectReturnCode.Accepted)), _stop.Token);
+                            if (_afterConnAck is not null)
+                            {
+                                await stream.WriteAsync(_afterConnAck, _stop.Token);
+                            }
+                        }
+                        else if (packet is PublishPacket publish)
+                        {
+                            lock (Publishes)
+                            {
+                                Publishes.Add((index, publish));
+                            }
+
+                            if (DropOnFirstPublish && index == 1)
+                            {
+                                client.Client.Close();
+                                return;
+                            }
+                        }
+                        else if (packet is SubscribePacket subscribe && SubAckCode is { } code)
+                        {
+                            var codes = Enumerable.Repeat(code, subscribe.Subscriptions.Count).ToArray();
+                            await stream.WriteAsync(MqttPacketWriter.ToArray(new SubAckPacket(subscribe.PacketId, codes)), _stop.Token);
+                        }
+                        else if (packet is PingReqPacket)
+                        {
+                            Interlocked.Increment(ref _pings); // and deliberately no PINGRESP
+                        }
+                    }
+
+                    var rest = (int)sequence.Length;
+                    Array.Copy(buffer, filled - rest, buffer, 0, rest);
+                    filled = rest;
+                }
+            }
+            catch (Exception ex) when (ex is IOException or OperationCanceledException or ObjectDisposedException or SocketException)
+            {
+                // The client went away; that is what these tests provoke.
+            }
+        }
+    }
+}

@@ -1,0 +1,186 @@
+using System.Text.Json;
+using Microsoft.Data.Sqlite;
+using Vitals.Core;
+using Vitals.Storage.Influx;
+using Vitals.Storage.Sqlite;
+
+namespace Vitals.Storage.Tests.Sqlite;
+
+public sealed class SqliteOutboxTests : IDisposable
+{
+    private static readonly DateTimeOffset T0 = new(2026, 11, 22, 9, 0, 0, TimeSpan.Zero);
+    private readonly string dir = Directory.CreateTempSubdirectory("vitals-outbox-").FullName;
+
+    private string DbPath => Path.Combine(dir, "vitals.db");
+
+    public void Dispose()
+    {
+        SqliteConnection.ClearAllPools();
+        Directory.Delete(dir, recursive: true);
+    }
+
+    internal static Observation Obs(int i, DateTimeOffset? received = null) =>
+        new("north", "c1", "dev-1", Sign.Hr, 60 + i, T0.AddSeconds(i), received ?? T0.AddSeconds(i).AddMilliseconds(30), SourceProtocol.Hl7Mllp);
+
+    internal static AlarmEvent Alarm(int i, AlarmState state = AlarmState.Raised) =>
+        new("north", "c1", "hr.high", Sign.Hr, AlarmPriority.High, AlarmKind.Physiological, state, 130 + i, 120, "HR high", T0.AddSeconds(i), state == AlarmState.Acknowledged ? "ann" : null);
+
+    [Fact]
+    public async Task ObservationsOutbox_ReadCommitReopen_ResumesAfterCommittedCursor()
+    {
+        using (var store = new SqliteStore(DbPath))
+        {
+            store.Append([.. Enumerable.Range(0, 10).Select(i => Obs(i))]);
+            var outbox = SqliteOutbox.ForObservations(store);
+            Assert.Equal(0, await outbox.GetCursorAsync(default));
+            var batch = await outbox.ReadAfterAsync(0, 4, default);
+            Assert.Equal([1L, 2, 3, 4], batch.Records.Select(r => r.Sequence));
+            Assert.Equal(10, batch.HeadSequence);
+            Assert.Equal(Obs(0), batch.Records[0].Observation);
+            await outbox.CommitAsync(batch.LastSequence, default);
+
+            // Read but not committed: a crash here must re-deliver these.
+            Assert.Equal(3, (await outbox.ReadAfterAsync(4, 3, default)).Records.Count);
+        }
+
+        SqliteConnection.ClearAllPools();
+        using var reopened = new SqliteStore(DbPath);
+        var again = SqliteOutbox.ForObservations(reopened);
+        var cursor = await again.GetCursorAsync(default);
+        Assert.Equal(4, cursor);
+        var rest = await again.ReadAfterAsync(cursor, 100, default);
+        Assert.Equal(Enumerable.Range(5, 6).Select(i => (long)i), rest.Records.Select(r => r.Sequence));
+        Assert.Equal([.. Enumerable.Range(4, 6).Select(i => Obs(i))], rest.Records.Select(r => r.Observation!));
+    }
+
+    [Fact]
+    public async Task Outboxes_CommitOne_OtherCursorUnchanged()
+    {
+        using var store = new SqliteStore(DbPath);
+        store.Append([Obs(0), Obs(1)]);
+        store.AppendEvent(T0, SqliteStore.AlarmEventType, "c1", JsonSerializer.Serialize(Alarm(0), StorageJson.Options));
+        var observations = SqliteOutbox.ForObservations(store);
+        var events = SqliteOutbox.ForEvents(store);
+        await observations.CommitAsync(2, default);
+        Assert.Equal(2, await observations.GetCursorAsync(default));
+        Assert.Equal(0, await events.GetCursorAsync(default));
+        Assert.Single((await events.ReadAfterAsync(0, 10, default)).Records);
+        Assert.Empty((await observations.ReadAfterAsync(2, 10, default)).Records);
+    }
+
+    [Fact]
+    public async Task Commit_LowerCursor_NeverMovesBackwards()
+    {
+        using var store = new SqliteStore(DbPath);
+        var outbox = SqliteOutbox.ForObservations(store);
+        await outbox.CommitAsync(7, default);
+        await outbox.CommitAsync(3, default);
+        Assert.Equal(7, await outbox.GetCursorAsync(default));
+    }
+
+    [Fact]
+    public async Task EventsOutbox_MixedLog_ReadsAlarmsAndFeedStatusOnlyDecoded()
+    {
+        using var store = new SqliteStore(DbPath);
+
+        // Exactly what the gateway's StoreWriter writes (Vitals.Gateway.Pipeline.Json: camelCase, snake_case enums).
+        const string GatewayAlarm = """{"site":"north","chair":"c1","rule":"nibp.sys.high","sign":"nibp_sys","priority":"high","kind":"physiological","state":"acknowledged","value":182,"limit":180,"message":"NIBP sys 182 above 180","at":"2026-11-22T09:00:05+00:00","user":"ann"}""";
+        var alarmId = store.AppendEvent(T0.AddSeconds(5), SqliteStore.AlarmEventType, "c1", GatewayAlarm);
+        store.AppendEvent(T0, "config", null, """{"key":"limits"}""");
+        var status = new FeedStatusSample("north", "c1", "dev-1", true, 1200, 3, T0.AddSeconds(6));
+        var statusId = store.AppendFeedStatus([status]);
+        store.AppendEvent(T0, "config", null, "{}");
+
+        var batch = await SqliteOutbox.ForEvents(store).ReadAfterAsync(0, 10, default);
+
+        Assert.Equal([alarmId, statusId], batch.Records.Select(r => r.Sequence));
+        Assert.Equal(statusId, batch.HeadSequence);
+        Assert.Equal(
+            new AlarmEvent("north", "c1", "nibp.sys.high", Sign.NibpSys, AlarmPriority.High, AlarmKind.Physiological, AlarmState.Acknowledged, 182, 180, "NIBP sys 182 above 180", T0.AddSeconds(5), "ann"),
+            batch.Records[0].Alarm);
+        Assert.Equal(status, batch.Records[1].FeedStatus);
+        var stored = store.ReadEvents(type: SqliteStore.FeedStatusEventType).Single();
+        Assert.Equal("c1", stored.Chair);
+        Assert.Contains("\"framesOk\":1200", stored.Data, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void StorageJson_AlarmEvent_UsesTheGatewayShape()
+    {
+        var json = JsonSerializer.Serialize(Alarm(1), StorageJson.Options);
+        Assert.Equal("""{"site":"north","chair":"c1","rule":"hr.high","sign":"hr","priority":"high","kind":"physiological","state":"raised","value":131,"limit":120,"message":"HR high","at":"2026-11-22T09:00:01+00:00"}""", json);
+        Assert.Equal(Alarm(1), JsonSerializer.Deserialize<AlarmEvent>(json, StorageJson.Options));
+    }
+
+    [Fact]
+    public async Task EventsOutbox_UndecodableRows_QuarantinedOnceAndSkipped()
+    {
+        using var store = new SqliteStore(DbPath);
+        var good1 = store.AppendEvent(T0, SqliteStore.AlarmEventType, "c1", JsonSerializer.Serialize(Alarm(1), StorageJson.Options));
+        var bad1 = store.AppendEvent(T0, SqliteStore.AlarmEventType, "c1", """{"site":"north","priority":"apocalyptic"}""");
+        var bad2 = store.AppendEvent(T0, SqliteStore.FeedStatusEventType, "c1", "not json");
+        var good2 = store.AppendEvent(T0, SqliteStore.AlarmEventType, "c1", JsonSerializer.Serialize(Alarm(2), StorageJson.Options));
+        var outbox = SqliteOutbox.ForEvents(store);
+
+        // The batch stops before the bad row so the good one goes out first.
+        var first = await outbox.ReadAfterAsync(0, 10, default);
+        Assert.Equal([good1], first.Records.Select(r => r.Sequence));
+        await outbox.CommitAsync(first.LastSequence, default);
+        Assert.Equal(0, store.CountQuarantined());
+
+        var second = await outbox.ReadAfterAsync(good1, 10, default);
+        Assert.Equal([good2], second.Records.Select(r => r.Sequence));
+        Assert.Equal(bad2, await outbox.GetCursorAsync(default)); // moved past both bad rows
+        var again = await outbox.ReadAfterAsync(good1, 10, default); // a re-read does not quarantine twice
+        Assert.Equal([good2], again.Records.Select(r => r.Sequence));
+        Assert.Equal(2, store.CountQuarantined(SqliteOutbox.EventsName));
+        var latest = store.ReadQuarantine(10);
+        Assert.Contains($"row {bad2}", latest[0].Error, StringComparison.Ordinal);
+        Assert.Contains("not json", latest[0].Line, StringComparison.Ordinal);
+        Assert.Contains($"row {bad1}", latest[1].Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ObservationsOutbox_RowWithUnknownSign_QuarantinedAndSkipped()
+    {
+        using var store = new SqliteStore(DbPath);
+        store.Append([Obs(0)]);
+        using (var conn = new SqliteConnection($"Data Source={DbPath}"))
+        {
+            conn.Open();
+            using var cmd = conn.CreateCommand();
+            cmd.CommandText = "INSERT INTO observations (site, chair, device, sign, value, measured_ms, received_ms, source, quality) VALUES ('north', 'c1', 'dev-1', 'etco2', 35, 0, 0, 'Hl7Mllp', 0);";
+            cmd.ExecuteNonQuery();
+        }
+
+        store.Append([Obs(2)]);
+        var outbox = SqliteOutbox.ForObservations(store);
+        Assert.Equal([1L], (await outbox.ReadAfterAsync(0, 10, default)).Records.Select(r => r.Sequence));
+        await outbox.CommitAsync(1, default);
+        Assert.Equal([3L], (await outbox.ReadAfterAsync(1, 10, default)).Records.Select(r => r.Sequence));
+        var entry = Assert.Single(store.ReadQuarantine());
+        Assert.Equal(SqliteOutbox.ObservationsName, entry.Forwarder);
+        Assert.Contains("sign=etco2", entry.Line, StringComparison.Ordinal);
+        Assert.Contains("cannot decode outbox row 2", entry.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Quarantine_Reopen_PersistedWithCountAndLatestNewestFirst()
+    {
+        using (var store = new SqliteStore(DbPath))
+        {
+            await SqliteOutbox.ForObservations(store).QuarantineAsync(["vitals hr=x 1", "vitals hr=y 2"], "partial write: bad", default);
+            await SqliteOutbox.ForEvents(store).QuarantineAsync(["alarms state=1i 3"], "field type conflict", default);
+        }
+
+        SqliteConnection.ClearAllPools();
+        using var reopened = new SqliteStore(DbPath);
+        Assert.Equal(3, reopened.CountQuarantined());
+        Assert.Equal(2, reopened.CountQuarantined(SqliteOutbox.ObservationsName));
+        var latest = reopened.ReadQuarantine(2);
+        Assert.Equal(["alarms state=1i 3", "vitals hr=y 2"], latest.Select(q => q.Line));
+        Assert.Equal(SqliteOutbox.EventsName, latest[0].Forwarder);
+        Assert.Equal("field type conflict", latest[0].Error);
+        Assert.Equal(["vitals hr=x 1"], reopened.ReadQuarantine(5, SqliteOutbox.ObservationsName).Skip(1).Select(q => q.Line));
+    }
+}

@@ -1,0 +1,219 @@
+using Microsoft.Data.Sqlite;
+using Vitals.Core;
+using Vitals.Storage.Influx;
+using Vitals.Storage.Sqlite;
+
+namespace Vitals.Storage.Tests.Sqlite;
+
+public sealed class SqliteRetentionTests : IDisposable
+{
+    private static readonly DateTimeOffset T0 = new(2026, 11, 22, 9, 0, 0, TimeSpan.Zero);
+    private readonly string dir = Directory.CreateTempSubdirectory("vitals-retention-").FullName;
+
+    private string DbPath => Path.Combine(dir, "vitals.db");
+
+    public void Dispose()
+    {
+        SqliteConnection.ClearAllPools();
+        Directory.Delete(dir, recursive: true);
+    }
+
+    /// <summary>Observation i received i minutes after T0.</summary>
+    private static Observation At(int minute) => SqliteOutboxTests.Obs(minute % 100, T0.AddMinutes(minute));
+
+    private static void Exec(SqliteConnection conn, string sql)
+    {
+        using var cmd = conn.CreateCommand();
+        cmd.CommandText = sql;
+        cmd.ExecuteNonQuery();
+    }
+
+    private static long Scalar(string path, string sql)
+    {
+        using var conn = new SqliteConnection($"Data Source={path}");
+        conn.Open();
+        using var cmd = conn.CreateCommand();
+        cmd.CommandText = sql;
+        return (long)cmd.ExecuteScalar()!;
+    }
+
+    [Fact]
+    public async Task Open_SchemaV1File_MigratesToV2KeepingData()
+    {
+        // A file exactly as the schema-1 build left it.
+        using (var conn = new SqliteConnection($"Data Source={DbPath}"))
+        {
+            conn.Open();
+            Exec(conn, """
+                PRAGMA journal_mode = WAL;
+                CREATE TABLE observations (
+                    id INTEGER PRIMARY KEY,
+                    site TEXT NOT NULL, chair TEXT NOT NULL, device TEXT NOT NULL, sign TEXT NOT NULL,
+                    value REAL NOT NULL, measured_ms INTEGER NOT NULL, received_ms INTEGER NOT NULL,
+                    source TEXT NOT NULL, quality INTEGER NOT NULL);
+                CREATE INDEX observations_chair_time ON observations (chair, measured_ms);
+                CREATE TABLE events (id INTEGER PRIMARY KEY, at_ms INTEGER NOT NULL, type TEXT NOT NULL, chair TEXT, data TEXT NOT NULL);
+                CREATE INDEX events_type ON events (type, id);
+                CREATE TRIGGER events_no_update BEFORE UPDATE ON events BEGIN SELECT RAISE(ABORT, 'the event log is append-only'); END;
+                CREATE TRIGGER events_no_delete BEFORE DELETE ON events BEGIN SELECT RAISE(ABORT, 'the event log is append-only'); END;
+                CREATE TABLE config (key TEXT PRIMARY KEY, value TEXT NOT NULL, updated_ms INTEGER NOT NULL);
+                INSERT INTO observations VALUES (1, 'north', 'c1', 'dev-1', 'hr', 61, 1763802000000, 1763802000040, 'Hl7Mllp', 0);
+                INSERT INTO observations VALUES (2, 'north', 'c1', 'dev-1', 'nibp_sys', 118, 1763802001000, 1763802001040, 'Hl7Mllp', 0);
+                INSERT INTO events VALUES (1, 1763802000000, 'alarm', 'c1', '{"rule":"hr.low"}');
+                INSERT INTO config VALUES ('profile', 'adult', 1763802000000);
+                PRAGMA user_version = 1;
+                """);
+        }
+
+        SqliteConnection.ClearAllPools();
+        using (var store = new SqliteStore(DbPath))
+        {
+            Assert.Equal(2, store.CountObservations());
+            Assert.Equal([61.0, 118.0], store.Query("c1", DateTimeOffset.FromUnixTimeMilliseconds(0), T0.AddYears(1)).Select(o => o.Value));
+            Assert.Equal("""{"rule":"hr.low"}""", Assert.Single(store.ReadEvents()).Data);
+            Assert.Equal("adult", store.GetConfig("profile"));
+
+            // The new tables work, and the old data is the outbox backlog (cursor 0: nothing forwarded yet).
+            var outbox = SqliteOutbox.ForObservations(store);
+            Assert.Equal(2, (await outbox.ReadAfterAsync(0, 10, default)).Records.Count);
+            await outbox.CommitAsync(1, default);
+            store.AppendQuarantine("influx.observations", ["x"], "e", T0);
+            Assert.Equal(3, store.Append([At(0)]));
+        }
+
+        SqliteConnection.ClearAllPools();
+        Assert.Equal(2, Scalar(DbPath, "PRAGMA user_version;"));
+        using var reopened = new SqliteStore(DbPath);
+        Assert.Equal(1, reopened.GetForwardCursor(SqliteOutbox.ObservationsName));
+        Assert.Equal(1, reopened.CountQuarantined());
+    }
+
+    [Fact]
+    public void Open_NewFile_IsSchemaV2()
+    {
+        using (new SqliteStore(DbPath))
+        {
+        }
+
+        SqliteConnection.ClearAllPools();
+        Assert.Equal(2, Scalar(DbPath, "PRAGMA user_version;"));
+        Assert.Equal(1, Scalar(DbPath, "SELECT count(*) FROM sqlite_master WHERE name = 'forward_cursors';"));
+    }
+
+    [Fact]
+    public void Compact_Forwarding_NeverDeletesRowsAboveCursor()
+    {
+        using var store = new SqliteStore(DbPath);
+        store.Append([.. Enumerable.Range(0, 25_000).Select(At)]); // ids 1..25000, received T0 + (id-1) min
+        store.SetForwardCursor(SqliteOutbox.ObservationsName, 12_345);
+
+        // Everything is past retention, but only the forwarded rows may go.
+        var deleted = store.Compact(T0.AddYears(1), forwardingConfigured: true);
+
+        Assert.Equal(12_345, deleted);
+        Assert.Equal(25_000 - 12_345, store.CountObservations());
+        Assert.Equal(12_346, Scalar(DbPath, "SELECT min(id) FROM observations;"));
+        Assert.Equal(0, store.Compact(T0.AddYears(1), forwardingConfigured: true));
+    }
+
+    [Fact]
+    public void Compact_RetentionCutoff_DeletesOnlyOlderRows()
+    {
+        using var store = new SqliteStore(DbPath);
+        store.Append([.. Enumerable.Range(0, 100).Select(At)]);
+        store.SetForwardCursor(SqliteOutbox.ObservationsName, 100);
+        var options = new StoreRetentionOptions { Retention = TimeSpan.FromHours(1) };
+        options.Validate();
+
+        // Now = T0 + 90 min: rows received before T0 + 30 min are older than the 1 h retention.
+        var deleted = store.Compact(options.CompactBefore(T0.AddMinutes(90)), forwardingConfigured: true);
+
+        Assert.Equal(30, deleted);
+        Assert.Equal(31, Scalar(DbPath, "SELECT min(id) FROM observations;"));
+    }
+
+    [Fact]
+    public void Compact_RowStampedInThePastAfterNewerOnes_KeptUntilThePrefixAges()
+    {
+        using var store = new SqliteStore(DbPath);
+        store.Append([At(0), At(1), At(50), At(2), At(3)]); // a clock step back after id 3
+        var deleted = store.Compact(T0.AddMinutes(10), forwardingConfigured: false);
+        Assert.Equal(2, deleted); // stops at id 3, never deletes out of order
+        Assert.Equal(3, store.CountObservations());
+    }
+
+    [Fact]
+    public async Task Compact_NoForwarderEverythingOld_KeepsNewestRowSoIdsAreNeverReused()
+    {
+        using var store = new SqliteStore(DbPath);
+        store.Append([.. Enumerable.Range(0, 10).Select(At)]);
+        store.AppendEvent(T0, SqliteStore.AlarmEventType, "c1", "{}");
+        var deleted = store.Compact(T0.AddYears(1), forwardingConfigured: false);
+
+        Assert.Equal(9, deleted);
+        Assert.Equal(1, store.CountObservations());
+        Assert.Single(store.ReadEvents()); // the event log is the audit trail: never compacted
+
+        // If forwarding is configured later, new rows still come after every old id.
+        var outbox = SqliteOutbox.ForObservations(store);
+        await outbox.CommitAsync(10, default);
+        Assert.Equal(11, store.Append([At(20)]));
+        Assert.Equal([11L], (await outbox.ReadAfterAsync(10, 10, default)).Records.Select(r => r.Sequence));
+    }
+
+    [Fact]
+    public async Task Backlog_GrowsPastWarningAndMaximum_ReportsLevelsAndKeepsStoring()
+    {
+        using var store = new SqliteStore(DbPath);
+        var limits = new StoreRetentionOptions { MaxBacklogRows = 100, MaxBacklogAge = TimeSpan.FromHours(10) };
+        limits.Validate();
+        var outbox = SqliteOutbox.ForObservations(store);
+        var now = T0.AddMinutes(60);
+
+        var empty = outbox.GetBacklog(now, limits);
+        Assert.Equal((0L, (DateTimeOffset?)null, TimeSpan.Zero, BacklogLevel.Ok), (empty.Rows, empty.OldestAt, empty.OldestAge, empty.Level));
+
+        store.Append([.. Enumerable.Range(0, 79).Select(At)]);
+        var ok = outbox.GetBacklog(now, limits);
+        Assert.Equal((79L, T0, TimeSpan.FromHours(1), BacklogLevel.Ok), (ok.Rows, ok.OldestAt, ok.OldestAge, ok.Level));
+
+        store.Append([At(79)]);
+        Assert.Equal(BacklogLevel.Warning, outbox.GetBacklog(now, limits).Level); // 80 % of the rows
+
+        store.Append([.. Enumerable.Range(80, 40).Select(At)]);
+        var full = outbox.GetBacklog(now, limits);
+        Assert.True(full.BacklogFull && full.Warning);
+        Assert.Equal(120, full.Rows);
+        Assert.Equal(120, store.CountObservations()); // nothing dropped at the maximum
+
+        await outbox.CommitAsync(110, default);
+        var drained = outbox.GetBacklog(T0.AddMinutes(111), limits);
+        Assert.Equal((10L, T0.AddMinutes(110), TimeSpan.FromMinutes(1), BacklogLevel.Ok), (drained.Rows, drained.OldestAt, drained.OldestAge, drained.Level));
+
+        // Age alone: the oldest unforwarded row is 8 h old (80 % of 10 h), then 10 h.
+        Assert.Equal(BacklogLevel.Warning, outbox.GetBacklog(T0.AddMinutes(110).AddHours(8), limits).Level);
+        Assert.Equal(BacklogLevel.Full, outbox.GetBacklog(T0.AddMinutes(110).AddHours(10), limits).Level);
+    }
+
+    [Fact]
+    public async Task Backlog_EventsOutbox_CountsOnlyForwardedTypes()
+    {
+        using var store = new SqliteStore(DbPath);
+        store.AppendEvent(T0, "config", null, "{}");
+        store.AppendEvent(T0.AddMinutes(1), SqliteStore.AlarmEventType, "c1", "{}");
+        store.AppendFeedStatus([new FeedStatusSample("north", "c1", "d", true, 1, 0, T0.AddMinutes(2))]);
+        var outbox = SqliteOutbox.ForEvents(store);
+        var backlog = outbox.GetBacklog(T0.AddMinutes(3), new StoreRetentionOptions());
+        Assert.Equal((2L, T0.AddMinutes(1)), (backlog.Rows, backlog.OldestAt));
+        await outbox.CommitAsync(3, default);
+        Assert.Equal(0, outbox.GetBacklog(T0.AddMinutes(3), new StoreRetentionOptions()).Rows);
+    }
+
+    [Fact]
+    public void RetentionOptions_BadValues_FailValidationNamingTheSetting()
+    {
+        Assert.Equal("WarnFraction", Assert.Throws<ArgumentOutOfRangeException>(() => new StoreRetentionOptions { WarnFraction = 1 }.Validate()).ParamName);
+        Assert.Equal("Retention", Assert.Throws<ArgumentOutOfRangeException>(() => new StoreRetentionOptions { Retention = TimeSpan.Zero }.Validate()).ParamName);
+        Assert.Equal(TimeSpan.FromDays(7), new StoreRetentionOptions().Retention);
+    }
+}
