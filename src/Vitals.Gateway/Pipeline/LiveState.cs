@@ -49,7 +49,8 @@ public sealed class LiveState
     /// <summary>Records an alarm transition: active ones are kept, cleared ones removed.</summary>
     public void Apply(AlarmEvent e)
     {
-        if (!chairs.TryGetValue(e.Chair, out var chair))
+        // Audio pause events describe the pause, not an alarm condition; the dashboard shows them as a countdown.
+        if (e.Rule == Core.Alarms.AlarmEngine.PauseRule || !chairs.TryGetValue(e.Chair, out var chair))
         {
             return;
         }
