@@ -33,7 +33,7 @@
   }
 
   // One editable row: input + save + remove, with the validation message under the input.
-  function valueRow(key, value, save, remove) {
+  function valueRow(key, value, save, remove, note) {
     const errId = `err-${Math.random().toString(36).slice(2)}`;
     const input = make('input', { type: 'number', step: 'any', value: String(value) });
     input.setAttribute('aria-label', key);
@@ -52,7 +52,7 @@
     };
     saveBtn.addEventListener('click', () => run(() => save(input.value === '' ? null : Number(input.value))));
     input.addEventListener('keydown', (e) => { if (e.key === 'Enter') saveBtn.click(); });
-    const cells = [make('td', {}, make('code', { textContent: key })), make('td', {}, input, err), make('td', {}, saveBtn)];
+    const cells = [make('td', {}, make('code', { textContent: key }), note ? make('span', { className: 'note', textContent: ` ${note}` }) : ''), make('td', {}, input, err), make('td', {}, saveBtn)];
     if (remove) {
       const rm = make('button', { type: 'button', className: 'act', textContent: 'Remove' });
       rm.setAttribute('aria-label', `Remove ${key}`);
@@ -90,8 +90,8 @@
     const p = config.profiles.find((x) => x.name === el('profile-select').value);
     if (!p) return;
     el('profile-rows').replaceChildren(...Object.entries(p.values).map(([k, v]) =>
-      valueRow(p.inclusive.includes(k) ? `${k} (inclusive)` : k, v, (nv) => put(`/api/admin/profiles/${enc(p.name)}/values/${enc(k)}`, nv),
-        () => put(`/api/admin/profiles/${enc(p.name)}/values/${enc(k)}`, null))));
+      valueRow(k, v, (nv) => put(`/api/admin/profiles/${enc(p.name)}/values/${enc(k)}`, nv),
+        () => put(`/api/admin/profiles/${enc(p.name)}/values/${enc(k)}`, null), p.inclusive.includes(k) ? '(the limit value itself alarms)' : '')));
   }
 
   function renderChair() {

@@ -347,6 +347,14 @@ function onSnapshot(snap) {
   loadStatus();
 }
 
+// A stream refused with 401 (session expired or logged out elsewhere) never recovers by itself: go to the login page.
+async function checkSignedIn() {
+  try {
+    const res = await fetch('/api/info', { credentials: 'same-origin' });
+    if (res.status === 401) location.href = `/login?ReturnUrl=${encodeURIComponent(location.pathname)}`;
+  } catch { /* server down: the connection-lost banner says so */ }
+}
+
 function connect() {
   source = new EventSource('/api/stream');
   const seen = () => { lastMessage = Date.now(); };
@@ -355,7 +363,7 @@ function connect() {
   source.addEventListener('alarm', (e) => { seen(); applyAlarm(JSON.parse(e.data)); render(); });
   source.addEventListener('status', (e) => { seen(); applyStatus(JSON.parse(e.data)); render(); });
   source.addEventListener('tick', (e) => { seen(); skewMs = new Date(JSON.parse(e.data).serverTime).getTime() - Date.now(); });
-  source.onerror = () => { lastMessage = 0; render(); };
+  source.onerror = () => { lastMessage = 0; render(); checkSignedIn(); };
 }
 
 window.addEventListener('resize', () => {

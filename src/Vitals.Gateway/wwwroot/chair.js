@@ -362,7 +362,12 @@
     });
     source.addEventListener('status', (e) => { seen(); const st = JSON.parse(e.data); if (st.chair === chairId) applyStatus(st); });
     source.addEventListener('tick', (e) => { seen(); skewMs = new Date(JSON.parse(e.data).serverTime).getTime() - Date.now(); });
-    source.onerror = () => { lastMessage = 0; render(); };
+    source.onerror = async () => {
+      lastMessage = 0;
+      render();
+      // A 401 (logged out or session expired) never recovers by reconnecting.
+      try { if ((await fetch('/api/info', { credentials: 'same-origin' })).status === 401) location.href = `/login?ReturnUrl=${encodeURIComponent(location.pathname)}`; } catch { /* server down */ }
+    };
   }
 
   async function showAccount() {
