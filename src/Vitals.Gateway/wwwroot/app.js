@@ -202,7 +202,7 @@ function renderChair(chair, now) {
   const left = pauseLeft(chair, now);
   const pauseState = node.querySelector('.pause-state');
   pauseState.hidden = left <= 0;
-  pauseState.textContent = left > 0 ? `\u{1F507} Audio paused ${alarmUi.fmtCountdown(left)}` : '';
+  pauseState.textContent = left > 0 ? `AUDIO PAUSED ${alarmUi.fmtCountdown(left)}` : '';
   const actions = node.querySelector('.tile-actions');
   actions.hidden = chair.alarms.length === 0;
   node.querySelector('.ack').hidden = !chair.alarms.some((a) => !isSilenced(a));
@@ -283,7 +283,7 @@ function renderBanner(now) {
 
   const allLeft = allPauseUntil > now ? allPauseUntil - now : 0;
   el('pause-all-state').hidden = allLeft <= 0;
-  el('pause-all-state').textContent = allLeft > 0 ? `\u{1F507} Audio paused, all chairs: ${alarmUi.fmtCountdown(allLeft)}` : '';
+  el('pause-all-state').textContent = allLeft > 0 ? `AUDIO PAUSED, all chairs: ${alarmUi.fmtCountdown(allLeft)}` : '';
   el('pause-all').hidden = allLeft > 0;
   el('resume-all').hidden = allLeft <= 0;
 

@@ -306,7 +306,7 @@
     el('connection').hidden = live;
     const left = pauseUntil > now ? pauseUntil - now : 0;
     el('pause-state').hidden = left <= 0;
-    el('pause-state').textContent = left > 0 ? `\u{1F507} Audio paused ${alarmUi.fmtCountdown(left)}` : '';
+    el('pause-state').textContent = left > 0 ? `AUDIO PAUSED ${alarmUi.fmtCountdown(left)}` : '';
     el('pause').hidden = left > 0;
     el('resume').hidden = left <= 0;
     const last = Math.max(0, ...feeds.map((f) => (f.lastFrameAt ? new Date(f.lastFrameAt).getTime() : 0)), ...Object.values(values).map((v) => new Date(v.at).getTime()));
