@@ -37,7 +37,7 @@ public class NurseAdminBrowserTests
         await page.FillAsync("#name", name);
         await page.FillAsync("#password", password);
         await page.ClickAsync("button[type=submit]");
-        await page.WaitForURLAsync(new Uri(host.Address, returnTo.TrimStart('/')).ToString(), new() { Timeout = 10_000 });
+        await page.WaitForURLAsync(new Uri(host.Address, returnTo.TrimStart('/')).ToString(), new() { Timeout = 20_000 });
     }
 
     private static async Task ShotAsync(IPage page, string name)
@@ -107,7 +107,7 @@ public class NurseAdminBrowserTests
         await using var browser = await DashboardBrowserTests.LaunchAsync(playwright);
         var page = await browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = Wall });
         await LoginAsync(page, host, "nurse1", NursePassword);
-        await Assertions.Expect(page.Locator(".feed-state.live")).ToHaveCountAsync(2, new() { Timeout = 10_000 });
+        await Assertions.Expect(page.Locator(".feed-state.live")).ToHaveCountAsync(2, new() { Timeout = 20_000 });
 
         // The browser notes when the alarm first shows; the gateway's event log says when the engine raised it.
         const string Item = ".alarm-list li[data-chair='chair-1'][data-rule='nibp_sys.low']";
