@@ -40,10 +40,10 @@ public class NurseAdminBrowserTests
         await page.WaitForURLAsync(new Uri(host.Address, returnTo.TrimStart('/')).ToString(), new() { Timeout = 20_000 });
     }
 
-    private static async Task ShotAsync(IPage page, string name)
+    private static async Task ShotAsync(IPage page, string name, bool fullPage = false)
     {
         Directory.CreateDirectory(DashboardBrowserTests.Artifacts);
-        await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(DashboardBrowserTests.Artifacts, name + ".png") });
+        await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(DashboardBrowserTests.Artifacts, name + ".png"), FullPage = fullPage });
     }
 
     [Fact]
@@ -88,6 +88,7 @@ public class NurseAdminBrowserTests
         await Assertions.Expect(page.Locator("#audit-rows tr").First).ToBeVisibleAsync();
         await Assertions.Expect(page.Locator("footer.safety")).ToContainTextAsync("bedside monitor's own alarms remain primary");
         await ShotAsync(page, "admin-view-1920x1080");
+        await ShotAsync(page, "admin-view-full-page", fullPage: true);
         await page.SetViewportSizeAsync(Tablet.Width, Tablet.Height);
         await ShotAsync(page, "admin-view-1024x768");
     }
