@@ -81,6 +81,8 @@ function addToTrend(chair, o) {
 function applyObs(o) {
   const chair = chairs.get(o.chair);
   if (!chair) return;
+  // A new cuff reading can complete a session's baseline proposal, which the engine does not push: ask once.
+  if (o.sign === 'nibp_sys' && chair.status && chair.status.session && chair.status.baseline.state !== 'confirmed') refreshStatus(chair);
   const prev = chair.values[o.sign];
   if (!prev || new Date(prev.at) <= new Date(o.at)) chair.values[o.sign] = o;
   addToTrend(chair, o);
@@ -321,6 +323,13 @@ async function loadHistory(chair) {
     for (const r of live) if (!chair.rows.length || r[0] > chair.rows[chair.rows.length - 1][0]) chair.rows.push(r);
     chair.dirty = true;
   } catch { /* the live stream still fills the trend */ }
+}
+
+async function refreshStatus(chair) {
+  try {
+    const res = await fetch(`/api/chairs/${encodeURIComponent(chair.view.id)}/status`, { credentials: 'same-origin' });
+    if (res.ok) applyStatus(await res.json());
+  } catch { /* the next status event brings it */ }
 }
 
 async function loadStatus() {

@@ -345,6 +345,8 @@
         const prev = values[o.sign];
         if (!prev || new Date(prev.at) <= new Date(o.at)) values[o.sign] = o;
         addPoint(o);
+        // A new cuff reading can complete the baseline proposal; the engine does not push that, so ask once.
+        if (o.sign === 'nibp_sys' && status && status.session && status.baseline.state !== 'confirmed') loadStatus();
       }
     });
     source.addEventListener('alarm', (e) => {
