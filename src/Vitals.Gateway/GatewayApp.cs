@@ -70,6 +70,7 @@ public static class GatewayApp
         builder.Services.AddSingleton<UserService>();
         builder.Services.AddSingleton<AuditLog>();
         builder.Services.AddVitalsAuth(options);
+        builder.Services.AddVitalsOpenApi(options);
         builder.Services.AddSingleton(_ => new AlarmEngine(site: options.Site));
         builder.Services.AddSingleton<AlarmService>();
         builder.Services.AddSingleton<StoreWriter>();
@@ -94,6 +95,10 @@ public static class GatewayApp
         app.MapPages(options);
         app.MapAuthApi();
         app.MapVitalsApi(options);
+        app.MapNurseApi(options);
+        app.MapAdminApi();
+        app.MapKioskApi(options);
+        app.MapOpenApi().RequireRead(options);
         return app;
     }
 

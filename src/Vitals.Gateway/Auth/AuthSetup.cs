@@ -98,6 +98,16 @@ public static class AuthSetup
         {
             ctx.Response.StatusCode = status;
         }
+        else if (status == StatusCodes.Status403Forbidden)
+        {
+            // Signed in with the wrong role: a login redirect would loop, so say what is needed instead.
+            ctx.Response.StatusCode = status;
+            ctx.Response.ContentType = "text/html; charset=utf-8";
+            return ctx.Response.WriteAsync(
+                "<!doctype html><title>Vitals: not allowed</title><body style=\"font-family:system-ui;background:#0b0f14;color:#e8edf2\">"
+                + "<h1>403: this page needs another role</h1><p>You are signed in without the role this page needs (admin pages need an admin).</p>"
+                + "<p><a style=\"color:#8fc1ff\" href=\"/\">Chair overview</a> &middot; <a style=\"color:#8fc1ff\" href=\"/login\">Log in as someone else</a></p></body>");
+        }
         else
         {
             ctx.Response.Redirect(ctx.RedirectUri);

@@ -79,9 +79,10 @@ public sealed class LiveState
     /// <summary>Records an alarm transition: active ones are kept, cleared ones removed.</summary>
     public void Apply(AlarmEvent e)
     {
+        // Audio pause events describe the pause, not an alarm condition; the dashboard shows them as a countdown.
         // Store and forwarder faults belong to no chair: they are kept apart and shown on every screen.
         var chair = e.Chair == gateway.Id ? gateway : chairs.GetValueOrDefault(e.Chair);
-        if (chair is null)
+        if (e.Rule == AlarmEngine.PauseRule || chair is null)
         {
             return;
         }

@@ -5,13 +5,16 @@ const TREND_MS = 30 * 60 * 1000;
 // A continuous sign older than this is stale and must not look live; NIBP is episodic and shows its age instead.
 const STALE_MS = { hr: 10000, pr: 10000, spo2: 10000, rr: 15000, temp: 120000, nibp_sys: 20 * 60000 };
 const HEARTBEAT_LOST_MS = 5000;
-const PRIORITY_RANK = { high: 3, medium: 2, low: 1 };
-const PRIORITY_ICON = { high: '\u25B2\u25B2\u25B2', medium: '\u25B2\u25B2', low: '\u25B2' };
+const PRIORITY_RANK = alarmUi.RANK;
+const PRIORITY_ICON = alarmUi.ICON;
+const PAUSE_RULE = 'audio.pause';
 
 const chairs = new Map();
 let skewMs = 0;
 let lastMessage = 0;
 let source = null;
+let allPauseUntil = 0;
+let listSignature = '';
 
 const el = (id) => document.getElementById(id);
 
@@ -27,9 +30,15 @@ function fmtAge(ms) {
 function createTile(view) {
   const node = el('tile-template').content.firstElementChild.cloneNode(true);
   node.dataset.chair = view.id;
-  node.querySelector('.chair-name').textContent = view.name;
+  const link = node.querySelector('.chair-link');
+  link.textContent = view.name;
+  link.href = `/chairs/${encodeURIComponent(view.id)}`;
+  link.title = `${view.name}: trends, alarm history, baseline, session`;
+  node.setAttribute('aria-label', view.name);
   el('grid').appendChild(node);
-  const chair = { view, node, values: {}, alarms: [], feeds: view.feeds, rows: [], plot: null, dirty: true };
+  const chair = { view, node, values: {}, alarms: [], feeds: view.feeds, rows: [], plot: null, dirty: true, status: null, pauseUntil: 0, breakAll: false };
+  node.querySelector('.ack').addEventListener('click', () => action('POST', `/api/chairs/${encodeURIComponent(view.id)}/acknowledge`, null, `${view.name}: alarms acknowledged`));
+  node.querySelector('.pause').addEventListener('click', () => pauseChair(chair));
   chair.plot = makePlot(node.querySelector('.trend'));
   return chair;
 }
@@ -72,17 +81,68 @@ function addToTrend(chair, o) {
 function applyObs(o) {
   const chair = chairs.get(o.chair);
   if (!chair) return;
+  // A new cuff reading can complete a session's baseline proposal, which the engine does not push: ask once.
+  if (o.sign === 'nibp_sys' && chair.status && chair.status.session && chair.status.baseline.state !== 'confirmed') refreshStatus(chair);
   const prev = chair.values[o.sign];
   if (!prev || new Date(prev.at) <= new Date(o.at)) chair.values[o.sign] = o;
   addToTrend(chair, o);
 }
 
 function applyAlarm(a) {
+  if (a.rule === PAUSE_RULE) { applyPause(a); return; }
   const chair = chairs.get(a.chair);
   if (!chair) return;
   chair.alarms = chair.alarms.filter((x) => x.rule !== a.rule);
   if (a.state !== 'cleared') chair.alarms.push(a);
   chair.alarms.sort((x, y) => PRIORITY_RANK[y.priority] - PRIORITY_RANK[x.priority]);
+}
+
+// Pause and resume events carry the pause length in value; a breakthrough ends one chair's share of an all-chairs pause.
+function applyPause(a) {
+  const until = a.state === 'paused' ? new Date(a.at).getTime() + (a.value || 0) * 1000 : 0;
+  if (a.chair === '*') {
+    allPauseUntil = until;
+    if (until) for (const c of chairs.values()) c.breakAll = false;
+    return;
+  }
+  const chair = chairs.get(a.chair);
+  if (!chair) return;
+  chair.pauseUntil = until;
+  if (!until && !a.user) chair.breakAll = true;
+}
+
+function applyStatus(st) {
+  const chair = chairs.get(st.chair);
+  if (!chair) return;
+  chair.status = st;
+  chair.pauseUntil = st.pauseRemainingSeconds > 0 ? serverNow() + st.pauseRemainingSeconds * 1000 : 0;
+  if (st.pauseRemainingSeconds > 0 && allPauseUntil > chair.pauseUntil) chair.pauseUntil = 0; // the all-chairs pause shows instead
+}
+
+function pauseLeft(chair, now) {
+  const own = chair.pauseUntil > now ? chair.pauseUntil - now : 0;
+  const all = !chair.breakAll && allPauseUntil > now ? allPauseUntil - now : 0;
+  return Math.max(own, all);
+}
+
+function isSilenced(a) { return alarmUi.SILENT_STATES.has(a.state); }
+
+async function action(method, url, body, done) {
+  const result = await alarmUi.act(method, url, body);
+  const msg = el('action-msg');
+  msg.hidden = false;
+  msg.className = `action-msg ${result.ok ? 'ok' : 'err'}`;
+  msg.textContent = result.ok ? done : result.message;
+  clearTimeout(action.timer);
+  action.timer = setTimeout(() => { msg.hidden = true; }, 6000);
+  if (result.ok && result.data && result.data.status) applyStatus(result.data.status);
+  render();
+  return result;
+}
+
+async function pauseChair(chair) {
+  const result = await action('POST', `/api/chairs/${encodeURIComponent(chair.view.id)}/pause`, { seconds: 120 }, `${chair.view.name}: audio paused for 2 min`);
+  if (result.ok) { chair.pauseUntil = serverNow() + result.data.remainingSeconds * 1000; render(); }
 }
 
 function feedState(chair, now) {
@@ -132,6 +192,24 @@ function renderChair(chair, now) {
   badge.className = `feed-state ${state}`;
   badge.textContent = label;
 
+  const st = chair.status;
+  const session = st && st.session;
+  node.querySelector('.session').textContent = session
+    ? `${session.patientPseudonym} \u00B7 ${session.drug} \u00B7 ${alarmUi.fmtElapsed(now - new Date(session.startedAt).getTime())}`
+    : 'No infusion session';
+  const baseline = node.querySelector('.baseline');
+  const bstate = session && st.baseline ? st.baseline.state : null;
+  baseline.textContent = !bstate ? '' : bstate === 'confirmed' ? 'Baseline confirmed' : bstate === 'proposed' ? 'Baseline awaits nurse' : 'Baseline: collecting';
+  baseline.className = `baseline ${bstate || ''}`;
+  const left = pauseLeft(chair, now);
+  const pauseState = node.querySelector('.pause-state');
+  pauseState.hidden = left <= 0;
+  pauseState.textContent = left > 0 ? `AUDIO PAUSED ${alarmUi.fmtCountdown(left)}` : '';
+  const actions = node.querySelector('.tile-actions');
+  actions.hidden = chair.alarms.length === 0;
+  node.querySelector('.ack').hidden = !chair.alarms.some((a) => !isSilenced(a));
+  node.querySelector('.pause').hidden = left > 0;
+
   const top = chair.alarms[0];
   node.classList.remove('alarm-high', 'alarm-medium', 'alarm-low');
   const strip = node.querySelector('.alarm-strip');
@@ -139,7 +217,7 @@ function renderChair(chair, now) {
     node.classList.add(`alarm-${top.priority}`);
     strip.hidden = false;
     strip.className = `alarm-strip ${top.priority}`;
-    strip.textContent = `${PRIORITY_ICON[top.priority]} ${top.priority.toUpperCase()}: ${top.message}` +
+    strip.textContent = `${PRIORITY_ICON[top.priority]} ${top.priority.toUpperCase()}${stateLabel(top)}: ${top.message}` +
       (chair.alarms.length > 1 ? ` (+${chair.alarms.length - 1} more)` : '');
   } else {
     strip.hidden = true;
@@ -159,24 +237,77 @@ function renderChair(chair, now) {
   }
 }
 
-function renderBanner() {
-  const all = [...chairs.values()].flatMap((c) => c.alarms.map((a) => ({ a, name: c.view.name })));
-  all.sort((x, y) => PRIORITY_RANK[y.a.priority] - PRIORITY_RANK[x.a.priority] || new Date(x.a.at) - new Date(y.a.at));
+function stateLabel(a) {
+  return { acknowledged: ' (acknowledged)', latched: ' (LATCHED: condition ended, acknowledge)', escalated: ' (ESCALATED)', reannounced: ' (re-announced)' }[a.state] || '';
+}
+
+function renderBanner(now) {
+  const all = [...chairs.values()].flatMap((c) => c.alarms.map((a) => ({ a, chair: c })));
+  all.sort((x, y) => alarmUi.byPriority(x.a, y.a));
   const banner = el('banner');
   banner.hidden = all.length === 0;
-  banner.replaceChildren(...all.slice(0, 3).map(({ a, name }) => {
-    const div = document.createElement('div');
-    div.className = `b ${a.priority}`;
-    div.textContent = `${PRIORITY_ICON[a.priority]} ${a.priority.toUpperCase()} ${a.kind === 'technical' ? '(technical) ' : ''}- ${name}: ${a.message}`;
-    return div;
-  }));
-  el('counts').textContent = all.length ? `${all.length} active alarm${all.length > 1 ? 's' : ''}` : 'No active alarms';
+  // Rebuild only when the alarms change, so keyboard focus on a button survives the 1 s refresh.
+  const signature = all.map(({ a }) => `${a.chair}|${a.rule}|${a.state}|${a.priority}|${a.message}`).join(';');
+  if (signature !== listSignature) {
+    const hadFocus = el('alarm-list').contains(document.activeElement);
+    listSignature = signature;
+    el('alarm-list').replaceChildren(...all.map(({ a, chair }) => {
+      const li = document.createElement('li');
+      li.className = `b ${a.priority}${isSilenced(a) ? ' silenced' : ''}`;
+      li.dataset.chair = a.chair;
+      li.dataset.rule = a.rule;
+      const text = document.createElement('span');
+      text.className = 'text';
+      text.textContent = `${PRIORITY_ICON[a.priority]} ${a.priority.toUpperCase()}${a.kind === 'technical' ? ' (technical)' : ''} - ${chair.view.name}: ${a.message}${stateLabel(a)}`;
+      li.appendChild(text);
+      if (!isSilenced(a)) {
+        const ack = document.createElement('button');
+        ack.type = 'button';
+        ack.className = 'act ack';
+        ack.textContent = 'Acknowledge';
+        ack.setAttribute('aria-label', `Acknowledge ${a.priority} alarm at ${chair.view.name}: ${a.message}`);
+        ack.addEventListener('click', () => action('POST', `/api/chairs/${encodeURIComponent(a.chair)}/alarms/${encodeURIComponent(a.rule)}/acknowledge`, null, `${chair.view.name}: ${a.rule} acknowledged`));
+        li.appendChild(ack);
+      }
+      const pause = document.createElement('button');
+      pause.type = 'button';
+      pause.className = 'act pause';
+      pause.textContent = 'Pause 2 min';
+      pause.setAttribute('aria-label', `Pause audio at ${chair.view.name} for 2 minutes`);
+      pause.addEventListener('click', () => pauseChair(chair));
+      li.appendChild(pause);
+      return li;
+    }));
+    if (hadFocus) (el('alarm-list').querySelector('button') || el('grid')).focus();
+  }
+  const unsilenced = all.filter(({ a }) => !isSilenced(a)).length;
+  el('counts').textContent = all.length ? `${all.length} active alarm${all.length > 1 ? 's' : ''}${unsilenced < all.length ? ` (${all.length - unsilenced} acknowledged)` : ''}` : 'No active alarms';
+
+  const allLeft = allPauseUntil > now ? allPauseUntil - now : 0;
+  el('pause-all-state').hidden = allLeft <= 0;
+  el('pause-all-state').textContent = allLeft > 0 ? `AUDIO PAUSED, all chairs: ${alarmUi.fmtCountdown(allLeft)}` : '';
+  el('pause-all').hidden = allLeft > 0;
+  el('resume-all').hidden = allLeft <= 0;
+
+  // Sound: the highest unsilenced alarm at a chair whose audio is not paused.
+  alarmUi.update(all.filter(({ a, chair }) => !isSilenced(a) && pauseLeft(chair, now) <= 0 && source !== null && Date.now() - lastMessage < HEARTBEAT_LOST_MS).map(({ a }) => a));
+  renderSound();
+}
+
+function renderSound() {
+  const on = alarmUi.isEnabled();
+  el('sound-toggle').textContent = on ? 'Turn alarm sound off' : 'Turn alarm sound on';
+  el('sound-toggle').setAttribute('aria-pressed', String(on));
+  el('sound-note').textContent = on
+    ? 'Alarm sound on: high = 10 pulses, medium = 3 pulses, low = 2 pulses.'
+    : 'Alarm sound is OFF: browsers play sound only after you click or press a key on this page.';
+  el('sound').classList.toggle('muted', !on);
 }
 
 function render() {
   const now = serverNow();
   for (const chair of chairs.values()) renderChair(chair, now);
-  renderBanner();
+  renderBanner(now);
   el('clock').textContent = new Date(now).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false });
   el('connection').hidden = source !== null && Date.now() - lastMessage < HEARTBEAT_LOST_MS;
 }
@@ -194,6 +325,22 @@ async function loadHistory(chair) {
   } catch { /* the live stream still fills the trend */ }
 }
 
+async function refreshStatus(chair) {
+  try {
+    const res = await fetch(`/api/chairs/${encodeURIComponent(chair.view.id)}/status`, { credentials: 'same-origin' });
+    if (res.ok) applyStatus(await res.json());
+  } catch { /* the next status event brings it */ }
+}
+
+async function loadStatus() {
+  try {
+    const res = await fetch('/api/chair-status', { credentials: 'same-origin' });
+    if (!res.ok) return;
+    for (const st of await res.json()) applyStatus(st);
+    render();
+  } catch { /* shown again on the next status event */ }
+}
+
 function onSnapshot(snap) {
   skewMs = new Date(snap.serverTime).getTime() - Date.now();
   el('site').textContent = `- ${snap.site}`;
@@ -206,6 +353,15 @@ function onSnapshot(snap) {
     chair.alarms = [...view.alarms];
     for (const [sign, v] of Object.entries(view.values)) chair.values[sign] = { chair: view.id, sign, ...v };
   }
+  loadStatus();
+}
+
+// A stream refused with 401 (session expired or logged out elsewhere) never recovers by itself: go to the login page.
+async function checkSignedIn() {
+  try {
+    const res = await fetch('/api/info', { credentials: 'same-origin' });
+    if (res.status === 401) location.href = `/login?ReturnUrl=${encodeURIComponent(location.pathname)}`;
+  } catch { /* server down: the connection-lost banner says so */ }
 }
 
 function connect() {
@@ -214,8 +370,9 @@ function connect() {
   source.addEventListener('snapshot', (e) => { seen(); onSnapshot(JSON.parse(e.data)); render(); });
   source.addEventListener('obs', (e) => { seen(); for (const o of JSON.parse(e.data)) applyObs(o); });
   source.addEventListener('alarm', (e) => { seen(); applyAlarm(JSON.parse(e.data)); render(); });
+  source.addEventListener('status', (e) => { seen(); applyStatus(JSON.parse(e.data)); render(); });
   source.addEventListener('tick', (e) => { seen(); skewMs = new Date(JSON.parse(e.data).serverTime).getTime() - Date.now(); });
-  source.onerror = () => { lastMessage = 0; render(); };
+  source.onerror = () => { lastMessage = 0; render(); checkSignedIn(); };
 }
 
 window.addEventListener('resize', () => {
@@ -228,9 +385,23 @@ async function showAccount() {
   el('login-link').hidden = !!me.name;
   el('logout').hidden = !me.name;
   el('admin-link').hidden = me.role !== 'admin';
+  // A wall display (viewer) is read-only: no buttons that would only be refused.
+  document.body.classList.toggle('read-only', me.role === 'viewer');
 }
 
 el('logout').addEventListener('click', async () => { await vitalsApi.logout(); location.href = '/login'; });
+el('sound-toggle').addEventListener('click', () => { if (alarmUi.isEnabled()) alarmUi.disable(); else alarmUi.enable(); renderSound(); });
+el('pause-all').addEventListener('click', async () => {
+  const result = await action('POST', '/api/pause', { seconds: 120 }, 'Audio paused at all chairs for 2 min');
+  if (result.ok) { allPauseUntil = serverNow() + result.data.remainingSeconds * 1000; for (const c of chairs.values()) c.breakAll = false; render(); }
+});
+el('resume-all').addEventListener('click', () => action('POST', '/api/resume', null, 'Audio resumed at all chairs'));
+// Any interaction unlocks audio (autoplay rules), except the explicit "off" button itself.
+for (const type of ['pointerdown', 'keydown']) {
+  document.addEventListener(type, (e) => { if (e.target !== el('sound-toggle') && !alarmUi.isEnabled() && !soundOffByUser) { alarmUi.enable(); setTimeout(renderSound, 100); } }, { once: false });
+}
+let soundOffByUser = false;
+el('sound-toggle').addEventListener('click', () => { soundOffByUser = !alarmUi.isEnabled(); });
 
 connect();
 showAccount();

@@ -39,6 +39,14 @@ public class DashboardBrowserTests
         await Assertions.Expect(page.Locator("#connection")).ToBeHiddenAsync();
         Directory.CreateDirectory(Artifacts);
         await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(Artifacts, "nurse-view-demo.png") });
+
+        // The demo view is open, but handling alarms needs a nurse: an anonymous click offers the login page.
+        string? prompt = null;
+        page.Dialog += async (_, dialog) => { prompt = dialog.Message; await dialog.AcceptAsync(); };
+        await page.ClickAsync("#pause-all");
+        await page.WaitForURLAsync("**/login?ReturnUrl=*");
+        Assert.Contains("nurse login", prompt, StringComparison.Ordinal);
+        await Assertions.Expect(page.Locator("#demo-users")).ToBeVisibleAsync();
     }
 
     [Fact]

@@ -1,0 +1,257 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Vitals.Core;
+using Vitals.Core.Alarms;
+using Vitals.Gateway.Alarms;
+using Vitals.Gateway.Auth;
+using Vitals.Gateway.Config;
+using Vitals.Gateway.Pipeline;
+using Vitals.Storage.Sqlite;
+
+namespace Vitals.Gateway.Api;
+
+/// <summary>Admin-only endpoints: alarm configuration (audited, validated per key), the audit log, chair bindings.</summary>
+public static class AdminApi
+{
+    /// <summary>Event log types the audit view can filter on.</summary>
+    public static readonly IReadOnlyList<string> AuditTypes = [AuditLog.EventType, AlarmService.ConfigEventType, "alarm"];
+
+    /// <summary>Most event log rows one audit query scans (newest entries are kept).</summary>
+    public const int MaxScan = 200_000;
+
+    /// <summary>Maps <c>/api/admin/*</c>.</summary>
+    public static IEndpointRouteBuilder MapAdminApi(this IEndpointRouteBuilder app)
+    {
+        var admin = app.MapGroup("/api/admin").RequireAuthorization(Policies.Admin).RequireAntiforgery().WithTags("Admin");
+        admin.MapGet("/config", Config);
+        admin.MapPut("/profiles/{profile}/values/{key}", SetProfileValue);
+        admin.MapPut("/chairs/{id}/overrides/{key}", SetChairOverride);
+        admin.MapPut("/chairs/{id}/profile", SetChairProfile);
+        admin.MapPut("/timing/{key}", SetTiming);
+        admin.MapGet("/audit", Audit);
+        admin.MapGet("/bindings", Bindings);
+        return app;
+    }
+
+    private static Ok<ConfigView> Config(AlarmService alarms, GatewayOptions options) =>
+        TypedResults.Ok(alarms.Read((e, _) => ConfigView.From(e.Configuration, options)));
+
+    private static Results<Ok<ConfigChange>, ValidationProblem, NotFound> SetProfileValue(
+        string profile, string key, ValueRequest request, AlarmService alarms, HttpContext http)
+    {
+        if (alarms.Read((e, _) => e.Configuration.FindProfile(profile)) is null)
+        {
+            return TypedResults.NotFound();
+        }
+
+        var user = http.User.UserName();
+        return Result(key, alarms.Configure((c, now) => c.SetProfileValue(profile, key, request.Value, user, now)));
+    }
+
+    private static Results<Ok<ConfigChange>, ValidationProblem, NotFound> SetChairOverride(
+        string id, string key, ValueRequest request, AlarmService alarms, LiveState live, HttpContext http)
+    {
+        if (!live.ChairIds.Contains(id))
+        {
+            return TypedResults.NotFound();
+        }
+
+        var user = http.User.UserName();
+        return Result(key, alarms.Configure((c, now) => c.SetChairOverride(id, key, request.Value, user, now)));
+    }
+
+    private static Results<Ok<ConfigChange>, ValidationProblem, NotFound> SetChairProfile(
+        string id, ProfileRequest request, AlarmService alarms, LiveState live, HttpContext http)
+    {
+        if (!live.ChairIds.Contains(id))
+        {
+            return TypedResults.NotFound();
+        }
+
+        var user = http.User.UserName();
+        var name = string.IsNullOrWhiteSpace(request.Profile) ? null : request.Profile;
+        return Result("profile", alarms.Configure((c, now) => c.SetChairProfile(id, name, user, now)));
+    }
+
+    private static Results<Ok<ConfigChange>, ValidationProblem, NotFound> SetTiming(
+        string key, ValueRequest request, AlarmService alarms, HttpContext http)
+    {
+        if (request.Value is not { } value)
+        {
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { [key] = [$"{key}: a value is required"] });
+        }
+
+        var user = http.User.UserName();
+        return Result(key, alarms.Configure((c, now) => c.SetTimingValue(key, value, user, now)));
+    }
+
+    /// <summary>Errors are keyed by the key the admin edited, so the page shows them at that field; the text names any other key involved.</summary>
+    private static Results<Ok<ConfigChange>, ValidationProblem, NotFound> Result(string key, ConfigResult result) =>
+        result.Change is { } change
+            ? TypedResults.Ok(change)
+            : TypedResults.ValidationProblem(new Dictionary<string, string[]> { [key] = [.. result.Errors] });
+
+    private static Results<Ok<List<AuditView>>, ValidationProblem> Audit(
+        SqliteStore store, string? type, string? chair, string? user, DateTimeOffset? from, DateTimeOffset? to, int? limit)
+    {
+        var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
+        if (type is not null && !AuditTypes.Contains(type))
+        {
+            errors["type"] = [$"Use one of {string.Join(", ", AuditTypes)}, or leave it out for all."];
+        }
+
+        if (from is { } f && to is { } t && f > t)
+        {
+            errors["from"] = ["'from' must not be after 'to'."];
+        }
+
+        if (limit is < 1 or > 1000)
+        {
+            errors["limit"] = ["Use 1-1000."];
+        }
+
+        if (errors.Count > 0)
+        {
+            return TypedResults.ValidationProblem(errors);
+        }
+
+        var max = limit ?? 200;
+        var newest = new Queue<AuditView>();
+        var scanned = 0;
+        for (long after = 0; scanned < MaxScan;)
+        {
+            var page = store.ReadEvents(after, type, string.IsNullOrEmpty(chair) ? null : chair, 1000);
+            if (page.Count == 0)
+            {
+                break;
+            }
+
+            scanned += page.Count;
+            after = page[^1].Id;
+            foreach (var e in page)
+            {
+                if (!AuditTypes.Contains(e.Type) || (from is { } start && e.At < start) || (to is { } end && e.At > end))
+                {
+                    continue;
+                }
+
+                var view = AuditView.From(e);
+                if (!string.IsNullOrEmpty(user) && !string.Equals(view.User, user, StringComparison.OrdinalIgnoreCase))
+                {
+                    continue;
+                }
+
+                newest.Enqueue(view);
+                if (newest.Count > max)
+                {
+                    newest.Dequeue();
+                }
+            }
+        }
+
+        return TypedResults.Ok(newest.Reverse().ToList());
+    }
+
+    private static Ok<List<BindingView>> Bindings(GatewayOptions options) =>
+        TypedResults.Ok(options.Chairs.Select(c => new BindingView(c.Id, c.DisplayName, [.. c.Devices.Select(DeviceJson)])).ToList());
+
+    /// <summary>A device's settings without anything that looks like a credential (feeds gain new kinds over time).</summary>
+    private static JsonObject DeviceJson(DeviceOptions device)
+    {
+        var node = JsonSerializer.SerializeToNode(device, Json.Options)!.AsObject();
+        foreach (var name in node.Select(p => p.Key).ToList())
+        {
+            if (name.Contains("password", StringComparison.OrdinalIgnoreCase) || name.Contains("secret", StringComparison.OrdinalIgnoreCase)
+                || name.Contains("token", StringComparison.OrdinalIgnoreCase) || name.Contains("key", StringComparison.OrdinalIgnoreCase))
+            {
+                node.Remove(name);
+            }
+        }
+
+        return node;
+    }
+
+    /// <summary>A numeric configuration value; null removes a profile key or chair override.</summary>
+    public sealed record ValueRequest(double? Value);
+
+    /// <summary>The profile a chair uses; null or empty: the default.</summary>
+    public sealed record ProfileRequest(string? Profile);
+
+    /// <summary>The whole alarm configuration as key -> value maps.</summary>
+    public sealed record ConfigView(long Version, string DefaultProfile, List<ProfileView> Profiles, List<ChairConfigView> Chairs, SortedDictionary<string, double> Timing)
+    {
+        /// <summary>Reads the configuration (call under the engine lock).</summary>
+        public static ConfigView From(AlarmConfiguration c, GatewayOptions options) => new(
+            c.Version,
+            c.DefaultProfileName,
+            [.. c.Profiles.Select(ProfileView.From)],
+            [.. options.Chairs.Select(ch => new ChairConfigView(ch.Id, ch.DisplayName, c.ChairProfile(ch.Id), new SortedDictionary<string, double>(c.ChairOverrides(ch.Id).ToDictionary(), StringComparer.Ordinal)))],
+            TimingValues(c.Timing));
+
+        private static SortedDictionary<string, double> TimingValues(AlarmTiming t) => new(StringComparer.Ordinal)
+        {
+            ["reannounce"] = t.Reannounce.TotalSeconds,
+            ["escalate_after"] = t.EscalateAfter.TotalSeconds,
+            ["pause_max"] = t.MaxPause.TotalSeconds,
+            ["feed_lost_medium"] = t.FeedLostMedium.TotalSeconds,
+            ["feed_lost_high"] = t.FeedLostHigh.TotalSeconds,
+            ["nibp_overdue_grace"] = t.NibpOverdueGrace.TotalSeconds,
+            ["nibp_cycle"] = t.DefaultNibpCycle.TotalSeconds,
+            ["mg.max_rate"] = t.Magnesium.MaxRateGramsPerHour,
+            ["mg.max_bolus"] = t.Magnesium.MaxBolusGrams,
+        };
+    }
+
+    /// <summary>A profile: limit thresholds and per-sign timing as key -> value, plus the keys that are inclusive (&lt;=, &gt;=).</summary>
+    public sealed record ProfileView(string Name, SortedDictionary<string, double> Values, List<string> Inclusive, List<string> Checks)
+    {
+        /// <summary>Flattens a profile to its configuration keys.</summary>
+        public static ProfileView From(AlarmProfile p)
+        {
+            var values = new SortedDictionary<string, double>(StringComparer.Ordinal);
+            foreach (var band in p.Limits)
+            {
+                values[band.Key] = band.Threshold;
+            }
+
+            foreach (var t in p.Timing)
+            {
+                var sign = t.Sign.ShortName();
+                values[$"{sign}.delay"] = t.ConditionDelay.TotalSeconds;
+                values[$"{sign}.clear_margin"] = t.ClearMargin;
+                values[$"{sign}.clear_time"] = t.ClearTime.TotalSeconds;
+            }
+
+            return new(p.Name, values, [.. p.Limits.Where(b => b.Inclusive).Select(b => b.Key)], [.. p.Checks.Select(c => c.Label)]);
+        }
+    }
+
+    /// <summary>A chair's profile (null: default) and its overrides.</summary>
+    public sealed record ChairConfigView(string Id, string Name, string? Profile, SortedDictionary<string, double> Overrides);
+
+    /// <summary>A chair and the devices bound to it (read-only in this build).</summary>
+    public sealed record BindingView(string Chair, string Name, List<JsonObject> Devices);
+
+    /// <summary>One event log entry for the audit view, with who did it and a one-line summary.</summary>
+    public sealed record AuditView(long Id, DateTimeOffset At, string Type, string? Chair, string? User, string Summary, JsonElement Data)
+    {
+        /// <summary>Summarises a stored event of type audit, alarm-config or alarm.</summary>
+        public static AuditView From(StoredEvent e)
+        {
+            using var doc = JsonDocument.Parse(e.Data);
+            var root = doc.RootElement.Clone();
+            string? Str(string name) => root.ValueKind == JsonValueKind.Object && root.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
+            string? Num(string name) => root.ValueKind == JsonValueKind.Object && root.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Number
+                ? v.GetDouble().ToString("0.###", CultureInfo.InvariantCulture) : null;
+            var summary = e.Type switch
+            {
+                AuditLog.EventType => $"{Str("action")}{(Str("details") is { } d ? ": " + d : "")}",
+                AlarmService.ConfigEventType => $"{Str("scope")} {Str("target")}: {Str("key")} {Str("oldValue") ?? "(unset)"} -> {Str("newValue") ?? "(unset)"}",
+                _ => $"{Str("rule")} {Str("state")} ({Str("priority")}): {Str("message")}{(Num("value") is { } v ? $" [value {v}, limit {Num("limit") ?? "-"}]" : "")}",
+            };
+            return new(e.Id, e.At, e.Type, e.Chair, Str("user"), summary, root);
+        }
+    }
+}

@@ -1,0 +1,124 @@
+// Shared by the nurse view and the chair page: priorities, alarm tones, nurse actions with login prompts.
+'use strict';
+
+const alarmUi = (() => {
+  const RANK = { high: 3, medium: 2, low: 1 };
+  // Shapes differ as well as colours, so colour is never the only cue.
+  const ICON = { high: '\u25B2\u25B2\u25B2', medium: '\u25B2\u25B2', low: '\u25B2' };
+  const SILENT_STATES = new Set(['acknowledged']);
+
+  function byPriority(x, y) {
+    return RANK[y.priority] - RANK[x.priority] || new Date(x.at || x.raisedAt) - new Date(y.at || y.raisedAt);
+  }
+
+  function fmtCountdown(ms) {
+    const s = Math.max(0, Math.ceil(ms / 1000));
+    return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
+  }
+
+  function fmtElapsed(ms) {
+    const m = Math.max(0, Math.floor(ms / 60000));
+    return m < 60 ? `${m} min` : `${Math.floor(m / 60)} h ${m % 60} min`;
+  }
+
+  // --- sound -------------------------------------------------------------------------------------
+  // Tones follow the IEC 60601-1-8 pattern idea: high = two bursts of five pulses (3 + 2), medium = three
+  // pulses, low = two pulses. Browsers block audio until the user interacts with the page, hence enable().
+  const PATTERNS = {
+    high: { pitch: 880, pulses: [0, 0.25, 0.5, 1.0, 1.25, 2.5, 2.75, 3.0, 3.5, 3.75], repeatMs: 10000 },
+    medium: { pitch: 660, pulses: [0, 0.3, 0.6], repeatMs: 15000 },
+    low: { pitch: 520, pulses: [0, 0.4], repeatMs: 0 },
+  };
+  let ctx = null;
+  let enabled = false;
+  let lastPlayed = { priority: null, at: 0 };
+  const lowPlayed = new Set();
+
+  function enable() {
+    const AudioCtx = window.AudioContext || window.webkitAudioContext;
+    if (!AudioCtx) return false;
+    ctx = ctx || new AudioCtx();
+    if (ctx.state === 'suspended') ctx.resume();
+    enabled = true;
+    return true;
+  }
+
+  function disable() { enabled = false; }
+
+  function isEnabled() { return enabled && ctx !== null && ctx.state === 'running'; }
+
+  function pulse(at, pitch) {
+    // A pulse with a few harmonics is easier to localise than a pure sine (IEC 60601-1-8 asks for >= 4 harmonics).
+    const gain = ctx.createGain();
+    gain.gain.setValueAtTime(0, at);
+    gain.gain.linearRampToValueAtTime(0.25, at + 0.02);
+    gain.gain.setValueAtTime(0.25, at + 0.14);
+    gain.gain.linearRampToValueAtTime(0, at + 0.18);
+    gain.connect(ctx.destination);
+    for (const [mult, level] of [[1, 1], [2, 0.5], [3, 0.33], [4, 0.25], [5, 0.2]]) {
+      const osc = ctx.createOscillator();
+      const g = ctx.createGain();
+      osc.frequency.value = pitch * mult;
+      g.gain.value = level;
+      osc.connect(g).connect(gain);
+      osc.start(at);
+      osc.stop(at + 0.2);
+    }
+  }
+
+  function play(priority) {
+    if (!isEnabled()) return;
+    const p = PATTERNS[priority];
+    const t0 = ctx.currentTime + 0.05;
+    for (const offset of p.pulses) pulse(t0 + offset, p.pitch);
+  }
+
+  /** Called about once a second with the audible alarms (unsilenced, chair not paused). */
+  function update(audible) {
+    if (!audible.length) { lastPlayed = { priority: null, at: 0 }; return; }
+    const top = audible.slice().sort(byPriority)[0];
+    const now = Date.now();
+    if (top.priority === 'low') {
+      // Low priority sounds once per occurrence, not repeatedly.
+      const key = `${top.chair}/${top.rule}/${top.raisedAt || ''}`;
+      if (!lowPlayed.has(key)) { lowPlayed.add(key); play('low'); }
+      return;
+    }
+    const p = PATTERNS[top.priority];
+    if (lastPlayed.priority !== top.priority || now - lastPlayed.at >= p.repeatMs) {
+      play(top.priority);
+      lastPlayed = { priority: top.priority, at: now };
+    }
+  }
+
+  // --- actions -----------------------------------------------------------------------------------
+  let me = null;
+
+  async function account() {
+    if (!me) me = await vitalsApi.me();
+    return me;
+  }
+
+  function canAct(user) { return user && (user.role === 'nurse' || user.role === 'admin'); }
+
+  /** Sends a nurse action. Anonymous users are offered the login page; viewers are told why not. */
+  async function act(method, url, body) {
+    const user = await account();
+    if (!user.name) {
+      if (window.confirm('Handling alarms needs a nurse login. Go to the login page now?')) {
+        location.href = `/login?ReturnUrl=${encodeURIComponent(location.pathname)}`;
+      }
+      return { ok: false, message: 'Log in as a nurse to handle alarms.' };
+    }
+    if (!canAct(user)) return { ok: false, message: `The ${user.role} role cannot handle alarms; log in as a nurse.` };
+    const res = await vitalsApi.send(method, url, body);
+    let data = null;
+    try { data = await res.json(); } catch { /* 204 or empty */ }
+    if (res.ok) return { ok: true, data };
+    const errors = data && data.errors ? data.errors : null;
+    const message = (errors && Object.values(errors).flat()[0]) || (data && (data.detail || data.title)) || `Request failed (${res.status}).`;
+    return { ok: false, status: res.status, errors, message };
+  }
+
+  return { RANK, ICON, SILENT_STATES, byPriority, fmtCountdown, fmtElapsed, enable, disable, isEnabled, update, act, account, canAct };
+})();
