@@ -56,7 +56,8 @@ public static class NurseApi
     private static async Task<Results<Ok<AcknowledgeView>, NotFound, ProblemHttpResult>> Acknowledge(
         string id, string rule, HttpContext http, AlarmService alarms, LiveState live, AuditLog audit, EventHub hub)
     {
-        if (!live.ChairIds.Contains(id))
+        // Gateway faults (store, forwarding) sit on the engine's "gateway" chair and are acknowledged like any other.
+        if (!live.ChairIds.Contains(id) && id != Core.Alarms.AlarmEngine.GatewayChair)
         {
             return TypedResults.NotFound();
         }

@@ -88,9 +88,12 @@ function applyObs(o) {
   addToTrend(chair, o);
 }
 
+// Store and forwarding faults belong to no chair; they join the alarm list under "Gateway".
+const gatewayChair = { view: { id: 'gateway', name: 'Gateway' }, alarms: [] };
+
 function applyAlarm(a) {
   if (a.rule === PAUSE_RULE) { applyPause(a); return; }
-  const chair = chairs.get(a.chair);
+  const chair = a.chair === gatewayChair.view.id ? gatewayChair : chairs.get(a.chair);
   if (!chair) return;
   chair.alarms = chair.alarms.filter((x) => x.rule !== a.rule);
   if (a.state !== 'cleared') chair.alarms.push(a);
@@ -242,7 +245,7 @@ function stateLabel(a) {
 }
 
 function renderBanner(now) {
-  const all = [...chairs.values()].flatMap((c) => c.alarms.map((a) => ({ a, chair: c })));
+  const all = [...chairs.values(), gatewayChair].flatMap((c) => c.alarms.map((a) => ({ a, chair: c })));
   all.sort((x, y) => alarmUi.byPriority(x.a, y.a));
   const banner = el('banner');
   banner.hidden = all.length === 0;
@@ -353,6 +356,7 @@ function onSnapshot(snap) {
     chair.alarms = [...view.alarms];
     for (const [sign, v] of Object.entries(view.values)) chair.values[sign] = { chair: view.id, sign, ...v };
   }
+  gatewayChair.alarms = [...(snap.gatewayAlarms || [])];
   loadStatus();
 }
 
