@@ -5,6 +5,7 @@ using Vitals.Gateway.Api;
 using Vitals.Gateway.Auth;
 using Vitals.Gateway.Config;
 using Vitals.Gateway.Feeds;
+using Vitals.Gateway.Mqtt;
 using Vitals.Gateway.Pipeline;
 using Vitals.Gateway.Storage;
 using Vitals.Simulator;
@@ -82,6 +83,10 @@ public static class GatewayApp
         builder.Services.AddHostedService(sp => sp.GetRequiredService<StoreWriter>());
         builder.Services.AddHostedService(sp => sp.GetRequiredService<StorageMaintenance>());
         builder.Services.AddHostedService(sp => sp.GetRequiredService<ObservationPipeline>());
+        builder.Services.AddSingleton(sp => new MqttBridge(
+            options, sp.GetRequiredService<ObservationPipeline>(), sp.GetRequiredService<FeedRegistry>(), sp.GetRequiredService<LiveState>(),
+            sp.GetRequiredService<AlarmService>(), time, sp.GetRequiredService<ILogger<MqttBridge>>(), environment ?? Environment.GetEnvironmentVariable));
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<MqttBridge>());
         builder.Services.AddHostedService(sp => new FeedHost(CreateFeeds(options, sp, simulatorStep ?? DefaultSimulatorStep)));
 
         var app = builder.Build();
@@ -106,6 +111,12 @@ public static class GatewayApp
         {
             foreach (var device in chair.Devices)
             {
+                // MQTT devices are read by MqttBridge, which registers their feed status itself.
+                if (device.Kind == "mqtt")
+                {
+                    continue;
+                }
+
                 var status = feeds.Register(chair.Id, device.Id, device.Kind);
                 Scenarios.TryParse(device.Scenario, out var scenario);
                 var sim = new SimulatorOptions(scenario, device.Seed, device.TimeScale, TimeSpan.FromMinutes(device.NibpCycleMinutes));

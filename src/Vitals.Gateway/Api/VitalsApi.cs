@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Vitals.Gateway.Alarms;
 using Vitals.Gateway.Auth;
 using Vitals.Gateway.Config;
+using Vitals.Gateway.Mqtt;
 using Vitals.Gateway.Pipeline;
 using Vitals.Gateway.Storage;
 using Vitals.Storage.Sqlite;
@@ -61,9 +62,9 @@ public static class VitalsApi
         TypedResults.Ok(store.ReadEvents(after ?? 0, type, chair, Math.Clamp(limit ?? 200, 1, 1000)));
 
     private static Ok<StatusView> Status(
-        FeedRegistry feeds, ObservationPipeline pipeline, StoreWriter writer, EventHub hub, StorageMaintenance storage, TimeProvider time) =>
+        FeedRegistry feeds, ObservationPipeline pipeline, StoreWriter writer, EventHub hub, StorageMaintenance storage, MqttBridge mqtt, TimeProvider time) =>
         TypedResults.Ok(new StatusView(
-            time.GetUtcNow(), feeds.Snapshot(), pipeline.Processed, pipeline.Queued, writer.Written, writer.Pending, hub.SubscriberCount, storage.Health()));
+            time.GetUtcNow(), feeds.Snapshot(), pipeline.Processed, pipeline.Queued, writer.Written, writer.Pending, hub.SubscriberCount, storage.Health(), mqtt.Status()));
 
     private static ServerSentEventsResult<string> Stream(
         LiveState live, EventHub hub, GatewayOptions options, TimeProvider time, IHostApplicationLifetime lifetime, HttpContext http)
@@ -84,7 +85,7 @@ public static class VitalsApi
 
     /// <summary>Pipeline and feed health.</summary>
     public sealed record StatusView(
-        DateTimeOffset ServerTime, List<FeedSnapshot> Feeds, long Processed, int Queued, long Stored, int StorePending, int Streams, StorageHealth Storage);
+        DateTimeOffset ServerTime, List<FeedSnapshot> Feeds, long Processed, int Queued, long Stored, int StorePending, int Streams, StorageHealth Storage, MqttStatusView? Mqtt = null);
 }
 
 /// <summary>The safety statement shown on every screen and in the README.</summary>
