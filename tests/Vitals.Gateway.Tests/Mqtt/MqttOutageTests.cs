@@ -33,17 +33,18 @@ public sealed class MqttOutageTests(PersistentMosquittoFixture fixture) : IClass
         var pipeline = host.App.Services.GetRequiredService<ObservationPipeline>();
         var live = host.App.Services.GetRequiredService<LiveState>();
         var now = DateTimeOffset.UtcNow;
-        await pipeline.Writer.WriteAsync(new Observation(Site, "chair-1", "mon-1", Sign.NibpSys, 70, now, now, SourceProtocol.Mqtt));
+        await pipeline.Writer.WriteAsync(new Observation(Site, "chair-1", "mon-1", Sign.NibpSys, 85, now, now, SourceProtocol.Mqtt));
         await WaitUntilAsync(() => live.Snapshot("chair-1")!.Alarms.Count > 0, "the alarm to be raised during the outage");
+        var rule = live.Snapshot("chair-1")!.Alarms[0].Rule;
         await pipeline.Writer.WriteAsync(new Observation(Site, "chair-1", "mon-1", Sign.NibpSys, 125, now.AddSeconds(1), now.AddSeconds(1), SourceProtocol.Mqtt));
-        await WaitUntilAsync(() => live.Snapshot("chair-1")!.Alarms.Count == 0, "the alarm to clear during the outage");
+        await WaitUntilAsync(() => live.Snapshot("chair-1")!.Alarms.All(a => a.Rule != rule), "the alarm to clear during the outage");
         Assert.True(host.Bridge().Status()!.PendingQos1 >= 2);
 
         await Broker.RestartAsync();
 
-        var raised = await ReceiveAsync(subscriber, $"{prefix}/{Site}/chair-1/alarm", j => j.GetProperty("state").GetString() == "raised");
-        var cleared = await ReceiveAsync(subscriber, $"{prefix}/{Site}/chair-1/alarm", j => j.GetProperty("state").GetString() == "cleared");
-        Assert.Equal(70, raised.Json.GetProperty("value").GetDouble());
+        var raised = await ReceiveAsync(subscriber, $"{prefix}/{Site}/chair-1/alarm", j => j.GetProperty("rule").GetString() == rule && j.GetProperty("state").GetString() == "raised");
+        var cleared = await ReceiveAsync(subscriber, $"{prefix}/{Site}/chair-1/alarm", j => j.GetProperty("rule").GetString() == rule && j.GetProperty("state").GetString() == "cleared");
+        Assert.Equal(85, raised.Json.GetProperty("value").GetDouble());
         Assert.Equal(MqttQualityOfService.AtLeastOnce, cleared.Message.Qos);
         await host.WaitConnectedAsync();
         await WaitUntilAsync(() => host.Bridge().Status()!.PendingQos1 == 0, "every QoS 1 message to be acknowledged");
@@ -75,8 +76,7 @@ public sealed class MqttOutageTests(PersistentMosquittoFixture fixture) : IClass
         gateway.BeginErrorReadLine();
         try
         {
-            var (online, _) = await ReceiveAsync(sub, $"vitals/{site}/gateway/status", j => j.GetProperty("state").GetString() == "online");
-            Assert.True(online.Retain);
+            await ReceiveAsync(sub, $"vitals/{site}/gateway/status", j => j.GetProperty("state").GetString() == "online");
 
             gateway.Kill(); // SIGKILL: no DISCONNECT, so the broker must publish the will [MQTT-3.1.2-8].
             await gateway.WaitForExitAsync();
