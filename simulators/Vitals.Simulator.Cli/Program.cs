@@ -55,5 +55,5 @@ print.SetAction(parse =>
     return 0;
 });
 
-var root = new RootCommand("vitals-sim: deterministic simulated bedside monitors for Vitals. Simulated data only, never a patient's.") { print };
+var root = new RootCommand("vitals-sim: deterministic simulated bedside monitors for Vitals. Simulated data only, never a patient's.") { print, MqttCommand.Create() };
 return await root.Parse(args).InvokeAsync().ConfigureAwait(false);
