@@ -35,11 +35,11 @@ public sealed class GatewayOptions
     /// <summary>A technical alarm is raised when InfluxDB forwarding falls this many seconds behind.</summary>
     public double InfluxLagAlarmSeconds { get; set; } = 300;
 
-    /// <summary>MQTT broker for monitor feeds in and alarms/state out (hardware-docs/mqtt.md); null: no MQTT.</summary>
-    public MqttOptions? Mqtt { get; set; }
-
     /// <summary>The infusion chairs and their monitors.</summary>
     public List<ChairOptions> Chairs { get; set; } = [];
+
+    /// <summary>MQTT broker for monitor feeds in and alarms/state out (hardware-docs/mqtt.md); null: no MQTT.</summary>
+    public MqttOptions? Mqtt { get; set; }
 
     /// <summary>True in <c>vitals demo</c>: simulated data, nurse view open without login.</summary>
     [System.Text.Json.Serialization.JsonIgnore]

@@ -156,6 +156,11 @@ public sealed class MqttGatewayTests(MosquittoFixture fixture) : IClassFixture<M
                 Assert.True((await ReceiveAsync(later, $"{prefix}/{Site}/gateway/status")).Message.Retain);
             }
 
+            // The independent mosquitto_sub sees the same retained status.
+            var port = Broker.Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            var text = await MosquittoBroker.Run("mosquitto_sub", ["-h", "127.0.0.1", "-p", port, "-t", $"{prefix}/{Site}/gateway/status", "-C", "1", "-W", "5"]);
+            Assert.Equal("online", JsonDocument.Parse(text).RootElement.GetProperty("state").GetString());
+
             stopped = true;
             await host.DisposeAsync();
             var (offline, _) = await ReceiveAsync(sub, $"{prefix}/{Site}/gateway/status", j => j.GetProperty("state").GetString() == "offline");
