@@ -60,6 +60,25 @@ public sealed class MqttGatewayTests(MosquittoFixture fixture) : IClassFixture<M
     }
 
     [Fact]
+    public async Task Simulator_PublishesOverMqtt_ReadingsReachGateway()
+    {
+        var prefix = NewPrefix();
+        await using var host = await StartAsync(Options(Anonymous(prefix)));
+        await host.WaitConnectedAsync();
+
+        await MosquittoBroker.Run("dotnet", [
+            MqttOutageTests.BuiltDll("simulators/Vitals.Simulator.Cli", "vitals-sim.dll"), "mqtt", "--broker", $"mqtt://127.0.0.1:{Broker.Port}",
+            "--site", Site, "--chair", "chair-1", "--topic-prefix", prefix, "--scenario", "stable", "--step-ms", "0", "--count", "5"]);
+
+        var live = host.App.Services.GetRequiredService<LiveState>();
+        await WaitUntilAsync(() => live.Snapshot("chair-1")!.Feeds.Single().FramesOk == 5, "all 5 simulated messages to arrive");
+        var chair = live.Snapshot("chair-1")!;
+        Assert.InRange(chair.Values[Sign.Hr].Value, 40, 140);
+        Assert.True(chair.Values.ContainsKey(Sign.NibpSys));
+        Assert.Equal(0, chair.Feeds.Single().FramesBad);
+    }
+
+    [Fact]
     public async Task Obs_BadJsonAndUnknownChair_CountedBadAndSkipped()
     {
         var prefix = NewPrefix();

@@ -62,7 +62,7 @@ public sealed class MqttOutageTests(PersistentMosquittoFixture fixture) : IClass
         var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var a in new[]
         {
-            GatewayDll(), "demo", "--chairs", "1", "--time-scale", "1", "--urls", "http://127.0.0.1:0", "--data", data, "--site", site,
+            BuiltDll("src/Vitals.Gateway", "vitals.dll"), "demo", "--chairs", "1", "--time-scale", "1", "--urls", "http://127.0.0.1:0", "--data", data, "--site", site,
             "--mqtt", $"mqtt://127.0.0.1:{Broker.Port}",
         })
         {
@@ -102,8 +102,8 @@ public sealed class MqttOutageTests(PersistentMosquittoFixture fixture) : IClass
         }
     }
 
-    /// <summary>The gateway's own build output next to this test's (same configuration).</summary>
-    private static string GatewayDll()
+    /// <summary>A project's build output in the same configuration as this test's (for example the gateway's vitals.dll).</summary>
+    internal static string BuiltDll(string project, string file)
     {
         var dir = new DirectoryInfo(AppContext.BaseDirectory);
         var configuration = dir.Parent!.Name;
@@ -113,7 +113,7 @@ public sealed class MqttOutageTests(PersistentMosquittoFixture fixture) : IClass
             root = root.Parent;
         }
 
-        var dll = Path.Combine(root!.FullName, "src", "Vitals.Gateway", "bin", configuration, dir.Name, "vitals.dll");
+        var dll = Path.Combine(root!.FullName, project, "bin", configuration, dir.Name, file);
         Assert.True(File.Exists(dll), $"{dll} not found");
         return dll;
     }
