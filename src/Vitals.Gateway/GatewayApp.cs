@@ -80,13 +80,15 @@ public static class GatewayApp
         builder.Services.AddSingleton(sp => new StorageMaintenance(
             options, sp.GetRequiredService<SqliteStore>(), sp.GetRequiredService<StoreWriter>(), sp.GetRequiredService<FeedRegistry>(),
             sp.GetRequiredService<AlarmService>(), time, sp.GetRequiredService<ILoggerFactory>(), environment));
-        builder.Services.AddHostedService(sp => sp.GetRequiredService<StoreWriter>());
-        builder.Services.AddHostedService(sp => sp.GetRequiredService<StorageMaintenance>());
-        builder.Services.AddHostedService(sp => sp.GetRequiredService<ObservationPipeline>());
         builder.Services.AddSingleton(sp => new MqttBridge(
             options, sp.GetRequiredService<ObservationPipeline>(), sp.GetRequiredService<FeedRegistry>(), sp.GetRequiredService<LiveState>(),
             sp.GetRequiredService<AlarmService>(), time, sp.GetRequiredService<ILogger<MqttBridge>>(), environment ?? Environment.GetEnvironmentVariable));
+
+        // MQTT starts first and stops last, so every alarm event from start to the final drain is queued and flushed.
         builder.Services.AddHostedService(sp => sp.GetRequiredService<MqttBridge>());
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<StoreWriter>());
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<StorageMaintenance>());
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<ObservationPipeline>());
         builder.Services.AddHostedService(sp => new FeedHost(CreateFeeds(options, sp, simulatorStep ?? DefaultSimulatorStep)));
 
         var app = builder.Build();
