@@ -174,6 +174,40 @@ public class JsonObservationCodecTests
         Assert.Empty(output);
     }
 
+    /// <summary>Hand-made samples of the documented shapes (Captures/json): the simulator's batch, a mixed array, a vendor's flat JSON.</summary>
+    [Theory]
+    [InlineData("vitals-batch.json", 7)]
+    [InlineData("vitals-array-mdc.json", 4)]
+    [InlineData("vendor-flat.json", 5)]
+    public void Decode_SampleCaptures_DecodeEveryReading(string file, int expected)
+    {
+        var mapping = file.StartsWith("vendor", StringComparison.Ordinal)
+            ? new JsonMapping
+            {
+                Fields =
+                [
+                    new JsonFieldMapping { Field = "HeartRate", Sign = "hr" },
+                    new JsonFieldMapping { Field = "SpO2", Sign = "spo2" },
+                    new JsonFieldMapping { Field = "NIBP.Sys", Sign = "nibp_sys", Unit = "mmHg" },
+                    new JsonFieldMapping { Field = "NIBP.Dia", Sign = "nibp_dia", Unit = "mmHg" },
+                    new JsonFieldMapping { Field = "TempC10", Sign = "temp", Scale = 0.1 },
+                ],
+                TimeField = "ts",
+                TimeFormat = "dd.MM.yyyy HH:mm:ss",
+                DeviceField = "serial",
+            }
+            : null;
+        Assert.Empty(mapping?.Validate("mapping") ?? []);
+        var output = new List<Observation>();
+
+        var result = new JsonObservationCodec(mapping).Decode(TestData.Capture(Path.Combine("json", file)), Context, output);
+
+        Assert.True(result.Ok, result.Error);
+        Assert.Equal(expected, output.Count);
+        Assert.All(output, o => Assert.InRange(o.Value, o.Sign.Info().HardMin, o.Sign.Info().HardMax));
+        Assert.All(output, o => Assert.Equal(new DateTimeOffset(2026, 11, 22, 1, 2, 4, TimeSpan.Zero), o.MeasuredAt.AddTicks(-(o.MeasuredAt.Ticks % TimeSpan.TicksPerSecond))));
+    }
+
     [Fact]
     public void Decode_InvalidUtf8_IsBad()
     {
