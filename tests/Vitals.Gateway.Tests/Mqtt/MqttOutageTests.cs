@@ -76,7 +76,8 @@ public sealed class MqttOutageTests(PersistentMosquittoFixture fixture) : IClass
         gateway.BeginErrorReadLine();
         try
         {
-            await ReceiveAsync(sub, $"vitals/{site}/gateway/status", j => j.GetProperty("state").GetString() == "online");
+            // A child process starting the whole gateway on a busy 2-core machine gets more time than an in-process one.
+            await ReceiveAsync(sub, $"vitals/{site}/gateway/status", j => j.GetProperty("state").GetString() == "online", TimeSpan.FromSeconds(30));
 
             gateway.Kill(); // SIGKILL: no DISCONNECT, so the broker must publish the will [MQTT-3.1.2-8].
             await gateway.WaitForExitAsync();

@@ -76,9 +76,10 @@ internal static class MqttTestSupport
         MosquittoBroker.Run("mosquitto_pub", ["-h", "127.0.0.1", "-p", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "-q", "1", "-t", topic, "-m", payload]);
 
     /// <summary>Reads messages until one on <paramref name="topic"/> satisfies <paramref name="match"/>.</summary>
-    public static async Task<(MqttMessage Message, JsonElement Json)> ReceiveAsync(IMqttClient client, string topic, Func<JsonElement, bool>? match = null)
+    public static async Task<(MqttMessage Message, JsonElement Json)> ReceiveAsync(
+        IMqttClient client, string topic, Func<JsonElement, bool>? match = null, TimeSpan? timeout = null)
     {
-        using var cts = new CancellationTokenSource(Timeout);
+        using var cts = new CancellationTokenSource(timeout ?? Timeout);
         while (true)
         {
             var m = await client.Messages.ReadAsync(cts.Token);
