@@ -7,7 +7,14 @@ namespace Vitals.Gateway;
 public static class Cli
 {
     /// <summary>Parses <paramref name="args"/> and runs the chosen verb. Returns the process exit code.</summary>
-    public static Task<int> RunAsync(string[] args, TextWriter? error = null) => BuildRoot(error ?? Console.Error).Parse(args).InvokeAsync();
+    public static async Task<int> RunAsync(string[] args, TextWriter? error = null)
+    {
+        var parse = BuildRoot(error ?? Console.Error).Parse(args);
+        var code = await parse.InvokeAsync().ConfigureAwait(false);
+
+        // Usage errors exit 2 on every verb (System.CommandLine's own parse errors return 1).
+        return parse.Errors.Count > 0 ? 2 : code;
+    }
 
     /// <summary>The command tree (exposed for tests of help text and parsing).</summary>
     public static RootCommand BuildRoot(TextWriter error)
@@ -73,7 +80,7 @@ public static class Cli
 
         return new RootCommand("Vitals: a vitals monitoring gateway for infusion chairs. A secondary display and alerting aid; the bedside monitor's alarms remain primary.")
         {
-            demo, run,
+            demo, run, DecodeCommand.Create(error),
         };
     }
 
@@ -102,6 +109,10 @@ public static class Cli
         try
         {
             await app.StartAsync(ct).ConfigureAwait(false);
+        }
+        catch (ConfigException e)
+        {
+            return await Fail(error, e.Message).ConfigureAwait(false);
         }
         catch (IOException e)
         {

@@ -59,7 +59,7 @@ public static class GatewayApp
 
         var time = TimeProvider.System;
         var feeds = new FeedRegistry();
-        var live = new LiveState(options.Chairs.Select(c => (c.Id, c.DisplayName)), feeds);
+        var live = new LiveState(options.Chairs.Select(c => (c.Id, c.DisplayName)), feeds, new StalePolicy(options.StaleSeconds), time);
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton(time);
         builder.Services.AddSingleton(feeds);
@@ -90,6 +90,7 @@ public static class GatewayApp
         builder.Services.AddHostedService(sp => sp.GetRequiredService<StorageMaintenance>());
         builder.Services.AddHostedService(sp => sp.GetRequiredService<ObservationPipeline>());
         builder.Services.AddHostedService(sp => new FeedHost(CreateFeeds(options, sp, simulatorStep ?? DefaultSimulatorStep)));
+        builder.Services.AddDeviceFeeds(options);
 
         var app = builder.Build();
         app.Services.GetRequiredService<UserService>().Bootstrap(options.Demo, Console.Out, environment ?? Environment.GetEnvironmentVariable);
@@ -109,16 +110,14 @@ public static class GatewayApp
         var pipeline = sp.GetRequiredService<ObservationPipeline>();
         var time = sp.GetRequiredService<TimeProvider>();
         var result = new List<Func<CancellationToken, Task>>();
-        foreach (var chair in options.Chairs)
+        foreach (var (chair, device, path) in options.AllDevices())
         {
-            foreach (var device in chair.Devices)
+            if (device.Kind == DeviceOptions.SerialKind)
             {
-                // MQTT devices are read by MqttBridge, which registers their feed status itself.
-                if (device.Kind == "mqtt")
-                {
-                    continue;
-                }
-
+                result.Add(DeviceFeeds.CreateSerial(options, chair, device, path, sp));
+            }
+            else if (device.Kind == "simulator")
+            {
                 var status = feeds.Register(chair.Id, device.Id, device.Kind);
                 Scenarios.TryParse(device.Scenario, out var scenario);
                 var sim = new SimulatorOptions(scenario, device.Seed, device.TimeScale, TimeSpan.FromMinutes(device.NibpCycleMinutes));

@@ -137,3 +137,37 @@ const int TickMs = 10;
     await run;
     Console.WriteLine($"sustained: offered {observations.Count / producedIn.TotalSeconds:N0} observations/s for {producedIn.TotalSeconds:F1} s; all delivered {(sw.Elapsed - producedIn).TotalMilliseconds:N0} ms after the last was produced; max lag {maxLag:N0} rows; delivered {observations.Count / sw.Elapsed.TotalSeconds:N0} observations/s");
 }
+
+// 4. Through the embedded store, as the gateway runs: a writer appends to SQLite in batches (as StoreWriter
+// does) while the forwarder reads the SQLite outbox and writes to influxd; the clock stops when the last
+// observation is in influxd's hands.
+{
+    await server.CreateDatabaseAsync("store");
+    var dbPath = Path.Combine(server.Directory, "bench-store.db");
+    using var store = new Vitals.Storage.Sqlite.SqliteStore(dbPath);
+    var outbox = Vitals.Storage.Sqlite.SqliteOutbox.ForObservations(store);
+    using var http = new HttpClient();
+    var client = new InfluxWriteClient(InfluxEndpoint.Parse(server.Url("store"), _ => null), http);
+    using var forwarder = new InfluxForwarder(outbox, client, new InfluxForwarderOptions { BatchSize = batchSize, FlushInterval = TimeSpan.FromMilliseconds(5) });
+    using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(5));
+    var sw = Stopwatch.StartNew();
+    var run = forwarder.RunAsync(cts.Token);
+    long last = 0;
+    var appendTime = Stopwatch.StartNew();
+    foreach (var chunk in observations.Chunk(5000))
+    {
+        last = store.Append(chunk);
+    }
+
+    appendTime.Stop();
+    while (await outbox.GetCursorAsync(CancellationToken.None) < last)
+    {
+        await Task.Delay(2);
+    }
+
+    sw.Stop();
+    await cts.CancelAsync();
+    await run;
+    var rate = observations.Count / sw.Elapsed.TotalSeconds;
+    Console.WriteLine($"through SQLite store: appended at {observations.Count / appendTime.Elapsed.TotalSeconds:N0} observations/s; end to end {rate:N0} observations/s ({rate / rawRate:P0} of raw) in {sw.Elapsed.TotalSeconds:F2} s; stored points {await server.ScalarAsync("store", "SELECT count(hr) FROM vitals"):N0}");
+}

@@ -157,6 +157,7 @@ public sealed class MllpListener : IAsyncDisposable
         var source = (client.RemoteEndPoint as IPEndPoint)?.Address.ToString() ?? "unknown";
         var counters = sources.GetOrAdd(source, s => new MllpSourceCounters(s));
         counters.Connect();
+        options.Counters?.SetConnected(true);
         client.NoDelay = true;
         var stream = new NetworkStream(client, ownsSocket: true);
         var reader = PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: 16 * 1024, leaveOpen: true));
@@ -177,7 +178,16 @@ public sealed class MllpListener : IAsyncDisposable
 
                 counters.Bad(framer.BadFrames - badBefore);
                 counters.AddGarbage(framer.GarbageBytes - garbageBefore);
-                counters.AddBytes(read.Buffer.Slice(0, buffer.Start).Length);
+                var consumed = read.Buffer.Slice(0, buffer.Start).Length;
+                counters.AddBytes(consumed);
+                if (options.Counters is { } all)
+                {
+                    all.AddBytes((int)consumed);
+                    if (framer.BadFrames != badBefore)
+                    {
+                        all.FrameBad("MLLP frame oversize or truncated", framer.BadFrames - badBefore);
+                    }
+                }
                 reader.AdvanceTo(buffer.Start, read.Buffer.End);
                 if (read.IsCompleted || read.IsCanceled)
                 {
@@ -208,7 +218,10 @@ public sealed class MllpListener : IAsyncDisposable
             await reader.CompleteAsync().ConfigureAwait(false);
             await stream.DisposeAsync().ConfigureAwait(false);
             counters.Disconnect();
-            Interlocked.Decrement(ref active);
+            if (Interlocked.Decrement(ref active) == 0)
+            {
+                options.Counters?.SetConnected(false);
+            }
         }
     }
 
@@ -233,11 +246,15 @@ public sealed class MllpListener : IAsyncDisposable
         if (code == Hl7AckCode.Accept)
         {
             connection.Counters.Ok();
+            options.Counters?.FrameOk(now);
         }
         else
         {
             connection.Counters.Bad();
+            options.Counters?.FrameBad(error ?? result.Result.Error ?? "message not accepted");
         }
+
+        options.MessageHandled?.Invoke(code == Hl7AckCode.Accept ? connection.Observations : [], code);
 
         connection.Ack.ResetWrittenCount();
         WriteAckFrame(message.Span, result, code, error, now, connection.Ack);

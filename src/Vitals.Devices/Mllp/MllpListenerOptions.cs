@@ -50,6 +50,15 @@ public sealed class MllpListenerOptions
     /// </summary>
     public string? DeviceTimeZoneId { get; set; }
 
+    /// <summary>Optional listener-wide counters (all sources together), in the shape every feed reports.</summary>
+    public Feeds.FeedCounters? Counters { get; set; }
+
+    /// <summary>
+    /// Optional callback after each message is answered: its observations (empty when none were kept) and the ACK code sent.
+    /// Runs on the connection's task, so it must be quick and thread-safe; it must not keep the list.
+    /// </summary>
+    public Action<IReadOnlyList<Vitals.Core.Observation>, Hl7.Hl7AckCode>? MessageHandled { get; set; }
+
     /// <summary>Throws <see cref="InvalidOperationException"/> with a clear message when the options cannot work.</summary>
     public void Validate()
     {

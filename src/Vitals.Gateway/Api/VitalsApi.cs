@@ -1,6 +1,7 @@
 using System.Net.ServerSentEvents;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Vitals.Core;
 using Vitals.Gateway.Alarms;
 using Vitals.Gateway.Auth;
 using Vitals.Gateway.Config;
@@ -62,9 +63,12 @@ public static class VitalsApi
         TypedResults.Ok(store.ReadEvents(after ?? 0, type, chair, Math.Clamp(limit ?? 200, 1, 1000)));
 
     private static Ok<StatusView> Status(
-        FeedRegistry feeds, ObservationPipeline pipeline, StoreWriter writer, EventHub hub, StorageMaintenance storage, MqttBridge mqtt, TimeProvider time) =>
+        FeedRegistry feeds, LiveState live, ObservationPipeline pipeline, StoreWriter writer, EventHub hub, StorageMaintenance storage, MqttBridge mqtt, TimeProvider time, HttpContext http) =>
         TypedResults.Ok(new StatusView(
-            time.GetUtcNow(), feeds.Snapshot(), pipeline.Processed, pipeline.Queued, writer.Written, writer.Pending, hub.SubscriberCount, storage.Health(), mqtt.Status()));
+            time.GetUtcNow(), feeds.Snapshot(), pipeline.Processed, pipeline.Queued, writer.Written, writer.Pending, hub.SubscriberCount, storage.Health(),
+            live.ChairIds.ToDictionary(c => c, live.StaleSigns, StringComparer.Ordinal),
+            http.RequestServices.GetService<Feeds.Hl7FeedService>()?.Sources,
+            mqtt.Status()));
 
     private static ServerSentEventsResult<string> Stream(
         LiveState live, EventHub hub, GatewayOptions options, TimeProvider time, IHostApplicationLifetime lifetime, HttpContext http)
@@ -72,7 +76,7 @@ public static class VitalsApi
         // Linked to ApplicationStopping so an open stream does not hold shutdown for the whole timeout.
         var cts = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted, lifetime.ApplicationStopping);
         http.Response.RegisterForDispose(cts);
-        var snapshot = new SnapshotView(options.Site, options.Demo, time.GetUtcNow(), live.Snapshot());
+        var snapshot = new SnapshotView(options.Site, options.Demo, time.GetUtcNow(), live.Snapshot(), live.GatewayAlarms());
         var first = new SseItem<string>(JsonSerializer.Serialize(snapshot, Json.Options), "snapshot");
         return TypedResults.ServerSentEvents(hub.Subscribe(first, cts.Token));
     }
@@ -81,11 +85,21 @@ public static class VitalsApi
     public sealed record InfoView(string Site, bool Demo, DateTimeOffset ServerTime, string Notice);
 
     /// <summary>Everything the dashboard needs on connect.</summary>
-    public sealed record SnapshotView(string Site, bool Demo, DateTimeOffset ServerTime, List<ChairView> Chairs);
+    public sealed record SnapshotView(string Site, bool Demo, DateTimeOffset ServerTime, List<ChairView> Chairs, List<AlarmEvent> GatewayAlarms);
 
-    /// <summary>Pipeline and feed health.</summary>
+    /// <summary>Pipeline and feed health: per-feed counters, stale signs per chair, and HL7 counters per sending address.</summary>
     public sealed record StatusView(
-        DateTimeOffset ServerTime, List<FeedSnapshot> Feeds, long Processed, int Queued, long Stored, int StorePending, int Streams, StorageHealth Storage, MqttStatusView? Mqtt = null);
+        DateTimeOffset ServerTime,
+        List<FeedSnapshot> Feeds,
+        long Processed,
+        int Queued,
+        long Stored,
+        int StorePending,
+        int Streams,
+        StorageHealth Storage,
+        Dictionary<string, IReadOnlyList<Vitals.Core.Sign>> StaleSigns,
+        IReadOnlyList<Vitals.Devices.Mllp.MllpSourceStats>? Hl7Sources,
+        MqttStatusView? Mqtt = null);
 }
 
 /// <summary>The safety statement shown on every screen and in the README.</summary>

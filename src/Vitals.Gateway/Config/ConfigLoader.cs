@@ -33,11 +33,11 @@ public static class ConfigLoader
             throw new ConfigException($"--config: cannot read '{path}': {e.Message}. Fix: pass the path of a readable JSON file.");
         }
 
-        return Parse(text, path);
+        return Parse(text, path, Path.GetDirectoryName(Path.GetFullPath(path)));
     }
 
-    /// <summary>Parses config JSON; <paramref name="source"/> names it in messages.</summary>
-    public static GatewayOptions Parse(string json, string source)
+    /// <summary>Parses config JSON; <paramref name="source"/> names it in messages; relative file paths in it start at <paramref name="baseDirectory"/>.</summary>
+    public static GatewayOptions Parse(string json, string source, string? baseDirectory = null)
     {
         JsonDocument doc;
         try
@@ -70,6 +70,7 @@ public static class ConfigLoader
                 throw new ConfigException($"{source}: {key}: wrong type of value. Fix: {ExpectedFor(e.Message)}.");
             }
 
+            options.BaseDirectory = baseDirectory;
             errors.AddRange(options.Validate());
             if (errors.Count > 0)
             {
@@ -95,7 +96,9 @@ public static class ConfigLoader
     private static void CheckKeys(JsonElement element, Type type, string path, List<string> errors)
     {
         // Only objects bound to option classes have keys to check; type mismatches are the deserializer's to report.
-        if (element.ValueKind != JsonValueKind.Object || type == typeof(string) || !type.IsClass)
+        // Dictionaries (staleSeconds) have free-form keys; their values are validated by the options.
+        if (element.ValueKind != JsonValueKind.Object || type == typeof(string) || !type.IsClass
+            || type.IsAssignableTo(typeof(System.Collections.IDictionary)))
         {
             return;
         }

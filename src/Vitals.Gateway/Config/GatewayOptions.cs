@@ -3,7 +3,7 @@ using Vitals.Simulator;
 namespace Vitals.Gateway.Config;
 
 /// <summary>The gateway's configuration, as read from <c>vitals run --config FILE</c> or built by <c>vitals demo</c>.</summary>
-public sealed class GatewayOptions
+public sealed partial class GatewayOptions
 {
     /// <summary>Default listen address: loopback only, so nothing is exposed until an admin chooses to.</summary>
     public const string DefaultUrls = "http://127.0.0.1:5080";
@@ -106,6 +106,8 @@ public sealed class GatewayOptions
             Chairs[i].Validate($"chairs[{i}]", ids, errors);
         }
 
+        ValidateFeeds(errors);
+
         return errors;
     }
 }
@@ -149,15 +151,15 @@ public sealed class ChairOptions
 }
 
 /// <summary>A monitor bound to a chair.</summary>
-public sealed class DeviceOptions
+public sealed partial class DeviceOptions
 {
     /// <summary>Kinds of device this build can read.</summary>
-    public static readonly IReadOnlyList<string> Kinds = ["simulator", "mqtt"];
+    public static readonly IReadOnlyList<string> Kinds = ["simulator", "serial", "hl7", "mqtt"];
 
     /// <summary>Device id (serial number or a name), stored with every value.</summary>
     public string Id { get; set; } = "";
 
-    /// <summary>How the device is read: <c>simulator</c> or <c>mqtt</c> (JSON on <c>&lt;prefix&gt;/&lt;site&gt;/&lt;chair&gt;/obs</c>).</summary>
+    /// <summary>How the device is read: <c>simulator</c>, <c>serial</c>, <c>hl7</c> or <c>mqtt</c> (JSON on <c>&lt;prefix&gt;/&lt;site&gt;/&lt;chair&gt;/obs</c>).</summary>
     public string Kind { get; set; } = "simulator";
 
     /// <summary>For <c>simulator</c>: the scenario to play.</summary>
@@ -197,6 +199,12 @@ public sealed class DeviceOptions
         if (Mapping is not null)
         {
             errors.Add($"{path}.mapping: only mqtt devices read vendor JSON. Fix: remove the key or set kind to mqtt.");
+        }
+
+        if (Kind != "simulator")
+        {
+            ValidateFeed(path, errors);
+            return;
         }
 
         if (!Scenarios.TryParse(Scenario, out _))

@@ -218,7 +218,7 @@ public sealed partial class MqttBridge : BackgroundService
                 }
                 else
                 {
-                    feed.Status.FrameBad(message.Payload.Length);
+                    feed.Status.FrameBad(result.Error ?? "bad message", message.Payload.Length);
                     lastBadMessage = $"{chairId}: {result.Error}";
                 }
             }

@@ -1,52 +1,73 @@
+using Vitals.Devices.Feeds;
+
 namespace Vitals.Gateway.Pipeline;
 
 /// <summary>A point-in-time copy of a feed's counters, as served on the status endpoint and the dashboard.</summary>
+/// <param name="Chair">Chair the feed is bound to (empty for the HL7 listener, which serves many chairs).</param>
+/// <param name="Device">Device id (for the listener, <c>mllp:address:port</c>).</param>
+/// <param name="Kind"><c>simulator</c>, <c>serial</c>, <c>hl7</c> or <c>hl7-listener</c>.</param>
+/// <param name="Connected">Transport open (simulator: not silent; hl7 device: the listener has a connection and the device has sent).</param>
+/// <param name="FramesOk">Frames (lines, messages, simulator steps) that decoded.</param>
+/// <param name="FramesBad">Frames that could not be used.</param>
+/// <param name="Bytes">Bytes received (0 for the in-process simulator).</param>
+/// <param name="LastFrameAt">When the last good frame arrived.</param>
+/// <param name="Reconnects">Times the transport was lost and retried.</param>
+/// <param name="LastError">Why the last frame was bad or the transport dropped.</param>
+/// <param name="Conditions">Technical conditions the device reports now (for example <c>SensorOff</c>).</param>
 public sealed record FeedSnapshot(
-    string Chair, string Device, string Kind, bool Connected, long FramesOk, long FramesBad, long Bytes, DateTimeOffset? LastFrameAt);
+    string Chair,
+    string Device,
+    string Kind,
+    bool Connected,
+    long FramesOk,
+    long FramesBad,
+    long Bytes,
+    DateTimeOffset? LastFrameAt,
+    long Reconnects = 0,
+    string? LastError = null,
+    IReadOnlyList<string>? Conditions = null);
 
-/// <summary>Live counters of one feed. Updated by the feed's own task, read by anyone: lock-free.</summary>
-public sealed class FeedStatus(string chair, string device, string kind)
+/// <summary>
+/// One feed's identity and its counters. The counting itself is <see cref="FeedCounters"/> (Vitals.Devices), the one
+/// counter type every feed (simulator, serial, HL7) updates; this adds the chair binding and kind.
+/// </summary>
+public sealed class FeedStatus(string chair, string device, string kind, FeedCounters? counters = null)
 {
-    private long framesOk;
-    private long framesBad;
-    private long bytes;
-    private long lastFrameMs = long.MinValue;
-    private int connected;
-
     /// <summary>Chair the feed is bound to.</summary>
     public string Chair { get; } = chair;
 
     /// <summary>Device id.</summary>
     public string Device { get; } = device;
 
-    /// <summary>Device kind (simulator, serial, hl7, mqtt).</summary>
+    /// <summary>Device kind (simulator, serial, hl7, hl7-listener).</summary>
     public string Kind { get; } = kind;
+
+    /// <summary>The live counters, shared with the feed that writes them.</summary>
+    public FeedCounters Counters { get; } = counters ?? new FeedCounters();
 
     /// <summary>Counts a frame that decoded.</summary>
     public void FrameOk(DateTimeOffset at, int byteCount = 0)
     {
-        Interlocked.Increment(ref framesOk);
-        Interlocked.Add(ref bytes, byteCount);
-        Interlocked.Exchange(ref lastFrameMs, at.ToUnixTimeMilliseconds());
+        Counters.AddBytes(byteCount);
+        Counters.FrameOk(at);
     }
 
     /// <summary>Counts a frame that could not be used.</summary>
-    public void FrameBad(int byteCount = 0)
+    public void FrameBad(string reason, int byteCount = 0)
     {
-        Interlocked.Increment(ref framesBad);
-        Interlocked.Add(ref bytes, byteCount);
+        Counters.AddBytes(byteCount);
+        Counters.FrameBad(reason);
     }
 
     /// <summary>Records whether the transport is connected.</summary>
-    public void SetConnected(bool value) => Interlocked.Exchange(ref connected, value ? 1 : 0);
+    public void SetConnected(bool value) => Counters.SetConnected(value);
 
     /// <summary>A consistent-enough copy for display.</summary>
     public FeedSnapshot Snapshot()
     {
-        var last = Interlocked.Read(ref lastFrameMs);
+        var c = Counters.Snapshot();
         return new FeedSnapshot(
-            Chair, Device, Kind, Volatile.Read(ref connected) == 1, Interlocked.Read(ref framesOk), Interlocked.Read(ref framesBad),
-            Interlocked.Read(ref bytes), last == long.MinValue ? null : DateTimeOffset.FromUnixTimeMilliseconds(last));
+            Chair, Device, Kind, c.Connected, c.FramesOk, c.FramesBad, c.Bytes, c.LastFrameAt, c.Reconnects, c.LastError, c.Conditions.Count == 0 ? null : c.Conditions);
     }
 }
 
@@ -55,16 +76,25 @@ public sealed class FeedRegistry
 {
     private readonly List<FeedStatus> feeds = [];
 
-    /// <summary>Registers a feed and returns its counters.</summary>
-    public FeedStatus Register(string chair, string device, string kind)
+    /// <summary>Registers a feed and returns its status; pass the feed's own <paramref name="counters"/> when it has them.</summary>
+    public FeedStatus Register(string chair, string device, string kind, FeedCounters? counters = null)
     {
-        var status = new FeedStatus(chair, device, kind);
+        var status = new FeedStatus(chair, device, kind, counters);
         lock (feeds)
         {
             feeds.Add(status);
         }
 
         return status;
+    }
+
+    /// <summary>The registered feeds.</summary>
+    public List<FeedStatus> All()
+    {
+        lock (feeds)
+        {
+            return [.. feeds];
+        }
     }
 
     /// <summary>Snapshots of every feed.</summary>

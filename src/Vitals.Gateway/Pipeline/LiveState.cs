@@ -1,4 +1,5 @@
 using Vitals.Core;
+using Vitals.Core.Alarms;
 
 namespace Vitals.Gateway.Pipeline;
 
@@ -6,23 +7,35 @@ namespace Vitals.Gateway.Pipeline;
 public sealed record LatestValue(double Value, string Unit, DateTimeOffset At, ObservationQuality Quality);
 
 /// <summary>What the dashboard shows for one chair.</summary>
+/// <param name="Id">Chair id.</param>
+/// <param name="Name">Display name.</param>
+/// <param name="Feeds">The chair's feeds and their counters.</param>
+/// <param name="Values">Latest value per sign.</param>
+/// <param name="Alarms">Active alarms, highest priority first.</param>
+/// <param name="StaleSigns">Signs this chair's monitor has stopped sending while other values still arrive (see <see cref="StalePolicy"/>).</param>
 public sealed record ChairView(
     string Id,
     string Name,
     IReadOnlyList<FeedSnapshot> Feeds,
     IReadOnlyDictionary<Sign, LatestValue> Values,
-    IReadOnlyList<AlarmEvent> Alarms);
+    IReadOnlyList<AlarmEvent> Alarms,
+    IReadOnlyList<Sign> StaleSigns);
 
 /// <summary>Latest values and active alarms per chair, fed by the pipeline and read by the API and dashboard.</summary>
 public sealed class LiveState
 {
     private readonly Dictionary<string, ChairEntry> chairs;
+    private readonly ChairEntry gateway = new(AlarmEngine.GatewayChair, "Gateway");
     private readonly FeedRegistry feeds;
+    private readonly StalePolicy stale;
+    private readonly TimeProvider time;
 
     /// <summary>Creates the state for the configured chairs.</summary>
-    public LiveState(IEnumerable<(string Id, string Name)> chairList, FeedRegistry feeds)
+    public LiveState(IEnumerable<(string Id, string Name)> chairList, FeedRegistry feeds, StalePolicy? stale = null, TimeProvider? time = null)
     {
         this.feeds = feeds;
+        this.stale = stale ?? new StalePolicy();
+        this.time = time ?? TimeProvider.System;
         chairs = chairList.ToDictionary(c => c.Id, c => new ChairEntry(c.Id, c.Name), StringComparer.Ordinal);
     }
 
@@ -43,13 +56,32 @@ public sealed class LiveState
             {
                 chair.Values[o.Sign] = new LatestValue(o.Value, o.Unit, o.MeasuredAt, o.Quality);
             }
+
+            // Staleness is judged on arrival time: device clocks can be wrong, the gateway's is the reference.
+            chair.Received[o.Sign] = o.ReceivedAt;
+        }
+    }
+
+    /// <summary>Stale signs of one chair now (empty for an unknown chair).</summary>
+    public IReadOnlyList<Sign> StaleSigns(string chairId)
+    {
+        if (!chairs.TryGetValue(chairId, out var chair))
+        {
+            return [];
+        }
+
+        lock (chair)
+        {
+            return stale.Evaluate(chair.Received, time.GetUtcNow());
         }
     }
 
     /// <summary>Records an alarm transition: active ones are kept, cleared ones removed.</summary>
     public void Apply(AlarmEvent e)
     {
-        if (!chairs.TryGetValue(e.Chair, out var chair))
+        // Store and forwarder faults belong to no chair: they are kept apart and shown on every screen.
+        var chair = e.Chair == gateway.Id ? gateway : chairs.GetValueOrDefault(e.Chair);
+        if (chair is null)
         {
             return;
         }
@@ -71,11 +103,20 @@ public sealed class LiveState
         return [.. chairs.Values.Select(c => View(c, feedList))];
     }
 
+    /// <summary>Active technical alarms of the gateway itself (store, forwarding).</summary>
+    public List<AlarmEvent> GatewayAlarms()
+    {
+        lock (gateway)
+        {
+            return [.. gateway.Alarms];
+        }
+    }
+
     /// <summary>A copy of one chair, or null when there is no such chair.</summary>
     public ChairView? Snapshot(string chairId) =>
         chairs.TryGetValue(chairId, out var chair) ? View(chair, feeds.Snapshot()) : null;
 
-    private static ChairView View(ChairEntry c, List<FeedSnapshot> feedList)
+    private ChairView View(ChairEntry c, List<FeedSnapshot> feedList)
     {
         lock (c)
         {
@@ -84,7 +125,8 @@ public sealed class LiveState
                 c.Name,
                 [.. feedList.Where(f => f.Chair == c.Id)],
                 new Dictionary<Sign, LatestValue>(c.Values),
-                [.. c.Alarms.OrderByDescending(a => a.Priority).ThenBy(a => a.At)]);
+                [.. c.Alarms.OrderByDescending(a => a.Priority).ThenBy(a => a.At)],
+                stale.Evaluate(c.Received, time.GetUtcNow()));
         }
     }
 
@@ -97,5 +139,7 @@ public sealed class LiveState
         public Dictionary<Sign, LatestValue> Values { get; } = [];
 
         public List<AlarmEvent> Alarms { get; } = [];
+
+        public Dictionary<Sign, DateTimeOffset> Received { get; } = [];
     }
 }

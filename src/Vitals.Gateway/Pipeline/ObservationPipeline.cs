@@ -19,6 +19,9 @@ public sealed class ObservationPipeline(
     /// <summary>Readings queued between feeds and the pipeline before feeds wait.</summary>
     public const int Capacity = 10_000;
 
+    /// <summary>Readings judged per batch: small enough that an alarm near the end of a burst is not held back long.</summary>
+    public const int MaxBatch = 64;
+
     private static readonly TimeSpan TickInterval = TimeSpan.FromSeconds(1);
 
     private readonly Channel<Observation> input = Channel.CreateBounded<Observation>(
@@ -36,17 +39,22 @@ public sealed class ObservationPipeline(
     public int Queued => input.Reader.Count;
 
     /// <inheritdoc />
-    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
-        Task.WhenAll(ConsumeAsync(stoppingToken), TickAsync(stoppingToken));
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        await Task.WhenAll(ConsumeAsync(stoppingToken), TickAsync(stoppingToken)).ConfigureAwait(false);
+
+        // Saved on every change at the next tick; once more here so a clean stop keeps the very latest state.
+        alarms.Save();
+    }
 
     private async Task ConsumeAsync(CancellationToken ct)
     {
-        var batch = new List<Observation>(512);
+        var batch = new List<Observation>(MaxBatch);
         try
         {
             while (await input.Reader.WaitToReadAsync(ct).ConfigureAwait(false))
             {
-                while (batch.Count < 512 && input.Reader.TryRead(out var o))
+                while (batch.Count < MaxBatch && input.Reader.TryRead(out var o))
                 {
                     batch.Add(o);
                 }
