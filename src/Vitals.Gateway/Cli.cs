@@ -28,6 +28,8 @@ public static class Cli
                 + "Credentials from VITALS_INFLUX_USERNAME/VITALS_INFLUX_PASSWORD or VITALS_INFLUX_TOKEN, never in the URL.",
         };
 
+        var mqtt = new MqttCliOptions();
+
         var chairs = new Option<int>("--chairs") { Description = "Number of simulated chairs (1-64).", DefaultValueFactory = _ => 8 };
         var timeScale = new Option<double>("--time-scale") { Description = "Scenario minutes per real minute; 30 plays a 30-minute infusion course in one minute.", DefaultValueFactory = _ => 30 };
         var seed = new Option<int>("--seed") { Description = "Random seed; the same seed replays the same demo.", DefaultValueFactory = _ => 1 };
@@ -35,6 +37,7 @@ public static class Cli
         {
             urls, data, site, influx, chairs, timeScale, seed,
         };
+        mqtt.AddTo(demo);
         demo.SetAction((parse, ct) =>
         {
             var count = parse.GetValue(chairs);
@@ -51,11 +54,13 @@ public static class Cli
 
             var options = GatewayApp.DemoOptions(count, scale, parse.GetValue(seed));
             options.Influx = parse.GetValue(influx);
+            mqtt.Apply(parse, options);
             return StartAsync(options, parse.GetValue(urls), parse.GetValue(data), parse.GetValue(site), "vitals demo", error, ct);
         });
 
         var config = new Option<FileInfo>("--config") { Description = "JSON config file (see README, Configuration).", Required = true };
         var run = new Command("run", "Run the gateway from a JSON config file.") { config, urls, data, site, influx };
+        mqtt.AddTo(run);
         run.SetAction((parse, ct) =>
         {
             GatewayOptions options;
@@ -69,6 +74,7 @@ public static class Cli
             }
 
             options.Influx = parse.GetValue(influx) ?? options.Influx;
+            mqtt.Apply(parse, options);
             return StartAsync(options, parse.GetValue(urls), parse.GetValue(data), parse.GetValue(site), parse.GetValue(config)!.Name, error, ct);
         });
 

@@ -5,6 +5,7 @@ using Vitals.Gateway.Api;
 using Vitals.Gateway.Auth;
 using Vitals.Gateway.Config;
 using Vitals.Gateway.Feeds;
+using Vitals.Gateway.Mqtt;
 using Vitals.Gateway.Pipeline;
 using Vitals.Gateway.Storage;
 using Vitals.Simulator;
@@ -80,6 +81,12 @@ public static class GatewayApp
         builder.Services.AddSingleton(sp => new StorageMaintenance(
             options, sp.GetRequiredService<SqliteStore>(), sp.GetRequiredService<StoreWriter>(), sp.GetRequiredService<FeedRegistry>(),
             sp.GetRequiredService<AlarmService>(), time, sp.GetRequiredService<ILoggerFactory>(), environment));
+        builder.Services.AddSingleton(sp => new MqttBridge(
+            options, sp.GetRequiredService<ObservationPipeline>(), sp.GetRequiredService<FeedRegistry>(), sp.GetRequiredService<LiveState>(),
+            sp.GetRequiredService<AlarmService>(), time, sp.GetRequiredService<ILogger<MqttBridge>>(), environment ?? Environment.GetEnvironmentVariable));
+
+        // MQTT starts first and stops last, so every alarm event from start to the final drain is queued and flushed.
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<MqttBridge>());
         builder.Services.AddHostedService(sp => sp.GetRequiredService<StoreWriter>());
         builder.Services.AddHostedService(sp => sp.GetRequiredService<StorageMaintenance>());
         builder.Services.AddHostedService(sp => sp.GetRequiredService<ObservationPipeline>());

@@ -33,13 +33,16 @@ public sealed class GatewayHost : IAsyncDisposable
 
     /// <summary>Starts a gateway for <paramref name="options"/> with simulated monitors stepping every <paramref name="step"/>.</summary>
     /// <summary>Starts a gateway; a non-demo one gets an <c>admin</c> account, and <see cref="Http"/> is signed in as it unless <paramref name="signIn"/> is false.</summary>
-    public static async Task<GatewayHost> StartAsync(GatewayOptions options, TimeSpan step, string? dataDir = null, bool signIn = true)
+    /// <remarks><paramref name="environment"/> adds environment variables; <paramref name="beforeStart"/> runs between build and start.</remarks>
+    public static async Task<GatewayHost> StartAsync(
+        GatewayOptions options, TimeSpan step, string? dataDir = null, bool signIn = true, Func<string, string?>? environment = null, Action<WebApplication>? beforeStart = null)
     {
         dataDir ??= Directory.CreateTempSubdirectory("vitals-e2e-").FullName;
         options.Urls = "http://127.0.0.1:0";
         options.Data = dataDir;
         var app = GatewayApp.Build(
-            options, step, logging => logging.SetMinimumLevel(LogLevel.Warning), name => name == "VITALS_ADMIN_PASSWORD" ? AdminPassword : null);
+            options, step, logging => logging.SetMinimumLevel(LogLevel.Warning), name => name == "VITALS_ADMIN_PASSWORD" ? AdminPassword : environment?.Invoke(name));
+        beforeStart?.Invoke(app);
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First();
         var host = new GatewayHost(app, dataDir, new Uri(address.Replace("[::]", "127.0.0.1", StringComparison.Ordinal) + "/"));

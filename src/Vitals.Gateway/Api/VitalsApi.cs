@@ -5,6 +5,7 @@ using Vitals.Core;
 using Vitals.Gateway.Alarms;
 using Vitals.Gateway.Auth;
 using Vitals.Gateway.Config;
+using Vitals.Gateway.Mqtt;
 using Vitals.Gateway.Pipeline;
 using Vitals.Gateway.Storage;
 using Vitals.Storage.Sqlite;
@@ -62,11 +63,12 @@ public static class VitalsApi
         TypedResults.Ok(store.ReadEvents(after ?? 0, type, chair, Math.Clamp(limit ?? 200, 1, 1000)));
 
     private static Ok<StatusView> Status(
-        FeedRegistry feeds, LiveState live, ObservationPipeline pipeline, StoreWriter writer, EventHub hub, StorageMaintenance storage, TimeProvider time, HttpContext http) =>
+        FeedRegistry feeds, LiveState live, ObservationPipeline pipeline, StoreWriter writer, EventHub hub, StorageMaintenance storage, MqttBridge mqtt, TimeProvider time, HttpContext http) =>
         TypedResults.Ok(new StatusView(
             time.GetUtcNow(), feeds.Snapshot(), pipeline.Processed, pipeline.Queued, writer.Written, writer.Pending, hub.SubscriberCount, storage.Health(),
             live.ChairIds.ToDictionary(c => c, live.StaleSigns, StringComparer.Ordinal),
-            http.RequestServices.GetService<Feeds.Hl7FeedService>()?.Sources));
+            http.RequestServices.GetService<Feeds.Hl7FeedService>()?.Sources,
+            mqtt.Status()));
 
     private static ServerSentEventsResult<string> Stream(
         LiveState live, EventHub hub, GatewayOptions options, TimeProvider time, IHostApplicationLifetime lifetime, HttpContext http)
@@ -96,7 +98,8 @@ public static class VitalsApi
         int Streams,
         StorageHealth Storage,
         Dictionary<string, IReadOnlyList<Vitals.Core.Sign>> StaleSigns,
-        IReadOnlyList<Vitals.Devices.Mllp.MllpSourceStats>? Hl7Sources);
+        IReadOnlyList<Vitals.Devices.Mllp.MllpSourceStats>? Hl7Sources,
+        MqttStatusView? Mqtt = null);
 }
 
 /// <summary>The safety statement shown on every screen and in the README.</summary>

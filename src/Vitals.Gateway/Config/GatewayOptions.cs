@@ -38,14 +38,18 @@ public sealed partial class GatewayOptions
     /// <summary>The infusion chairs and their monitors.</summary>
     public List<ChairOptions> Chairs { get; set; } = [];
 
+    /// <summary>MQTT broker for monitor feeds in and alarms/state out (hardware-docs/mqtt.md); null: no MQTT.</summary>
+    public MqttOptions? Mqtt { get; set; }
+
     /// <summary>True in <c>vitals demo</c>: simulated data, nurse view open without login.</summary>
     [System.Text.Json.Serialization.JsonIgnore]
     public bool Demo { get; set; }
 
     /// <summary>Checks every value, returning one message per problem naming the key and the fix.</summary>
-    public List<string> Validate()
+    public List<string> Validate(Func<string, string?>? environment = null)
     {
         var errors = new List<string>();
+        Mqtt?.Validate(Site, environment ?? Environment.GetEnvironmentVariable, errors);
         if (string.IsNullOrWhiteSpace(Site) || Site.Any(c => char.IsWhiteSpace(c) || c is ',' or '=' or '/' or '+' or '#'))
         {
             errors.Add($"site: '{Site}' is not a usable site name. Fix: use letters, digits, '-' or '_' (it becomes an MQTT topic level and an InfluxDB tag).");
@@ -150,12 +154,12 @@ public sealed class ChairOptions
 public sealed partial class DeviceOptions
 {
     /// <summary>Kinds of device this build can read.</summary>
-    public static readonly IReadOnlyList<string> Kinds = ["simulator", "serial", "hl7"];
+    public static readonly IReadOnlyList<string> Kinds = ["simulator", "serial", "hl7", "mqtt"];
 
     /// <summary>Device id (serial number or a name), stored with every value.</summary>
     public string Id { get; set; } = "";
 
-    /// <summary>How the device is read: <c>simulator</c>, <c>serial</c> or <c>hl7</c>.</summary>
+    /// <summary>How the device is read: <c>simulator</c>, <c>serial</c>, <c>hl7</c> or <c>mqtt</c> (JSON on <c>&lt;prefix&gt;/&lt;site&gt;/&lt;chair&gt;/obs</c>).</summary>
     public string Kind { get; set; } = "simulator";
 
     /// <summary>For <c>simulator</c>: the scenario to play.</summary>
@@ -170,6 +174,9 @@ public sealed partial class DeviceOptions
     /// <summary>For <c>simulator</c>: NIBP cuff cycle in scenario minutes.</summary>
     public double NibpCycleMinutes { get; set; } = 5;
 
+    /// <summary>For <c>mqtt</c>: how to read a vendor's JSON; null: the Vitals JSON schema (hardware-docs/mqtt.md).</summary>
+    public Vitals.Devices.Json.JsonMapping? Mapping { get; set; }
+
     internal void Validate(string path, List<string> errors)
     {
         if (string.IsNullOrWhiteSpace(Id))
@@ -181,6 +188,17 @@ public sealed partial class DeviceOptions
         {
             errors.Add($"{path}.kind: '{Kind}' is not a device kind this build reads. Fix: use one of {string.Join(", ", Kinds)}.");
             return;
+        }
+
+        if (Kind == "mqtt")
+        {
+            errors.AddRange(Mapping?.Validate($"{path}.mapping") ?? []);
+            return;
+        }
+
+        if (Mapping is not null)
+        {
+            errors.Add($"{path}.mapping: only mqtt devices read vendor JSON. Fix: remove the key or set kind to mqtt.");
         }
 
         if (Kind != "simulator")

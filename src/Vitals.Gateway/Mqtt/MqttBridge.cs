@@ -1,0 +1,356 @@
+using System.Reflection;
+using System.Text.Json;
+using Vitals.Core;
+using Vitals.Devices;
+using Vitals.Devices.Json;
+using Vitals.Gateway.Alarms;
+using Vitals.Gateway.Config;
+using Vitals.Gateway.Pipeline;
+using Vitals.Mqtt;
+using Vitals.Mqtt.Packets;
+
+namespace Vitals.Gateway.Mqtt;
+
+/// <summary>
+/// The gateway's MQTT side (hardware-docs/mqtt.md): JSON observations in from <c>&lt;prefix&gt;/&lt;site&gt;/+/obs</c> for chairs
+/// with an <c>mqtt</c> device; alarm transitions (QoS 1), retained chair state (at most once a second per chair) and
+/// retained gateway status (last will <c>offline</c>) out. Publishing only queues in the client, so a broker outage
+/// never blocks the alarm engine or other feeds; QoS 1 alarm events wait in the client's queue until the broker returns.
+/// </summary>
+public sealed partial class MqttBridge : BackgroundService
+{
+    /// <summary>How often chair state is compared and, when changed, republished.</summary>
+    public static readonly TimeSpan StateInterval = TimeSpan.FromSeconds(1);
+
+    private readonly GatewayOptions options;
+    private readonly ObservationPipeline pipeline;
+    private readonly LiveState live;
+    private readonly TimeProvider time;
+    private readonly ILogger<MqttBridge> logger;
+    private readonly MqttClientOptions? clientOptions;
+    private readonly MqttTopics? topics;
+    private readonly Dictionary<string, MqttChairFeed> chairs = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, string> lastState = new(StringComparer.Ordinal);
+    private readonly string broker = "";
+    private readonly string? version = typeof(MqttBridge).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion;
+    private MqttClient? client;
+    private volatile string? lastError;
+    private long lastErrorAtMs = long.MinValue;
+    private volatile string? lastBadMessage;
+    private long published;
+    private long received;
+    private long refused;
+    private long unknownChair;
+    private int stateRefresh;
+
+    /// <summary>Creates the bridge; it does nothing when <see cref="GatewayOptions.Mqtt"/> is null.</summary>
+    public MqttBridge(
+        GatewayOptions options,
+        ObservationPipeline pipeline,
+        FeedRegistry feeds,
+        LiveState live,
+        AlarmService alarms,
+        TimeProvider time,
+        ILogger<MqttBridge> logger,
+        Func<string, string?> environment)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(feeds);
+        ArgumentNullException.ThrowIfNull(alarms);
+        this.options = options;
+        this.pipeline = pipeline;
+        this.live = live;
+        this.time = time;
+        this.logger = logger;
+        if (options.Mqtt is not { } mqtt)
+        {
+            return;
+        }
+
+        topics = new MqttTopics(mqtt.TopicPrefix, options.Site);
+        broker = mqtt.Broker();
+        var status = JsonSerializer.SerializeToUtf8Bytes(new MqttGatewayStatus("offline", options.Site, version, null), Json.Options);
+
+        // The broker publishes the will only when the connection ends without DISCONNECT (crash, kill, network loss)
+        // [MQTT-3.1.2-8]; a clean shutdown publishes "offline" itself below.
+        clientOptions = mqtt.ToClientOptions(options.Site, environment) with
+        {
+            Will = new MqttWill(topics.Status, status, MqttQualityOfService.AtLeastOnce, Retain: true),
+        };
+
+        foreach (var chair in options.Chairs)
+        {
+            if (chair.Devices.FirstOrDefault(d => d.Kind == "mqtt") is { } device)
+            {
+                chairs[chair.Id] = new MqttChairFeed(device.Id, feeds.Register(chair.Id, device.Id, "mqtt"), new JsonObservationCodec(device.Mapping));
+            }
+        }
+
+        alarms.AddSink(PublishAlarmAsync);
+    }
+
+    /// <summary>True when an MQTT broker is configured.</summary>
+    public bool Enabled => clientOptions is not null;
+
+    /// <summary>Test hook: adjusts the client options (reconnect delays, for example) before the client starts.</summary>
+    internal Func<MqttClientOptions, MqttClientOptions>? Tune { get; set; }
+
+    /// <summary>The status endpoint's view, or null when MQTT is not configured.</summary>
+    public MqttStatusView? Status()
+    {
+        if (!Enabled)
+        {
+            return null;
+        }
+
+        var c = client;
+        var at = Interlocked.Read(ref lastErrorAtMs);
+        return new MqttStatusView(
+            (c?.State ?? MqttConnectionState.Disconnected).ToString().ToLowerInvariant(),
+            broker,
+            lastError,
+            at == long.MinValue ? null : DateTimeOffset.FromUnixTimeMilliseconds(at),
+            Interlocked.Read(ref published),
+            Interlocked.Read(ref received),
+            Interlocked.Read(ref refused) + (c?.DroppedQos0Count ?? 0),
+            c?.PendingQos1Count ?? 0,
+            Interlocked.Read(ref unknownChair),
+            lastBadMessage);
+    }
+
+    /// <inheritdoc />
+    public override async Task StartAsync(CancellationToken cancellationToken)
+    {
+        if (clientOptions is not null)
+        {
+            // Created here, not in ExecuteAsync, so alarm events raised from the first moment already have a queue.
+            client = new MqttClient(Tune?.Invoke(clientOptions) ?? clientOptions, time);
+            client.StateChanged += OnStateChanged;
+            if (chairs.Count == 0)
+            {
+                LogNoMqttChairs(logger, broker);
+            }
+            else if (topics is not null)
+            {
+                // Queued now, sent (and re-sent after every reconnect) once connected.
+                await client.SubscribeAsync(topics.ObservationFilter, MqttQualityOfService.AtLeastOnce, cancellationToken).ConfigureAwait(false);
+            }
+
+            client.Start();
+            LogStarting(logger, broker, topics!.Prefix);
+        }
+        else if (options.Chairs.Any(c => c.Devices.Any(d => d.Kind == "mqtt")))
+        {
+            LogNoBroker(logger);
+        }
+
+        await base.StartAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await base.StopAsync(cancellationToken).ConfigureAwait(false);
+        if (client is not { } c || topics is null)
+        {
+            return;
+        }
+
+        try
+        {
+            if (c.State == MqttConnectionState.Connected)
+            {
+                // A clean DISCONNECT discards the will [MQTT-3.14.4-3], so say "offline" ourselves.
+                await PublishAsync(topics.Status, new MqttGatewayStatus("offline", options.Site, version, time.GetUtcNow()), MqttQualityOfService.AtLeastOnce, true).ConfigureAwait(false);
+                using var flush = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                flush.CancelAfter(TimeSpan.FromSeconds(3));
+                await c.FlushAsync(flush.Token).ConfigureAwait(false);
+            }
+        }
+        catch (Exception e) when (e is OperationCanceledException or MqttQueueFullException or ObjectDisposedException)
+        {
+            // Shutting down anyway; the will covers a status we could not send.
+        }
+
+        c.StateChanged -= OnStateChanged;
+        await c.DisposeAsync().ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
+        client is null ? Task.CompletedTask : Task.WhenAll(ReceiveAsync(client, stoppingToken), PublishStateAsync(client, stoppingToken));
+
+    private async Task ReceiveAsync(MqttClient c, CancellationToken ct)
+    {
+        var batch = new List<Observation>();
+        try
+        {
+            await foreach (var message in c.Messages.ReadAllAsync(ct).ConfigureAwait(false))
+            {
+                Interlocked.Increment(ref received);
+                var now = time.GetUtcNow();
+
+                // A retained message is one stored earlier, replayed at every (re)subscribe; live forwarding always has
+                // RETAIN 0 [MQTT-3.3.1-9]. An old reading stamped with the receive time would be wrong, so it is skipped.
+                if (message.Retain)
+                {
+                    continue;
+                }
+
+                var chairId = topics!.ChairOf(message.Topic);
+                if (chairId is null || !chairs.TryGetValue(chairId, out var feed))
+                {
+                    Interlocked.Increment(ref unknownChair);
+                    lastBadMessage = $"{Truncate(chairId ?? message.Topic)}: no chair with an mqtt device";
+                    continue;
+                }
+
+                batch.Clear();
+                var result = feed.Codec.Decode(message.Payload, new DecodeContext(options.Site, chairId, feed.Device, now, TimeZoneInfo.Utc), batch);
+                foreach (var o in batch)
+                {
+                    await pipeline.Writer.WriteAsync(o, ct).ConfigureAwait(false);
+                }
+
+                if (result.Ok)
+                {
+                    feed.Status.FrameOk(now, message.Payload.Length);
+                }
+                else
+                {
+                    feed.Status.FrameBad(result.Error ?? "bad message", message.Payload.Length);
+                    lastBadMessage = $"{chairId}: {result.Error}";
+                }
+            }
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+        }
+    }
+
+    private async Task PublishStateAsync(MqttClient c, CancellationToken ct)
+    {
+        using var timer = new PeriodicTimer(StateInterval, time);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(ct).ConfigureAwait(false))
+            {
+                // State is "latest wins": nothing is queued while disconnected, and everything is re-sent after a connect.
+                if (c.State != MqttConnectionState.Connected)
+                {
+                    continue;
+                }
+
+                if (Interlocked.Exchange(ref stateRefresh, 0) == 1)
+                {
+                    lastState.Clear();
+                }
+
+                foreach (var chair in options.Chairs)
+                {
+                    if (live.Snapshot(chair.Id) is not { } view)
+                    {
+                        continue;
+                    }
+
+                    var state = new MqttChairState(
+                        options.Site,
+                        view.Id,
+                        view.Name,
+                        view.Values.OrderBy(v => v.Key).ToDictionary(
+                            v => v.Key.ShortName(), v => new MqttValue(v.Value.Value, v.Value.Unit, v.Value.At, v.Value.Quality == ObservationQuality.Ok ? null : v.Value.Quality)),
+                        [.. view.Alarms.Select(a => new MqttActiveAlarm(a.Rule, a.Sign, a.Priority, a.Kind, a.State, a.Value, a.Limit, a.At, a.Message))]);
+                    var json = JsonSerializer.Serialize(state, Json.Options);
+                    if (lastState.TryGetValue(chair.Id, out var last) && last == json)
+                    {
+                        continue;
+                    }
+
+                    lastState[chair.Id] = json;
+                    await c.PublishAsync(topics!.State(chair.Id), System.Text.Encoding.UTF8.GetBytes(json), MqttQualityOfService.AtMostOnce, retain: true, ct).ConfigureAwait(false);
+                    Interlocked.Increment(ref published);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+        }
+    }
+
+    private async ValueTask PublishAlarmAsync(AlarmEvent e, CancellationToken ct)
+    {
+        if (client is null || topics is null)
+        {
+            return;
+        }
+
+        try
+        {
+            await PublishAsync(topics.Alarm(e.Chair), MqttAlarmMessage.From(e), MqttQualityOfService.AtLeastOnce, false).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is MqttQueueFullException or ObjectDisposedException or InvalidOperationException)
+        {
+            // The alarm still reached the dashboard and the event log; only this copy is lost, and it is counted.
+            Interlocked.Increment(ref refused);
+            LogAlarmNotQueued(logger, e.Chair, e.Rule, ex.Message);
+        }
+    }
+
+    private async Task PublishAsync<T>(string topic, T payload, MqttQualityOfService qos, bool retain)
+    {
+        await client!.PublishAsync(topic, JsonSerializer.SerializeToUtf8Bytes(payload, Json.Options), qos, retain).ConfigureAwait(false);
+        Interlocked.Increment(ref published);
+    }
+
+    private void OnStateChanged(object? sender, MqttConnectionStateChangedEventArgs e)
+    {
+        var connected = e.State == MqttConnectionState.Connected;
+        foreach (var feed in chairs.Values)
+        {
+            feed.Status.SetConnected(connected);
+        }
+
+        if (connected)
+        {
+            LogConnected(logger, broker);
+            Interlocked.Exchange(ref stateRefresh, 1);
+
+            // Queued first thing after CONNACK; it replaces a retained "offline" left by an earlier will.
+            _ = PublishAsync(topics!.Status, new MqttGatewayStatus("online", options.Site, version, time.GetUtcNow()), MqttQualityOfService.AtLeastOnce, true)
+                .ContinueWith(t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+            return;
+        }
+
+        if (e.Error is { } error && e.State != MqttConnectionState.Disposed)
+        {
+            var reason = error is MqttConnectException { ReturnCode: MqttConnectReturnCode.BadUserNameOrPassword or MqttConnectReturnCode.NotAuthorized }
+                ? $"{error.Message}. Fix: check the user in mqtt.url and the password in {options.Mqtt!.PasswordEnv ?? MqttOptions.DefaultPasswordEnv}."
+                : error.Message;
+            lastError = reason;
+            Interlocked.Exchange(ref lastErrorAtMs, time.GetUtcNow().ToUnixTimeMilliseconds());
+            LogConnectionProblem(logger, broker, reason);
+        }
+    }
+
+    private static string Truncate(string s) => s.Length <= 64 ? s : s[..64] + "...";
+
+    [LoggerMessage(EventId = 4101, Level = LogLevel.Information, Message = "MQTT: connecting to {Broker}, topic prefix '{Prefix}'")]
+    private static partial void LogStarting(ILogger logger, string broker, string prefix);
+
+    [LoggerMessage(EventId = 4102, Level = LogLevel.Information, Message = "MQTT: connected to {Broker}")]
+    private static partial void LogConnected(ILogger logger, string broker);
+
+    [LoggerMessage(EventId = 4103, Level = LogLevel.Warning, Message = "MQTT: {Broker}: {Reason}; retrying with backoff, alarms keep queueing")]
+    private static partial void LogConnectionProblem(ILogger logger, string broker, string reason);
+
+    [LoggerMessage(EventId = 4104, Level = LogLevel.Error, Message = "MQTT: alarm event {Rule} of chair {Chair} not queued for the broker: {Reason}")]
+    private static partial void LogAlarmNotQueued(ILogger logger, string chair, string rule, string reason);
+
+    [LoggerMessage(EventId = 4105, Level = LogLevel.Warning, Message = "MQTT: chairs have mqtt devices but no broker is configured. Fix: add the mqtt section or pass --mqtt URL")]
+    private static partial void LogNoBroker(ILogger logger);
+
+    [LoggerMessage(EventId = 4106, Level = LogLevel.Information, Message = "MQTT: publishing alarms and state to {Broker}; no chair has an mqtt device, so nothing is subscribed")]
+    private static partial void LogNoMqttChairs(ILogger logger, string broker);
+
+    private sealed record MqttChairFeed(string Device, FeedStatus Status, JsonObservationCodec Codec);
+}

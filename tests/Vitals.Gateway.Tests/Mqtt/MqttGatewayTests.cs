@@ -1,0 +1,257 @@
+using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
+using Vitals.Core;
+using Vitals.Gateway.Config;
+using Vitals.Gateway.Pipeline;
+using Vitals.Mqtt.Packets;
+using Vitals.Mqtt.Tests.Broker;
+using Vitals.Storage.Sqlite;
+using static Vitals.Gateway.Tests.Mqtt.MqttTestSupport;
+
+namespace Vitals.Gateway.Tests.Mqtt;
+
+/// <summary>The gateway against a real mosquitto on loopback, with mosquitto_pub and our own client as independent peers.</summary>
+public sealed class MqttGatewayTests(MosquittoFixture fixture) : IClassFixture<MosquittoFixture>
+{
+    private MosquittoBroker Broker => fixture.Broker;
+
+    private MqttOptions Anonymous(string prefix) => new() { Url = $"mqtt://127.0.0.1:{Broker.Port}", TopicPrefix = prefix };
+
+    [Fact]
+    public async Task Obs_FromMosquittoPub_ReachesLiveValuesHistoryAndFeedCounters()
+    {
+        var prefix = NewPrefix();
+        await using var host = await StartAsync(Options(Anonymous(prefix)));
+        await host.WaitConnectedAsync();
+        var live = host.App.Services.GetRequiredService<LiveState>();
+
+        // The SUBACK may trail CONNACK a little: publish until the reading shows.
+        await WaitUntilAsync(
+            () =>
+            {
+                PubAsync(Broker.Port, $"{prefix}/{Site}/chair-1/obs", """{"device":"mon-1","readings":[{"sign":"hr","value":77},{"mdc":150456,"value":96,"quality":"questionable"}]}""").Wait();
+                PubAsync(Broker.Port, $"{prefix}/{Site}/chair-2/obs", """{"HeartRate":64,"SpO2":"98","ts":1795341600000}""").Wait();
+                var v1 = live.Snapshot("chair-1")!.Values;
+                var v2 = live.Snapshot("chair-2")!.Values;
+                return v1.ContainsKey(Sign.Spo2) && v2.ContainsKey(Sign.Spo2);
+            },
+            "readings published with mosquitto_pub to reach live state");
+
+        var chair1 = live.Snapshot("chair-1")!;
+        Assert.Equal(77, chair1.Values[Sign.Hr].Value);
+        Assert.Equal(ObservationQuality.Questionable, chair1.Values[Sign.Spo2].Quality);
+        var chair2 = live.Snapshot("chair-2")!;
+        Assert.Equal(64, chair2.Values[Sign.Hr].Value);
+        Assert.Equal(DateTimeOffset.FromUnixTimeMilliseconds(1795341600000), chair2.Values[Sign.Hr].At);
+
+        var feed = Assert.Single(chair1.Feeds);
+        Assert.Equal(("mqtt", "mon-1", true), (feed.Kind, feed.Device, feed.Connected));
+        Assert.True(feed.FramesOk >= 1);
+
+        var store = host.App.Services.GetRequiredService<SqliteStore>();
+        var now = DateTimeOffset.UtcNow;
+        await WaitUntilAsync(() => store.Query("chair-1", now.AddMinutes(-5), now.AddMinutes(1)).Any(o => o.Sign == Sign.Hr && o.Value == 77 && o.Source == SourceProtocol.Mqtt), "the reading in history");
+
+        using var status = JsonDocument.Parse(await host.Http.GetStringAsync(new Uri("api/status", UriKind.Relative)));
+        var mqtt = status.RootElement.GetProperty("mqtt");
+        Assert.Equal("connected", mqtt.GetProperty("state").GetString());
+        Assert.True(mqtt.GetProperty("received").GetInt64() >= 2);
+        Assert.Equal($"mqtt://127.0.0.1:{Broker.Port}", mqtt.GetProperty("broker").GetString());
+    }
+
+    [Fact]
+    public async Task Simulator_PublishesOverMqtt_ReadingsReachGateway()
+    {
+        var prefix = NewPrefix();
+        await using var host = await StartAsync(Options(Anonymous(prefix)));
+        await host.WaitConnectedAsync();
+
+        await MosquittoBroker.Run("dotnet", [
+            MqttOutageTests.BuiltDll("simulators/Vitals.Simulator.Cli", "vitals-sim.dll"), "mqtt", "--broker", $"mqtt://127.0.0.1:{Broker.Port}",
+            "--site", Site, "--chair", "chair-1", "--topic-prefix", prefix, "--scenario", "stable", "--step-ms", "0", "--count", "5"]);
+
+        var live = host.App.Services.GetRequiredService<LiveState>();
+        await WaitUntilAsync(() => live.Snapshot("chair-1")!.Feeds.Single().FramesOk == 5, "all 5 simulated messages to arrive");
+        var chair = live.Snapshot("chair-1")!;
+        Assert.InRange(chair.Values[Sign.Hr].Value, 40, 140);
+        Assert.True(chair.Values.ContainsKey(Sign.NibpSys));
+        Assert.Equal(0, chair.Feeds.Single().FramesBad);
+    }
+
+    [Fact]
+    public async Task Obs_BadJsonAndUnknownChair_CountedBadAndSkipped()
+    {
+        var prefix = NewPrefix();
+        await using var host = await StartAsync(Options(Anonymous(prefix)));
+        await host.WaitConnectedAsync();
+        var live = host.App.Services.GetRequiredService<LiveState>();
+        FeedSnapshot Feed() => live.Snapshot("chair-1")!.Feeds.Single();
+
+        await WaitUntilAsync(
+            () =>
+            {
+                PubAsync(Broker.Port, $"{prefix}/{Site}/chair-1/obs", "{\"sign\":\"hr\",\"value\":").Wait();
+                return Feed().FramesBad >= 1;
+            },
+            "bad JSON to be counted");
+        Assert.Contains("not valid JSON", host.Bridge().Status()!.LastBadMessage, StringComparison.Ordinal);
+
+        await PubAsync(Broker.Port, $"{prefix}/{Site}/chair-9/obs", """{"sign":"hr","value":70}""");
+        await PubAsync(Broker.Port, $"{prefix}/{Site}/chair-3/obs", """{"sign":"hr","value":70}""");
+        await WaitUntilAsync(() => host.Bridge().Status()!.UnknownChair >= 2, "messages for chairs without an mqtt device to be counted");
+
+        await PubAsync(Broker.Port, $"{prefix}/{Site}/chair-1/obs", """{"sign":"rr","value":13}""");
+        await WaitUntilAsync(() => live.Snapshot("chair-1")!.Values.ContainsKey(Sign.Rr), "a good reading after bad ones");
+        Assert.False(live.Snapshot("chair-3")!.Values.TryGetValue(Sign.Hr, out var hr) && hr.Value == 70);
+        Assert.True(Feed().FramesOk >= 1);
+    }
+
+    [Fact]
+    public async Task Alarm_PublishedQos1WithDocumentedJson_AndRetainedStateFollows()
+    {
+        var prefix = NewPrefix();
+        await using var host = await StartAsync(Options(Anonymous(prefix)));
+        await host.WaitConnectedAsync();
+        await using var subscriber = await TestClients.ConnectedAsync(TestClients.Options(Broker.Port));
+        await subscriber.SubscribeAsync($"{prefix}/{Site}/+/alarm", MqttQualityOfService.AtLeastOnce);
+
+        await PubAsync(Broker.Port, $"{prefix}/{Site}/chair-1/obs", """{"sign":"nibp_sys","value":72,"unit":"mm[Hg]"}""");
+        var (message, alarm) = await ReceiveAsync(subscriber, $"{prefix}/{Site}/chair-1/alarm", j => j.GetProperty("sign").GetString() == "nibp_sys");
+
+        Assert.Equal(MqttQualityOfService.AtLeastOnce, message.Qos);
+        Assert.False(message.Retain);
+        Assert.Equal("chair-1", alarm.GetProperty("chair").GetString());
+        Assert.Equal(Site, alarm.GetProperty("site").GetString());
+        Assert.Equal("raised", alarm.GetProperty("state").GetString());
+        Assert.Equal("physiological", alarm.GetProperty("kind").GetString());
+        Assert.Contains(alarm.GetProperty("priority").GetString(), new[] { "low", "medium", "high" });
+        Assert.Equal(72, alarm.GetProperty("value").GetDouble());
+        Assert.True(alarm.GetProperty("limit").GetDouble() > 72);
+        Assert.False(string.IsNullOrEmpty(alarm.GetProperty("rule").GetString()));
+        Assert.False(string.IsNullOrEmpty(alarm.GetProperty("message").GetString()));
+        Assert.True(alarm.GetProperty("time").GetDateTimeOffset() > DateTimeOffset.UtcNow.AddMinutes(-1));
+
+        // A late subscriber gets the retained chair state (published within a second of the change).
+        await using var late = await TestClients.ConnectedAsync(TestClients.Options(Broker.Port));
+        await late.SubscribeAsync($"{prefix}/{Site}/chair-1/state", MqttQualityOfService.AtLeastOnce);
+        var (stateMessage, state) = await ReceiveAsync(late, $"{prefix}/{Site}/chair-1/state", j => j.GetProperty("alarms").GetArrayLength() > 0);
+        Assert.Equal("chair-1", state.GetProperty("chair").GetString());
+        Assert.Equal(72, state.GetProperty("values").GetProperty("nibp_sys").GetProperty("value").GetDouble());
+        Assert.Equal("mm[Hg]", state.GetProperty("values").GetProperty("nibp_sys").GetProperty("unit").GetString());
+        Assert.Equal("nibp_sys", state.GetProperty("alarms")[0].GetProperty("sign").GetString());
+        if (!stateMessage.Retain)
+        {
+            // It may have arrived live (published after our SUBSCRIBE); a fresh subscription must then see it retained.
+            await using var later = await TestClients.ConnectedAsync(TestClients.Options(Broker.Port));
+            await later.SubscribeAsync($"{prefix}/{Site}/chair-1/state", MqttQualityOfService.AtLeastOnce);
+            Assert.True((await ReceiveAsync(later, $"{prefix}/{Site}/chair-1/state")).Message.Retain);
+        }
+
+        // The simulator chair's state is published too (state out is for every chair, not only MQTT ones).
+        await using var sim = await TestClients.ConnectedAsync(TestClients.Options(Broker.Port));
+        await sim.SubscribeAsync($"{prefix}/{Site}/chair-3/state", MqttQualityOfService.AtLeastOnce);
+        await ReceiveAsync(sim, $"{prefix}/{Site}/chair-3/state");
+    }
+
+    [Fact]
+    public async Task Status_OnlineRetained_AndOfflineOnCleanStop()
+    {
+        var prefix = NewPrefix();
+        var host = await StartAsync(Options(Anonymous(prefix)));
+        var stopped = false;
+        try
+        {
+            await host.WaitConnectedAsync();
+            await using var sub = await TestClients.ConnectedAsync(TestClients.Options(Broker.Port));
+            await sub.SubscribeAsync($"{prefix}/{Site}/gateway/status", MqttQualityOfService.AtLeastOnce);
+            var (online, json) = await ReceiveAsync(sub, $"{prefix}/{Site}/gateway/status", j => j.GetProperty("state").GetString() == "online");
+            Assert.Equal(Site, json.GetProperty("site").GetString());
+            Assert.True(json.TryGetProperty("time", out _));
+            if (!online.Retain)
+            {
+                // Arrived live (published after our SUBSCRIBE, so RETAIN 0 [MQTT-3.3.1-9]); a fresh subscription sees it retained.
+                await using var later = await TestClients.ConnectedAsync(TestClients.Options(Broker.Port));
+                await later.SubscribeAsync($"{prefix}/{Site}/gateway/status", MqttQualityOfService.AtLeastOnce);
+                Assert.True((await ReceiveAsync(later, $"{prefix}/{Site}/gateway/status")).Message.Retain);
+            }
+
+            // The independent mosquitto_sub sees the same retained status.
+            var port = Broker.Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            var text = await MosquittoBroker.Run("mosquitto_sub", ["-h", "127.0.0.1", "-p", port, "-t", $"{prefix}/{Site}/gateway/status", "-C", "1", "-W", "5"]);
+            Assert.Equal("online", JsonDocument.Parse(text).RootElement.GetProperty("state").GetString());
+
+            stopped = true;
+            await host.DisposeAsync();
+            var (offline, _) = await ReceiveAsync(sub, $"{prefix}/{Site}/gateway/status", j => j.GetProperty("state").GetString() == "offline");
+            Assert.Equal(MqttQualityOfService.AtLeastOnce, offline.Qos);
+        }
+        finally
+        {
+            if (!stopped)
+            {
+                await host.DisposeAsync();
+            }
+        }
+    }
+
+    [Fact]
+    public async Task Connect_WrongPassword_ClearStatusErrorAndNoConnection()
+    {
+        var options = Options(new MqttOptions { Url = $"mqtt://{MosquittoBroker.User}@127.0.0.1:{Broker.PasswordPort}", TopicPrefix = NewPrefix() });
+        await using var host = await StartAsync(options, name => name == MqttOptions.DefaultPasswordEnv ? "wrong" : null);
+
+        await WaitUntilAsync(() => host.Bridge().Status()!.LastError is not null, "the refusal to be reported");
+        var status = host.Bridge().Status()!;
+        Assert.NotEqual("connected", status.State);
+        // mosquitto 2.0 answers a wrong password with "not authorized" (CONNACK 5); 3.1.1 also allows 4.
+        Assert.Matches("refused the connection: (bad user name or password|not authorized)", status.LastError);
+        Assert.Contains("Fix: check the user in mqtt.url and the password in VITALS_MQTT_PASSWORD", status.LastError, StringComparison.Ordinal);
+        Assert.DoesNotContain("wrong", status.LastError, StringComparison.Ordinal);
+        Assert.False(host.App.Services.GetRequiredService<LiveState>().Snapshot("chair-1")!.Feeds.Single().Connected);
+    }
+
+    [Fact]
+    public async Task Connect_PasswordFromEnvironment_Connects()
+    {
+        var options = Options(new MqttOptions { Url = $"mqtt://{MosquittoBroker.User}@127.0.0.1:{Broker.PasswordPort}", TopicPrefix = NewPrefix(), PasswordEnv = "MY_MQTT_PW" });
+        await using var host = await StartAsync(options, name => name == "MY_MQTT_PW" ? MosquittoBroker.Password : null);
+
+        await host.WaitConnectedAsync();
+    }
+
+    [Fact]
+    public async Task Connect_TlsWithCustomCaAndClientCertificate_ObsFlows()
+    {
+        var prefix = NewPrefix();
+        var tls = new MqttOptions
+        {
+            Url = $"mqtts://127.0.0.1:{Broker.MutualTlsPort}",
+            TopicPrefix = prefix,
+            CaFile = Broker.CaFile,
+            ClientCertFile = Broker.ClientCertificateFile,
+            ClientKeyFile = Broker.ClientKeyFile,
+        };
+        await using var host = await StartAsync(Options(tls));
+        await host.WaitConnectedAsync();
+        var live = host.App.Services.GetRequiredService<LiveState>();
+        await WaitUntilAsync(
+            () =>
+            {
+                PubAsync(Broker.Port, $"{prefix}/{Site}/chair-1/obs", """{"sign":"temp","value":99.1,"unit":"[degF]"}""").Wait();
+                return live.Snapshot("chair-1")!.Values.ContainsKey(Sign.Temp);
+            },
+            "a reading over the TLS connection");
+        Assert.Equal(37.28, live.Snapshot("chair-1")!.Values[Sign.Temp].Value, 2);
+    }
+
+    [Fact]
+    public async Task Connect_TlsWithWrongCa_ReportsCertificateError()
+    {
+        var options = Options(new MqttOptions { Url = $"mqtts://127.0.0.1:{Broker.TlsPort}", TopicPrefix = NewPrefix(), CaFile = Broker.WrongCaFile });
+        await using var host = await StartAsync(options);
+
+        await WaitUntilAsync(() => host.Bridge().Status()!.LastError is not null, "the TLS failure to be reported");
+        Assert.NotEqual("connected", host.Bridge().Status()!.State);
+        Assert.Contains("certificate", host.Bridge().Status()!.LastError, StringComparison.OrdinalIgnoreCase);
+    }
+}
