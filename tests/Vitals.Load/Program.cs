@@ -12,8 +12,9 @@ using Vitals.Gateway;
 using Vitals.Gateway.Pipeline;
 
 // Alarm signal generation delay (IEC 60601-1-8): from a reading entering the gateway's pipeline to its alarm
-// event leaving on the dashboard stream, measured at an SSE client on loopback, with every chair also sending
-// HR, PR, SpO2 and RR once a second as background load.
+// event leaving on the dashboard stream (measured at an SSE client) and on MQTT (measured at an MQTT client
+// subscribed through a mosquitto this command starts on loopback), with every chair also sending HR, PR, SpO2
+// and RR once a second as background load.
 //   dotnet run -c Release --project tests/Vitals.Load -- [--chairs 100] [--seconds 30]
 var chairs = Arg("--chairs", 100);
 var seconds = Arg("--seconds", 30);
@@ -21,6 +22,8 @@ var seconds = Arg("--seconds", 30);
 var options = GatewayApp.DemoOptions(chairs, 1);
 options.Urls = "http://127.0.0.1:0";
 options.Data = Directory.CreateTempSubdirectory("vitals-load-").FullName;
+using var broker = Mosquitto.Start(options.Data);
+options.Mqtt = new Vitals.Gateway.Config.MqttOptions { Url = $"mqtt://127.0.0.1:{broker.Port}" };
 
 // The demo's simulated monitors stay silent (one step an hour): this command is the only source of readings.
 await using var app = GatewayApp.Build(options, TimeSpan.FromHours(1), logging => logging.SetMinimumLevel(LogLevel.Warning));
@@ -32,7 +35,29 @@ var time = TimeProvider.System;
 using var http = new HttpClient { BaseAddress = new Uri(address), Timeout = Timeout.InfiniteTimeSpan };
 using var cts = new CancellationTokenSource();
 var sent = new System.Collections.Concurrent.ConcurrentDictionary<string, long>();
+var sentMqtt = new System.Collections.Concurrent.ConcurrentDictionary<string, long>();
 var latencies = new List<double>();
+var mqttLatencies = new List<double>();
+await using var subscriber = new Vitals.Mqtt.MqttClient(Vitals.Mqtt.MqttUrl.Parse($"mqtt://127.0.0.1:{broker.Port}") with { ClientId = "vitals-load" });
+await subscriber.ConnectAsync();
+await subscriber.SubscribeAsync($"vitals/{options.Site}/+/alarm");
+var mqttReader = Task.Run(async () =>
+{
+    await foreach (var message in subscriber.Messages.ReadAllAsync(cts.Token))
+    {
+        var at = Stopwatch.GetTimestamp();
+        using var doc = JsonDocument.Parse(message.Payload);
+        var e = doc.RootElement;
+        if (e.GetProperty("rule").GetString() == "nibp_sys.low" && e.GetProperty("state").GetString() == "raised"
+            && sentMqtt.TryRemove(e.GetProperty("chair").GetString()!, out var start))
+        {
+            lock (mqttLatencies)
+            {
+                mqttLatencies.Add(Stopwatch.GetElapsedTime(start, at).TotalMilliseconds);
+            }
+        }
+    }
+});
 var stream = await http.GetStreamAsync(new Uri("/api/stream", UriKind.Relative), cts.Token);
 var reader = Task.Run(async () =>
 {
@@ -75,7 +100,9 @@ for (var second = 0; second < seconds; second++)
         var low = (second + c) % 2 == 0;
         if (low)
         {
-            sent[chair] = Stopwatch.GetTimestamp();
+            var t = Stopwatch.GetTimestamp();
+            sent[chair] = t;
+            sentMqtt[chair] = t;
         }
 
         await pipeline.Writer.WriteAsync(new Observation(options.Site, chair, $"sim-{c}", Sign.NibpSys, low ? 80 : 125, now, now, SourceProtocol.Simulator));
@@ -90,24 +117,81 @@ for (var second = 0; second < seconds; second++)
 
 await Task.Delay(1000);
 await cts.CancelAsync();
-try
+foreach (var task in new[] { reader, mqttReader })
 {
-    await reader;
-}
-catch (OperationCanceledException)
-{
+    try
+    {
+        await task;
+    }
+    catch (OperationCanceledException)
+    {
+    }
 }
 
 await app.StopAsync();
-latencies.Sort();
-double P(double q) => latencies.Count == 0 ? double.NaN : latencies[Math.Min(latencies.Count - 1, (int)(q * latencies.Count))];
 var rate = chairs * 5.0;
-Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-    $"alarm signal generation delay (pipeline in -> SSE out), {chairs} chairs, {rate:N0} readings/s, {seconds} s: n={latencies.Count} p50={P(0.50):F2} ms p99={P(0.99):F2} ms max={P(1.0):F2} ms"));
-return latencies.Count > 0 ? 0 : 1;
+Report("SSE", latencies);
+Report("MQTT", mqttLatencies);
+return latencies.Count > 0 && mqttLatencies.Count > 0 ? 0 : 1;
+
+void Report(string path, List<double> values)
+{
+    values.Sort();
+    double P(double q) => values.Count == 0 ? double.NaN : values[Math.Min(values.Count - 1, (int)(q * values.Count))];
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+        $"alarm signal generation delay (pipeline in -> {path} out), {chairs} chairs, {rate:N0} readings/s, {seconds} s: n={values.Count} p50={P(0.50):F2} ms p99={P(0.99):F2} ms max={P(1.0):F2} ms"));
+}
 
 int Arg(string name, int fallback)
 {
     var i = Array.IndexOf(args, name);
     return i >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1], CultureInfo.InvariantCulture) : fallback;
+}
+
+/// <summary>A throwaway mosquitto on a free loopback port, for the MQTT half of the measurement.</summary>
+internal sealed class Mosquitto : IDisposable
+{
+    private readonly Process process;
+
+    private Mosquitto(Process process, int port)
+    {
+        this.process = process;
+        Port = port;
+    }
+
+    public int Port { get; }
+
+    public static Mosquitto Start(string dir)
+    {
+        var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        var conf = Path.Combine(dir, "mosquitto.conf");
+        File.WriteAllText(conf, $"user root\nlistener {port} 127.0.0.1\nallow_anonymous true\nmax_queued_messages 100000\n");
+        var process = Process.Start(new ProcessStartInfo("mosquitto", ["-c", conf]) { RedirectStandardError = true, RedirectStandardOutput = true })!;
+        for (var i = 0; i < 100; i++)
+        {
+            try
+            {
+                using var probe = new System.Net.Sockets.TcpClient();
+                probe.Connect(System.Net.IPAddress.Loopback, port);
+                return new Mosquitto(process, port);
+            }
+            catch (System.Net.Sockets.SocketException)
+            {
+                Thread.Sleep(50);
+            }
+        }
+
+        process.Kill();
+        throw new InvalidOperationException("mosquitto did not start; install it with apt-get install mosquitto");
+    }
+
+    public void Dispose()
+    {
+        process.Kill();
+        process.WaitForExit();
+        process.Dispose();
+    }
 }
