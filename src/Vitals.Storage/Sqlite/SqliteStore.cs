@@ -29,6 +29,8 @@ public sealed partial class SqliteStore : IDisposable
     /// <summary>Schema 1: observations, events, config. Schema 2 adds forward_cursors and quarantine.</summary>
     private const int SchemaVersion = 2;
 
+    private static readonly string[] SourceNames = Enum.GetNames<SourceProtocol>();
+
     private readonly string connectionString;
     private readonly SqliteConnection writer;
     private readonly Lock writeLock = new();
@@ -93,7 +95,7 @@ public sealed partial class SqliteStore : IDisposable
                 value.Value = o.Value;
                 measured.Value = o.MeasuredAt.ToUnixTimeMilliseconds();
                 received.Value = o.ReceivedAt.ToUnixTimeMilliseconds();
-                source.Value = o.Source.ToString();
+                source.Value = SourceNames[(int)o.Source];
                 quality.Value = (int)o.Quality;
                 cmd.ExecuteNonQuery();
             }
