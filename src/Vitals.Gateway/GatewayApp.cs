@@ -8,13 +8,12 @@ using Vitals.Gateway.Feeds;
 using Vitals.Gateway.Mqtt;
 using Vitals.Gateway.Pipeline;
 using Vitals.Gateway.Storage;
-using Vitals.Simulator;
 using Vitals.Storage.Sqlite;
 
 namespace Vitals.Gateway;
 
 /// <summary>Builds the gateway host from validated options. Program.cs and tests both start it here.</summary>
-public static class GatewayApp
+public static partial class GatewayApp
 {
     /// <summary>Seconds between simulator steps in real time.</summary>
     public static readonly TimeSpan DefaultSimulatorStep = TimeSpan.FromSeconds(1);
@@ -58,6 +57,9 @@ public static class GatewayApp
         builder.Services.AddProblemDetails();
 
         var time = TimeProvider.System;
+        var dbPath = Path.Combine(options.Data, "vitals.db");
+        var store = new SqliteStore(dbPath);
+        var bindingProblems = ChairBindings.ApplyStored(options, store);
         var feeds = new FeedRegistry();
         var live = new LiveState(options.Chairs.Select(c => (c.Id, c.DisplayName)), feeds, new StalePolicy(options.StaleSeconds), time);
         builder.Services.AddSingleton(options);
@@ -65,8 +67,7 @@ public static class GatewayApp
         builder.Services.AddSingleton(feeds);
         builder.Services.AddSingleton(live);
         builder.Services.AddSingleton<EventHub>();
-        var dbPath = Path.Combine(options.Data, "vitals.db");
-        builder.Services.AddSingleton(_ => new SqliteStore(dbPath));
+        builder.Services.AddSingleton(_ => store);
         builder.Services.AddSingleton(sp => new UserStore(sp.GetRequiredService<SqliteStore>().Path));
         builder.Services.AddSingleton<UserService>();
         builder.Services.AddSingleton<AuditLog>();
@@ -90,10 +91,16 @@ public static class GatewayApp
         builder.Services.AddHostedService(sp => sp.GetRequiredService<StoreWriter>());
         builder.Services.AddHostedService(sp => sp.GetRequiredService<StorageMaintenance>());
         builder.Services.AddHostedService(sp => sp.GetRequiredService<ObservationPipeline>());
-        builder.Services.AddHostedService(sp => new FeedHost(CreateFeeds(options, sp, simulatorStep ?? DefaultSimulatorStep)));
+        builder.Services.AddSingleton(sp => new FeedManager(options, sp, simulatorStep ?? DefaultSimulatorStep));
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<FeedManager>());
         builder.Services.AddDeviceFeeds(options);
 
         var app = builder.Build();
+        foreach (var problem in bindingProblems)
+        {
+            LogBindingProblem(app.Logger, problem);
+        }
+
         app.Services.GetRequiredService<UserService>().Bootstrap(options.Demo, Console.Out, environment ?? Environment.GetEnvironmentVariable);
         app.UseStaticFiles();
         app.UseAuthentication();
@@ -109,28 +116,6 @@ public static class GatewayApp
         return app;
     }
 
-    private static List<Func<CancellationToken, Task>> CreateFeeds(GatewayOptions options, IServiceProvider sp, TimeSpan step)
-    {
-        var feeds = sp.GetRequiredService<FeedRegistry>();
-        var pipeline = sp.GetRequiredService<ObservationPipeline>();
-        var time = sp.GetRequiredService<TimeProvider>();
-        var result = new List<Func<CancellationToken, Task>>();
-        foreach (var (chair, device, path) in options.AllDevices())
-        {
-            if (device.Kind == DeviceOptions.SerialKind)
-            {
-                result.Add(DeviceFeeds.CreateSerial(options, chair, device, path, sp));
-            }
-            else if (device.Kind == "simulator")
-            {
-                var status = feeds.Register(chair.Id, device.Id, device.Kind);
-                Scenarios.TryParse(device.Scenario, out var scenario);
-                var sim = new SimulatorOptions(scenario, device.Seed, device.TimeScale, TimeSpan.FromMinutes(device.NibpCycleMinutes));
-                var feed = new SimulatorFeed(options.Site, chair.Id, device.Id, sim, step, status, pipeline.Writer, time);
-                result.Add(feed.RunAsync);
-            }
-        }
-
-        return result;
-    }
+    [LoggerMessage(EventId = 3201, Level = LogLevel.Warning, Message = "Bindings: {Problem}")]
+    private static partial void LogBindingProblem(ILogger logger, string problem);
 }

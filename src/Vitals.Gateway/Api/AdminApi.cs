@@ -7,6 +7,7 @@ using Vitals.Core.Alarms;
 using Vitals.Gateway.Alarms;
 using Vitals.Gateway.Auth;
 using Vitals.Gateway.Config;
+using Vitals.Gateway.Feeds;
 using Vitals.Gateway.Pipeline;
 using Vitals.Storage.Sqlite;
 
@@ -32,6 +33,7 @@ public static class AdminApi
         admin.MapPut("/timing/{key}", SetTiming);
         admin.MapGet("/audit", Audit);
         admin.MapGet("/bindings", Bindings);
+        admin.MapPut("/chairs/{id}/devices", SetDevices);
         return app;
     }
 
@@ -154,8 +156,68 @@ public static class AdminApi
         return TypedResults.Ok(newest.Reverse().ToList());
     }
 
-    private static Ok<List<BindingView>> Bindings(GatewayOptions options) =>
-        TypedResults.Ok(options.Chairs.Select(c => new BindingView(c.Id, c.DisplayName, [.. c.Devices.Select(DeviceJson)])).ToList());
+    private static Ok<List<BindingView>> Bindings(GatewayOptions options, FeedManager feeds, SqliteStore store) =>
+        TypedResults.Ok(options.Chairs.Select(c => View(c, feeds, store)).ToList());
+
+    private static BindingView View(ChairOptions chair, FeedManager feeds, SqliteStore store)
+    {
+        var stored = ChairBindings.Load(store, chair.Id);
+        var running = feeds.RunningDevices(chair.Id);
+        var saved = stored ?? [.. running];
+        var pending = JsonSerializer.Serialize(saved, Json.Options) != JsonSerializer.Serialize(running, Json.Options);
+        return new BindingView(chair.Id, chair.DisplayName, [.. saved.Select(DeviceJson)], stored is null ? "file" : "admin", pending);
+    }
+
+    // One binding change at a time, so the stored value, the audit entry and the running feeds agree.
+    private static readonly SemaphoreSlim BindingGate = new(1, 1);
+
+    private static async Task<Results<Ok<BindingChange>, ValidationProblem, NotFound>> SetDevices(
+        string id, JsonElement body, GatewayOptions options, FeedManager feeds, SqliteStore store, AuditLog audit, TimeProvider time, HttpContext http)
+    {
+        if (options.Chairs.FirstOrDefault(c => c.Id == id) is not { } chair)
+        {
+            return TypedResults.NotFound();
+        }
+
+        var list = body.ValueKind == JsonValueKind.Object && body.TryGetProperty("devices", out var inner) ? inner : body;
+        var parseErrors = new List<string>();
+        if (ConfigLoader.ParseDevices(list, parseErrors) is not { } devices)
+        {
+            return TypedResults.ValidationProblem(parseErrors
+                .Select(e => e.Split(": ", 2))
+                .GroupBy(p => p[0], StringComparer.Ordinal)
+                .ToDictionary(g => g.Key, g => g.Select(p => p.Length > 1 ? p[1] : p[0]).ToArray(), StringComparer.Ordinal));
+        }
+
+        var errors = ChairBindings.Validate(options, id, devices);
+        if (errors.Count > 0)
+        {
+            return TypedResults.ValidationProblem(errors);
+        }
+
+        await BindingGate.WaitAsync(http.RequestAborted).ConfigureAwait(false);
+        try
+        {
+            var before = ChairBindings.Load(store, id) ?? [.. feeds.RunningDevices(id)];
+            ChairBindings.Save(store, id, devices, time.GetUtcNow());
+            var live = feeds.CanApplyLive(id, devices);
+            if (live)
+            {
+                await feeds.RestartChairAsync(chair, devices).ConfigureAwait(false);
+            }
+
+            var applied = live ? "now" : "after restart";
+            audit.Write("bindings.changed", http.User.UserName(), id, $"{ChairBindings.Summary(before)} -> {ChairBindings.Summary(devices)} (applied {applied})");
+            var message = live
+                ? $"Saved. {chair.DisplayName}'s feeds were restarted with the new devices."
+                : $"Saved. HL7 and MQTT bindings cannot be changed while the gateway runs: {chair.DisplayName} keeps its current devices until the gateway is restarted.";
+            return TypedResults.Ok(new BindingChange(id, applied, message, [.. devices.Select(DeviceJson)]));
+        }
+        finally
+        {
+            BindingGate.Release();
+        }
+    }
 
     /// <summary>A device's settings without anything that looks like a credential (feeds gain new kinds over time).</summary>
     private static JsonObject DeviceJson(DeviceOptions device)
@@ -231,8 +293,14 @@ public static class AdminApi
     /// <summary>A chair's profile (null: default) and its overrides.</summary>
     public sealed record ChairConfigView(string Id, string Name, string? Profile, SortedDictionary<string, double> Overrides);
 
-    /// <summary>A chair and the devices bound to it (read-only in this build).</summary>
-    public sealed record BindingView(string Chair, string Name, List<JsonObject> Devices);
+    /// <summary>
+    /// A chair and its saved devices; <c>source</c> is <c>file</c> (config file) or <c>admin</c> (saved in the admin view);
+    /// <c>pendingRestart</c> is true when the saved devices are not the running ones yet.
+    /// </summary>
+    public sealed record BindingView(string Chair, string Name, List<JsonObject> Devices, string Source, bool PendingRestart);
+
+    /// <summary>A saved binding change: <c>applied</c> is <c>now</c> (the chair's feeds were restarted) or <c>after restart</c>.</summary>
+    public sealed record BindingChange(string Chair, string Applied, string Message, List<JsonObject> Devices);
 
     /// <summary>One event log entry for the audit view, with who did it and a one-line summary.</summary>
     public sealed record AuditView(long Id, DateTimeOffset At, string Type, string? Chair, string? User, string Summary, JsonElement Data)

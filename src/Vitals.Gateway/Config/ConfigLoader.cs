@@ -81,6 +81,51 @@ public static class ConfigLoader
         }
     }
 
+    /// <summary>
+    /// Reads a chair's device list (the config file's <c>devices</c> array) as strictly as the file: unknown keys and
+    /// wrong types are reported per field path (<c>devices[0].port</c>) as "path: message". Returns null when there are errors.
+    /// </summary>
+    public static List<DeviceOptions>? ParseDevices(JsonElement devices, List<string> errors)
+    {
+        ArgumentNullException.ThrowIfNull(errors);
+        if (devices.ValueKind != JsonValueKind.Array)
+        {
+            errors.Add("devices: must be a JSON array of devices. Fix: send [ { \"id\": \"sim-1\", \"kind\": \"simulator\" } ].");
+            return null;
+        }
+
+        var i = 0;
+        foreach (var item in devices.EnumerateArray())
+        {
+            if (item.ValueKind != JsonValueKind.Object)
+            {
+                errors.Add($"devices[{i}]: must be a JSON object. Fix: write {{ \"id\": ..., \"kind\": ... }}.");
+            }
+            else
+            {
+                CheckKeys(item, typeof(DeviceOptions), $"devices[{i}]", errors);
+            }
+
+            i++;
+        }
+
+        if (errors.Count > 0)
+        {
+            return null;
+        }
+
+        try
+        {
+            return devices.Deserialize<List<DeviceOptions>>(JsonOptions) ?? [];
+        }
+        catch (JsonException e)
+        {
+            var key = "devices" + (e.Path ?? "$").TrimStart('$');
+            errors.Add($"{key}: wrong type of value. Fix: {ExpectedFor(e.Message)}.");
+            return null;
+        }
+    }
+
     /// <summary>Formats several problems as one startup message.</summary>
     public static string Format(string source, IReadOnlyList<string> errors) =>
         $"{source} has {errors.Count} problem{(errors.Count == 1 ? "" : "s")}:\n  " + string.Join("\n  ", errors);

@@ -88,6 +88,15 @@ public sealed class FeedRegistry
         return status;
     }
 
+    /// <summary>Removes a feed whose device was unbound from its chair.</summary>
+    public void Remove(FeedStatus status)
+    {
+        lock (feeds)
+        {
+            feeds.Remove(status);
+        }
+    }
+
     /// <summary>The registered feeds.</summary>
     public List<FeedStatus> All()
     {
