@@ -214,15 +214,152 @@
   }
   el('health-refresh').addEventListener('click', loadHealth);
 
-  // --- bindings (read-only) ---
+  // --- bindings: one editor per chair, saved with PUT /api/admin/chairs/{id}/devices ---
+  const KINDS = ['simulator', 'serial', 'hl7', 'mqtt'];
+  const SCENARIOS = ['stable', 'hypotension', 'bradycardia', 'tachycardia', 'desaturation', 'feed-loss'];
+  // Fields edited per kind: [key, label, type, choices]. Other settings of the same kind are kept as they were.
+  const KIND_FIELDS = {
+    simulator: [['scenario', 'Scenario', 'select', SCENARIOS], ['seed', 'Seed', 'number'], ['timeScale', 'Time scale', 'number']],
+    serial: [['port', 'Port (tty)', 'text'], ['baud', 'Baud', 'number'], ['codec', 'Codec', 'select', ['masimo', 'line']], ['lineConfig', 'Line device JSON (codec line)', 'json']],
+    hl7: [['match', 'Match key (bed, application or equipment id)', 'text']],
+    mqtt: [['mapping', 'Vendor JSON mapping (empty: Vitals JSON schema)', 'json']],
+  };
+  let uid = 0;
+
+  function field(label, control, path, errors) {
+    const id = `bf-${++uid}`;
+    control.id = id;
+    const err = make('div', { className: 'field-error', id: `${id}-err` });
+    err.setAttribute('role', 'alert');
+    control.setAttribute('aria-describedby', err.id);
+    control.dataset.path = path;
+    errors.set(path, { err, control });
+    return make('div', { className: 'binding-field' }, make('label', { htmlFor: id, textContent: label }), control, err);
+  }
+
+  function deviceEditor(chair, device, index, errors, onRemove) {
+    const original = { ...device };
+    const box = make('fieldset', { className: 'binding-device' });
+    const legend = make('legend', { textContent: `Device ${index + 1}` });
+    const idInput = make('input', { type: 'text', value: device.id || '' });
+    const kindSelect = make('select');
+    for (const k of KINDS) kindSelect.append(make('option', { value: k, textContent: k, selected: k === (device.kind || 'simulator') }));
+    const fieldsBox = make('div', { className: 'binding-kind-fields' });
+    const inputs = {};
+    const renderKind = () => {
+      const kind = kindSelect.value;
+      const base = original.kind === kind ? original : {};
+      for (const key of Object.keys(inputs)) errors.delete(`devices[${index}].${key}`);
+      for (const key of Object.keys(inputs)) delete inputs[key];
+      fieldsBox.replaceChildren(...KIND_FIELDS[kind].map(([key, label, type, choices]) => {
+        let control;
+        const value = base[key];
+        if (type === 'select') {
+          control = make('select');
+          for (const c of choices) control.append(make('option', { value: c, textContent: c, selected: c === value }));
+        } else if (type === 'json') {
+          control = make('textarea', { rows: 3, value: value == null ? '' : (typeof value === 'string' ? JSON.stringify(value) : JSON.stringify(value, null, 1)) });
+        } else {
+          control = make('input', { type: type === 'number' ? 'text' : type, value: value == null ? '' : String(value) });
+          if (type === 'number') control.inputMode = 'decimal';
+        }
+        control.setAttribute('aria-label', `${chair.name} device ${index + 1} ${label}`);
+        inputs[key] = { control, type };
+        return field(label, control, `devices[${index}].${key}`, errors);
+      }));
+    };
+    kindSelect.addEventListener('change', renderKind);
+    idInput.setAttribute('aria-label', `${chair.name} device ${index + 1} id`);
+    kindSelect.setAttribute('aria-label', `${chair.name} device ${index + 1} kind`);
+    const rm = make('button', { type: 'button', className: 'act', textContent: 'Remove device' });
+    rm.setAttribute('aria-label', `Remove ${chair.name} device ${index + 1}`);
+    rm.addEventListener('click', onRemove);
+    box.append(legend, field('Device id', idInput, `devices[${index}].id`, errors), field('Kind', kindSelect, `devices[${index}].kind`, errors), fieldsBox, rm);
+    renderKind();
+
+    // The device as JSON: the edited fields over the other settings it had (when the kind is unchanged).
+    // Values that are not numbers or not JSON are sent as text so the server names the field.
+    box.read = () => {
+      const kind = kindSelect.value;
+      const out = original.kind === kind ? { ...original } : {};
+      out.id = idInput.value.trim();
+      out.kind = kind;
+      for (const [key, { control, type }] of Object.entries(inputs)) {
+        const text = control.value.trim();
+        if (type === 'number') out[key] = text !== '' && Number.isFinite(Number(text)) ? Number(text) : text;
+        else if (type === 'json') {
+          if (text === '') out[key] = null;
+          else { try { out[key] = JSON.parse(text); } catch { out[key] = text; } }
+        } else out[key] = text;
+      }
+      return out;
+    };
+    return box;
+  }
+
+  function chairEditor(b) {
+    const errors = new Map();
+    const section = make('fieldset', { className: 'binding-chair' });
+    section.dataset.chair = b.chair;
+    const state = make('p', { className: 'note' });
+    const setState = (source, pending) => {
+      state.textContent = `${source === 'admin' ? 'Saved in the admin view' : 'From the configuration file'}.${pending ? ' Saved changes apply after the gateway restarts; the chair still runs its previous devices.' : ''}`;
+    };
+    setState(b.source, b.pendingRestart);
+    const list = make('div', { className: 'binding-devices' });
+    const general = make('div', { className: 'field-error' });
+    general.setAttribute('role', 'alert');
+    const notice = make('p', { className: 'binding-notice' });
+    notice.setAttribute('role', 'status');
+    let devices = b.devices.map((d) => ({ ...d }));
+    const render = () => {
+      errors.clear();
+      list.replaceChildren(...devices.map((d, i) => deviceEditor(b, d, i, errors, () => { devices = readAll().filter((_, j) => j !== i); render(); })));
+    };
+    const readAll = () => [...list.children].map((box) => box.read());
+    const add = make('button', { type: 'button', className: 'act', textContent: 'Add device' });
+    add.setAttribute('aria-label', `Add device to ${b.name}`);
+    add.addEventListener('click', () => { devices = [...readAll(), { id: '', kind: 'simulator', scenario: 'stable', seed: 1, timeScale: 1 }]; render(); });
+    const save = make('button', { type: 'button', className: 'act', textContent: 'Save' });
+    save.setAttribute('aria-label', `Save ${b.name} bindings`);
+    save.addEventListener('click', async () => {
+      for (const { err, control } of errors.values()) { err.textContent = ''; control.removeAttribute('aria-invalid'); }
+      general.textContent = '';
+      notice.textContent = '';
+      const body = { devices: readAll() };
+      const r = await call('PUT', `/api/admin/chairs/${encodeURIComponent(b.chair)}/devices`, body);
+      if (!r.ok) {
+        const unplaced = [];
+        for (const [key, messages] of Object.entries(r.errors || {})) {
+          // Show each message at its field, or the nearest enclosing field (devices[0].mapping.fields[0].sign -> devices[0].mapping).
+          let path = key;
+          while (path && !errors.has(path)) path = path.includes('.') ? path.slice(0, path.lastIndexOf('.')) : '';
+          const target = errors.get(path);
+          if (target) {
+            target.err.textContent = [target.err.textContent, ...messages].filter(Boolean).join(' ');
+            target.control.setAttribute('aria-invalid', 'true');
+          } else unplaced.push(`${key}: ${messages.join(' ')}`);
+        }
+        general.textContent = unplaced.join(' ') || (r.errors ? '' : r.message);
+        flash(`${b.name}: bindings not saved, see the fields marked.`, false);
+        return;
+      }
+      const now = r.data.applied === 'now';
+      notice.className = `binding-notice ${now ? 'ok-badge' : 'bad-badge'}`;
+      notice.textContent = `${now ? 'Applies now' : 'Applies after restart'}: ${r.data.message}`;
+      setState('admin', !now);
+      flash(`${b.name}: bindings saved (${now ? 'applied now' : 'applies after restart'}).`);
+      loadAudit();
+    });
+    section.append(make('legend', { textContent: `${b.name} (${b.chair})` }), state, list, general, make('div', { className: 'binding-actions' }, add, ' ', save), notice);
+    render();
+    return section;
+  }
+
   async function loadBindings() {
     const bindings = await getJson('/api/admin/bindings');
     if (!bindings) return;
-    el('binding-rows').replaceChildren(...bindings.flatMap((b) => b.devices.map((d) => {
-      const { id, kind, ...rest } = d;
-      return make('tr', {}, make('td', { textContent: `${b.name} (${b.chair})` }), make('td', { textContent: id }), make('td', { textContent: kind }),
-        make('td', { textContent: Object.entries(rest).map(([k, v]) => `${k}=${v}`).join(', ') }));
-    })));
+    el('binding-editors').replaceChildren(...bindings.map(chairEditor));
   }
 
   // --- kiosk ---

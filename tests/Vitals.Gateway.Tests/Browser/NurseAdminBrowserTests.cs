@@ -82,7 +82,7 @@ public class NurseAdminBrowserTests
 
         await LoginAsync(page, host, "admin", GatewayHost.AdminPassword, "/admin");
         await Assertions.Expect(page.Locator("#profile-rows input[name='hr.low.medium']")).ToHaveValueAsync("50");
-        await Assertions.Expect(page.Locator("#binding-rows tr")).ToHaveCountAsync(2);
+        await Assertions.Expect(page.Locator("#binding-editors fieldset.binding-chair")).ToHaveCountAsync(2);
         await Assertions.Expect(page.Locator("#user-rows tr")).ToHaveCountAsync(2);
         await Assertions.Expect(page.Locator("#health-body")).ToContainTextAsync("sim-1");
         await Assertions.Expect(page.Locator("#audit-rows tr").First).ToBeVisibleAsync();
