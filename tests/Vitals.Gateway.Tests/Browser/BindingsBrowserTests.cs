@@ -42,6 +42,8 @@ public class BindingsBrowserTests
         var error = chair.Locator("[data-path='devices[0].timeScale'] + .field-error");
         await Assertions.Expect(error).ToContainTextAsync("out of range");
         await Assertions.Expect(timeScale).ToHaveAttributeAsync("aria-invalid", "true");
+        Directory.CreateDirectory(DashboardBrowserTests.Artifacts);
+        await chair.ScreenshotAsync(new LocatorScreenshotOptions { Path = Path.Combine(DashboardBrowserTests.Artifacts, "admin-bindings-field-error.png") });
         await Assertions.Expect(chair.Locator(".binding-notice")).ToHaveTextAsync("");
 
         // Fixed: saved, and the page says it applies now.
