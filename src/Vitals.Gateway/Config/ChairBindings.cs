@@ -107,7 +107,12 @@ public static partial class ChairBindings
             var message = error[(split + 2)..];
             if (path.StartsWith(prefix, StringComparison.Ordinal))
             {
-                Add(path[prefix.Length..], message.Replace(prefix, "", StringComparison.Ordinal));
+                // Name another chair's device by chair id, not by its position in the file.
+                var text = DevicePath().Replace(message, m =>
+                    m.Groups["chair"].Value == index.ToString(System.Globalization.CultureInfo.InvariantCulture)
+                        ? $"devices[{m.Groups["device"].Value}]"
+                        : $"chair '{options.Chairs[int.Parse(m.Groups["chair"].Value, System.Globalization.CultureInfo.InvariantCulture)].Id}' ({m.Value})");
+                Add(path[prefix.Length..], text);
             }
             else if (OtherChairConflict().Match(error) is { Success: true } m && m.Groups["chair"].Value == index.ToString(System.Globalization.CultureInfo.InvariantCulture))
             {
@@ -130,6 +135,9 @@ public static partial class ChairBindings
             DeviceOptions.Hl7Kind => $"{d.Id} hl7 match {d.Match}",
             _ => $"{d.Id} {d.Kind}{(d.Mapping is null ? "" : " (vendor mapping)")}",
         })) is { Length: > 0 } s ? s : "(none)";
+
+    [GeneratedRegex(@"chairs\[(?<chair>\d+)\]\.devices\[(?<device>\d+)\]")]
+    private static partial Regex DevicePath();
 
     [GeneratedRegex(@"^(?<other>chairs\[(?<otherChair>\d+)\]\.devices\[\d+\])\.(?<key>port|match): '(?<value>[^']*)' is already (used by|the match key of) chairs\[(?<chair>\d+)\]\.devices\[(?<device>\d+)\]")]
     private static partial Regex OtherChairConflict();
