@@ -3,7 +3,6 @@ using System.Threading.Channels;
 using Polly;
 using Polly.Retry;
 using Vitals.Core;
-using Vitals.Devices.Line;
 using Vitals.Devices.Serial;
 
 namespace Vitals.Devices.Feeds;
@@ -76,9 +75,10 @@ public sealed record SerialFeedOptions
 }
 
 /// <summary>
-/// A feed = serial transport + line codec + chair binding. Reads bytes, frames and decodes them, writes observations
-/// to a channel. A bad frame is counted and skipped; a lost device is reopened with capped exponential backoff with
-/// jitter (Polly). Independent of ASP.NET: run <see cref="RunAsync"/> from any host.
+/// A feed = serial transport + codec + chair binding. Reads bytes, frames and decodes them, writes observations
+/// to a channel, and writes the codec's reply to a frame (an HL7 ACK; none for line protocols) back to the port once
+/// that frame's observations are in the channel. A bad frame is counted and skipped; a lost device is reopened with
+/// capped exponential backoff with jitter (Polly). Independent of ASP.NET: run <see cref="RunAsync"/> from any host.
 /// </summary>
 public sealed class SerialFeed
 {
@@ -86,13 +86,13 @@ public sealed class SerialFeed
 
     private readonly SerialFeedOptions options;
     private readonly ISerialPortFactory ports;
-    private readonly ILineCodec codec;
+    private readonly ISerialCodec codec;
     private readonly ChannelWriter<Observation> output;
     private readonly TimeProvider time;
     private readonly ResiliencePipeline reconnect;
 
     /// <summary>Creates a feed; throws <see cref="ArgumentException"/> naming bad options.</summary>
-    public SerialFeed(SerialFeedOptions options, ISerialPortFactory ports, ILineCodec codec, ChannelWriter<Observation> output, TimeProvider timeProvider)
+    public SerialFeed(SerialFeedOptions options, ISerialPortFactory ports, ISerialCodec codec, ChannelWriter<Observation> output, TimeProvider timeProvider)
     {
         ArgumentNullException.ThrowIfNull(options);
         var errors = options.Validate();
@@ -160,11 +160,11 @@ public sealed class SerialFeed
         long bytesThisConnection = 0;
         await using var port = await ports.OpenAsync(options.Port, cancellationToken).ConfigureAwait(false);
         Counters.SetConnected(true);
-        codec.Framer.Reset();
-        byte[] buffer = ArrayPool<byte>.Shared.Rent(codec.Framer.MaxFrameBytes + ReadChunk);
+        codec.ResetFraming();
+        byte[] buffer = ArrayPool<byte>.Shared.Rent(codec.MaxFrameBytes + ReadChunk);
         var batch = new List<Observation>(8);
         int filled = 0;
-        long overlongSeen = codec.Framer.OverlongFrames;
+        long discardedSeen = codec.DiscardedFrames;
         try
         {
             while (true)
@@ -193,9 +193,11 @@ public sealed class SerialFeed
                 {
                     batch.Clear();
                     DecodeResult result;
+                    var reply = ReadOnlyMemory<byte>.Empty;
                     try
                     {
                         result = codec.Decode(frame.FirstSpan, context, batch);
+                        reply = codec.Reply;
                     }
 #pragma warning disable CA1031 // a codec bug on one frame must not stop the feed
                     catch (Exception ex)
@@ -207,25 +209,32 @@ public sealed class SerialFeed
                     if (!result.Ok)
                     {
                         Counters.FrameBad(result.Error ?? "bad frame");
-                        continue;
                     }
-
-                    Counters.FrameOk(receivedAt);
-                    Counters.SetConditions(codec.ActiveConditions);
-                    foreach (var observation in batch)
+                    else
                     {
-                        await output.WriteAsync(observation, cancellationToken).ConfigureAwait(false);
+                        Counters.FrameOk(receivedAt);
+                        Counters.SetConditions(codec.ActiveConditions);
+                        foreach (var observation in batch)
+                        {
+                            await output.WriteAsync(observation, cancellationToken).ConfigureAwait(false);
+                        }
+                    }
+
+                    // Only now, with the observations in the channel, may a positive ACK go out.
+                    if (!reply.IsEmpty && !await TryWriteAsync(port, reply, cancellationToken).ConfigureAwait(false))
+                    {
+                        return;
                     }
                 }
 
-                long overlong = codec.Framer.OverlongFrames;
-                if (overlong != overlongSeen)
+                long discarded = codec.DiscardedFrames;
+                if (discarded != discardedSeen)
                 {
-                    Counters.FrameBad($"line longer than {codec.Framer.MaxFrameBytes} bytes discarded", overlong - overlongSeen);
-                    overlongSeen = overlong;
+                    Counters.FrameBad(codec.DiscardedFrameReason, discarded - discardedSeen);
+                    discardedSeen = discarded;
                 }
 
-                // Keep only the unconsumed tail (no LF in it, at most MaxFrameBytes), so the buffer never grows.
+                // Keep only the unconsumed tail (an incomplete frame, at most MaxFrameBytes), so the buffer never grows.
                 int remaining = (int)sequence.Length;
                 if (remaining > 0 && remaining != filled)
                 {
@@ -239,6 +248,23 @@ public sealed class SerialFeed
         {
             ArrayPool<byte>.Shared.Return(buffer);
             Counters.SetConnected(false);
+        }
+    }
+
+    /// <summary>Writes a reply to the device; false when the device went away (reported like a lost read).</summary>
+    private async ValueTask<bool> TryWriteAsync(ISerialPort port, ReadOnlyMemory<byte> reply, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await port.WriteAsync(reply, cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+        catch (SerialPortGoneException ex)
+        {
+            // The connection delivered data, so it was healthy: reconnect with the shortest delay, as after a lost read.
+            Counters.SetConnected(false, ex.Message);
+            Counters.Reconnecting();
+            return false;
         }
     }
 }

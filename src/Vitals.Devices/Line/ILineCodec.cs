@@ -1,31 +1,33 @@
 using System.Buffers;
 using Vitals.Core;
+using Vitals.Devices.Feeds;
 
 namespace Vitals.Devices.Line;
 
 /// <summary>
-/// A pure codec for a line-oriented serial protocol: framing plus decoding, no I/O, no clock.
+/// A pure codec for a line-oriented serial protocol: a <see cref="ISerialCodec"/> whose framing is a
+/// <see cref="LineFramer"/> (LF or CR LF terminated lines) and which never replies to the device. No I/O, no clock.
 /// Instances keep per-stream state (the framer, a device-id cache), so use one per feed.
 /// </summary>
-public interface ILineCodec
+public interface ILineCodec : ISerialCodec
 {
-    /// <summary>The protocol stamped on observations.</summary>
-    SourceProtocol Protocol { get; }
-
     /// <summary>The framer; its <see cref="LineFramer.OverlongFrames"/> count as bad frames.</summary>
     LineFramer Framer { get; }
 
+    /// <inheritdoc/>
+    int ISerialCodec.MaxFrameBytes => Framer.MaxFrameBytes;
+
+    /// <inheritdoc/>
+    long ISerialCodec.DiscardedFrames => Framer.OverlongFrames;
+
+    /// <inheritdoc/>
+    string ISerialCodec.DiscardedFrameReason => $"line longer than {Framer.MaxFrameBytes} bytes discarded";
+
+    /// <inheritdoc/>
+    void ISerialCodec.ResetFraming() => Framer.Reset();
+
     /// <summary>Takes the next complete line off <paramref name="buffer"/>; see <see cref="LineFramer.TryReadFrame"/>.</summary>
-    bool TryReadFrame(ref ReadOnlySequence<byte> buffer, out ReadOnlySequence<byte> frame) => Framer.TryReadFrame(ref buffer, out frame);
-
-    /// <summary>
-    /// Technical conditions the device reported in the last good frame (for example <c>SensorOff</c>), for technical
-    /// alarms and the dashboard; empty when none or when the protocol has no such field.
-    /// </summary>
-    IReadOnlyList<string> ActiveConditions => [];
-
-    /// <summary>Decodes one line (without terminator), appending observations to <paramref name="output"/>. Never throws on bad input.</summary>
-    DecodeResult Decode(ReadOnlySpan<byte> line, DecodeContext context, ICollection<Observation> output);
+    bool ISerialCodec.TryReadFrame(ref ReadOnlySequence<byte> buffer, out ReadOnlySequence<byte> frame) => Framer.TryReadFrame(ref buffer, out frame);
 }
 
 /// <summary>Helpers shared by line codecs.</summary>

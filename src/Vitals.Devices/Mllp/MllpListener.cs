@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.Collections.Concurrent;
-using System.Globalization;
 using System.IO.Pipelines;
 using System.Net;
 using System.Net.Sockets;
@@ -25,11 +24,10 @@ public sealed class MllpListener : IAsyncDisposable
     private readonly ConcurrentDictionary<string, MllpSourceCounters> sources = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<long, Task> connections = new();
     private readonly CancellationTokenSource stopping = new();
-    private readonly string ackPrefix;
+    private readonly MllpAckWriter acks;
     private Socket? socket;
     private Task? acceptLoop;
     private long connectionSeq;
-    private long ackSeq;
     private int active;
     private long faults;
 
@@ -45,9 +43,7 @@ public sealed class MllpListener : IAsyncDisposable
         this.codec = codec;
         this.output = output;
         this.time = time;
-
-        // MSH-10 of our ACKs: unique across restarts (start second, hex) and within a run (sequence); at most 20 chars.
-        ackPrefix = "V" + (time.GetUtcNow().ToUnixTimeSeconds() & 0xFFFFFFF).ToString("x7", CultureInfo.InvariantCulture) + "-";
+        acks = new MllpAckWriter(codec, time.GetUtcNow());
     }
 
     /// <summary>The bound address and port (after <see cref="Start"/>).</summary>
@@ -257,22 +253,8 @@ public sealed class MllpListener : IAsyncDisposable
         options.MessageHandled?.Invoke(code == Hl7AckCode.Accept ? connection.Observations : [], code);
 
         connection.Ack.ResetWrittenCount();
-        WriteAckFrame(message.Span, result, code, error, now, connection.Ack);
+        acks.Write(message.Span, result, code, error, now, connection.Ack);
         await stream.WriteAsync(connection.Ack.WrittenMemory, ct).ConfigureAwait(false);
-    }
-
-    private void WriteAckFrame(ReadOnlySpan<byte> message, in Hl7DecodeResult result, Hl7AckCode code, string? error, DateTimeOffset now, ArrayBufferWriter<byte> ack)
-    {
-        Span<char> id = stackalloc char[24];
-        ackPrefix.AsSpan().CopyTo(id);
-        Interlocked.Increment(ref ackSeq).TryFormat(id[ackPrefix.Length..], out var digits, default, CultureInfo.InvariantCulture);
-        ack.GetSpan(1)[0] = MllpFrameReader.StartBlock;
-        ack.Advance(1);
-        codec.WriteAck(message, result, code, error, now, id[..(ackPrefix.Length + digits)], ack);
-        var tail = ack.GetSpan(2);
-        tail[0] = MllpFrameReader.EndBlock;
-        tail[1] = MllpFrameReader.CarriageReturn;
-        ack.Advance(2);
     }
 
     private async ValueTask<bool> EnqueueAsync(List<Observation> observations, CancellationToken ct)

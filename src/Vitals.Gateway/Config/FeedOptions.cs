@@ -212,10 +212,16 @@ public sealed partial class DeviceOptions
     /// <summary>Kind of a monitor that sends HL7 to the gateway's MLLP listener.</summary>
     public const string Hl7Kind = "hl7";
 
-    /// <summary>Codecs a serial device can use.</summary>
-    public static readonly IReadOnlyList<string> Codecs = ["masimo", "line"];
+    /// <summary>Codec of a serial device that sends HL7 v2 ORU^R01 in MLLP blocks and reads the ACKs on the same port.</summary>
+    public const string Hl7Codec = "hl7";
 
-    /// <summary>For <c>serial</c>: <c>masimo</c> (Masimo ASCII 1) or <c>line</c> (configured line device).</summary>
+    /// <summary>Codecs a serial device can use.</summary>
+    public static readonly IReadOnlyList<string> Codecs = ["masimo", "line", Hl7Codec];
+
+    /// <summary>
+    /// For <c>serial</c>: <c>masimo</c> (Masimo ASCII 1), <c>line</c> (configured line device) or <c>hl7</c>
+    /// (HL7 v2 ORU^R01 over MLLP, ACKed on the same port; every message belongs to the device's chair).
+    /// </summary>
     public string Codec { get; set; } = "masimo";
 
     /// <summary>For <c>serial</c> with codec <c>line</c>: the line-device configuration, inline or as a file path.</summary>
@@ -282,7 +288,7 @@ public sealed partial class DeviceOptions
 
         if (!Codecs.Contains(Codec))
         {
-            errors.Add($"{path}.codec: '{Codec}' is not a serial codec. Fix: use masimo (Masimo ASCII 1) or line (a configured line device with lineConfig).");
+            errors.Add($"{path}.codec: '{Codec}' is not a serial codec. Fix: use masimo (Masimo ASCII 1), line (a configured line device with lineConfig) or hl7 (HL7 v2 ORU^R01 in MLLP blocks, ACKed on the same port).");
         }
         else if (Codec == "line" && LineConfig is null)
         {

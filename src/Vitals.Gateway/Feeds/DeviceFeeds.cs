@@ -35,7 +35,9 @@ public static class DeviceFeeds
         ArgumentNullException.ThrowIfNull(chair);
         ArgumentNullException.ThrowIfNull(device);
         var time = sp.GetRequiredService<TimeProvider>();
-        var codec = LineCodecs.Create(device.Codec, device.Codec == "line" ? options.LineConfigJson(device, path) : null);
+        ISerialCodec codec = device.Codec == DeviceOptions.Hl7Codec
+            ? new MllpSerialCodec(new Hl7OruCodec(), time.GetUtcNow()) // default chair rule: every message is this device's chair's
+            : LineCodecs.Create(device.Codec, device.Codec == "line" ? options.LineConfigJson(device, path) : null);
         var feed = new SerialFeed(
             new SerialFeedOptions
             {

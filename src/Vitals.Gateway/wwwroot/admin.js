@@ -33,6 +33,18 @@
   }
 
   // One editable row: input + save + remove, with the validation message under the input.
+  // A plain-language name for a configuration key such as nibp_sys.low.medium, so admins need not decode keys.
+  const SIGN_NAMES = { hr: 'Heart rate', pr: 'Pulse rate', spo2: 'SpO2', nibp_sys: 'NIBP systolic', nibp_dia: 'NIBP diastolic', nibp_map: 'NIBP mean', rr: 'Respiration rate', temp: 'Temperature' };
+  function describeKey(key) {
+    const [sign, what, priority] = key.split('.');
+    const name = SIGN_NAMES[sign] || sign;
+    if ((what === 'low' || what === 'high') && priority) return `${name}: ${priority} priority when ${what === 'low' ? 'below' : 'above'}`;
+    if (what === 'delay') return `${name}: condition delay (s)`;
+    if (what === 'clear_margin') return `${name}: clear margin`;
+    if (what === 'clear_time') return `${name}: clear time (s)`;
+    return key;
+  }
+
   function valueRow(key, value, save, remove, note) {
     const errId = `err-${Math.random().toString(36).slice(2)}`;
     const input = make('input', { type: 'number', step: 'any', value: String(value) });
@@ -52,7 +64,7 @@
     };
     saveBtn.addEventListener('click', () => run(() => save(input.value === '' ? null : Number(input.value))));
     input.addEventListener('keydown', (e) => { if (e.key === 'Enter') saveBtn.click(); });
-    const cells = [make('td', {}, make('code', { textContent: key }), note ? make('span', { className: 'note', textContent: ` ${note}` }) : ''), make('td', {}, input, err), make('td', {}, saveBtn)];
+    const cells = [make('td', {}, make('strong', { textContent: describeKey(key) }), ' ', make('code', { textContent: key }), note ? make('span', { className: 'note', textContent: ` ${note}` }) : ''), make('td', {}, input, err), make('td', {}, saveBtn)];
     if (remove) {
       const rm = make('button', { type: 'button', className: 'act', textContent: 'Remove' });
       rm.setAttribute('aria-label', `Remove ${key}`);

@@ -1,9 +1,12 @@
 using System.Threading.Channels;
 using Vitals.Core;
 using Vitals.Devices.Feeds;
+using Vitals.Devices.Hl7;
 using Vitals.Devices.Line;
 using Vitals.Devices.Masimo;
+using Vitals.Devices.Mllp;
 using Vitals.Devices.Serial;
+using Vitals.Devices.Tests.Hl7;
 
 namespace Vitals.Devices.Tests.Feeds;
 
@@ -169,6 +172,49 @@ public class SerialFeedTests
     }
 
     [Fact]
+    public async Task RunAsync_Hl7Codec_AeForGarbageAndAaOnlyAfterObservationsAreInTheChannel()
+    {
+        var channel = Channel.CreateBounded<Observation>(4); // the 8-OBX message cannot fit until the test reads
+        byte[] data = [.. MllpEncoder.Frame("garbage, no MSH"u8), .. MllpEncoder.Frame(Hl7TestData.EightObx("OK-1"))];
+        var port = new RecordingPort(data);
+        var codec = new MllpSerialCodec(Hl7TestData.Codec(), Hl7TestData.Received);
+        var feed = new SerialFeed(Options("/dev/fake"), new ScriptedFactory(port), codec, channel.Writer, TimeProvider.System);
+        using var cts = new CancellationTokenSource(Timeout);
+        var run = feed.RunAsync(cts.Token);
+
+        await WaitUntilAsync(() => port.Written.Count == 1, cts.Token);
+        await Task.Delay(200, cts.Token);
+        Assert.Single(port.Written); // the good message's observations are still waiting for room: no ACK yet
+        Assert.Equal(Hl7AckCode.Error, ParseFramedAck(port.Written.First()).Code);
+
+        var observations = await ReadAsync(channel.Reader, 8, cts.Token);
+        await WaitUntilAsync(() => port.Written.Count == 2, cts.Token);
+
+        var ack = ParseFramedAck(port.Written.Last());
+        Assert.Equal(Hl7AckCode.Accept, ack.Code);
+        Assert.Equal("OK-1", ack.AcknowledgedControlId);
+        Assert.All(observations, o => Assert.Equal("chair-3", o.Chair));
+        Assert.Equal(1, feed.Counters.FramesOk);
+        Assert.Equal(1, feed.Counters.FramesBad);
+        Assert.Contains("MSH", feed.Counters.LastError, StringComparison.Ordinal);
+        await cts.CancelAsync();
+        await run.WaitAsync(TimeSpan.FromSeconds(2));
+    }
+
+    [Fact]
+    public async Task RunAsync_Hl7CodecChannelClosed_NoAckForTheDroppedMessage()
+    {
+        var channel = Channel.CreateBounded<Observation>(1);
+        channel.Writer.Complete(); // the pipeline is gone: nothing can be kept
+        var port = new RecordingPort(MllpEncoder.Frame(Hl7TestData.EightObx("LOST-1")));
+        var feed = new SerialFeed(Options("/dev/fake"), new ScriptedFactory(port), new MllpSerialCodec(Hl7TestData.Codec(), Hl7TestData.Received), channel.Writer, TimeProvider.System);
+
+        await feed.RunAsync(CancellationToken.None).WaitAsync(Timeout);
+
+        Assert.Empty(port.Written);
+    }
+
+    [Fact]
     public async Task RunAsync_OpenKeepsFailing_RetriesWithCappedBackoff()
     {
         var factory = new FailingFactory();
@@ -235,6 +281,44 @@ public class SerialFeedTests
     private sealed class ScriptedFactory(ISerialPort port) : ISerialPortFactory
     {
         public ValueTask<ISerialPort> OpenAsync(SerialPortSettings settings, CancellationToken cancellationToken) => ValueTask.FromResult(port);
+    }
+
+    private static Hl7Ack ParseFramedAck(byte[] reply)
+    {
+        Assert.Equal(MllpFrameReader.StartBlock, reply[0]);
+        Assert.True(Hl7Ack.TryParse(reply.AsSpan(1, reply.Length - 3), out var ack));
+        return ack!;
+    }
+
+    /// <summary>Delivers <paramref name="data"/> in one read, then waits; records every write (the device's view of replies).</summary>
+    private sealed class RecordingPort(byte[] data) : ISerialPort
+    {
+        private bool sent;
+
+        public System.Collections.Concurrent.ConcurrentQueue<byte[]> Written { get; } = new();
+
+        public SerialPortSettings Settings { get; } = new() { Path = "/dev/fake" };
+
+        public async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken)
+        {
+            if (!sent)
+            {
+                sent = true;
+                data.CopyTo(buffer);
+                return data.Length;
+            }
+
+            await Task.Delay(System.Threading.Timeout.Infinite, cancellationToken);
+            return 0;
+        }
+
+        public ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken)
+        {
+            Written.Enqueue(buffer.ToArray());
+            return ValueTask.CompletedTask;
+        }
+
+        public ValueTask DisposeAsync() => ValueTask.CompletedTask;
     }
 
     private sealed class ScriptedPort(byte[] data) : ISerialPort

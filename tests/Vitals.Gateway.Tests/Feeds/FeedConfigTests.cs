@@ -44,6 +44,8 @@ public sealed class FeedConfigTests
     [InlineData("\"parity\": \"none\"", "\"parity\": \"mark\"", "chairs[0].devices[0].parity: 'mark' is not a parity")]
     [InlineData("\"flowControl\": \"none\"", "\"flowControl\": \"dtr\"", "chairs[0].devices[0].flowControl: 'dtr'")]
     [InlineData("\"codec\": \"masimo\"", "\"codec\": \"nellcor\"", "chairs[0].devices[0].codec: 'nellcor' is not a serial codec")]
+    [InlineData("\"codec\": \"masimo\"", "\"codec\": \"hl7v2\"", "or hl7 (HL7 v2 ORU^R01 in MLLP blocks")]
+    [InlineData("\"codec\": \"line\"", "\"codec\": \"hl7\"", "chairs[1].devices[0].lineConfig: only used with codec 'line'")]
     [InlineData("\"timeZone\": \"Europe/London\" }", "\"timeZone\": \"Europe/Nowhere\" }", "chairs[0].devices[0].timeZone: 'Europe/Nowhere'")]
     [InlineData("\"port\": \"/dev/ttyUSB1\"", "\"port\": \"/dev/ttyUSB0\"", "chairs[1].devices[0].port: '/dev/ttyUSB0' is already used by chairs[0].devices[0]")]
     [InlineData("\"match\": \"00098C0000112233\"", "\"match\": \"\"", "chairs[1].devices[1].match: an hl7 device needs")]
@@ -59,6 +61,23 @@ public sealed class FeedConfigTests
         var e = Assert.Throws<ConfigException>(() => ConfigLoader.Parse(json, "test.json"));
         Assert.Contains(expected, e.Message, StringComparison.Ordinal);
         Assert.Contains("Fix:", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Parse_SerialDeviceWithHl7Codec_IsValidAndStartsNoListener()
+    {
+        var json = """
+            { "chairs": [ { "id": "chair-5", "devices": [
+              { "id": "mon-5", "kind": "serial", "codec": "hl7", "port": "/dev/serial/by-id/usb-FTDI_FT232R_X-if00-port0", "baud": 19200 } ] } ] }
+            """;
+
+        var options = ConfigLoader.Parse(json, "test.json");
+
+        var device = options.Chairs[0].Devices[0];
+        Assert.Equal(DeviceOptions.Hl7Codec, device.Codec);
+        Assert.Equal(19200, device.ToPortSettings().BaudRate);
+        Assert.False(options.HasHl7Listener);
+        Assert.Empty(options.Hl7ChairMap());
     }
 
     [Theory]
