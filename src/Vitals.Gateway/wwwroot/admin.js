@@ -232,7 +232,7 @@
   // Fields edited per kind: [key, label, type, choices]. Other settings of the same kind are kept as they were.
   const KIND_FIELDS = {
     simulator: [['scenario', 'Scenario', 'select', SCENARIOS], ['seed', 'Seed', 'number'], ['timeScale', 'Time scale', 'number']],
-    serial: [['port', 'Port (tty)', 'text'], ['baud', 'Baud', 'number'], ['codec', 'Codec', 'select', ['masimo', 'line']], ['lineConfig', 'Line device JSON (codec line)', 'json']],
+    serial: [['port', 'Port (tty)', 'text'], ['baud', 'Baud', 'number'], ['codec', 'Codec', 'select', ['masimo', 'line', 'hl7']], ['lineConfig', 'Line device JSON (codec line)', 'json']],
     hl7: [['match', 'Match key (bed, application or equipment id)', 'text']],
     mqtt: [['mapping', 'Vendor JSON mapping (empty: Vitals JSON schema)', 'json']],
   };
