@@ -101,17 +101,27 @@ public sealed partial class InfluxForwarder : IDisposable
             _cursor = cursor;
         }
 
+        // While a backlog drains, the next batch is read from the outbox while the current one is encoded
+        // and sent, so disk reads and InfluxDB writes overlap. It is used only if the cursor lands where
+        // it was read from (a failed send keeps the cursor, and the prefetched batch is dropped).
+        (long After, Task<OutboxBatch> Read)? prefetch = null;
         while (!cancellationToken.IsCancellationRequested)
         {
             bool full;
             try
             {
-                var batch = await _outbox.ReadAfterAsync(cursor, _options.BatchSize, cancellationToken).ConfigureAwait(false);
+                var ahead = prefetch;
+                prefetch = null;
+                var batch = ahead is { } read && read.After == cursor
+                    ? await read.Read.ConfigureAwait(false)
+                    : await _outbox.ReadAfterAsync(cursor, _options.BatchSize, cancellationToken).ConfigureAwait(false);
                 UpdateLag(batch);
                 full = batch.Records.Count >= _options.BatchSize;
                 if (full)
                 {
                     batch = HoldBackTrailingFrame(batch);
+                    var after = batch.LastSequence;
+                    prefetch = (after, Task.Run(() => _outbox.ReadAfterAsync(after, _options.BatchSize, cancellationToken).AsTask(), cancellationToken));
                 }
 
                 if (batch.Records.Count > 0)

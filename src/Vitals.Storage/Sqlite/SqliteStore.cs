@@ -32,6 +32,7 @@ public sealed partial class SqliteStore : IDisposable
 
     private static readonly string[] SourceNames = Enum.GetNames<SourceProtocol>();
 
+    private readonly Dictionary<string, byte[]> utf8 = new(StringComparer.Ordinal);
     private sqlite3_stmt? insert;
 
     private readonly string connectionString;
@@ -82,14 +83,14 @@ public sealed partial class SqliteStore : IDisposable
                 """);
             foreach (var o in observations)
             {
-                raw.sqlite3_bind_text(insert, 1, o.Site);
-                raw.sqlite3_bind_text(insert, 2, o.Chair);
-                raw.sqlite3_bind_text(insert, 3, o.Device);
-                raw.sqlite3_bind_text(insert, 4, o.Sign.ShortName());
+                raw.sqlite3_bind_text(insert, 1, Utf8(o.Site));
+                raw.sqlite3_bind_text(insert, 2, Utf8(o.Chair));
+                raw.sqlite3_bind_text(insert, 3, Utf8(o.Device));
+                raw.sqlite3_bind_text(insert, 4, Utf8(o.Sign.ShortName()));
                 raw.sqlite3_bind_double(insert, 5, o.Value);
                 raw.sqlite3_bind_int64(insert, 6, o.MeasuredAt.ToUnixTimeMilliseconds());
                 raw.sqlite3_bind_int64(insert, 7, o.ReceivedAt.ToUnixTimeMilliseconds());
-                raw.sqlite3_bind_text(insert, 8, SourceNames[(int)o.Source]);
+                raw.sqlite3_bind_text(insert, 8, Utf8(SourceNames[(int)o.Source]));
                 raw.sqlite3_bind_int(insert, 9, (int)o.Quality);
                 var rc = raw.sqlite3_step(insert);
                 raw.sqlite3_reset(insert);
@@ -102,6 +103,25 @@ public sealed partial class SqliteStore : IDisposable
             tx.Commit();
             return LastRowId(writer);
         }
+    }
+
+    /// <summary>
+    /// UTF-8 bytes of a repeated text value (site, chair, device, sign, source): a handful of distinct values
+    /// recur on every row, so they are encoded once. Bounded so an unusual feed cannot grow it without limit.
+    /// </summary>
+    private ReadOnlySpan<byte> Utf8(string value)
+    {
+        if (!utf8.TryGetValue(value, out var bytes))
+        {
+            if (utf8.Count >= 4096)
+            {
+                utf8.Clear();
+            }
+
+            utf8[value] = bytes = System.Text.Encoding.UTF8.GetBytes(value);
+        }
+
+        return bytes;
     }
 
     private sqlite3_stmt Prepare(string sql)
