@@ -30,7 +30,7 @@ public static class ConfigLoader
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new ConfigException($"--config: cannot read '{path}': {e.Message}. Fix: pass the path of a readable JSON file.");
+            throw new ConfigException($"--config: cannot read '{path}': {e.Message.TrimEnd('.')}. Fix: pass the path of a readable JSON file.");
         }
 
         return Parse(text, path, Path.GetDirectoryName(Path.GetFullPath(path)));

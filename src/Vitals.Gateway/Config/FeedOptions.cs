@@ -64,7 +64,7 @@ public sealed partial class GatewayOptions
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new ConfigException($"{path}.lineConfig: cannot read '{full}': {e.Message}. Fix: give the path of a readable line-device JSON file (relative paths start at the config file's folder), or write the object inline.");
+            throw new ConfigException($"{path}.lineConfig: cannot read '{full}': {e.Message.TrimEnd('.')}. Fix: give the path of a readable line-device JSON file (relative paths start at the config file's folder), or write the object inline.");
         }
     }
 
