@@ -3,8 +3,12 @@ namespace Vitals.Storage.Influx;
 /// <summary>Forwarder tuning. Defaults follow the official InfluxDB client's batching and retry defaults, scaled for a gateway (FACTS.md).</summary>
 public sealed class InfluxForwarderOptions
 {
-    /// <summary>Default maximum outbox rows per write.</summary>
-    public const int DefaultBatchSize = 5000;
+    /// <summary>
+    /// Default maximum outbox rows per write: about 5000 lines (InfluxDB's recommended batch) of six-sign
+    /// frames. Each write ends with a cursor commit that waits for the store's writer, so fewer, larger
+    /// batches keep a draining forwarder from stalling behind appends.
+    /// </summary>
+    public const int DefaultBatchSize = 30_000;
 
     /// <summary>Default wait before reading again when the outbox had less than a full batch.</summary>
     public static readonly TimeSpan DefaultFlushInterval = TimeSpan.FromSeconds(1);

@@ -54,6 +54,39 @@ public sealed class SqliteOutboxTests : IDisposable
     }
 
     [Fact]
+    public async Task ObservationsOutbox_TailInMemory_ReadsAsFromTable()
+    {
+        List<OutboxRecord> fromTail;
+        using (var store = new SqliteStore(DbPath))
+        {
+            // Three appends; the forwarder's reads cross their boundaries.
+            store.Append([.. Enumerable.Range(0, 4).Select(i => Obs(i))]);
+            store.Append([.. Enumerable.Range(4, 3).Select(i => Obs(i))]);
+            store.Append([.. Enumerable.Range(7, 5).Select(i => Obs(i))]);
+            var outbox = SqliteOutbox.ForObservations(store);
+            fromTail = [.. (await outbox.ReadAfterAsync(2, 6, default)).Records, .. (await outbox.ReadAfterAsync(8, 100, default)).Records];
+            Assert.Equal(12, (await outbox.ReadAfterAsync(8, 100, default)).HeadSequence);
+        }
+
+        SqliteConnection.ClearAllPools();
+        using var reopened = new SqliteStore(DbPath); // nothing cached: reads the table
+        var table = SqliteOutbox.ForObservations(reopened);
+        List<OutboxRecord> fromTable = [.. (await table.ReadAfterAsync(2, 6, default)).Records, .. (await table.ReadAfterAsync(8, 100, default)).Records];
+        Assert.Equal([3L, 4, 5, 6, 7, 8, 9, 10, 11, 12], fromTail.Select(r => r.Sequence));
+        Assert.Equal(fromTable, fromTail);
+    }
+
+    [Fact]
+    public async Task ObservationsOutbox_CompactedWithoutForwarding_NotServedFromTail()
+    {
+        using var store = new SqliteStore(DbPath);
+        store.Append([.. Enumerable.Range(0, 10).Select(i => Obs(i, received: T0.AddMinutes(i)))]);
+        Assert.Equal(5, store.Compact(T0.AddMinutes(5), forwardingConfigured: false));
+        var batch = await SqliteOutbox.ForObservations(store).ReadAfterAsync(0, 100, default);
+        Assert.Equal([6L, 7, 8, 9, 10], batch.Records.Select(r => r.Sequence));
+    }
+
+    [Fact]
     public async Task Outboxes_CommitOne_OtherCursorUnchanged()
     {
         using var store = new SqliteStore(DbPath);
