@@ -313,7 +313,7 @@ public sealed partial class SqliteStore
 
             if (rc != raw.SQLITE_ROW)
             {
-                throw new SqliteException($"SQLite Error {rc}: '{raw.sqlite3_errmsg(conn.Handle).utf8_to_string()}'.", rc);
+                throw SqliteFailure(conn, rc);
             }
 
             var id = raw.sqlite3_column_int64(stmt, 0);
@@ -347,11 +347,15 @@ public sealed partial class SqliteStore
         if (rc != raw.SQLITE_OK)
         {
             statement.Dispose();
-            throw new SqliteException($"SQLite Error {rc}: '{raw.sqlite3_errmsg(conn.Handle).utf8_to_string()}'.", rc);
+            throw SqliteFailure(conn, rc);
         }
 
         return statement;
     }
+
+    /// <summary>The error of a failed SQLitePCL call on <paramref name="conn"/>, as Microsoft.Data.Sqlite reports its own.</summary>
+    private static SqliteException SqliteFailure(SqliteConnection conn, int rc) =>
+        new($"SQLite Error {rc}: '{raw.sqlite3_errmsg(conn.Handle).utf8_to_string()}'.", rc);
 
     private static string DescribeRow(sqlite3_stmt stmt)
     {

@@ -81,7 +81,7 @@ public sealed partial class SqliteStore : IDisposable
 
             // One statement prepared for the store's lifetime and driven through SQLitePCL directly: ADO.NET's
             // per-command binding costs several times more than SQLite's own insert on this hot path.
-            insert ??= Prepare("""
+            insert ??= PrepareOn(writer, """
                 INSERT INTO observations (site, chair, device, sign, value, measured_ms, received_ms, source, quality)
                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9);
                 """);
@@ -100,7 +100,7 @@ public sealed partial class SqliteStore : IDisposable
                 raw.sqlite3_reset(insert);
                 if (rc != raw.SQLITE_DONE)
                 {
-                    throw new SqliteException($"SQLite Error {rc}: '{raw.sqlite3_errmsg(writer.Handle).utf8_to_string()}'.", rc);
+                    throw SqliteFailure(writer, rc);
                 }
             }
 
@@ -128,17 +128,6 @@ public sealed partial class SqliteStore : IDisposable
         }
 
         return bytes;
-    }
-
-    private sqlite3_stmt Prepare(string sql)
-    {
-        var rc = raw.sqlite3_prepare_v2(writer.Handle, sql, out var statement);
-        if (rc != raw.SQLITE_OK)
-        {
-            throw new SqliteException($"SQLite Error {rc}: '{raw.sqlite3_errmsg(writer.Handle).utf8_to_string()}'.", rc);
-        }
-
-        return statement;
     }
 
     /// <summary>Observations of <paramref name="chair"/> measured in [from, to), oldest first, at most <paramref name="limit"/>.</summary>
