@@ -55,11 +55,3 @@ public sealed class SimulatorFeed(
         }
     }
 }
-
-/// <summary>Starts every configured feed and stops them with the host.</summary>
-public sealed class FeedHost(IEnumerable<Func<CancellationToken, Task>> feeds) : BackgroundService
-{
-    /// <inheritdoc />
-    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
-        Task.WhenAll(feeds.Select(run => Task.Run(() => run(stoppingToken), stoppingToken)));
-}
