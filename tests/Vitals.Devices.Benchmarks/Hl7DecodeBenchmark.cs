@@ -1,9 +1,9 @@
 using System.Buffers;
-using System.Text;
 using BenchmarkDotNet.Attributes;
 using Vitals.Core;
 using Vitals.Devices.Hl7;
 using Vitals.Devices.Mllp;
+using Vitals.Devices.Tests.Hl7;
 
 namespace Vitals.Devices.Benchmarks;
 
@@ -24,19 +24,7 @@ public class Hl7DecodeBenchmark
     {
         codec = new Hl7OruCodec(new Hl7CodecOptions { ChairRule = Hl7ChairRule.Pv1Bed, ChairMap = { ["CHAIR-01"] = "chair-1" } });
         context = new DecodeContext("clinic", string.Empty, "hl7", new DateTimeOffset(2026, 11, 21, 9, 15, 30, TimeSpan.Zero), TimeZoneInfo.Utc);
-        message = Encoding.ASCII.GetBytes(string.Join('\r',
-            "MSH|^~\\&|MON1^0012345678ABCDEF^EUI-64|CLINIC|||20261121101530+0100||ORU^R01^ORU_R01|MSG00001|P|2.6|||NE|AL||UNICODE UTF-8",
-            "PID|||MRN1",
-            "PV1||O|INF^R1^CHAIR-01",
-            "OBR|1|||182777000^monitoring of patient^SNOMED-CT|||20261121101500+0100",
-            "OBX|1|NM|147842^MDC_ECG_HEART_RATE^MDC|1.1.1.1|72|264864^MDC_DIM_BEAT_PER_MIN^MDC|||||R|||20261121101500+0100||||0012345678ABCDEF^EUI-64",
-            "OBX|2|NM|150456^MDC_PULS_OXIM_SAT_O2^MDC|1.2.1.1|98|262688^MDC_DIM_PERCENT^MDC|||||R|||20261121101500+0100",
-            "OBX|3|NM|149530^MDC_PULS_OXIM_PULS_RATE^MDC|1.2.1.2|73|264864^MDC_DIM_BEAT_PER_MIN^MDC|||||R|||20261121101500+0100",
-            "OBX|4|NM|150021^MDC_PRESS_BLD_NONINV_SYS^MDC|1.3.1.1|118|266016^MDC_DIM_MMHG^MDC|||||R|||20261121101200+0100",
-            "OBX|5|NM|150022^MDC_PRESS_BLD_NONINV_DIA^MDC|1.3.1.2|76|266016^MDC_DIM_MMHG^MDC|||||R|||20261121101200+0100",
-            "OBX|6|NM|150023^MDC_PRESS_BLD_NONINV_MEAN^MDC|1.3.1.3|90|266016^MDC_DIM_MMHG^MDC|||||R|||20261121101200+0100",
-            "OBX|7|NM|151562^MDC_RESP_RATE^MDC|1.4.1.1|16|264928^MDC_DIM_RESP_PER_MIN^MDC|||||R|||20261121101500+0100",
-            "OBX|8|NM|150364^MDC_TEMP_BODY^MDC|1.5.1.1|36.8|268192^MDC_DIM_DEGC^MDC|||||R|||20261121101500+0100") + "\r");
+        message = Hl7TestData.EightObx("MSG00001");
         framed = MllpEncoder.Frame(message);
         framer = new MllpFrameReader();
     }

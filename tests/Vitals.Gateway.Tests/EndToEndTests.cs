@@ -49,7 +49,7 @@ public class EndToEndTests
     public async Task Api_AfterReadings_ServesLiveValuesHistoryAndAlarmLog()
     {
         await using var host = await GatewayHost.StartAsync(GatewayHost.OneChair("bradycardia", 60), Fast);
-        await WaitUntil(async () => (await host.Http.GetStringAsync(new Uri("api/events?type=alarm", UriKind.Relative))).Contains("hr.low", StringComparison.Ordinal));
+        await GatewayHost.WaitUntil(TimeSpan.FromSeconds(20), async () => (await host.Http.GetStringAsync(new Uri("api/events?type=alarm", UriKind.Relative))).Contains("hr.low", StringComparison.Ordinal));
 
         using var chairs = JsonDocument.Parse(await host.Http.GetStringAsync(new Uri("api/chairs", UriKind.Relative)));
         var chair = chairs.RootElement[0];
@@ -73,7 +73,7 @@ public class EndToEndTests
         long before;
         await using (var host = await GatewayHost.StartAsync(GatewayHost.OneChair("stable", 1), Fast, dir))
         {
-            await WaitUntil(async () => await Stored(host) > 200);
+            await GatewayHost.WaitUntil(TimeSpan.FromSeconds(20), async () => await Stored(host) > 200);
         }
 
         using (var store = new Vitals.Storage.Sqlite.SqliteStore(Path.Combine(dir, "vitals.db")))
@@ -107,15 +107,5 @@ public class EndToEndTests
     {
         using var status = JsonDocument.Parse(await host.Http.GetStringAsync(new Uri("api/status", UriKind.Relative)));
         return status.RootElement.GetProperty("stored").GetInt64();
-    }
-
-    private static async Task WaitUntil(Func<Task<bool>> condition)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(20);
-        while (!await condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, "condition not met within 20 s");
-            await Task.Delay(50);
-        }
     }
 }

@@ -22,7 +22,7 @@ public sealed class AlarmRestartTests : IDisposable
     {
         await using (var host = await GatewayHost.StartAsync(GatewayHost.OneChair("hypotension", 60), TimeSpan.FromMilliseconds(20), dir))
         {
-            await WaitUntil(async () => (await Active(host)).Any(a => a.Rule == "nibp_sys.low"));
+            await GatewayHost.WaitUntil(TimeSpan.FromSeconds(20), async () => (await Active(host)).Any(a => a.Rule == "nibp_sys.low"));
             var service = host.App.Services.GetRequiredService<AlarmService>();
             var acked = await service.RunAsync((e, now, events) => e.Acknowledge("chair-1", "nibp_sys.low", "nurse-a", now, events), CancellationToken.None);
             Assert.True(acked);
@@ -69,15 +69,5 @@ public sealed class AlarmRestartTests : IDisposable
     {
         var json = await host.Http.GetStringAsync(new Uri("api/alarms", UriKind.Relative));
         return JsonSerializer.Deserialize<List<AlarmView>>(json, Pipeline.Json.Options)!;
-    }
-
-    private static async Task WaitUntil(Func<Task<bool>> condition)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(20);
-        while (!await condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, "condition not met within 20 s");
-            await Task.Delay(50);
-        }
     }
 }

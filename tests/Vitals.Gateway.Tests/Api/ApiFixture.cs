@@ -83,12 +83,5 @@ public sealed class ApiFixture : IAsyncLifetime
     public async Task<List<JsonElement>> AuditAsync(string query) =>
         [.. (await GetJsonAsync(Admin, "api/admin/audit?" + query)).EnumerateArray()];
 
-    public static async Task WaitUntilAsync(Func<Task<bool>> condition, TimeSpan timeout)
-    {
-        using var cts = new CancellationTokenSource(timeout);
-        while (!await condition())
-        {
-            await Task.Delay(100, cts.Token);
-        }
-    }
+    public static Task WaitUntilAsync(Func<Task<bool>> condition, TimeSpan timeout) => GatewayHost.WaitUntil(timeout, condition);
 }

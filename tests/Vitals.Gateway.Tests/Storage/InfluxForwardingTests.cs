@@ -28,7 +28,7 @@ public sealed class InfluxForwardingTests : IDisposable
         options.Influx = influx.Url("vitals");
         await using var host = await GatewayHost.StartAsync(options, TimeSpan.FromMilliseconds(20), dir);
 
-        await WaitUntil(async () => await influx.ScalarAsync("vitals", "SELECT count(hr) FROM vitals") > 100
+        await GatewayHost.WaitUntil(TimeSpan.FromSeconds(30), async () => await influx.ScalarAsync("vitals", "SELECT count(hr) FROM vitals") > 100
             && await influx.ScalarAsync("vitals", "SELECT count(state) FROM alarms") > 0
             && await influx.ScalarAsync("vitals", "SELECT count(frames_ok) FROM feed_status") > 0);
         var tags = await influx.RowsAsync("vitals", "SELECT hr, chair, site, device FROM vitals LIMIT 1");
@@ -53,12 +53,12 @@ public sealed class InfluxForwardingTests : IDisposable
 
         using (var first = StartGateway(config))
         {
-            await WaitUntil(async () => await influx.ScalarAsync("vitals", "SELECT count(hr) FROM vitals") >= 8);
+            await GatewayHost.WaitUntil(TimeSpan.FromSeconds(30), async () => await influx.ScalarAsync("vitals", "SELECT count(hr) FROM vitals") >= 8);
 
             // InfluxDB goes away, so the gateway builds a backlog it has not forwarded; then it is killed without
             // any chance to flush or commit.
             influx.Kill();
-            await WaitUntil(() => Task.FromResult(StoredHr() >= 40));
+            await GatewayHost.WaitUntil(TimeSpan.FromSeconds(30), () => Task.FromResult(StoredHr() >= 40));
             first.Kill();
             await first.WaitForExitAsync();
         }
@@ -70,7 +70,7 @@ public sealed class InfluxForwardingTests : IDisposable
 
         using (var second = StartGateway(config))
         {
-            await WaitUntil(async () => await ForwardedUpTo(killedAt) >= storedBeforeKill);
+            await GatewayHost.WaitUntil(TimeSpan.FromSeconds(30), async () => await ForwardedUpTo(killedAt) >= storedBeforeKill);
             second.Kill();
             await second.WaitForExitAsync();
         }
@@ -114,15 +114,5 @@ public sealed class InfluxForwardingTests : IDisposable
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         return process;
-    }
-
-    private static async Task WaitUntil(Func<Task<bool>> condition)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (!await condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, "condition not met within 30 s");
-            await Task.Delay(200);
-        }
     }
 }
