@@ -64,15 +64,16 @@ public sealed class InMemoryOutbox : IOutbox
     /// <summary>Appends a feed status; returns its sequence.</summary>
     public long Add(FeedStatusSample status) => Append(seq => OutboxRecord.Of(seq, status));
 
-    /// <summary>Appends many observations at once.</summary>
+    /// <summary>Appends many observations at once, one row per frame (see <see cref="ObservationFrames"/>), as the SQLite store does.</summary>
     public void AddRange(IEnumerable<Observation> observations)
     {
         ArgumentNullException.ThrowIfNull(observations);
+        var frames = ObservationFrames.Split([.. observations]);
         lock (_lock)
         {
-            foreach (var observation in observations)
+            foreach (var frame in frames)
             {
-                _rows.Add(OutboxRecord.Of(_nextSequence++, observation));
+                _rows.Add(OutboxRecord.Of(_nextSequence++, frame));
             }
         }
     }

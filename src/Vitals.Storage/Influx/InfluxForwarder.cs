@@ -119,7 +119,6 @@ public sealed partial class InfluxForwarder : IDisposable
                 full = batch.Records.Count >= _options.BatchSize;
                 if (full)
                 {
-                    batch = HoldBackTrailingFrame(batch);
                     var after = batch.LastSequence;
                     prefetch = (after, Task.Run(() => _outbox.ReadAfterAsync(after, _options.BatchSize, cancellationToken).AsTask(), cancellationToken));
                 }
@@ -179,43 +178,6 @@ public sealed partial class InfluxForwarder : IDisposable
 
     /// <inheritdoc/>
     public void Dispose() => _writer.Dispose();
-
-    /// <summary>
-    /// A full batch usually ends in the middle of a frame (the observations of one device at one
-    /// millisecond). Leave that trailing frame for the next batch so it goes out as one line; InfluxDB
-    /// would merge the two halves anyway, this only saves lines. A batch that is one frame is kept whole.
-    /// </summary>
-    private static OutboxBatch HoldBackTrailingFrame(OutboxBatch batch)
-    {
-        var records = batch.Records;
-        if (records[^1].Observation is not { } last)
-        {
-            return batch;
-        }
-
-        var keep = records.Count - 1;
-        while (keep > 0 && records[keep - 1].Observation is { } o
-               && o.MeasuredAt.ToUnixTimeMilliseconds() == last.MeasuredAt.ToUnixTimeMilliseconds()
-               && string.Equals(o.Chair, last.Chair, StringComparison.Ordinal)
-               && string.Equals(o.Device, last.Device, StringComparison.Ordinal)
-               && string.Equals(o.Site, last.Site, StringComparison.Ordinal))
-        {
-            keep--;
-        }
-
-        if (keep == 0)
-        {
-            return batch;
-        }
-
-        var kept = new OutboxRecord[keep];
-        for (var i = 0; i < keep; i++)
-        {
-            kept[i] = records[i];
-        }
-
-        return batch with { Records = kept };
-    }
 
     private async Task ForwardAsync(OutboxBatch batch, CancellationToken cancellationToken)
     {

@@ -4,11 +4,10 @@ namespace Vitals.Storage.Influx;
 public sealed class InfluxForwarderOptions
 {
     /// <summary>
-    /// Default maximum outbox rows per write: about 5000 lines (InfluxDB's recommended batch) of six-sign
-    /// frames. Each write ends with a cursor commit that waits for the store's writer, so fewer, larger
-    /// batches keep a draining forwarder from stalling behind appends.
+    /// Default maximum outbox rows per write. A row is one frame and so one line: this is InfluxDB's
+    /// recommended batch of 5000 lines.
     /// </summary>
-    public const int DefaultBatchSize = 30_000;
+    public const int DefaultBatchSize = 5000;
 
     /// <summary>Default wait before reading again when the outbox had less than a full batch.</summary>
     public static readonly TimeSpan DefaultFlushInterval = TimeSpan.FromSeconds(1);

@@ -86,9 +86,13 @@ public static class InfluxSchema
         for (var i = 0; i < records.Count; i++)
         {
             var record = records[i];
-            if (record.Observation is { } observation)
+            if (record.Observations is { } frame)
             {
-                lines += grouper.Add(writer, observation);
+                for (var j = 0; j < frame.Count; j++)
+                {
+                    lines += grouper.Add(writer, frame[j]);
+                }
+
                 continue;
             }
 

@@ -4,14 +4,14 @@ namespace Vitals.Storage.Influx;
 
 /// <summary>
 /// One row of the outbox: a sequence number and exactly one payload. Sequences increase strictly in
-/// insertion order (the SQLite store uses the observations table's rowid).
+/// insertion order (the SQLite store uses the <c>vitals</c> and <c>events</c> tables' row ids).
 /// </summary>
 public readonly record struct OutboxRecord
 {
-    private OutboxRecord(long sequence, Observation? observation, AlarmEvent? alarm, FeedStatusSample? feedStatus)
+    private OutboxRecord(long sequence, IReadOnlyList<Observation>? observations, AlarmEvent? alarm, FeedStatusSample? feedStatus)
     {
         Sequence = sequence;
-        Observation = observation;
+        Observations = observations;
         Alarm = alarm;
         FeedStatus = feedStatus;
     }
@@ -19,8 +19,11 @@ public readonly record struct OutboxRecord
     /// <summary>Position in the outbox; the cursor after this record is this value.</summary>
     public long Sequence { get; }
 
-    /// <summary>The observation, when this row is one.</summary>
-    public Observation? Observation { get; }
+    /// <summary>
+    /// The observations of one frame (see <see cref="ObservationFrames"/>), when this row is one: one
+    /// InfluxDB <c>vitals</c> point. Never empty.
+    /// </summary>
+    public IReadOnlyList<Observation>? Observations { get; }
 
     /// <summary>The alarm transition, when this row is one.</summary>
     public AlarmEvent? Alarm { get; }
@@ -30,11 +33,19 @@ public readonly record struct OutboxRecord
 
     /// <summary>When the gateway produced this row (used for lag in seconds).</summary>
     public DateTimeOffset EnqueuedAt =>
-        Observation?.ReceivedAt ?? Alarm?.At ?? FeedStatus?.At ?? DateTimeOffset.MinValue;
+        Observations?[0].ReceivedAt ?? Alarm?.At ?? FeedStatus?.At ?? DateTimeOffset.MinValue;
 
-    /// <summary>An observation row.</summary>
+    /// <summary>A row of one observation.</summary>
     public static OutboxRecord Of(long sequence, Observation observation) =>
-        new(sequence, observation ?? throw new ArgumentNullException(nameof(observation)), null, null);
+        new(sequence, [observation ?? throw new ArgumentNullException(nameof(observation))], null, null);
+
+    /// <summary>A row of one frame's observations (one or more).</summary>
+    public static OutboxRecord Of(long sequence, IReadOnlyList<Observation> frame)
+    {
+        ArgumentNullException.ThrowIfNull(frame);
+        ArgumentOutOfRangeException.ThrowIfZero(frame.Count, nameof(frame));
+        return new(sequence, frame, null, null);
+    }
 
     /// <summary>An alarm row.</summary>
     public static OutboxRecord Of(long sequence, AlarmEvent alarm) =>

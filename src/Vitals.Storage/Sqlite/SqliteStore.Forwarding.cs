@@ -127,15 +127,15 @@ public sealed partial class SqliteStore
     }
 
     /// <summary>
-    /// Local retention: deletes observations received before <paramref name="olderThan"/>, oldest first,
+    /// Local retention: deletes <c>vitals</c> rows received before <paramref name="olderThan"/>, oldest first,
     /// in short transactions so appends interleave. It walks the table in insertion order and stops at
     /// the first row that is not old enough, so a row stamped in the past after a clock step is kept
     /// longer, never deleted early. With <paramref name="forwardingConfigured"/> it never deletes a row
     /// above the observations forwarder's cursor (<see cref="SqliteOutbox.ObservationsName"/>): what has
-    /// not reached InfluxDB stays. It always keeps the newest row, because SQLite gives a new row the
-    /// highest id plus one: an emptied table would hand out ids at or below the cursor again.
+    /// not reached InfluxDB stays. Ids are AUTOINCREMENT, so emptying the table never hands out an id at
+    /// or below a cursor again.
     /// The event log is never compacted: it is the append-only audit trail (alarms, config changes).
-    /// Returns the number of observations deleted.
+    /// Returns the number of rows (frames) deleted.
     /// </summary>
     public long Compact(DateTimeOffset olderThan, bool forwardingConfigured)
     {
@@ -143,7 +143,7 @@ public sealed partial class SqliteStore
         long limit;
         using (var conn = OpenReader())
         {
-            limit = Scalar(conn, "SELECT coalesce(max(id), 0) FROM observations;") - 1;
+            limit = Scalar(conn, "SELECT coalesce(max(id), 0) FROM vitals;");
             if (forwardingConfigured)
             {
                 limit = Math.Min(limit, ReadCursor(conn, SqliteOutbox.ObservationsName));
@@ -161,7 +161,7 @@ public sealed partial class SqliteStore
             using (var conn = OpenReader())
             using (var cmd = conn.CreateCommand())
             {
-                cmd.CommandText = "SELECT id, received_ms FROM observations WHERE id > $from AND id <= $limit ORDER BY id LIMIT $n;";
+                cmd.CommandText = "SELECT id, received_ms FROM vitals WHERE id > $from AND id <= $limit ORDER BY id LIMIT $n;";
                 cmd.Parameters.AddWithValue("$from", from);
                 cmd.Parameters.AddWithValue("$limit", limit);
                 cmd.Parameters.AddWithValue("$n", CompactChunk);
@@ -184,7 +184,7 @@ public sealed partial class SqliteStore
                 lock (writeLock)
                 {
                     using var cmd = writer.CreateCommand();
-                    cmd.CommandText = "DELETE FROM observations WHERE id > $from AND id <= $upTo;";
+                    cmd.CommandText = "DELETE FROM vitals WHERE id > $from AND id <= $upTo;";
                     cmd.Parameters.AddWithValue("$from", from);
                     cmd.Parameters.AddWithValue("$upTo", upTo);
                     deleted += cmd.ExecuteNonQuery();
@@ -217,9 +217,9 @@ public sealed partial class SqliteStore
         {
             // Rows above the cursor are never deleted while forwarding, and ids are dense, so the id
             // difference is the count without walking a large backlog on every status poll.
-            cmd.CommandText = "SELECT coalesce(max(id), 0) FROM observations;";
+            cmd.CommandText = "SELECT coalesce(max(id), 0) FROM vitals;";
             rows = Math.Max(0, Convert.ToInt64(cmd.ExecuteScalar(), CultureInfo.InvariantCulture) - cursor);
-            cmd.CommandText = "SELECT received_ms FROM observations WHERE id > $after ORDER BY id LIMIT 1;";
+            cmd.CommandText = "SELECT received_ms FROM vitals WHERE id > $after ORDER BY id LIMIT 1;";
         }
         else
         {
@@ -247,7 +247,7 @@ public sealed partial class SqliteStore
         using var cmd = conn.CreateCommand();
         cmd.Transaction = tx;
         cmd.CommandText = kind == OutboxKind.Observations
-            ? "SELECT coalesce(max(id), 0) FROM observations;"
+            ? "SELECT coalesce(max(id), 0) FROM vitals;"
             : $"SELECT coalesce(max(id), 0) FROM events WHERE type IN {ForwardedEventTypes};";
         var head = Convert.ToInt64(cmd.ExecuteScalar(), CultureInfo.InvariantCulture);
         var records = new List<OutboxRecord>(Math.Min(max, 16_384));
@@ -289,46 +289,22 @@ public sealed partial class SqliteStore
     }
 
     /// <summary>
-    /// The observations half of <see cref="ReadOutbox"/>, on the caller's read transaction. It drives one
-    /// statement through SQLitePCL directly (like <see cref="Append"/>): going through ADO.NET, building
-    /// five strings per row and parsing sign and source names cost more than SQLite's own read. Repeated
-    /// text (site, chair, device, sign, source) becomes one string per distinct value per batch.
+    /// The observations half of <see cref="ReadOutbox"/>, on the caller's read transaction: one record per
+    /// <c>vitals</c> row. It drives one statement through SQLitePCL directly (like <see cref="Append"/>):
+    /// through ADO.NET, building strings per row cost more than SQLite's own read.
     /// </summary>
     private void ReadObservationOutbox(SqliteConnection conn, string name, long after, int max, DateTimeOffset now, List<OutboxRecord> records)
     {
-        using var stmt = PrepareOn(conn, """
-            SELECT id, site, chair, device, sign, value, measured_ms, received_ms, source, quality
-            FROM observations WHERE id > ?1 ORDER BY id LIMIT ?2;
-            """);
+        using var stmt = PrepareOn(conn, $"SELECT {FrameColumns} FROM vitals WHERE id > ?1 ORDER BY id LIMIT ?2;");
         raw.sqlite3_bind_int64(stmt, 1, after);
         raw.sqlite3_bind_int(stmt, 2, max);
         var text = new Utf8TextCache();
-        while (true)
+        while (Step(conn, stmt))
         {
-            var rc = raw.sqlite3_step(stmt);
-            if (rc == raw.SQLITE_DONE)
-            {
-                return;
-            }
-
-            if (rc != raw.SQLITE_ROW)
-            {
-                throw SqliteFailure(conn, rc);
-            }
-
             var id = raw.sqlite3_column_int64(stmt, 0);
-            if (text.Sign(stmt, 4) is { } sign && text.Source(stmt, 8) is { } source)
+            if (ReadFrame(stmt, text) is { Length: > 0 } frame)
             {
-                records.Add(OutboxRecord.Of(id, new Observation(
-                    text.Get(stmt, 1),
-                    text.Get(stmt, 2),
-                    text.Get(stmt, 3),
-                    sign,
-                    raw.sqlite3_column_double(stmt, 5),
-                    DateTimeOffset.FromUnixTimeMilliseconds(raw.sqlite3_column_int64(stmt, 6)),
-                    DateTimeOffset.FromUnixTimeMilliseconds(raw.sqlite3_column_int64(stmt, 7)),
-                    source,
-                    (ObservationQuality)raw.sqlite3_column_int(stmt, 9))));
+                records.Add(OutboxRecord.Of(id, frame));
                 continue;
             }
 
@@ -337,9 +313,60 @@ public sealed partial class SqliteStore
                 return; // deliver what decoded; the bad row is handled first thing next read
             }
 
-            SkipUndecodable(name, id, DescribeRow(stmt), $"cannot decode outbox row {id.ToString(CultureInfo.InvariantCulture)}: observation row with an unknown sign or source", now);
+            SkipUndecodable(name, id, DescribeRow(stmt), $"cannot decode outbox row {id.ToString(CultureInfo.InvariantCulture)}: vitals row with an unknown source or no value", now);
         }
     }
+
+    /// <summary>
+    /// The observations of the current row of a <c>SELECT</c> of <see cref="FrameColumns"/>, in sign order;
+    /// null when its source is not one this build knows.
+    /// </summary>
+    private static Observation[]? ReadFrame(sqlite3_stmt stmt, Utf8TextCache text)
+    {
+        if (text.Source(stmt, 6) is not { } source)
+        {
+            return null;
+        }
+
+        var count = 0;
+        for (var i = 0; i < Signs.All.Count; i++)
+        {
+            count += raw.sqlite3_column_type(stmt, FirstSignColumn + (2 * i)) == raw.SQLITE_NULL ? 0 : 1;
+        }
+
+        var frame = new Observation[count];
+        if (count == 0)
+        {
+            return frame;
+        }
+
+        var site = text.Get(stmt, 1);
+        var chair = text.Get(stmt, 2);
+        var device = text.Get(stmt, 3);
+        var measured = DateTimeOffset.FromUnixTimeMilliseconds(raw.sqlite3_column_int64(stmt, 4));
+        var received = DateTimeOffset.FromUnixTimeMilliseconds(raw.sqlite3_column_int64(stmt, 5));
+        var n = 0;
+        for (var i = 0; n < count; i++)
+        {
+            var column = FirstSignColumn + (2 * i);
+            if (raw.sqlite3_column_type(stmt, column) != raw.SQLITE_NULL)
+            {
+                frame[n++] = new Observation(
+                    site, chair, device, (Sign)i, raw.sqlite3_column_double(stmt, column), measured, received, source,
+                    (ObservationQuality)raw.sqlite3_column_int(stmt, column + 1));
+            }
+        }
+
+        return frame;
+    }
+
+    /// <summary>Steps <paramref name="stmt"/>: true for a row, false when done; a failure throws.</summary>
+    private static bool Step(SqliteConnection conn, sqlite3_stmt stmt) => raw.sqlite3_step(stmt) switch
+    {
+        raw.SQLITE_ROW => true,
+        raw.SQLITE_DONE => false,
+        var rc => throw SqliteFailure(conn, rc),
+    };
 
     private static sqlite3_stmt PrepareOn(SqliteConnection conn, string sql)
     {
@@ -410,25 +437,6 @@ public sealed partial class SqliteStore
         }
 
         return string.Join(' ', parts);
-    }
-
-    private static Observation? ReadObservation(SqliteDataReader reader, int first)
-    {
-        if (!Signs.TryParse(reader.GetString(first + 3), out var sign) || !Enum.TryParse<SourceProtocol>(reader.GetString(first + 7), out var source))
-        {
-            return null;
-        }
-
-        return new Observation(
-            reader.GetString(first),
-            reader.GetString(first + 1),
-            reader.GetString(first + 2),
-            sign,
-            reader.GetDouble(first + 4),
-            DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(first + 5)),
-            DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(first + 6)),
-            source,
-            (ObservationQuality)reader.GetInt32(first + 8));
     }
 
     private static long ReadCursor(SqliteConnection conn, string name)

@@ -4,19 +4,19 @@ using Vitals.Storage.Influx;
 namespace Vitals.Storage.Sqlite;
 
 /// <summary>
-/// The outbox tail: the observations of the latest appends, kept in memory by row id after their
+/// The outbox tail: the frames of the latest appends, kept in memory by row id after their
 /// transaction committed, so an observations forwarder that keeps up reads them from here instead of
 /// decoding the rows it just wrote back out of SQLite (on a 2-core gateway that read competed with
 /// the appends for CPU). It is only a cache of committed rows: a forwarder that is behind, a restart,
 /// or any row not appended through <see cref="Append"/> reads from the table as before. Rows leave it
 /// when the observations cursor passes them, when compaction deletes them, or beyond
-/// <see cref="TailCapacity"/> observations, oldest first.
+/// <see cref="TailCapacity"/> rows, oldest first.
 /// </summary>
 public sealed partial class SqliteStore
 {
-    private const int TailCapacity = 100_000;
+    private const int TailCapacity = 20_000;
     private readonly Lock tailLock = new();
-    private readonly LinkedList<(long FirstId, Observation[] Rows)> tail = new();
+    private readonly LinkedList<(long FirstId, List<ArraySegment<Observation>> Rows)> tail = new();
     private int tailCount;
     private long tailFloor; // rows at or below are delivered or deleted: never served from here
 
@@ -24,27 +24,26 @@ public sealed partial class SqliteStore
     /// Called under the write lock right after a commit. One transaction's rows have consecutive ids:
     /// SQLite gives each new row the highest id plus one, and no other write can interleave.
     /// </summary>
-    private void RememberTail(long firstId, IReadOnlyList<Observation> observations)
+    private void RememberTail(long firstId, List<ArraySegment<Observation>> rows)
     {
-        if (observations.Count > TailCapacity)
+        if (rows.Count > TailCapacity)
         {
             return;
         }
 
-        var rows = observations.ToArray(); // the caller may reuse its list
         lock (tailLock)
         {
-            if (tail.Last is { } newest && firstId <= newest.Value.FirstId + newest.Value.Rows.Length - 1)
+            if (tail.Last is { } newest && firstId <= newest.Value.FirstId + newest.Value.Rows.Count - 1)
             {
                 tail.Clear(); // ids did not grow (cannot happen while the newest row is kept): trust the table only
                 tailCount = 0;
             }
 
             tail.AddLast((firstId, rows));
-            tailCount += rows.Length;
+            tailCount += rows.Count;
             while (tailCount > TailCapacity)
             {
-                tailCount -= tail.First!.Value.Rows.Length;
+                tailCount -= tail.First!.Value.Rows.Count;
                 tail.RemoveFirst();
             }
         }
@@ -56,9 +55,9 @@ public sealed partial class SqliteStore
         lock (tailLock)
         {
             tailFloor = Math.Max(tailFloor, upTo);
-            while (tail.First is { } first && first.Value.FirstId + first.Value.Rows.Length - 1 <= upTo)
+            while (tail.First is { } first && first.Value.FirstId + first.Value.Rows.Count - 1 <= upTo)
             {
-                tailCount -= first.Value.Rows.Length;
+                tailCount -= first.Value.Rows.Count;
                 tail.RemoveFirst();
             }
         }
@@ -87,7 +86,7 @@ public sealed partial class SqliteStore
                     break; // not cached (compacted, or a gap before this append)
                 }
 
-                for (var i = (int)Math.Min(next - firstId, rows.Length); i < rows.Length && records.Count < max; i++)
+                for (var i = (int)Math.Min(next - firstId, rows.Count); i < rows.Count && records.Count < max; i++)
                 {
                     records.Add(OutboxRecord.Of(next++, rows[i]));
                 }

@@ -14,7 +14,7 @@ namespace Vitals.Storage.Sqlite;
 public sealed record StoredEvent(long Id, DateTimeOffset At, string Type, string? Chair, string Data);
 
 /// <summary>
-/// The embedded store: observation history (whose row ids double as the forwarding outbox sequence),
+/// The embedded store: observation history, a row per frame (whose row ids double as the forwarding outbox sequence),
 /// an append-only event log and key/value configuration, in one SQLite file in WAL mode.
 /// Writes are serialised on one connection; reads use their own connections, which WAL lets run beside writes.
 /// Forwarding cursors, quarantine, retention and backlog live in <c>SqliteStore.Forwarding.cs</c>.
@@ -27,10 +27,18 @@ public sealed partial class SqliteStore : IDisposable
     /// <summary>Event type of feed status snapshots (data: the feed status sample as <see cref="StorageJson"/>).</summary>
     public const string FeedStatusEventType = "feed_status";
 
-    /// <summary>Schema 1: observations, events, config. Schema 2 adds forward_cursors and quarantine.</summary>
-    private const int SchemaVersion = 2;
+    /// <summary>Schema 1: observations, events, config. 2 adds forward_cursors and quarantine. 3 stores a row per frame in vitals.</summary>
+    private const int SchemaVersion = 3;
 
     private static readonly string[] SourceNames = Enum.GetNames<SourceProtocol>();
+
+    /// <summary>A value and a quality column per sign, in <see cref="Sign"/> order: sign i is at <see cref="FirstSignColumn"/> + 2i.</summary>
+    private static readonly string SignColumns = string.Join(", ", Signs.All.Select(s => $"{s.ShortName}, {s.ShortName}_quality"));
+
+    /// <summary>Every column of a <c>vitals</c> row, in the order <see cref="ReadFrame"/> expects.</summary>
+    private static readonly string FrameColumns = "id, site, chair, device, measured_ms, received_ms, source, " + SignColumns;
+
+    private const int FirstSignColumn = 7;
 
     private readonly Dictionary<string, byte[]> utf8 = new(StringComparer.Ordinal);
     private sqlite3_stmt? insert;
@@ -67,7 +75,10 @@ public sealed partial class SqliteStore : IDisposable
     /// <summary>The database file.</summary>
     public string Path { get; }
 
-    /// <summary>Appends observations in one transaction. Returns the row id of the last one (the outbox sequence).</summary>
+    /// <summary>
+    /// Appends observations in one transaction, one <c>vitals</c> row per frame (see <see cref="ObservationFrames"/>).
+    /// Returns the row id of the last row (the outbox sequence).
+    /// </summary>
     public long Append(IReadOnlyList<Observation> observations)
     {
         if (observations.Count == 0)
@@ -75,38 +86,48 @@ public sealed partial class SqliteStore : IDisposable
             return 0;
         }
 
+        Observation[] rows = [.. observations]; // the tail keeps them; the caller may reuse its list
+        var frames = new List<ArraySegment<Observation>>();
         lock (writeLock)
         {
             using var tx = writer.BeginTransaction();
 
             // One statement prepared for the store's lifetime and driven through SQLitePCL directly: ADO.NET's
             // per-command binding costs several times more than SQLite's own insert on this hot path.
-            insert ??= PrepareOn(writer, """
-                INSERT INTO observations (site, chair, device, sign, value, measured_ms, received_ms, source, quality)
-                VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9);
-                """);
-            foreach (var o in observations)
+            insert ??= PrepareOn(writer, $"INSERT INTO vitals (site, chair, device, measured_ms, received_ms, source, {SignColumns}) VALUES ({string.Join(", ", Enumerable.Range(1, FirstSignColumn - 1 + (2 * Signs.All.Count)).Select(i => $"?{i}"))});");
+            for (var start = 0; start < rows.Length;)
             {
-                raw.sqlite3_bind_text(insert, 1, Utf8(o.Site));
-                raw.sqlite3_bind_text(insert, 2, Utf8(o.Chair));
-                raw.sqlite3_bind_text(insert, 3, Utf8(o.Device));
-                raw.sqlite3_bind_text(insert, 4, Utf8(o.Sign.ShortName()));
-                raw.sqlite3_bind_double(insert, 5, o.Value);
-                raw.sqlite3_bind_int64(insert, 6, o.MeasuredAt.ToUnixTimeMilliseconds());
-                raw.sqlite3_bind_int64(insert, 7, o.ReceivedAt.ToUnixTimeMilliseconds());
-                raw.sqlite3_bind_text(insert, 8, Utf8(SourceNames[(int)o.Source]));
-                raw.sqlite3_bind_int(insert, 9, (int)o.Quality);
+                var end = ObservationFrames.FrameEnd(rows, start);
+                var first = rows[start];
+                raw.sqlite3_bind_text(insert, 1, Utf8(first.Site));
+                raw.sqlite3_bind_text(insert, 2, Utf8(first.Chair));
+                raw.sqlite3_bind_text(insert, 3, Utf8(first.Device));
+                raw.sqlite3_bind_int64(insert, 4, first.MeasuredAt.ToUnixTimeMilliseconds());
+                raw.sqlite3_bind_int64(insert, 5, first.ReceivedAt.ToUnixTimeMilliseconds());
+                raw.sqlite3_bind_text(insert, 6, Utf8(SourceNames[(int)first.Source]));
+                for (var i = start; i < end; i++)
+                {
+                    // Parameter n binds column n - 1 of the row (which starts with id): sign s is at FirstSignColumn + 2s.
+                    var column = FirstSignColumn + (2 * (int)rows[i].Sign);
+                    raw.sqlite3_bind_double(insert, column, rows[i].Value);
+                    raw.sqlite3_bind_int(insert, column + 1, (int)rows[i].Quality);
+                }
+
                 var rc = raw.sqlite3_step(insert);
                 raw.sqlite3_reset(insert);
+                raw.sqlite3_clear_bindings(insert); // signs absent from the next frame must be NULL, not this frame's
                 if (rc != raw.SQLITE_DONE)
                 {
                     throw SqliteFailure(writer, rc);
                 }
+
+                frames.Add(new ArraySegment<Observation>(rows, start, end - start));
+                start = end;
             }
 
             tx.Commit();
             var last = LastRowId(writer);
-            RememberTail(last - observations.Count + 1, observations);
+            RememberTail(last - frames.Count + 1, frames);
             return last;
         }
     }
@@ -134,34 +155,36 @@ public sealed partial class SqliteStore : IDisposable
     public List<Observation> Query(string chair, DateTimeOffset from, DateTimeOffset to, int limit = 100_000)
     {
         using var conn = OpenReader();
-        using var cmd = conn.CreateCommand();
-        cmd.CommandText = """
-            SELECT site, chair, device, sign, value, measured_ms, received_ms, source, quality
-            FROM observations WHERE chair = $chair AND measured_ms >= $from AND measured_ms < $to
-            ORDER BY measured_ms, id LIMIT $limit;
-            """;
-        cmd.Parameters.AddWithValue("$chair", chair);
-        cmd.Parameters.AddWithValue("$from", from.ToUnixTimeMilliseconds());
-        cmd.Parameters.AddWithValue("$to", to.ToUnixTimeMilliseconds());
-        cmd.Parameters.AddWithValue("$limit", limit);
-        using var reader = cmd.ExecuteReader();
+        using var stmt = PrepareOn(conn, $"""
+            SELECT {FrameColumns} FROM vitals WHERE chair = ?1 AND measured_ms >= ?2 AND measured_ms < ?3
+            ORDER BY measured_ms, id LIMIT ?4;
+            """);
+        raw.sqlite3_bind_text(stmt, 1, chair);
+        raw.sqlite3_bind_int64(stmt, 2, from.ToUnixTimeMilliseconds());
+        raw.sqlite3_bind_int64(stmt, 3, to.ToUnixTimeMilliseconds());
+        raw.sqlite3_bind_int(stmt, 4, limit); // frames: at least as many observations
+        var text = new Utf8TextCache();
         var result = new List<Observation>();
-        while (reader.Read())
+        while (result.Count < limit && Step(conn, stmt))
         {
-            if (ReadObservation(reader, 0) is { } observation)
+            foreach (var observation in ReadFrame(stmt, text) ?? [])
             {
-                result.Add(observation);
+                if (result.Count < limit)
+                {
+                    result.Add(observation);
+                }
             }
         }
 
         return result;
     }
 
-    /// <summary>Number of observations stored.</summary>
+    /// <summary>Number of observations stored (sign values, not rows).</summary>
     public long CountObservations()
     {
         using var conn = OpenReader();
-        return Scalar(conn, "SELECT count(*) FROM observations;");
+        var present = string.Join(" + ", Signs.All.Select(s => $"({s.ShortName} IS NOT NULL)"));
+        return Scalar(conn, $"SELECT coalesce(sum({present}), 0) FROM vitals;");
     }
 
     /// <summary>Appends one entry to the event log and returns its sequence number.</summary>
@@ -311,6 +334,53 @@ public sealed partial class SqliteStore : IDisposable
                     id INTEGER PRIMARY KEY,
                     at_ms INTEGER NOT NULL, forwarder TEXT NOT NULL, line TEXT NOT NULL, error TEXT NOT NULL);
                 """);
+        }
+
+        if (version < 3)
+        {
+            MigrateStep(3, MigrateToFrames);
+        }
+    }
+
+    /// <summary>
+    /// Schema 3: one <c>vitals</c> row per frame (site, chair, device, measured and received millisecond,
+    /// source) with a value and a quality column per sign, like the InfluxDB <c>vitals</c> point, in place
+    /// of one <c>observations</c> row per sign: a sixth of the rows to write, index, forward and compact.
+    /// Each old row becomes a one-sign row with the same id, so forwarding cursors stay valid, and
+    /// AUTOINCREMENT continues after the highest old id so no id is ever handed out twice. A row of a sign
+    /// this build has no column for cannot occur from <see cref="Append"/>; should one exist it is kept in
+    /// the quarantine table, described in full, rather than dropped.
+    /// </summary>
+    private static string MigrateToFrames
+    {
+        get
+        {
+            // Literal for this version: a sign added later gets its columns in its own migration step.
+            string[] signs = ["hr", "pr", "spo2", "nibp_sys", "nibp_dia", "nibp_map", "rr", "temp"];
+            var known = string.Join(", ", signs.Select(s => $"'{s}'"));
+            var columns = string.Join(", ", signs.Select(s => $"{s} REAL, {s}_quality INTEGER"));
+            var names = string.Join(", ", signs.Select(s => $"{s}, {s}_quality"));
+            var values = string.Join(", ", signs.Select(s => $"CASE sign WHEN '{s}' THEN value END, CASE sign WHEN '{s}' THEN quality END"));
+            return $"""
+                CREATE TABLE vitals (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    site TEXT NOT NULL, chair TEXT NOT NULL, device TEXT NOT NULL,
+                    measured_ms INTEGER NOT NULL, received_ms INTEGER NOT NULL, source TEXT NOT NULL,
+                    {columns});
+                INSERT INTO vitals (id, site, chair, device, measured_ms, received_ms, source, {names})
+                    SELECT id, site, chair, device, measured_ms, received_ms, source, {values}
+                    FROM observations WHERE sign IN ({known}) ORDER BY id;
+                INSERT INTO quarantine (at_ms, forwarder, line, error)
+                    SELECT received_ms, 'migration',
+                        'observations id=' || id || ' site=' || site || ' chair=' || chair || ' device=' || device || ' sign=' || sign
+                        || ' value=' || value || ' measured_ms=' || measured_ms || ' received_ms=' || received_ms || ' source=' || source || ' quality=' || quality,
+                        'schema 3 has no column for sign ' || sign
+                    FROM observations WHERE sign NOT IN ({known}) ORDER BY id;
+                DELETE FROM sqlite_sequence WHERE name = 'vitals';
+                INSERT INTO sqlite_sequence (name, seq) SELECT 'vitals', coalesce(max(id), 0) FROM observations;
+                DROP TABLE observations;
+                CREATE INDEX vitals_chair_time ON vitals (chair, measured_ms);
+                """;
         }
     }
 

@@ -5,9 +5,9 @@ using Vitals.Core;
 namespace Vitals.Storage.Sqlite;
 
 /// <summary>
-/// Turns the repeated text columns of one outbox read (site, chair, device, sign, source) into strings
-/// without allocating per row: each distinct value is decoded once and its string reused, and a sign or
-/// source name is parsed once. Meant for one read on one thread; bounded, so unusual data cannot grow it.
+/// Turns the repeated text columns of one outbox read (site, chair, device, source) into strings
+/// without allocating per row: each distinct value is decoded once and its string reused, and a source
+/// name is parsed once. Meant for one read on one thread; bounded, so unusual data cannot grow it.
 /// </summary>
 internal sealed class Utf8TextCache
 {
@@ -15,7 +15,6 @@ internal sealed class Utf8TextCache
     private const int MaxCachedBytes = 256;
     private readonly Dictionary<string, string> _strings = new(StringComparer.Ordinal);
     private readonly Dictionary<string, string>.AlternateLookup<ReadOnlySpan<char>> _lookup;
-    private readonly Dictionary<string, Sign?> _signs = new(StringComparer.Ordinal);
     private readonly Dictionary<string, SourceProtocol?> _sources = new(StringComparer.Ordinal);
 
     public Utf8TextCache() => _lookup = _strings.GetAlternateLookup<ReadOnlySpan<char>>();
@@ -44,22 +43,6 @@ internal sealed class Utf8TextCache
         }
 
         return text;
-    }
-
-    /// <summary>The sign named in <paramref name="column"/>, or null for a name this build does not know.</summary>
-    public Sign? Sign(sqlite3_stmt stmt, int column)
-    {
-        var name = Get(stmt, column);
-        if (!_signs.TryGetValue(name, out var sign))
-        {
-            sign = Signs.TryParse(name, out var parsed) ? parsed : null;
-            if (_signs.Count < MaxEntries)
-            {
-                _signs[name] = sign;
-            }
-        }
-
-        return sign;
     }
 
     /// <summary>The source protocol named in <paramref name="column"/>, or null for a name this build does not know.</summary>
