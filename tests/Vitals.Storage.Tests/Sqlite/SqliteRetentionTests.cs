@@ -38,7 +38,7 @@ public sealed class SqliteRetentionTests : IDisposable
     }
 
     [Fact]
-    public async Task Open_SchemaV1File_MigratesToV2KeepingData()
+    public async Task Open_SchemaV1File_MigratesToV3KeepingData()
     {
         // A file exactly as the schema-1 build left it.
         using (var conn = new SqliteConnection($"Data Source={DbPath}"))
@@ -59,6 +59,7 @@ public sealed class SqliteRetentionTests : IDisposable
                 CREATE TABLE config (key TEXT PRIMARY KEY, value TEXT NOT NULL, updated_ms INTEGER NOT NULL);
                 INSERT INTO observations VALUES (1, 'north', 'c1', 'dev-1', 'hr', 61, 1763802000000, 1763802000040, 'Hl7Mllp', 0);
                 INSERT INTO observations VALUES (2, 'north', 'c1', 'dev-1', 'nibp_sys', 118, 1763802001000, 1763802001040, 'Hl7Mllp', 0);
+                INSERT INTO observations VALUES (3, 'north', 'c1', 'dev-1', 'etco2', 35, 1763802002000, 1763802002040, 'Hl7Mllp', 1);
                 INSERT INTO events VALUES (1, 1763802000000, 'alarm', 'c1', '{"rule":"hr.low"}');
                 INSERT INTO config VALUES ('profile', 'adult', 1763802000000);
                 PRAGMA user_version = 1;
@@ -69,7 +70,14 @@ public sealed class SqliteRetentionTests : IDisposable
         using (var store = new SqliteStore(DbPath))
         {
             Assert.Equal(2, store.CountObservations());
-            Assert.Equal([61.0, 118.0], store.Query("c1", DateTimeOffset.FromUnixTimeMilliseconds(0), T0.AddYears(1)).Select(o => o.Value));
+            var kept = store.Query("c1", DateTimeOffset.FromUnixTimeMilliseconds(0), T0.AddYears(1));
+            Assert.Equal([(Sign.Hr, 61.0), (Sign.NibpSys, 118.0)], kept.Select(o => (o.Sign, o.Value)));
+            Assert.Equal(DateTimeOffset.FromUnixTimeMilliseconds(1763802001040), kept[1].ReceivedAt);
+
+            // A sign this build has no column for is never silently dropped: it waits in quarantine, in full.
+            var unknown = Assert.Single(store.ReadQuarantine());
+            Assert.Equal("migration", unknown.Forwarder);
+            Assert.Equal("observations id=3 site=north chair=c1 device=dev-1 sign=etco2 value=35.0 measured_ms=1763802002000 received_ms=1763802002040 source=Hl7Mllp quality=1", unknown.Line);
             Assert.Equal("""{"rule":"hr.low"}""", Assert.Single(store.ReadEvents()).Data);
             Assert.Equal("adult", store.GetConfig("profile"));
 
@@ -78,25 +86,27 @@ public sealed class SqliteRetentionTests : IDisposable
             Assert.Equal(2, (await outbox.ReadAfterAsync(0, 10, default)).Records.Count);
             await outbox.CommitAsync(1, default);
             store.AppendQuarantine("influx.observations", ["x"], "e", T0);
-            Assert.Equal(3, store.Append([At(0)]));
+            Assert.Equal(4, store.Append([At(0)])); // after every old id, the quarantined one's too
         }
 
         SqliteConnection.ClearAllPools();
-        Assert.Equal(2, Scalar(DbPath, "PRAGMA user_version;"));
+        Assert.Equal(3, Scalar(DbPath, "PRAGMA user_version;"));
+        Assert.Equal(0, Scalar(DbPath, "SELECT count(*) FROM sqlite_master WHERE name = 'observations';"));
         using var reopened = new SqliteStore(DbPath);
         Assert.Equal(1, reopened.GetForwardCursor(SqliteOutbox.ObservationsName));
-        Assert.Equal(1, reopened.CountQuarantined());
+        Assert.Equal(2, reopened.CountQuarantined());
     }
 
     [Fact]
-    public void Open_NewFile_IsSchemaV2()
+    public void Open_NewFile_IsSchemaV3()
     {
         using (new SqliteStore(DbPath))
         {
         }
 
         SqliteConnection.ClearAllPools();
-        Assert.Equal(2, Scalar(DbPath, "PRAGMA user_version;"));
+        Assert.Equal(3, Scalar(DbPath, "PRAGMA user_version;"));
+        Assert.Equal(1, Scalar(DbPath, "SELECT count(*) FROM sqlite_master WHERE name = 'vitals_chair_time';"));
         Assert.Equal(1, Scalar(DbPath, "SELECT count(*) FROM sqlite_master WHERE name = 'forward_cursors';"));
     }
 
@@ -112,7 +122,7 @@ public sealed class SqliteRetentionTests : IDisposable
 
         Assert.Equal(12_345, deleted);
         Assert.Equal(25_000 - 12_345, store.CountObservations());
-        Assert.Equal(12_346, Scalar(DbPath, "SELECT min(id) FROM observations;"));
+        Assert.Equal(12_346, Scalar(DbPath, "SELECT min(id) FROM vitals;"));
         Assert.Equal(0, store.Compact(T0.AddYears(1), forwardingConfigured: true));
     }
 
@@ -129,7 +139,7 @@ public sealed class SqliteRetentionTests : IDisposable
         var deleted = store.Compact(options.CompactBefore(T0.AddMinutes(90)), forwardingConfigured: true);
 
         Assert.Equal(30, deleted);
-        Assert.Equal(31, Scalar(DbPath, "SELECT min(id) FROM observations;"));
+        Assert.Equal(31, Scalar(DbPath, "SELECT min(id) FROM vitals;"));
     }
 
     [Fact]
@@ -143,15 +153,15 @@ public sealed class SqliteRetentionTests : IDisposable
     }
 
     [Fact]
-    public async Task Compact_NoForwarderEverythingOld_KeepsNewestRowSoIdsAreNeverReused()
+    public async Task Compact_NoForwarderEverythingOld_DeletesAllAndNeverReusesIds()
     {
         using var store = new SqliteStore(DbPath);
         store.Append([.. Enumerable.Range(0, 10).Select(At)]);
         store.AppendEvent(T0, SqliteStore.AlarmEventType, "c1", "{}");
         var deleted = store.Compact(T0.AddYears(1), forwardingConfigured: false);
 
-        Assert.Equal(9, deleted);
-        Assert.Equal(1, store.CountObservations());
+        Assert.Equal(10, deleted);
+        Assert.Equal(0, store.CountObservations());
         Assert.Single(store.ReadEvents()); // the event log is the audit trail: never compacted
 
         // If forwarding is configured later, new rows still come after every old id.

@@ -58,6 +58,41 @@ public sealed class SqliteStoreTests : IDisposable
     }
 
     [Fact]
+    public void Append_FrameOfEverySign_OneRowKeepingEachValueAndQuality()
+    {
+        using var store = new SqliteStore(DbPath);
+        var qualities = new[] { ObservationQuality.Ok, ObservationQuality.Questionable, ObservationQuality.Invalid, ObservationQuality.Simulated };
+        var frame = Signs.All.Select((s, i) => Obs("c1", s.Sign, 10 + i, 0) with { Quality = qualities[i % qualities.Length] }).ToList();
+
+        Assert.Equal(1, store.Append([.. Enumerable.Reverse(frame)])); // any order in: one row
+
+        Assert.Equal(frame, store.Query("c1", T0, T0.AddMinutes(1))); // sign order out
+        Assert.Equal(Signs.All.Count, store.CountObservations());
+    }
+
+    [Fact]
+    public void Append_RepeatedSignOrOtherDevice_StartsAnotherRowLosingNothing()
+    {
+        using var store = new SqliteStore(DbPath);
+        Observation[] run = [Obs("c1", Sign.Hr, 70, 0), Obs("c1", Sign.Spo2, 97, 0), Obs("c1", Sign.Hr, 71, 0), Obs("c1", Sign.Spo2, 96, 0) with { Device = "dev-2" }];
+
+        Assert.Equal(3, store.Append(run));
+
+        Assert.Equal([70.0, 97.0, 71.0, 96.0], store.Query("c1", T0, T0.AddMinutes(1)).Select(o => o.Value));
+    }
+
+    [Fact]
+    public void Query_Limit_CountsObservationsNotRows()
+    {
+        using var store = new SqliteStore(DbPath);
+        store.Append([.. Enumerable.Range(0, 3).SelectMany(second => new[] { Sign.Hr, Sign.Pr, Sign.Spo2 }.Select(s => Obs("c1", s, second, second)))]);
+
+        var firstFour = store.Query("c1", T0, T0.AddMinutes(1), limit: 4);
+
+        Assert.Equal([(Sign.Hr, 0.0), (Sign.Pr, 0.0), (Sign.Spo2, 0.0), (Sign.Hr, 1.0)], firstFour.Select(o => (o.Sign, o.Value)));
+    }
+
+    [Fact]
     public void EventLog_UpdateOrDelete_IsRefused()
     {
         using var store = new SqliteStore(DbPath);
