@@ -84,9 +84,9 @@ public sealed class InfluxForwardingTests : IDisposable
 
     private long StoredHr() => StoredHrUpTo(long.MaxValue);
 
-    private long MaxHrMs() => Sql("SELECT max(measured_ms) FROM observations WHERE sign = 'hr' AND measured_ms <= $ms;", long.MaxValue);
+    private long MaxHrMs() => Sql("SELECT max(measured_ms) FROM vitals WHERE hr IS NOT NULL AND measured_ms <= $ms;", long.MaxValue);
 
-    private long StoredHrUpTo(long ms) => Sql("SELECT count(*) FROM observations WHERE sign = 'hr' AND measured_ms <= $ms;", ms);
+    private long StoredHrUpTo(long ms) => Sql("SELECT count(*) FROM vitals WHERE hr IS NOT NULL AND measured_ms <= $ms;", ms);
 
     private long Sql(string sql, long ms)
     {
