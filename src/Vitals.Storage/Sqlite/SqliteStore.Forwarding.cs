@@ -132,8 +132,9 @@ public sealed partial class SqliteStore
     /// the first row that is not old enough, so a row stamped in the past after a clock step is kept
     /// longer, never deleted early. With <paramref name="forwardingConfigured"/> it never deletes a row
     /// above the observations forwarder's cursor (<see cref="SqliteOutbox.ObservationsName"/>): what has
-    /// not reached InfluxDB stays. Ids are AUTOINCREMENT, so emptying the table never hands out an id at
-    /// or below a cursor again.
+    /// not reached InfluxDB stays. It always keeps the newest row, because SQLite gives a new row the
+    /// highest id plus one: an emptied table would hand out ids at or below the cursor again (AUTOINCREMENT
+    /// would prevent that too, but costs a write to sqlite_sequence on every insert).
     /// The event log is never compacted: it is the append-only audit trail (alarms, config changes).
     /// Returns the number of rows (frames) deleted.
     /// </summary>
@@ -143,7 +144,7 @@ public sealed partial class SqliteStore
         long limit;
         using (var conn = OpenReader())
         {
-            limit = Scalar(conn, "SELECT coalesce(max(id), 0) FROM vitals;");
+            limit = Scalar(conn, "SELECT coalesce(max(id), 0) FROM vitals;") - 1;
             if (forwardingConfigured)
             {
                 limit = Math.Min(limit, ReadCursor(conn, SqliteOutbox.ObservationsName));

@@ -346,10 +346,10 @@ public sealed partial class SqliteStore : IDisposable
     /// Schema 3: one <c>vitals</c> row per frame (site, chair, device, measured and received millisecond,
     /// source) with a value and a quality column per sign, like the InfluxDB <c>vitals</c> point, in place
     /// of one <c>observations</c> row per sign: a sixth of the rows to write, index, forward and compact.
-    /// Each old row becomes a one-sign row with the same id, so forwarding cursors stay valid, and
-    /// AUTOINCREMENT continues after the highest old id so no id is ever handed out twice. A row of a sign
-    /// this build has no column for cannot occur from <see cref="Append"/>; should one exist it is kept in
-    /// the quarantine table, described in full, rather than dropped.
+    /// Each old row becomes a one-sign row with the same id, so forwarding cursors stay valid. A row of a
+    /// sign this build has no column for cannot occur from <see cref="Append"/>; should one exist it is
+    /// kept in the quarantine table, described in full, rather than dropped, and the observations cursor
+    /// is capped at the highest id left, so new rows (numbered from it) are never taken as forwarded.
     /// </summary>
     private static string MigrateToFrames
     {
@@ -363,7 +363,7 @@ public sealed partial class SqliteStore : IDisposable
             var values = string.Join(", ", signs.Select(s => $"CASE sign WHEN '{s}' THEN value END, CASE sign WHEN '{s}' THEN quality END"));
             return $"""
                 CREATE TABLE vitals (
-                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    id INTEGER PRIMARY KEY,
                     site TEXT NOT NULL, chair TEXT NOT NULL, device TEXT NOT NULL,
                     measured_ms INTEGER NOT NULL, received_ms INTEGER NOT NULL, source TEXT NOT NULL,
                     {columns});
@@ -376,8 +376,8 @@ public sealed partial class SqliteStore : IDisposable
                         || ' value=' || value || ' measured_ms=' || measured_ms || ' received_ms=' || received_ms || ' source=' || source || ' quality=' || quality,
                         'schema 3 has no column for sign ' || sign
                     FROM observations WHERE sign NOT IN ({known}) ORDER BY id;
-                DELETE FROM sqlite_sequence WHERE name = 'vitals';
-                INSERT INTO sqlite_sequence (name, seq) SELECT 'vitals', coalesce(max(id), 0) FROM observations;
+                UPDATE forward_cursors SET cursor = min(cursor, (SELECT coalesce(max(id), 0) FROM vitals))
+                    WHERE name = '{SqliteOutbox.ObservationsName}';
                 DROP TABLE observations;
                 CREATE INDEX vitals_chair_time ON vitals (chair, measured_ms);
                 """;

@@ -7,11 +7,11 @@ namespace Vitals.Storage.Sqlite;
 /// </summary>
 public sealed class StoreRetentionOptions
 {
-    /// <summary>Default age after which forwarded observations are deleted locally.</summary>
+    /// <summary>Default age after which forwarded history is deleted locally.</summary>
     public static readonly TimeSpan DefaultRetention = TimeSpan.FromDays(7);
 
-    /// <summary>Default backlog row limit (about 4 GB of observation rows).</summary>
-    public const long DefaultMaxBacklogRows = 50_000_000;
+    /// <summary>Default backlog row limit: 30 million frames (about 3.5 GB; 8 chairs at 1 Hz make 4.8 million a week).</summary>
+    public const long DefaultMaxBacklogRows = 30_000_000;
 
     /// <summary>Default backlog age limit: as old as the local retention.</summary>
     public static readonly TimeSpan DefaultMaxBacklogAge = TimeSpan.FromDays(7);

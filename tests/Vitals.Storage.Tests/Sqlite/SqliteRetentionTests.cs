@@ -37,14 +37,13 @@ public sealed class SqliteRetentionTests : IDisposable
         return (long)cmd.ExecuteScalar()!;
     }
 
-    [Fact]
-    public async Task Open_SchemaV1File_MigratesToV3KeepingData()
+    /// <summary>A file exactly as the schema-1 build left it, with <paramref name="rows"/> inserted.</summary>
+    private void CreateSchemaV1File(string rows)
     {
-        // A file exactly as the schema-1 build left it.
         using (var conn = new SqliteConnection($"Data Source={DbPath}"))
         {
             conn.Open();
-            Exec(conn, """
+            Exec(conn, $"""
                 PRAGMA journal_mode = WAL;
                 CREATE TABLE observations (
                     id INTEGER PRIMARY KEY,
@@ -57,16 +56,46 @@ public sealed class SqliteRetentionTests : IDisposable
                 CREATE TRIGGER events_no_update BEFORE UPDATE ON events BEGIN SELECT RAISE(ABORT, 'the event log is append-only'); END;
                 CREATE TRIGGER events_no_delete BEFORE DELETE ON events BEGIN SELECT RAISE(ABORT, 'the event log is append-only'); END;
                 CREATE TABLE config (key TEXT PRIMARY KEY, value TEXT NOT NULL, updated_ms INTEGER NOT NULL);
-                INSERT INTO observations VALUES (1, 'north', 'c1', 'dev-1', 'hr', 61, 1763802000000, 1763802000040, 'Hl7Mllp', 0);
-                INSERT INTO observations VALUES (2, 'north', 'c1', 'dev-1', 'nibp_sys', 118, 1763802001000, 1763802001040, 'Hl7Mllp', 0);
-                INSERT INTO observations VALUES (3, 'north', 'c1', 'dev-1', 'etco2', 35, 1763802002000, 1763802002040, 'Hl7Mllp', 1);
-                INSERT INTO events VALUES (1, 1763802000000, 'alarm', 'c1', '{"rule":"hr.low"}');
-                INSERT INTO config VALUES ('profile', 'adult', 1763802000000);
                 PRAGMA user_version = 1;
+                {rows}
                 """);
         }
 
         SqliteConnection.ClearAllPools();
+    }
+
+    [Fact]
+    public async Task Open_SchemaV2FileWhoseNewestRowHasNoColumn_CapsCursorSoNewRowsAreForwarded()
+    {
+        // Schema 2, forwarded (and quarantined) up to row 3, whose sign schema 3 has no column for.
+        CreateSchemaV1File("""
+            INSERT INTO observations VALUES (1, 'north', 'c1', 'dev-1', 'hr', 61, 1763802000000, 1763802000040, 'Hl7Mllp', 0);
+            INSERT INTO observations VALUES (2, 'north', 'c1', 'dev-1', 'hr', 62, 1763802001000, 1763802001040, 'Hl7Mllp', 0);
+            INSERT INTO observations VALUES (3, 'north', 'c1', 'dev-1', 'etco2', 35, 1763802002000, 1763802002040, 'Hl7Mllp', 0);
+            CREATE TABLE forward_cursors (name TEXT PRIMARY KEY, cursor INTEGER NOT NULL);
+            CREATE TABLE quarantine (id INTEGER PRIMARY KEY, at_ms INTEGER NOT NULL, forwarder TEXT NOT NULL, line TEXT NOT NULL, error TEXT NOT NULL);
+            INSERT INTO forward_cursors VALUES ('influx.observations', 3);
+            PRAGMA user_version = 2;
+            """);
+
+        using var store = new SqliteStore(DbPath);
+        Assert.Equal(2, store.GetForwardCursor(SqliteOutbox.ObservationsName));
+        var next = store.Append([At(0)]);
+        var outbox = SqliteOutbox.ForObservations(store);
+        Assert.Equal([next], (await outbox.ReadAfterAsync(0, 10, default)).Records.Select(r => r.Sequence));
+    }
+
+    [Fact]
+    public async Task Open_SchemaV1File_MigratesToV3KeepingData()
+    {
+        CreateSchemaV1File("""
+            INSERT INTO observations VALUES (1, 'north', 'c1', 'dev-1', 'hr', 61, 1763802000000, 1763802000040, 'Hl7Mllp', 0);
+            INSERT INTO observations VALUES (2, 'north', 'c1', 'dev-1', 'nibp_sys', 118, 1763802001000, 1763802001040, 'Hl7Mllp', 0);
+            INSERT INTO observations VALUES (3, 'north', 'c1', 'dev-1', 'etco2', 35, 1763802002000, 1763802002040, 'Hl7Mllp', 1);
+            INSERT INTO events VALUES (1, 1763802000000, 'alarm', 'c1', '{"rule":"hr.low"}');
+            INSERT INTO config VALUES ('profile', 'adult', 1763802000000);
+            """);
+
         using (var store = new SqliteStore(DbPath))
         {
             Assert.Equal(2, store.CountObservations());
@@ -86,7 +115,7 @@ public sealed class SqliteRetentionTests : IDisposable
             Assert.Equal(2, (await outbox.ReadAfterAsync(0, 10, default)).Records.Count);
             await outbox.CommitAsync(1, default);
             store.AppendQuarantine("influx.observations", ["x"], "e", T0);
-            Assert.Equal(4, store.Append([At(0)])); // after every old id, the quarantined one's too
+            Assert.Equal(3, store.Append([At(0)]));
         }
 
         SqliteConnection.ClearAllPools();
@@ -153,15 +182,15 @@ public sealed class SqliteRetentionTests : IDisposable
     }
 
     [Fact]
-    public async Task Compact_NoForwarderEverythingOld_DeletesAllAndNeverReusesIds()
+    public async Task Compact_NoForwarderEverythingOld_KeepsNewestRowSoIdsAreNeverReused()
     {
         using var store = new SqliteStore(DbPath);
         store.Append([.. Enumerable.Range(0, 10).Select(At)]);
         store.AppendEvent(T0, SqliteStore.AlarmEventType, "c1", "{}");
         var deleted = store.Compact(T0.AddYears(1), forwardingConfigured: false);
 
-        Assert.Equal(10, deleted);
-        Assert.Equal(0, store.CountObservations());
+        Assert.Equal(9, deleted);
+        Assert.Equal(1, store.CountObservations());
         Assert.Single(store.ReadEvents()); // the event log is the audit trail: never compacted
 
         // If forwarding is configured later, new rows still come after every old id.
