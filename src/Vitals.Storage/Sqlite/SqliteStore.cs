@@ -35,10 +35,17 @@ public sealed partial class SqliteStore : IDisposable
     /// <summary>A value and a quality column per sign, in <see cref="Sign"/> order: sign i is at <see cref="FirstSignColumn"/> + 2i.</summary>
     private static readonly string SignColumns = string.Join(", ", Signs.All.Select(s => $"{s.ShortName}, {s.ShortName}_quality"));
 
+    /// <summary>The columns of a <c>vitals</c> row but its id.</summary>
+    private static readonly string FrameValueColumns = "site, chair, device, measured_ms, received_ms, source, " + SignColumns;
+
     /// <summary>Every column of a <c>vitals</c> row, in the order <see cref="ReadFrame"/> expects.</summary>
-    private static readonly string FrameColumns = "id, site, chair, device, measured_ms, received_ms, source, " + SignColumns;
+    private static readonly string FrameColumns = "id, " + FrameValueColumns;
 
     private const int FirstSignColumn = 7;
+
+    /// <summary>Inserts a frame; parameter n is column n of <see cref="FrameColumns"/> (sign i: <see cref="FirstSignColumn"/> + 2i).</summary>
+    private static readonly string InsertFrame =
+        $"INSERT INTO vitals ({FrameValueColumns}) VALUES ({string.Join(", ", Enumerable.Range(1, FirstSignColumn - 1 + (2 * Signs.All.Count)).Select(i => $"?{i}"))});";
 
     private readonly Dictionary<string, byte[]> utf8 = new(StringComparer.Ordinal);
     private sqlite3_stmt? insert;
@@ -94,7 +101,7 @@ public sealed partial class SqliteStore : IDisposable
 
             // One statement prepared for the store's lifetime and driven through SQLitePCL directly: ADO.NET's
             // per-command binding costs several times more than SQLite's own insert on this hot path.
-            insert ??= PrepareOn(writer, $"INSERT INTO vitals (site, chair, device, measured_ms, received_ms, source, {SignColumns}) VALUES ({string.Join(", ", Enumerable.Range(1, FirstSignColumn - 1 + (2 * Signs.All.Count)).Select(i => $"?{i}"))});");
+            insert ??= PrepareOn(writer, InsertFrame);
             for (var start = 0; start < rows.Length;)
             {
                 var end = ObservationFrames.FrameEnd(rows, start);
@@ -107,7 +114,6 @@ public sealed partial class SqliteStore : IDisposable
                 raw.sqlite3_bind_text(insert, 6, Utf8(SourceNames[(int)first.Source]));
                 for (var i = start; i < end; i++)
                 {
-                    // Parameter n binds column n - 1 of the row (which starts with id): sign s is at FirstSignColumn + 2s.
                     var column = FirstSignColumn + (2 * (int)rows[i].Sign);
                     raw.sqlite3_bind_double(insert, column, rows[i].Value);
                     raw.sqlite3_bind_int(insert, column + 1, (int)rows[i].Quality);
@@ -167,12 +173,9 @@ public sealed partial class SqliteStore : IDisposable
         var result = new List<Observation>();
         while (result.Count < limit && Step(conn, stmt))
         {
-            foreach (var observation in ReadFrame(stmt, text) ?? [])
+            if (ReadFrame(stmt, text) is { } frame)
             {
-                if (result.Count < limit)
-                {
-                    result.Add(observation);
-                }
+                result.AddRange(frame.AsSpan(0, Math.Min(frame.Length, limit - result.Count)));
             }
         }
 
@@ -371,7 +374,7 @@ public sealed partial class SqliteStore : IDisposable
                     SELECT id, site, chair, device, measured_ms, received_ms, source, {values}
                     FROM observations WHERE sign IN ({known}) ORDER BY id;
                 INSERT INTO quarantine (at_ms, forwarder, line, error)
-                    SELECT received_ms, 'migration',
+                    SELECT CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER), 'migration',
                         'observations id=' || id || ' site=' || site || ' chair=' || chair || ' device=' || device || ' sign=' || sign
                         || ' value=' || value || ' measured_ms=' || measured_ms || ' received_ms=' || received_ms || ' source=' || source || ' quality=' || quality,
                         'schema 3 has no column for sign ' || sign
