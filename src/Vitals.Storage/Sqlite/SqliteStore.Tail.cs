@@ -10,7 +10,8 @@ namespace Vitals.Storage.Sqlite;
 /// the appends for CPU). It is only a cache of committed rows: a forwarder that is behind, a restart,
 /// or any row not appended through <see cref="Append"/> reads from the table as before. Rows leave it
 /// when the observations cursor passes them, when compaction deletes them, or beyond
-/// <see cref="TailCapacity"/> rows, oldest first.
+/// <see cref="TailCapacity"/> rows, oldest first. Nothing is kept until a forwarder first reads the
+/// observations outbox: without InfluxDB (the default) the tail would only hold memory.
 /// </summary>
 public sealed partial class SqliteStore
 {
@@ -19,6 +20,7 @@ public sealed partial class SqliteStore
     private readonly LinkedList<(long FirstId, List<ArraySegment<Observation>> Rows)> tail = new();
     private int tailCount;
     private long tailFloor; // rows at or below are delivered or deleted: never served from here
+    private bool tailInUse;
 
     /// <summary>
     /// Called under the write lock right after a commit. One transaction's rows have consecutive ids:
@@ -26,7 +28,7 @@ public sealed partial class SqliteStore
     /// </summary>
     private void RememberTail(long firstId, List<ArraySegment<Observation>> rows)
     {
-        if (rows.Count > TailCapacity)
+        if (!Volatile.Read(ref tailInUse) || rows.Count > TailCapacity)
         {
             return;
         }
@@ -70,6 +72,7 @@ public sealed partial class SqliteStore
     /// </summary>
     private bool ReadTail(long after, int max, List<OutboxRecord> records)
     {
+        Volatile.Write(ref tailInUse, true);
         lock (tailLock)
         {
             var next = after + 1;

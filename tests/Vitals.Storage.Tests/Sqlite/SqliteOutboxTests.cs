@@ -59,11 +59,13 @@ public sealed class SqliteOutboxTests : IDisposable
         List<OutboxRecord> fromTail;
         using (var store = new SqliteStore(DbPath))
         {
+            var outbox = SqliteOutbox.ForObservations(store);
+            Assert.Empty((await outbox.ReadAfterAsync(0, 10, default)).Records); // a forwarder's first read turns the tail on
+
             // Three appends; the forwarder's reads cross their boundaries.
             store.Append([.. Enumerable.Range(0, 4).Select(i => Obs(i))]);
             store.Append([.. Enumerable.Range(4, 3).Select(i => Obs(i))]);
             store.Append([.. Enumerable.Range(7, 5).Select(i => Obs(i))]);
-            var outbox = SqliteOutbox.ForObservations(store);
             fromTail = [.. (await outbox.ReadAfterAsync(2, 6, default)).Records, .. (await outbox.ReadAfterAsync(8, 100, default)).Records];
             Assert.Equal(12, (await outbox.ReadAfterAsync(8, 100, default)).HeadSequence);
         }
@@ -81,10 +83,39 @@ public sealed class SqliteOutboxTests : IDisposable
     public async Task ObservationsOutbox_CompactedWithoutForwarding_NotServedFromTail()
     {
         using var store = new SqliteStore(DbPath);
+        var outbox = SqliteOutbox.ForObservations(store);
+        Assert.Empty((await outbox.ReadAfterAsync(0, 10, default)).Records); // tail on
         store.Append([.. Enumerable.Range(0, 10).Select(i => Obs(i, received: T0.AddMinutes(i)))]);
         Assert.Equal(5, store.Compact(T0.AddMinutes(5), forwardingConfigured: false));
-        var batch = await SqliteOutbox.ForObservations(store).ReadAfterAsync(0, 100, default);
+        var batch = await outbox.ReadAfterAsync(0, 100, default);
         Assert.Equal([6L, 7, 8, 9, 10], batch.Records.Select(r => r.Sequence));
+    }
+
+    [Fact]
+    public async Task ObservationsOutbox_TailStartsWithFirstRead_LaterAppendsServedFromMemory()
+    {
+        using var store = new SqliteStore(DbPath);
+        var outbox = SqliteOutbox.ForObservations(store);
+        void ChangeUnderneath(long id) => Exec($"UPDATE vitals SET hr = 999 WHERE id = {id};");
+
+        // No forwarder has read yet (no InfluxDB configured): nothing is cached, the table is read.
+        store.Append([Obs(0)]);
+        ChangeUnderneath(1);
+        Assert.Equal(999, Assert.Single(Assert.Single((await outbox.ReadAfterAsync(0, 10, default)).Records).Observations!).Value);
+
+        // After that first read, an append is served from memory, exactly as appended.
+        store.Append([Obs(1)]);
+        ChangeUnderneath(2);
+        Assert.Equal(Obs(1), Assert.Single(Assert.Single((await outbox.ReadAfterAsync(1, 10, default)).Records).Observations!));
+    }
+
+    private void Exec(string sql)
+    {
+        using var conn = new SqliteConnection($"Data Source={DbPath}");
+        conn.Open();
+        using var cmd = conn.CreateCommand();
+        cmd.CommandText = sql;
+        cmd.ExecuteNonQuery();
     }
 
     [Fact]
@@ -181,13 +212,7 @@ public sealed class SqliteOutboxTests : IDisposable
     {
         using var store = new SqliteStore(DbPath);
         store.Append([Obs(0)]);
-        using (var conn = new SqliteConnection($"Data Source={DbPath}"))
-        {
-            conn.Open();
-            using var cmd = conn.CreateCommand();
-            cmd.CommandText = $"INSERT INTO vitals (site, chair, device, measured_ms, received_ms, source, hr, hr_quality) VALUES ('north', 'c1', 'dev-1', 0, 0, {sourceAndHr});";
-            cmd.ExecuteNonQuery();
-        }
+        Exec($"INSERT INTO vitals (site, chair, device, measured_ms, received_ms, source, hr, hr_quality) VALUES ('north', 'c1', 'dev-1', 0, 0, {sourceAndHr});");
 
         store.Append([Obs(2)]);
         var outbox = SqliteOutbox.ForObservations(store);
