@@ -10,6 +10,7 @@ command -v mosquitto >/dev/null || need_apt+=(mosquitto mosquitto-clients)
 command -v influxd >/dev/null || need_apt+=(influxdb influxdb-client)
 command -v chromium >/dev/null || need_apt+=(chromium)
 command -v openssl >/dev/null || need_apt+=(openssl)
+command -v ss >/dev/null || need_apt+=(iproute2)
 if ((${#need_apt[@]})); then
   echo "Installing test peers: ${need_apt[*]}"
   export DEBIAN_FRONTEND=noninteractive

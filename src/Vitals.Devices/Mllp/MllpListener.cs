@@ -155,6 +155,15 @@ public sealed class MllpListener : IAsyncDisposable
         counters.Connect();
         options.Counters?.SetConnected(true);
         client.NoDelay = true;
+        if (options.KeepAliveIdle > TimeSpan.Zero)
+        {
+            // socket(7) SO_KEEPALIVE, tcp(7) TCP_KEEPIDLE / TCP_KEEPINTVL / TCP_KEEPCNT.
+            client.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.KeepAlive, true);
+            client.SetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveTime, (int)options.KeepAliveIdle.TotalSeconds);
+            client.SetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveInterval, (int)MllpListenerOptions.KeepAliveProbeInterval.TotalSeconds);
+            client.SetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveRetryCount, MllpListenerOptions.KeepAliveProbes);
+        }
+
         var stream = new NetworkStream(client, ownsSocket: true);
         var reader = PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: 16 * 1024, leaveOpen: true));
         var framer = new MllpFrameReader(options.MaxFrameSize);

@@ -17,6 +17,20 @@ public sealed class MllpListenerOptions
     /// <summary>Default cap on simultaneous connections.</summary>
     public const int DefaultMaxConnections = 256;
 
+    /// <summary>
+    /// Default quiet time before TCP keep-alive probes start. A sender whose cable is pulled or that lost power
+    /// never closes its connection; probes find it gone (after <see cref="KeepAliveProbes"/> unanswered ones,
+    /// <see cref="KeepAliveProbeInterval"/> apart: about 45 s in all) so it stops counting as connected and
+    /// frees its slot. A quiet but live sender answers the probes and is never cut off.
+    /// </summary>
+    public static readonly TimeSpan DefaultKeepAliveIdle = TimeSpan.FromSeconds(30);
+
+    /// <summary>Time between unanswered keep-alive probes.</summary>
+    public static readonly TimeSpan KeepAliveProbeInterval = TimeSpan.FromSeconds(5);
+
+    /// <summary>Unanswered keep-alive probes after which the connection is dropped.</summary>
+    public const int KeepAliveProbes = 3;
+
     /// <summary>Address to bind (IPv4 or IPv6 literal; <c>0.0.0.0</c> for every interface).</summary>
     public string Address { get; set; } = DefaultAddress;
 
@@ -31,6 +45,9 @@ public sealed class MllpListenerOptions
 
     /// <summary>Connections beyond this are closed at once.</summary>
     public int MaxConnections { get; set; } = DefaultMaxConnections;
+
+    /// <summary>Quiet time before TCP keep-alive probes start, in whole seconds; <see cref="TimeSpan.Zero"/> turns them off.</summary>
+    public TimeSpan KeepAliveIdle { get; set; } = DefaultKeepAliveIdle;
 
     /// <summary>Site written into every observation.</summary>
     public string Site { get; set; } = "default";
@@ -85,6 +102,11 @@ public sealed class MllpListenerOptions
         if (MaxConnections < 1)
         {
             throw new InvalidOperationException("Mllp: MaxConnections must be at least 1.");
+        }
+
+        if (KeepAliveIdle < TimeSpan.Zero || KeepAliveIdle.Ticks % TimeSpan.TicksPerSecond != 0)
+        {
+            throw new InvalidOperationException($"Mllp: KeepAliveIdle {KeepAliveIdle} must be whole seconds (0 turns keep-alive off).");
         }
 
         if (string.IsNullOrWhiteSpace(Site))

@@ -150,6 +150,45 @@ public sealed class MllpListenerTests
         await Assert.ThrowsAnyAsync<Exception>(() => client.SendAsync(Hl7TestData.EightObx("S2"), TimeSpan.FromSeconds(2)));
     }
 
+    /// <summary>Asks the kernel (ss from iproute2) which timer the accepted connection runs: a pulled cable is only ever noticed by keep-alive probes.</summary>
+    [Theory]
+    [InlineData(7, "timer:(keepalive,")]
+    [InlineData(0, null)]
+    public async Task AcceptedConnection_KeepAliveIdle_KernelRunsKeepAliveTimer(int idleSeconds, string? timer)
+    {
+        var channel = Channel.CreateUnbounded<Observation>();
+        await using var listener = Start(channel, o => o.KeepAliveIdle = TimeSpan.FromSeconds(idleSeconds));
+        await using var client = await Connect(listener);
+        await client.SendAsync(Hl7TestData.EightObx("K1"), Timeout); // acknowledged: the connection is being served
+
+        var port = listener.LocalEndPoint!.Port;
+        var ss = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("ss", ["-tnoH", "state", "established", $"( sport = :{port} )"]) { RedirectStandardOutput = true })!;
+        var line = (await ss.StandardOutput.ReadToEndAsync()).Trim();
+        await ss.WaitForExitAsync();
+
+        Assert.Contains($":{port}", line, StringComparison.Ordinal);
+        if (timer is null)
+        {
+            Assert.DoesNotContain("keepalive", line, StringComparison.Ordinal);
+        }
+        else
+        {
+            Assert.Contains(timer, line, StringComparison.Ordinal);
+            // ss prints the time left as [Nmin][S(sec|.)][MMMms]: under a minute means the configured idle time
+            // counts down, not the kernel's default of 2 h.
+            var left = System.Text.RegularExpressions.Regex.Match(line, @"keepalive,([^,]+),");
+            Assert.True(left.Success, line);
+            Assert.DoesNotContain("min", left.Groups[1].Value, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public void Options_KeepAliveIdleNotWholeSeconds_FailsFastNamingIt()
+    {
+        var error = Assert.Throws<InvalidOperationException>(new MllpListenerOptions { KeepAliveIdle = TimeSpan.FromMilliseconds(1500) }.Validate);
+        Assert.Contains("KeepAliveIdle", error.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Options_InvalidAddress_FailsFastWithClearMessage()
     {
