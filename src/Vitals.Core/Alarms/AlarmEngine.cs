@@ -267,9 +267,13 @@ public sealed class AlarmEngine : IAlarmEngine
         SetTechnical(GetChair(site, chair), prefix + code, active ? priority : null, active ? text : $"{text} (resolved)", now, events);
     }
 
-    /// <summary>Reports a store or forwarder failure (rule <c>gateway.&lt;code&gt;</c>, for example <c>gateway.store</c>).</summary>
-    public void ReportGatewayFault(string code, string text, bool active, DateTimeOffset now, List<AlarmEvent> events) =>
-        ReportTechnical(GatewayChair, code, text, active, now, events);
+    /// <summary>
+    /// Reports a store or forwarder failure (rule <c>gateway.&lt;code&gt;</c>, for example <c>gateway.store</c>). Reported
+    /// again with a higher <paramref name="priority"/> while active, the alarm escalates.
+    /// </summary>
+    public void ReportGatewayFault(
+        string code, string text, bool active, DateTimeOffset now, List<AlarmEvent> events, AlarmPriority priority = AlarmPriority.Medium) =>
+        ReportTechnical(GatewayChair, code, text, active, now, events, priority);
 
     /// <summary>
     /// Starts an infusion session at its chair: a new baseline is needed, nursing checks are scheduled if the

@@ -35,6 +35,15 @@ public sealed partial class GatewayOptions
     /// <summary>A technical alarm is raised when InfluxDB forwarding falls this many seconds behind.</summary>
     public double InfluxLagAlarmSeconds { get; set; } = 300;
 
+    /// <summary>
+    /// Forwarding backlog (rows = frames not yet in InfluxDB) at which a high-priority technical alarm is raised; a
+    /// medium one comes at 80 %. Nothing is dropped at the limit: the store keeps storing.
+    /// </summary>
+    public long InfluxBacklogMaxRows { get; set; } = Vitals.Storage.Sqlite.StoreRetentionOptions.DefaultMaxBacklogRows;
+
+    /// <summary>Age of the oldest unforwarded row, in days, at which the backlog alarm is high priority (medium at 80 %).</summary>
+    public double InfluxBacklogMaxDays { get; set; } = Vitals.Storage.Sqlite.StoreRetentionOptions.DefaultMaxBacklogAge.TotalDays;
+
     /// <summary>The infusion chairs and their monitors.</summary>
     public List<ChairOptions> Chairs { get; set; } = [];
 
@@ -93,6 +102,16 @@ public sealed partial class GatewayOptions
         if (InfluxLagAlarmSeconds is < 10 or > 86_400 || double.IsNaN(InfluxLagAlarmSeconds))
         {
             errors.Add($"influxLagAlarmSeconds: {InfluxLagAlarmSeconds} is out of range. Fix: use 10 to 86400 seconds (default 300).");
+        }
+
+        if (InfluxBacklogMaxRows is < 100 or > 10_000_000_000)
+        {
+            errors.Add($"influxBacklogMaxRows: {InfluxBacklogMaxRows} is out of range. Fix: use 100 to 10000000000 rows (default {Vitals.Storage.Sqlite.StoreRetentionOptions.DefaultMaxBacklogRows}).");
+        }
+
+        if (InfluxBacklogMaxDays is < 0.01 or > 3650 || double.IsNaN(InfluxBacklogMaxDays))
+        {
+            errors.Add($"influxBacklogMaxDays: {InfluxBacklogMaxDays} is out of range. Fix: use 0.01 to 3650 days (default 7).");
         }
 
         if (Chairs.Count == 0)

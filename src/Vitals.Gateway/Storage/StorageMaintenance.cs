@@ -41,7 +41,7 @@ public sealed partial class StorageMaintenance : BackgroundService
     private readonly StoreRetentionOptions retention;
     private readonly List<(SqliteOutbox Outbox, InfluxForwarder Forwarder)> forwarders = [];
     private readonly HttpClient? http;
-    private readonly Dictionary<string, bool> faults = [];
+    private readonly Dictionary<string, AlarmPriority?> faults = []; // reported priority per fault; null when clear
 
     /// <summary>Creates the service; with <see cref="GatewayOptions.Influx"/> set, builds both forwarders.</summary>
     public StorageMaintenance(
@@ -55,7 +55,12 @@ public sealed partial class StorageMaintenance : BackgroundService
         this.alarms = alarms;
         this.time = time;
         logger = loggers.CreateLogger<StorageMaintenance>();
-        retention = new StoreRetentionOptions { Retention = TimeSpan.FromDays(options.RetentionDays) };
+        retention = new StoreRetentionOptions
+        {
+            Retention = TimeSpan.FromDays(options.RetentionDays),
+            MaxBacklogRows = options.InfluxBacklogMaxRows,
+            MaxBacklogAge = TimeSpan.FromDays(options.InfluxBacklogMaxDays),
+        };
         if (!string.IsNullOrWhiteSpace(options.Influx))
         {
             http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
@@ -144,16 +149,18 @@ public sealed partial class StorageMaintenance : BackgroundService
 
     private async Task SetFaultAsync(string code, bool active, AlarmPriority priority, string text, CancellationToken ct)
     {
-        // Raise and clear on change only: the engine logs every transition.
-        if (faults.GetValueOrDefault(code) == active)
+        // Report on change only (raised, escalated as a backlog goes from warning to full, cleared): the engine
+        // logs every transition.
+        AlarmPriority? level = active ? priority : null;
+        if (faults.GetValueOrDefault(code) == level)
         {
             return;
         }
 
-        faults[code] = active;
+        faults[code] = level;
         await alarms.RunAsync((engine, now, events) =>
         {
-            engine.ReportGatewayFault(code, text, active, now, events);
+            engine.ReportGatewayFault(code, text, active, now, events, priority);
             return 0;
         }, ct).ConfigureAwait(false);
     }

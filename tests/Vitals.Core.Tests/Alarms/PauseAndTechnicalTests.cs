@@ -198,6 +198,19 @@ public class PauseAndTechnicalTests
     }
 
     [Fact]
+    public void ReportGatewayFault_ReportedAgainWithHigherPriority_EscalatesToIt()
+    {
+        var h = new EngineHarness();
+
+        h.Engine.ReportGatewayFault("backlog", "Forwarding backlog is near its limit", true, h.Now, h.Events, AlarmPriority.Medium);
+        h.Engine.ReportGatewayFault("backlog", "Forwarding backlog is at its limit", true, h.Now, h.Events, AlarmPriority.High);
+
+        var events = h.EventsFor("gateway.backlog", AlarmEngine.GatewayChair);
+        Assert.Equal([(AlarmState.Raised, AlarmPriority.Medium), (AlarmState.Escalated, AlarmPriority.High)], events.Select(e => (e.State, e.Priority)));
+        Assert.Equal("Forwarding backlog is at its limit", events[^1].Message);
+    }
+
+    [Fact]
     public void Tick_NoNibpForCyclePlusFiveMinutesDuringInfusion_NibpOverdueRaised()
     {
         var h = new EngineHarness();

@@ -39,7 +39,7 @@ public class ConfigLoaderTests
     {
         var e = Assert.Throws<ConfigException>(() => ConfigLoader.Parse("""{ "colour": "red", "chairs": [] }""", "x.json"));
         Assert.Contains("colour: unknown key", e.Message, StringComparison.Ordinal);
-        Assert.Contains("site, urls, data, loginAttemptsPerMinute, influx, retentionDays, influxLagAlarmSeconds, chairs", e.Message, StringComparison.Ordinal);
+        Assert.Contains("site, urls, data, loginAttemptsPerMinute, influx, retentionDays, influxLagAlarmSeconds, influxBacklogMaxRows, influxBacklogMaxDays, chairs", e.Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -57,6 +57,8 @@ public class ConfigLoaderTests
     [InlineData("\"id\": \"chair-1\"", "\"id\": \"chair 1\"", "chairs[0].id: 'chair 1' is not a valid chair id")]
     [InlineData("\"site\": \"north\"", "\"site\": \"a/b\"", "site: 'a/b' is not a usable site name")]
     [InlineData("\"seed\": 4", "\"seed\": 4, \"timeScale\": 0", "chairs[0].devices[0].timeScale: 0 is out of range")]
+    [InlineData("\"site\": \"north\"", "\"site\": \"north\", \"influxBacklogMaxRows\": 10", "influxBacklogMaxRows: 10 is out of range. Fix: use 100 to 10000000000 rows")]
+    [InlineData("\"site\": \"north\"", "\"site\": \"north\", \"influxBacklogMaxDays\": 0", "influxBacklogMaxDays: 0 is out of range. Fix: use 0.01 to 3650 days")]
     public void Parse_InvalidValue_FailsNamingTheKeyAndTheFix(string from, string to, string expected)
     {
         var e = Assert.Throws<ConfigException>(() => ConfigLoader.Parse(Valid.Replace(from, to, StringComparison.Ordinal), "test.json"));

@@ -1,0 +1,72 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text.Json;
+
+namespace Vitals.Gateway.Tests.Storage;
+
+/// <summary>
+/// The gateway's own technical alarms for forwarding trouble, end to end: InfluxDB configured on a loopback port
+/// nobody listens on, so every write is refused and the backlog grows.
+/// </summary>
+public sealed class StorageFaultAlarmTests
+{
+    private static string DeadInfluxUrl()
+    {
+        using var probe = new TcpListener(IPAddress.Loopback, 0);
+        probe.Start();
+        var port = ((IPEndPoint)probe.LocalEndpoint).Port;
+        probe.Stop(); // nothing listens there now: connection refused
+        return $"http://127.0.0.1:{port}/?db=vitals";
+    }
+
+    private static async Task<JsonElement?> GatewayAlarm(GatewayHost host, string rule)
+    {
+        using var doc = JsonDocument.Parse(await host.Http.GetStringAsync(new Uri("api/alarms", UriKind.Relative)));
+        foreach (var alarm in doc.RootElement.EnumerateArray())
+        {
+            if (alarm.GetProperty("chair").GetString() == "gateway" && alarm.GetProperty("rule").GetString() == rule)
+            {
+                return alarm.Clone();
+            }
+        }
+
+        return null;
+    }
+
+    [Fact]
+    public async Task InfluxUnreachable_LagPastThreshold_RaisesGatewayLagAlarm()
+    {
+        var options = GatewayHost.OneChair("stable", 1);
+        options.Influx = DeadInfluxUrl();
+        options.InfluxLagAlarmSeconds = 10;
+        await using var host = await GatewayHost.StartAsync(options, TimeSpan.FromMilliseconds(100));
+
+        JsonElement? lag = null;
+        await GatewayHost.WaitUntil(TimeSpan.FromSeconds(40), async () => (lag = await GatewayAlarm(host, "gateway.forwarder.lag")) is not null);
+
+        Assert.Equal("technical", lag!.Value.GetProperty("kind").GetString());
+        Assert.Equal("medium", lag.Value.GetProperty("priority").GetString());
+        Assert.Contains("InfluxDB forwarding is", lag.Value.GetProperty("message").GetString(), StringComparison.Ordinal);
+        Assert.Null(await GatewayAlarm(host, "gateway.backlog")); // 30 million rows away
+    }
+
+    [Fact]
+    public async Task InfluxUnreachable_BacklogPastConfiguredMaximum_RaisesHighPriorityAlarmAndKeepsStoring()
+    {
+        var options = GatewayHost.OneChair("stable", 1);
+        options.Influx = DeadInfluxUrl();
+        options.InfluxBacklogMaxRows = 100;
+        await using var host = await GatewayHost.StartAsync(options, TimeSpan.FromMilliseconds(20)); // about 50 frames/s
+
+        JsonElement? backlog = null;
+        await GatewayHost.WaitUntil(TimeSpan.FromSeconds(40), async () =>
+            (backlog = await GatewayAlarm(host, "gateway.backlog")) is { } a && a.GetProperty("priority").GetString() == "high");
+
+        Assert.Contains("at its limit", backlog!.Value.GetProperty("message").GetString(), StringComparison.Ordinal);
+        using var status = JsonDocument.Parse(await host.Http.GetStringAsync(new Uri("api/status", UriKind.Relative)));
+        var observations = status.RootElement.GetProperty("storage").GetProperty("backlog").EnumerateArray().First(b => b.GetProperty("outbox").GetString() == "influx.observations");
+        Assert.True(observations.GetProperty("rows").GetInt64() >= 100);
+        Assert.True(observations.GetProperty("backlogFull").GetBoolean());
+        Assert.True(status.RootElement.GetProperty("stored").GetInt64() >= 100); // still storing at the limit
+    }
+}
