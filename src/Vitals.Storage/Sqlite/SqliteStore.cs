@@ -64,7 +64,9 @@ public sealed partial class SqliteStore : IDisposable
             Directory.CreateDirectory(dir);
         }
 
-        connectionString = new SqliteConnectionStringBuilder { DataSource = path, Pooling = true }.ToString();
+        // A command that cannot get a lock gives up after 5 s (Microsoft.Data.Sqlite's default retries for 30 s), so a
+        // store locked by another process is reported, and alarmed, within seconds while readings wait in memory.
+        connectionString = new SqliteConnectionStringBuilder { DataSource = path, Pooling = true, DefaultTimeout = 5 }.ToString();
         writer = new SqliteConnection(connectionString);
         writer.Open();
         // A 64 MB page cache and a WAL checkpoint every 10,000 pages (40 MB, not 1000) on the writer:

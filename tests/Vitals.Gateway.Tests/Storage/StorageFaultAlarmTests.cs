@@ -1,12 +1,13 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Text.Json;
+using Microsoft.Data.Sqlite;
 
 namespace Vitals.Gateway.Tests.Storage;
 
 /// <summary>
-/// The gateway's own technical alarms for forwarding trouble, end to end: InfluxDB configured on a loopback port
-/// nobody listens on, so every write is refused and the backlog grows.
+/// The gateway's own technical alarms for storage trouble, end to end: the local store locked by another process,
+/// and InfluxDB configured on a loopback port nobody listens on, so every write is refused and the backlog grows.
 /// </summary>
 public sealed class StorageFaultAlarmTests
 {
@@ -68,5 +69,50 @@ public sealed class StorageFaultAlarmTests
         Assert.True(observations.GetProperty("rows").GetInt64() >= 100);
         Assert.True(observations.GetProperty("backlogFull").GetBoolean());
         Assert.True(status.RootElement.GetProperty("stored").GetInt64() >= 100); // still storing at the limit
+    }
+
+    [Fact]
+    public async Task StoreLockedByAnotherProcess_RaisesHighStoreAlarmThenCatchesUpLosingNothing()
+    {
+        await using var host = await GatewayHost.StartAsync(GatewayHost.OneChair("stable", 1), TimeSpan.FromMilliseconds(100));
+        await GatewayHost.WaitUntil(TimeSpan.FromSeconds(20), async () => await StoredAsync(host) > 20);
+
+        // A backup tool or a stray sqlite3 shell holding the write lock: appends wait 5 s (busy timeout), then fail.
+        using (var other = new SqliteConnection($"Data Source={Path.Combine(host.DataDir, "vitals.db")};Pooling=False"))
+        {
+            other.Open();
+            using (var begin = other.CreateCommand())
+            {
+                begin.CommandText = "BEGIN EXCLUSIVE;";
+                begin.ExecuteNonQuery();
+            }
+
+            JsonElement? store = null;
+            await GatewayHost.WaitUntil(TimeSpan.FromSeconds(30), async () => (store = await GatewayAlarm(host, "gateway.store")) is not null);
+            Assert.Equal("high", store!.Value.GetProperty("priority").GetString());
+            Assert.Contains("cannot be saved to the local store", store.Value.GetProperty("message").GetString(), StringComparison.Ordinal);
+
+            using var commit = other.CreateCommand();
+            commit.CommandText = "COMMIT;";
+            commit.ExecuteNonQuery();
+        }
+
+        // Held in memory meanwhile, then written: the store failure clears and the heart rate history has no hole.
+        await GatewayHost.WaitUntil(TimeSpan.FromSeconds(30), async () =>
+        {
+            using var status = JsonDocument.Parse(await host.Http.GetStringAsync(new Uri("api/status", UriKind.Relative)));
+            return !status.RootElement.GetProperty("storage").TryGetProperty("storeFailure", out var failure) || failure.ValueKind == JsonValueKind.Null;
+        });
+        using var history = JsonDocument.Parse(await host.Http.GetStringAsync(new Uri("api/chairs/chair-1/history?minutes=10", UriKind.Relative)));
+        var hr = history.RootElement.EnumerateArray().Where(o => o.GetProperty("sign").GetString() == "hr").Select(o => o.GetProperty("at").GetDateTimeOffset()).ToList();
+        Assert.True(hr.Count > 100, $"{hr.Count} heart rates stored");
+        var widest = hr.Zip(hr.Skip(1), (a, b) => b - a).Max();
+        Assert.True(widest < TimeSpan.FromSeconds(1), $"a {widest.TotalSeconds:0.0} s hole in the stored heart rate (readings every 0.1 s)");
+    }
+
+    private static async Task<long> StoredAsync(GatewayHost host)
+    {
+        using var status = JsonDocument.Parse(await host.Http.GetStringAsync(new Uri("api/status", UriKind.Relative)));
+        return status.RootElement.GetProperty("stored").GetInt64();
     }
 }
