@@ -111,12 +111,17 @@ public sealed partial class MqttBridge : BackgroundService
         next.Remove(chair.Id, out var old);
         if (MqttDevice(chair) is { } device)
         {
-            var feed = old is not null && ChairBindings.SameDevice(old.Device, device) ? old : NewFeed(chair.Id, device);
-            feed.Status.SetConnected(client?.State == MqttConnectionState.Connected);
-            next[chair.Id] = feed;
+            next[chair.Id] = old is not null && ChairBindings.SameDevice(old.Device, device) ? old : NewFeed(chair.Id, device);
         }
 
         Volatile.Write(ref chairs, next);
+
+        // After publishing: a connection change from now on reaches the new entry through OnStateChanged anyway.
+        if (next.TryGetValue(chair.Id, out var current))
+        {
+            current.Status.SetConnected(client?.State == MqttConnectionState.Connected);
+        }
+
         if (old is not null && !next.Values.Contains(old))
         {
             feeds.Remove(old.Status);
