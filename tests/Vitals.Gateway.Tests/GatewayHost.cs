@@ -82,6 +82,15 @@ public sealed class GatewayHost : IAsyncDisposable
         return await client.SendAsync(request);
     }
 
+    /// <summary>Replaces a chair's devices with the admin API (as <see cref="Http"/>), failing the test unless answered 200; returns the answer.</summary>
+    public async Task<System.Text.Json.JsonElement> PutDevicesAsync(string chair, params object[] devices)
+    {
+        using var response = await SendAsync(Http, HttpMethod.Put, $"api/admin/chairs/{chair}/devices", new { devices });
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == System.Net.HttpStatusCode.OK, $"PUT {chair} devices: {(int)response.StatusCode} {body}");
+        return System.Text.Json.JsonDocument.Parse(body).RootElement.Clone();
+    }
+
     /// <summary>Logs <paramref name="client"/> in, failing the test if refused.</summary>
     public async Task LoginAsync(HttpClient client, string name, string password)
     {

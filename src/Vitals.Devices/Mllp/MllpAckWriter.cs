@@ -7,24 +7,22 @@ namespace Vitals.Devices.Mllp;
 /// <summary>
 /// Writes MLLP-framed ACKs (HL7 MLLP Release 2 block around the <see cref="Hl7OruCodec.WriteAck"/> message), each with
 /// a new MSH-10 of ours. Shared by the TCP listener and the serial HL7 codec. Thread-safe.
+/// The codec is passed per ACK: the one that decoded the message, since the listener's codec can be replaced.
 /// </summary>
 internal sealed class MllpAckWriter
 {
-    private readonly Hl7OruCodec codec;
     private readonly string prefix;
     private long sequence;
 
     /// <summary>Creates a writer whose control ids start with a prefix derived from <paramref name="startedAt"/>.</summary>
-    public MllpAckWriter(Hl7OruCodec codec, DateTimeOffset startedAt)
+    public MllpAckWriter(DateTimeOffset startedAt)
     {
-        this.codec = codec ?? throw new ArgumentNullException(nameof(codec));
-
         // MSH-10 of our ACKs: unique across restarts (start second, hex) and within a run (sequence); at most 20 chars.
         prefix = "V" + (startedAt.ToUnixTimeSeconds() & 0xFFFFFFF).ToString("x7", CultureInfo.InvariantCulture) + "-";
     }
 
-    /// <summary>Appends <c>0x0B</c> ACK <c>0x1C 0x0D</c> for <paramref name="message"/> to <paramref name="output"/>.</summary>
-    public void Write(ReadOnlySpan<byte> message, in Hl7DecodeResult result, Hl7AckCode code, string? error, DateTimeOffset now, IBufferWriter<byte> output)
+    /// <summary>Appends <c>0x0B</c> ACK <c>0x1C 0x0D</c> for <paramref name="message"/>, written by <paramref name="codec"/>, to <paramref name="output"/>.</summary>
+    public void Write(Hl7OruCodec codec, ReadOnlySpan<byte> message, in Hl7DecodeResult result, Hl7AckCode code, string? error, DateTimeOffset now, IBufferWriter<byte> output)
     {
         Span<char> id = stackalloc char[32];
         prefix.AsSpan().CopyTo(id);

@@ -14,11 +14,11 @@ namespace Vitals.Devices.Mllp;
 /// connect, send ORU^R01 messages and get each one acknowledged on the same connection.
 /// Observations go to a bounded channel; a message is acknowledged AA only after all its observations were accepted by it.
 /// Connections are independent: a bad message or a dropped connection affects only itself.
+/// The codec (and with it the chair map) can be replaced while connections are open: see <see cref="ReplaceCodec"/>.
 /// </summary>
 public sealed class MllpListener : IAsyncDisposable
 {
     private readonly MllpListenerOptions options;
-    private readonly Hl7OruCodec codec;
     private readonly ChannelWriter<Observation> output;
     private readonly TimeProvider time;
     private readonly ConcurrentDictionary<string, MllpSourceCounters> sources = new(StringComparer.Ordinal);
@@ -30,6 +30,9 @@ public sealed class MllpListener : IAsyncDisposable
     private long connectionSeq;
     private int active;
     private long faults;
+
+    // Replaced whole, never changed in place: each message reads it once, so it is decoded and ACKed with one map.
+    private Hl7OruCodec codec;
 
     /// <summary>Creates a listener; nothing is bound until <see cref="Start"/>.</summary>
     public MllpListener(MllpListenerOptions options, Hl7OruCodec codec, ChannelWriter<Observation> output, TimeProvider time)
@@ -43,8 +46,11 @@ public sealed class MllpListener : IAsyncDisposable
         this.codec = codec;
         this.output = output;
         this.time = time;
-        acks = new MllpAckWriter(codec, time.GetUtcNow());
+        acks = new MllpAckWriter(time.GetUtcNow());
     }
+
+    /// <summary>The codec that decodes the next message.</summary>
+    public Hl7OruCodec Codec => Volatile.Read(ref codec);
 
     /// <summary>The bound address and port (after <see cref="Start"/>).</summary>
     public IPEndPoint? LocalEndPoint => socket?.LocalEndPoint as IPEndPoint;
@@ -78,6 +84,16 @@ public sealed class MllpListener : IAsyncDisposable
 
         socket = listen;
         acceptLoop = Task.Run(() => AcceptLoopAsync(listen, stopping.Token));
+    }
+
+    /// <summary>
+    /// Uses <paramref name="next"/> (for example one with a new chair map) for every later message, on open connections
+    /// too. A message already being decoded finishes with the codec it started with; no connection is closed.
+    /// </summary>
+    public void ReplaceCodec(Hl7OruCodec next)
+    {
+        ArgumentNullException.ThrowIfNull(next);
+        Volatile.Write(ref codec, next);
     }
 
     /// <summary>Counters per source (remote address), for the status endpoint.</summary>
@@ -236,6 +252,7 @@ public sealed class MllpListener : IAsyncDisposable
         connection.Counters.Frame(now);
         var message = frame.IsSingleSegment ? frame.First : frame.ToArray();
         var context = new DecodeContext(options.Site, options.Chair, options.Device, now, options.DeviceTimeZone);
+        var codec = Codec;
         connection.Observations.Clear();
         var result = codec.Decode(message.Span, context, connection.Observations);
 
@@ -262,7 +279,7 @@ public sealed class MllpListener : IAsyncDisposable
         options.MessageHandled?.Invoke(code == Hl7AckCode.Accept ? connection.Observations : [], code);
 
         connection.Ack.ResetWrittenCount();
-        acks.Write(message.Span, result, code, error, now, connection.Ack);
+        acks.Write(codec, message.Span, result, code, error, now, connection.Ack);
         await stream.WriteAsync(connection.Ack.WrittenMemory, ct).ConfigureAwait(false);
     }
 

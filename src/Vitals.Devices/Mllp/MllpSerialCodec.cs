@@ -32,7 +32,7 @@ public sealed class MllpSerialCodec : ISerialCodec
     {
         this.codec = codec ?? throw new ArgumentNullException(nameof(codec));
         reader = new MllpFrameReader(maxFrameSize);
-        acks = new MllpAckWriter(codec, startedAt);
+        acks = new MllpAckWriter(startedAt);
     }
 
     /// <inheritdoc/>
@@ -67,7 +67,7 @@ public sealed class MllpSerialCodec : ISerialCodec
         reply.ResetWrittenCount();
         var result = codec.Decode(frame, context, output);
         LastAck = result.Ack;
-        acks.Write(frame, result, result.Ack, null, context.ReceivedAt, reply);
+        acks.Write(codec, frame, result, result.Ack, null, context.ReceivedAt, reply);
         return result.Result;
     }
 }

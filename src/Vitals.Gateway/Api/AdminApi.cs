@@ -200,17 +200,17 @@ public static class AdminApi
         {
             var before = ChairBindings.Load(store, id) ?? [.. feeds.RunningDevices(id)];
             ChairBindings.Save(store, id, devices, time.GetUtcNow());
-            var live = feeds.CanApplyLive(id, devices);
-            if (live)
+            var reason = feeds.WhyNotLive(devices);
+            if (reason is null)
             {
                 await feeds.RestartChairAsync(chair, devices).ConfigureAwait(false);
             }
 
-            var applied = live ? "now" : "after restart";
+            var applied = reason is null ? "now" : "after restart";
             audit.Write("bindings.changed", http.User.UserName(), id, $"{ChairBindings.Summary(before)} -> {ChairBindings.Summary(devices)} (applied {applied})");
-            var message = live
-                ? $"Saved. {chair.DisplayName}'s feeds were restarted with the new devices."
-                : $"Saved. HL7 and MQTT bindings cannot be changed while the gateway runs: {chair.DisplayName} keeps its current devices until the gateway is restarted.";
+            var message = reason is null
+                ? $"Saved. {chair.DisplayName} uses the new devices now."
+                : $"Saved. {reason} {chair.DisplayName} keeps its current devices until the gateway is restarted.";
             return TypedResults.Ok(new BindingChange(id, applied, message, [.. devices.Select(DeviceJson)]));
         }
         finally
@@ -299,7 +299,7 @@ public static class AdminApi
     /// </summary>
     public sealed record BindingView(string Chair, string Name, List<JsonObject> Devices, string Source, bool PendingRestart);
 
-    /// <summary>A saved binding change: <c>applied</c> is <c>now</c> (the chair's feeds were restarted) or <c>after restart</c>.</summary>
+    /// <summary>A saved binding change: <c>applied</c> is <c>now</c> (the chair runs the new devices) or <c>after restart</c> (the message says why).</summary>
     public sealed record BindingChange(string Chair, string Applied, string Message, List<JsonObject> Devices);
 
     /// <summary>One event log entry for the audit view, with who did it and a one-line summary.</summary>

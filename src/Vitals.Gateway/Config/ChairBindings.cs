@@ -25,8 +25,9 @@ public static partial class ChairBindings
     /// <summary>Config table key prefix; the chair id follows.</summary>
     public const string KeyPrefix = "bindings.chair.";
 
-    /// <summary>Kinds whose feeds are independent tasks and can be restarted live.</summary>
-    public static readonly IReadOnlyList<string> LiveKinds = ["simulator", DeviceOptions.SerialKind];
+    /// <summary>True when two device entries have the same settings, so the feed running for one serves the other unchanged.</summary>
+    public static bool SameDevice(DeviceOptions a, DeviceOptions b) =>
+        JsonSerializer.Serialize(a, ConfigLoader.JsonOptions) == JsonSerializer.Serialize(b, ConfigLoader.JsonOptions);
 
     /// <summary>The stored device list of a chair, or null when the config file's applies.</summary>
     public static List<DeviceOptions>? Load(SqliteStore store, string chairId)

@@ -59,34 +59,30 @@ public static class DeviceFeeds
 /// <summary>
 /// The one MLLP listener: monitors and vendor gateways connect and send ORU^R01; the chair map comes from the chairs'
 /// <c>hl7</c> devices. Counters: one listener-wide feed entry plus one per configured hl7 device (messages it sent).
+/// Binding edits apply live (<see cref="ApplyChair"/>); the listen address and chair rule are read once at start.
 /// </summary>
 public sealed class Hl7FeedService : IHostedService, IAsyncDisposable
 {
+    private readonly GatewayOptions options;
+    private readonly FeedRegistry feeds;
     private readonly MllpListener listener;
     private readonly string listen;
-    private readonly List<(string Chair, string Match, FeedStatus Status)> devices = [];
+
+    // Replaced whole on a binding change, never changed in place: connection handlers read it without a lock.
+    private IReadOnlyList<Hl7Device> devices;
 
     /// <summary>Creates the listener (not yet bound).</summary>
     public Hl7FeedService(GatewayOptions options, FeedRegistry feeds, ObservationPipeline pipeline, TimeProvider time)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(feeds);
+        this.options = options;
+        this.feeds = feeds;
         var hl7 = options.Hl7 ?? new Hl7Options();
-        var map = options.Hl7ChairMap();
-        var codec = new Hl7OruCodec(new Hl7CodecOptions
-        {
-            // With no hl7 device there is nothing to map to: every message is answered AE (never AA for data we drop).
-            ChairRule = map.Count == 0 ? Hl7ChairRule.Feed : hl7.Rule,
-            ChairMap = map,
-        });
         var endPoint = hl7.ListenEndPoint;
         listen = hl7.Listen;
         Listener = feeds.Register("", $"mllp:{hl7.Listen}", "hl7-listener");
-        foreach (var (chair, device, _) in options.AllDevices().Where(d => d.Device.Kind == DeviceOptions.Hl7Kind))
-        {
-            devices.Add((chair.Id, device.Match ?? "", feeds.Register(chair.Id, device.Id, DeviceOptions.Hl7Kind)));
-        }
-
+        devices = [.. options.AllDevices().Where(d => d.Device.Kind == DeviceOptions.Hl7Kind).Select(d => Register(d.Chair.Id, d.Device))];
         listener = new MllpListener(
             new MllpListenerOptions
             {
@@ -98,7 +94,7 @@ public sealed class Hl7FeedService : IHostedService, IAsyncDisposable
                 Counters = Listener.Counters,
                 MessageHandled = OnMessage,
             },
-            codec,
+            CreateCodec(options),
             pipeline.Writer,
             time);
     }
@@ -112,16 +108,43 @@ public sealed class Hl7FeedService : IHostedService, IAsyncDisposable
     /// <summary>Open connections.</summary>
     public int ActiveConnections => listener.ActiveConnections;
 
+    /// <summary>Connections ended by an unexpected error in the gateway (not by the peer); should stay 0.</summary>
+    public long ConnectionFaults => listener.ConnectionFaults;
+
     /// <summary>Per-source (remote address) counters.</summary>
     public IReadOnlyList<MllpSourceStats> Sources => listener.GetCounters();
+
+    /// <summary>
+    /// Applies the hl7 devices <paramref name="chair"/> has now (its devices were just replaced): every later message,
+    /// on open connections too, is mapped with the new chair map; removed devices lose their feed entry, added ones get
+    /// one, unchanged ones keep theirs. Call one change at a time.
+    /// </summary>
+    public void ApplyChair(ChairOptions chair)
+    {
+        ArgumentNullException.ThrowIfNull(chair);
+        var before = Volatile.Read(ref devices);
+        var after = before.Where(d => d.Chair != chair.Id).ToList();
+        foreach (var device in chair.Devices.Where(d => d.Kind == DeviceOptions.Hl7Kind))
+        {
+            after.Add(before.FirstOrDefault(d => d.Chair == chair.Id && ChairBindings.SameDevice(d.Device, device)) ?? Register(chair.Id, device));
+        }
+
+        // Entries before the map: a message the new map sends to a chair always finds that chair's device entry.
+        Volatile.Write(ref devices, after);
+        listener.ReplaceCodec(CreateCodec(options));
+        foreach (var gone in before.Except(after))
+        {
+            feeds.Remove(gone.Status);
+        }
+    }
 
     /// <summary>Marks hl7 devices connected while the listener has a connection and the device has sent something.</summary>
     public void RefreshConnected()
     {
         var open = listener.ActiveConnections > 0;
-        foreach (var (_, _, status) in devices)
+        foreach (var device in Volatile.Read(ref devices))
         {
-            status.SetConnected(open && status.Counters.LastFrameAt is not null);
+            device.Status.SetConnected(open && device.Status.Counters.LastFrameAt is not null);
         }
     }
 
@@ -147,6 +170,21 @@ public sealed class Hl7FeedService : IHostedService, IAsyncDisposable
     /// <inheritdoc />
     public ValueTask DisposeAsync() => listener.DisposeAsync();
 
+    /// <summary>The codec for the chairs' hl7 devices as configured now (a new instance: codecs are never changed in place).</summary>
+    private static Hl7OruCodec CreateCodec(GatewayOptions options)
+    {
+        var map = options.Hl7ChairMap();
+        return new Hl7OruCodec(new Hl7CodecOptions
+        {
+            // With no hl7 device there is nothing to map to: every message is answered AE (never AA for data we drop).
+            ChairRule = map.Count == 0 ? Hl7ChairRule.Feed : (options.Hl7 ?? new Hl7Options()).Rule,
+            ChairMap = map,
+        });
+    }
+
+    private Hl7Device Register(string chair, DeviceOptions device) =>
+        new(chair, device, feeds.Register(chair, device.Id, DeviceOptions.Hl7Kind));
+
     private void OnMessage(IReadOnlyList<Observation> observations, Hl7AckCode code)
     {
         if (code != Hl7AckCode.Accept || observations.Count == 0)
@@ -156,10 +194,11 @@ public sealed class Hl7FeedService : IHostedService, IAsyncDisposable
 
         // Attribute the message to the device whose match key it carries (equipment id or application), else the chair's first hl7 device.
         var now = observations[0].ReceivedAt;
+        var current = Volatile.Read(ref devices);
         FeedStatus? last = null;
         foreach (var o in observations)
         {
-            var status = Find(o.Chair, o.Device);
+            var status = Find(current, o.Chair, o.Device);
             if (status is not null && status != last)
             {
                 status.FrameOk(now);
@@ -168,24 +207,26 @@ public sealed class Hl7FeedService : IHostedService, IAsyncDisposable
         }
     }
 
-    private FeedStatus? Find(string chair, string device)
+    private static FeedStatus? Find(IReadOnlyList<Hl7Device> current, string chair, string device)
     {
         FeedStatus? first = null;
-        foreach (var (c, match, status) in devices)
+        foreach (var d in current)
         {
-            if (c != chair)
+            if (d.Chair != chair)
             {
                 continue;
             }
 
-            if (string.Equals(match, device, StringComparison.OrdinalIgnoreCase))
+            if (string.Equals(d.Device.Match?.Trim(), device, StringComparison.OrdinalIgnoreCase))
             {
-                return status;
+                return d.Status;
             }
 
-            first ??= status;
+            first ??= d.Status;
         }
 
         return first;
     }
+
+    private sealed record Hl7Device(string Chair, DeviceOptions Device, FeedStatus Status);
 }

@@ -1,13 +1,17 @@
 using Vitals.Gateway.Config;
+using Vitals.Gateway.Mqtt;
 using Vitals.Gateway.Pipeline;
 using Vitals.Simulator;
 
 namespace Vitals.Gateway.Feeds;
 
 /// <summary>
-/// Runs the simulator and serial feeds, grouped per chair so one chair's feeds can be stopped and replaced while the
-/// gateway runs (admin binding edits). HL7 and MQTT devices are not run here: the MLLP listener's chair map and the
-/// MQTT bridge's chair set are built at start, so changes to those kinds apply after a restart.
+/// Runs the simulator and serial feeds, grouped per chair, and applies admin binding edits while the gateway runs: a
+/// chair's simulator and serial feeds are stopped and replaced, and its hl7 and mqtt devices are handed to the one MLLP
+/// listener (<see cref="Hl7FeedService.ApplyChair"/>: new chair map) and the MQTT bridge
+/// (<see cref="MqttBridge.ApplyChairAsync"/>: new chair set), which swap them in without dropping a connection. Only an
+/// hl7 device with no MLLP listener running, or an mqtt device with no broker configured, has to wait for a restart:
+/// the listen address and the broker are read once at start.
 /// </summary>
 public sealed class FeedManager(GatewayOptions options, IServiceProvider services, TimeSpan simulatorStep) : BackgroundService
 {
@@ -25,13 +29,33 @@ public sealed class FeedManager(GatewayOptions options, IServiceProvider service
         }
     }
 
-    /// <summary>True when both the running and the new devices of a chair are of kinds that can be restarted live.</summary>
-    public bool CanApplyLive(string chairId, IReadOnlyList<DeviceOptions> devices) =>
-        started && !stopping.IsCancellationRequested
-        && RunningDevices(chairId).Concat(devices).All(d => ChairBindings.LiveKinds.Contains(d.Kind));
+    /// <summary>Null when <paramref name="devices"/> can replace a chair's devices while the gateway runs, else why not (naming the setting).</summary>
+    public string? WhyNotLive(IReadOnlyList<DeviceOptions> devices)
+    {
+        ArgumentNullException.ThrowIfNull(devices);
+        if (!started || stopping.IsCancellationRequested)
+        {
+            return "The gateway is starting or stopping.";
+        }
 
-    /// <summary>Stops a chair's feeds and starts the new ones (only kinds in <see cref="ChairBindings.LiveKinds"/>).</summary>
-    /// <exception cref="InvalidOperationException">A device kind cannot be applied live, or the gateway is not running.</exception>
+        if (devices.Any(d => d.Kind == DeviceOptions.Hl7Kind) && services.GetService<Hl7FeedService>() is null)
+        {
+            return $"HL7 devices need the MLLP listener, which is not running: it starts only when the configuration has an hl7 section or an hl7 device at start. The next start opens it on hl7.listen (default {Hl7Options.DefaultListen}).";
+        }
+
+        if (devices.Any(d => d.Kind == "mqtt") && !services.GetRequiredService<MqttBridge>().Enabled)
+        {
+            return "MQTT devices need a broker, and none is configured. Fix: set mqtt.url in the config file (or pass --mqtt URL) and restart the gateway.";
+        }
+
+        return null;
+    }
+
+    /// <summary>
+    /// Replaces a chair's devices while the gateway runs: its simulator and serial feeds are restarted, the HL7 chair map
+    /// and the MQTT chair set are swapped. Feed entries of removed devices go, new ones are registered.
+    /// </summary>
+    /// <exception cref="InvalidOperationException"><see cref="WhyNotLive"/> gives a reason.</exception>
     public async Task RestartChairAsync(ChairOptions chair, List<DeviceOptions> devices)
     {
         ArgumentNullException.ThrowIfNull(chair);
@@ -39,9 +63,9 @@ public sealed class FeedManager(GatewayOptions options, IServiceProvider service
         await gate.WaitAsync(stopping).ConfigureAwait(false);
         try
         {
-            if (!CanApplyLive(chair.Id, devices))
+            if (WhyNotLive(devices) is { } reason)
             {
-                throw new InvalidOperationException($"chair '{chair.Id}': these devices cannot be applied while the gateway runs.");
+                throw new InvalidOperationException($"chair '{chair.Id}': {reason}");
             }
 
             RunningChair? old;
@@ -57,6 +81,10 @@ public sealed class FeedManager(GatewayOptions options, IServiceProvider service
 
             chair.Devices = devices;
             Start(chair);
+
+            // hl7 and mqtt devices are served by one listener and one bridge for every chair: they swap in the new set.
+            services.GetService<Hl7FeedService>()?.ApplyChair(chair);
+            await services.GetRequiredService<MqttBridge>().ApplyChairAsync(chair, stopping).ConfigureAwait(false);
         }
         finally
         {

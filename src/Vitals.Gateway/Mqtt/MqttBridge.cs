@@ -16,6 +16,7 @@ namespace Vitals.Gateway.Mqtt;
 /// with an <c>mqtt</c> device; alarm transitions (QoS 1), retained chair state (at most once a second per chair) and
 /// retained gateway status (last will <c>offline</c>) out. Publishing only queues in the client, so a broker outage
 /// never blocks the alarm engine or other feeds; QoS 1 alarm events wait in the client's queue until the broker returns.
+/// Binding edits apply live (<see cref="ApplyChairAsync"/>); the broker and topic prefix are read once at start.
 /// </summary>
 public sealed partial class MqttBridge : BackgroundService
 {
@@ -24,12 +25,12 @@ public sealed partial class MqttBridge : BackgroundService
 
     private readonly GatewayOptions options;
     private readonly ObservationPipeline pipeline;
+    private readonly FeedRegistry feeds;
     private readonly LiveState live;
     private readonly TimeProvider time;
     private readonly ILogger<MqttBridge> logger;
     private readonly MqttClientOptions? clientOptions;
     private readonly MqttTopics? topics;
-    private readonly Dictionary<string, MqttChairFeed> chairs = new(StringComparer.Ordinal);
     private readonly Dictionary<string, string> lastState = new(StringComparer.Ordinal);
     private readonly string broker = "";
     private readonly string? version = typeof(MqttBridge).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion;
@@ -42,6 +43,10 @@ public sealed partial class MqttBridge : BackgroundService
     private long refused;
     private long unknownChair;
     private int stateRefresh;
+    private int subscribed;
+
+    // Chair id -> its mqtt feed. Replaced whole on a binding change, never changed in place: read without a lock.
+    private IReadOnlyDictionary<string, MqttChairFeed> chairs = new Dictionary<string, MqttChairFeed>(StringComparer.Ordinal);
 
     /// <summary>Creates the bridge; it does nothing when <see cref="GatewayOptions.Mqtt"/> is null.</summary>
     public MqttBridge(
@@ -59,6 +64,7 @@ public sealed partial class MqttBridge : BackgroundService
         ArgumentNullException.ThrowIfNull(alarms);
         this.options = options;
         this.pipeline = pipeline;
+        this.feeds = feeds;
         this.live = live;
         this.time = time;
         this.logger = logger;
@@ -78,19 +84,54 @@ public sealed partial class MqttBridge : BackgroundService
             Will = new MqttWill(topics.Status, status, MqttQualityOfService.AtLeastOnce, Retain: true),
         };
 
-        foreach (var chair in options.Chairs)
-        {
-            if (chair.Devices.FirstOrDefault(d => d.Kind == "mqtt") is { } device)
-            {
-                chairs[chair.Id] = new MqttChairFeed(device.Id, feeds.Register(chair.Id, device.Id, "mqtt"), new JsonObservationCodec(device.Mapping));
-            }
-        }
-
+        chairs = options.Chairs
+            .Where(c => MqttDevice(c) is not null)
+            .ToDictionary(c => c.Id, c => NewFeed(c.Id, MqttDevice(c)!), StringComparer.Ordinal);
         alarms.AddSink(PublishAlarmAsync);
     }
 
     /// <summary>True when an MQTT broker is configured.</summary>
     public bool Enabled => clientOptions is not null;
+
+    /// <summary>
+    /// Applies the mqtt device <paramref name="chair"/> has now (its devices were just replaced): from the next message
+    /// on, its obs topic is decoded with that device's mapping, or skipped as an unknown chair when it has none; its
+    /// feed entry is replaced (kept when the device is unchanged). Call one change at a time. Nothing to do without a broker.
+    /// </summary>
+    public async Task ApplyChairAsync(ChairOptions chair, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(chair);
+        if (!Enabled)
+        {
+            return;
+        }
+
+        var before = Volatile.Read(ref chairs);
+        var next = new Dictionary<string, MqttChairFeed>(before, StringComparer.Ordinal);
+        next.Remove(chair.Id, out var old);
+        if (MqttDevice(chair) is { } device)
+        {
+            next[chair.Id] = old is not null && ChairBindings.SameDevice(old.Device, device) ? old : NewFeed(chair.Id, device);
+        }
+
+        Volatile.Write(ref chairs, next);
+
+        // After publishing: a connection change from now on reaches the new entry through OnStateChanged anyway.
+        if (next.TryGetValue(chair.Id, out var current))
+        {
+            current.Status.SetConnected(client?.State == MqttConnectionState.Connected);
+        }
+
+        if (old is not null && !next.Values.Contains(old))
+        {
+            feeds.Remove(old.Status);
+        }
+
+        if (next.Count > 0 && client is { } c)
+        {
+            await SubscribeAsync(c, cancellationToken).ConfigureAwait(false);
+        }
+    }
 
     /// <summary>Test hook: adjusts the client options (reconnect delays, for example) before the client starts.</summary>
     internal Func<MqttClientOptions, MqttClientOptions>? Tune { get; set; }
@@ -126,20 +167,20 @@ public sealed partial class MqttBridge : BackgroundService
             // Created here, not in ExecuteAsync, so alarm events raised from the first moment already have a queue.
             client = new MqttClient(Tune?.Invoke(clientOptions) ?? clientOptions, time);
             client.StateChanged += OnStateChanged;
-            if (chairs.Count == 0)
+            if (Volatile.Read(ref chairs).Count == 0)
             {
                 LogNoMqttChairs(logger, broker);
             }
-            else if (topics is not null)
+            else
             {
                 // Queued now, sent (and re-sent after every reconnect) once connected.
-                await client.SubscribeAsync(topics.ObservationFilter, MqttQualityOfService.AtLeastOnce, cancellationToken).ConfigureAwait(false);
+                await SubscribeAsync(client, cancellationToken).ConfigureAwait(false);
             }
 
             client.Start();
             LogStarting(logger, broker, topics!.Prefix);
         }
-        else if (options.Chairs.Any(c => c.Devices.Any(d => d.Kind == "mqtt")))
+        else if (options.Chairs.Any(c => MqttDevice(c) is not null))
         {
             LogNoBroker(logger);
         }
@@ -198,7 +239,7 @@ public sealed partial class MqttBridge : BackgroundService
                 }
 
                 var chairId = topics!.ChairOf(message.Topic);
-                if (chairId is null || !chairs.TryGetValue(chairId, out var feed))
+                if (chairId is null || !Volatile.Read(ref chairs).TryGetValue(chairId, out var feed))
                 {
                     Interlocked.Increment(ref unknownChair);
                     lastBadMessage = $"{Truncate(chairId ?? message.Topic)}: no chair with an mqtt device";
@@ -206,7 +247,7 @@ public sealed partial class MqttBridge : BackgroundService
                 }
 
                 batch.Clear();
-                var result = feed.Codec.Decode(message.Payload, new DecodeContext(options.Site, chairId, feed.Device, now, TimeZoneInfo.Utc), batch);
+                var result = feed.Codec.Decode(message.Payload, new DecodeContext(options.Site, chairId, feed.Device.Id, now, TimeZoneInfo.Utc), batch);
                 foreach (var o in batch)
                 {
                     await pipeline.Writer.WriteAsync(o, ct).ConfigureAwait(false);
@@ -305,7 +346,7 @@ public sealed partial class MqttBridge : BackgroundService
     private void OnStateChanged(object? sender, MqttConnectionStateChangedEventArgs e)
     {
         var connected = e.State == MqttConnectionState.Connected;
-        foreach (var feed in chairs.Values)
+        foreach (var feed in Volatile.Read(ref chairs).Values)
         {
             feed.Status.SetConnected(connected);
         }
@@ -332,6 +373,38 @@ public sealed partial class MqttBridge : BackgroundService
         }
     }
 
+    /// <summary>The chair's device read from MQTT (its first of kind <c>mqtt</c>), if any.</summary>
+    private static DeviceOptions? MqttDevice(ChairOptions chair) => chair.Devices.FirstOrDefault(d => d.Kind == "mqtt");
+
+    private MqttChairFeed NewFeed(string chairId, DeviceOptions device) =>
+        new(device, feeds.Register(chairId, device.Id, "mqtt"), new JsonObservationCodec(device.Mapping));
+
+    // The one obs filter covers every chair: subscribed once, when the first chair has an mqtt device.
+    private async Task SubscribeAsync(MqttClient c, CancellationToken ct)
+    {
+        if (Interlocked.Exchange(ref subscribed, 1) == 1)
+        {
+            return;
+        }
+
+        try
+        {
+            await c.SubscribeAsync(topics!.ObservationFilter, MqttQualityOfService.AtLeastOnce, ct).ConfigureAwait(false);
+        }
+        catch (TimeoutException e)
+        {
+            // Still recorded in the client and re-sent at the next connect.
+            LogSubscribeProblem(logger, broker, e.Message);
+        }
+        catch (MqttSubscribeException e)
+        {
+            Interlocked.Exchange(ref subscribed, 0);
+            lastError = e.Message;
+            Interlocked.Exchange(ref lastErrorAtMs, time.GetUtcNow().ToUnixTimeMilliseconds());
+            LogSubscribeProblem(logger, broker, e.Message);
+        }
+    }
+
     private static string Truncate(string s) => s.Length <= 64 ? s : s[..64] + "...";
 
     [LoggerMessage(EventId = 4101, Level = LogLevel.Information, Message = "MQTT: connecting to {Broker}, topic prefix '{Prefix}'")]
@@ -352,5 +425,8 @@ public sealed partial class MqttBridge : BackgroundService
     [LoggerMessage(EventId = 4106, Level = LogLevel.Information, Message = "MQTT: publishing alarms and state to {Broker}; no chair has an mqtt device, so nothing is subscribed")]
     private static partial void LogNoMqttChairs(ILogger logger, string broker);
 
-    private sealed record MqttChairFeed(string Device, FeedStatus Status, JsonObservationCodec Codec);
+    [LoggerMessage(EventId = 4107, Level = LogLevel.Warning, Message = "MQTT: {Broker}: subscribing to chair readings: {Reason}")]
+    private static partial void LogSubscribeProblem(ILogger logger, string broker, string reason);
+
+    private sealed record MqttChairFeed(DeviceOptions Device, FeedStatus Status, JsonObservationCodec Codec);
 }

@@ -137,6 +137,34 @@ public sealed class MllpListenerTests
     }
 
     [Fact]
+    public async Task ReplaceCodec_OpenConnection_NextMessageUsesNewChairMapOnSameConnection()
+    {
+        var channel = Channel.CreateUnbounded<Observation>();
+        await using var listener = new MllpListener(
+            new MllpListenerOptions { Address = "127.0.0.1", Port = 0, Site = "clinic" }, // no fallback chair: unmapped is AE
+            Hl7TestData.Codec(Hl7ChairRule.Pv1Bed, ("CHAIR-02", "chair-2")),
+            channel.Writer,
+            TimeProvider.System);
+        listener.Start();
+        await using var client = await Connect(listener);
+
+        var before = ParseAck(await client.SendAsync(Hl7TestData.EightObx("R1"), Timeout)); // PV1-3 bed CHAIR-01: not in the map
+        var next = Hl7TestData.Codec(Hl7ChairRule.Pv1Bed, ("CHAIR-01", "chair-7"));
+        listener.ReplaceCodec(next);
+        var after = ParseAck(await client.SendAsync(Hl7TestData.EightObx("R2"), Timeout));
+
+        Assert.Equal((Hl7AckCode.Error, "R1"), (before.Code, before.AcknowledgedControlId));
+        Assert.Equal((Hl7AckCode.Accept, "R2"), (after.Code, after.AcknowledgedControlId));
+        Assert.Same(next, listener.Codec);
+        Assert.Equal(8, channel.Reader.Count);
+        Assert.True(channel.Reader.TryRead(out var first));
+        Assert.Equal("chair-7", first.Chair);
+        var stats = Assert.Single(listener.GetCounters());
+        Assert.Equal((1L, 1L, 1), (stats.FramesOk, stats.FramesBad, stats.Connected));
+        Assert.Equal(0, listener.ConnectionFaults);
+    }
+
+    [Fact]
     public async Task StopAsync_WithOpenConnections_ClosesThemPromptly()
     {
         var channel = Channel.CreateUnbounded<Observation>();

@@ -101,22 +101,30 @@ public class BindingsApiTests(ApiFixture f) : IClassFixture<ApiFixture>
         }
     }
 
-    [Fact]
-    public async Task PutDevices_Hl7_SavedButAppliesAfterRestart_RunningFeedsUnchanged()
+    /// <summary>
+    /// HL7 and MQTT edits apply live (Feeds/Hl7LiveBindingsTests, Mqtt/MqttLiveBindingsTests), except when the transport
+    /// they need was not started: no MLLP listener (no hl7 section or device at start) or no broker configured.
+    /// </summary>
+    [Theory]
+    [InlineData("""[{ "id": "b40-1", "kind": "hl7", "match": "BED1" }]""", "b40-1", "hl7.listen")]
+    [InlineData("""[{ "id": "mon-1", "kind": "mqtt" }]""", "mon-1", "mqtt.url")]
+    public async Task PutDevices_TransportNotRunning_SavedButAppliesAfterRestart_NamesSetting_RunningFeedsUnchanged(string json, string device, string setting)
     {
         var host = await GatewayHost.StartAsync(ApiFixture.Options(), TimeSpan.FromMilliseconds(50));
         try
         {
-            using var response = await PutRawAsync(host.Http, "api/admin/chairs/chair-1/devices", """[{ "id": "b40-1", "kind": "hl7", "match": "BED1" }]""");
+            using var response = await PutRawAsync(host.Http, "api/admin/chairs/chair-1/devices", json);
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
             var change = await ApiFixture.JsonAsync(response);
             Assert.Equal("after restart", change.GetProperty("applied").GetString());
-            Assert.Contains("restarted", change.GetProperty("message").GetString(), StringComparison.Ordinal);
+            var message = change.GetProperty("message").GetString();
+            Assert.Contains(setting, message, StringComparison.Ordinal);
+            Assert.Contains("restarted", message, StringComparison.Ordinal);
 
             var chair = Chair(await GetJsonAsync(host.Http, "api/admin/bindings"), "chair-1");
             Assert.True(chair.GetProperty("pendingRestart").GetBoolean());
-            Assert.Equal("b40-1", chair.GetProperty("devices")[0].GetProperty("id").GetString());
-            await WaitForFeedAsync(host.Http, "sim-1", "b40-1", "chair-1");
+            Assert.Equal(device, chair.GetProperty("devices")[0].GetProperty("id").GetString());
+            await WaitForFeedAsync(host.Http, "sim-1", device, "chair-1");
         }
         finally
         {
