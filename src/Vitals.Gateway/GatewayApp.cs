@@ -58,7 +58,7 @@ public static partial class GatewayApp
 
         var time = TimeProvider.System;
         var dbPath = Path.Combine(options.Data, "vitals.db");
-        var store = new SqliteStore(dbPath);
+        var store = new SqliteStore(dbPath, Console.WriteLine); // before logging exists: a long upgrade is announced
         var bindingProblems = ChairBindings.ApplyStored(options, store);
         var feeds = new FeedRegistry();
         var live = new LiveState(options.Chairs.Select(c => (c.Id, c.DisplayName)), feeds, new StalePolicy(options.StaleSeconds), time);

@@ -54,8 +54,11 @@ public sealed partial class SqliteStore : IDisposable
     private readonly SqliteConnection writer;
     private readonly Lock writeLock = new();
 
-    /// <summary>Opens (creating if needed) the store at <paramref name="path"/>.</summary>
-    public SqliteStore(string path)
+    /// <summary>
+    /// Opens (creating if needed) the store at <paramref name="path"/>. A file of an older schema is upgraded first;
+    /// <paramref name="upgrading"/> hears what is about to happen when that takes more than a moment.
+    /// </summary>
+    public SqliteStore(string path, Action<string>? upgrading = null)
     {
         Path = path;
         var dir = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path));
@@ -78,7 +81,7 @@ public sealed partial class SqliteStore : IDisposable
             PRAGMA cache_size = -65536;
             PRAGMA wal_autocheckpoint = 10000;
             """);
-        Migrate();
+        Migrate(upgrading);
     }
 
     /// <summary>The database file.</summary>
@@ -299,7 +302,7 @@ public sealed partial class SqliteStore : IDisposable
         return conn;
     }
 
-    private void Migrate()
+    private void Migrate(Action<string>? upgrading)
     {
         var version = Scalar(writer, "PRAGMA user_version;");
         if (version > SchemaVersion)
@@ -343,6 +346,14 @@ public sealed partial class SqliteStore : IDisposable
 
         if (version < 3)
         {
+            // About 2 s per million rows here (a week of 8 chairs is ~25 million): say so before the pause.
+            var rows = version < 1 ? 0 : Scalar(writer, "SELECT count(*) FROM observations;");
+            if (rows > 0)
+            {
+                upgrading?.Invoke(string.Create(CultureInfo.InvariantCulture,
+                    $"Upgrading {Path} to schema 3 (one row per frame): converting {rows:N0} observation rows once; this can take a minute."));
+            }
+
             MigrateStep(3, MigrateToFrames);
         }
     }

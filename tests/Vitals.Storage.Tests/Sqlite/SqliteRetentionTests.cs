@@ -96,8 +96,10 @@ public sealed class SqliteRetentionTests : IDisposable
             INSERT INTO config VALUES ('profile', 'adult', 1763802000000);
             """);
 
-        using (var store = new SqliteStore(DbPath))
+        var said = new List<string>();
+        using (var store = new SqliteStore(DbPath, said.Add))
         {
+            Assert.Contains("to schema 3 (one row per frame): converting 3 observation rows once", Assert.Single(said), StringComparison.Ordinal);
             Assert.Equal(2, store.CountObservations());
             var kept = store.Query("c1", DateTimeOffset.FromUnixTimeMilliseconds(0), T0.AddYears(1));
             Assert.Equal([(Sign.Hr, 61.0), (Sign.NibpSys, 118.0)], kept.Select(o => (o.Sign, o.Value)));
@@ -129,9 +131,12 @@ public sealed class SqliteRetentionTests : IDisposable
     [Fact]
     public void Open_NewFile_IsSchemaV3()
     {
-        using (new SqliteStore(DbPath))
+        var said = new List<string>();
+        using (new SqliteStore(DbPath, said.Add))
         {
         }
+
+        Assert.Empty(said); // nothing to convert, nothing to announce
 
         SqliteConnection.ClearAllPools();
         Assert.Equal(3, Scalar(DbPath, "PRAGMA user_version;"));
