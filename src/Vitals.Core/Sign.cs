@@ -34,7 +34,19 @@ public sealed record SignInfo(
     IReadOnlyList<int> AlternateCodes,
     double HardMin,
     double HardMax,
-    bool Episodic);
+    bool Episodic)
+{
+    /// <summary>
+    /// The unit as nurses read it, for screens and alarm messages: UCUM's print symbol (<c>mmHg</c> for
+    /// <c>mm[Hg]</c>, <c>°C</c> for <c>Cel</c>). Data (JSON, InfluxDB, MQTT) keeps the UCUM code <see cref="Unit"/>.
+    /// </summary>
+    public string DisplayUnit => Unit switch
+    {
+        "mm[Hg]" => "mmHg",
+        "Cel" => "°C",
+        _ => Unit,
+    };
+}
 
 /// <summary>Lookup tables for <see cref="Sign"/>.</summary>
 public static class Signs

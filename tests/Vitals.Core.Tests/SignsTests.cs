@@ -56,6 +56,16 @@ public class SignsTests
         Assert.Equal(Signs.All.Count, Signs.All.Select(s => s.ShortName).Distinct().Count());
     }
 
+    [Theory]
+    [InlineData(Sign.NibpSys, "mmHg")]
+    [InlineData(Sign.Temp, "°C")]
+    [InlineData(Sign.Spo2, "%")]
+    [InlineData(Sign.Hr, "/min")]
+    public void DisplayUnit_UcumCode_IsItsPrintSymbol(Sign sign, string shown)
+    {
+        Assert.Equal(shown, sign.Info().DisplayUnit);
+    }
+
     [Fact]
     public void Observation_Unit_IsTheSignsUnit()
     {

@@ -28,7 +28,7 @@ public static class AlarmProfileValidator
             var info = band.Sign.Info();
             if (double.IsNaN(band.Threshold) || band.Threshold < info.HardMin || band.Threshold > info.HardMax)
             {
-                errors.Add(F("{0}: {1} is outside the hard bounds {2}-{3} {4}", band.Key, band.Threshold, info.HardMin, info.HardMax, info.Unit));
+                errors.Add(F("{0}: {1} is outside the hard bounds {2}-{3} {4}", band.Key, band.Threshold, info.HardMin, info.HardMax, info.DisplayUnit));
             }
         }
 

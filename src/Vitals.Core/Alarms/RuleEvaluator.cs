@@ -34,14 +34,14 @@ internal static class RuleEvaluator
             if (worst is not null)
             {
                 yield return new Verdict(rule, sign, worst.Priority, false, value, worst.Threshold,
-                    () => F("{0} {1}: {2:0.#} {3} (limit {4}{5:0.#})", info.Label, AlarmKeys.Name(direction), value, info.Unit, Op(worst), worst.Threshold));
+                    () => F("{0} {1}: {2:0.#} {3} (limit {4}{5:0.#})", info.Label, AlarmKeys.Name(direction), value, info.DisplayUnit, Op(worst), worst.Threshold));
                 continue;
             }
 
             var mildest = direction == LimitDirection.Low ? bands.MaxBy(b => b.Threshold)! : bands.MinBy(b => b.Threshold)!;
             var clear = !bands.Any(b => b.IsViolatedBy(Worsen(value, direction, margin)));
             yield return new Verdict(rule, sign, null, clear, value, mildest.Threshold,
-                () => F("{0} back within limit: {1:0.#} {2}", info.Label, value, info.Unit));
+                () => F("{0} back within limit: {1:0.#} {2}", info.Label, value, info.DisplayUnit));
         }
     }
 
@@ -68,14 +68,14 @@ internal static class RuleEvaluator
             if (worst is not null)
             {
                 yield return new Verdict(rule, sign, worst.Priority, false, value, worst.ThresholdFor(reference),
-                    () => F("{0} {1} {2:0.#} % from baseline {3:0.#}: {4:0.#} {5}", info.Label, direction == LimitDirection.Low ? "fell" : "rose", change, reference, value, info.Unit));
+                    () => F("{0} {1} {2:0.#} % from baseline {3:0.#}: {4:0.#} {5}", info.Label, direction == LimitDirection.Low ? "fell" : "rose", change, reference, value, info.DisplayUnit));
                 continue;
             }
 
             var mildest = bands.MinBy(b => Math.Abs(b.ThresholdFor(reference) - reference))!;
             var clear = !bands.Any(b => b.IsViolatedBy(Worsen(value, direction, margin), reference));
             yield return new Verdict(rule, sign, null, clear, value, mildest.ThresholdFor(reference),
-                () => F("{0} back near baseline {1:0.#}: {2:0.#} {3}", info.Label, reference, value, info.Unit));
+                () => F("{0} back near baseline {1:0.#}: {2:0.#} {3}", info.Label, reference, value, info.DisplayUnit));
         }
     }
 
@@ -89,9 +89,9 @@ internal static class RuleEvaluator
             var id = $"{info.ShortName}.rate";
             yield return change > rule.Delta
                 ? new Verdict(id, sign, rule.Priority, false, change, rule.Delta,
-                    () => F("{0} changed by {1:0.#} {2} within {3:0.#} min (limit {4:0.#})", info.Label, change, info.Unit, rule.Window.TotalMinutes, rule.Delta))
+                    () => F("{0} changed by {1:0.#} {2} within {3:0.#} min (limit {4:0.#})", info.Label, change, info.DisplayUnit, rule.Window.TotalMinutes, rule.Delta))
                 : new Verdict(id, sign, null, change <= rule.Delta - margin, change, rule.Delta,
-                    () => F("{0} steady again: change {1:0.#} {2} within {3:0.#} min", info.Label, change, info.Unit, rule.Window.TotalMinutes));
+                    () => F("{0} steady again: change {1:0.#} {2} within {3:0.#} min", info.Label, change, info.DisplayUnit, rule.Window.TotalMinutes));
         }
     }
 

@@ -34,6 +34,17 @@ public class AlarmStateMachineTests
     }
 
     [Fact]
+    public void Observe_LowCuffReading_MessageReadsMmHgNotTheUcumCode()
+    {
+        var h = new EngineHarness();
+        h.Observe(Sign.NibpSys, 80);
+
+        var raised = Assert.Single(h.EventsFor("nibp_sys.low"));
+        Assert.Contains("80 mmHg", raised.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("[Hg]", raised.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Tick_ConditionDelayElapsesBetweenSamples_RaisedByTick()
     {
         var h = new EngineHarness();
