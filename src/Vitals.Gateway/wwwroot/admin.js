@@ -35,12 +35,15 @@
   // One editable row: input + save + remove, with the validation message under the input.
   // A plain-language name for a configuration key such as nibp_sys.low.medium, so admins need not decode keys.
   const SIGN_NAMES = { hr: 'Heart rate', pr: 'Pulse rate', spo2: 'SpO2', nibp_sys: 'NIBP systolic', nibp_dia: 'NIBP diastolic', nibp_map: 'NIBP mean', rr: 'Respiration rate', temp: 'Temperature' };
+  // Thresholds and margins are in the sign's unit (as the dashboard shows it), so each row says which.
+  const SIGN_UNITS = { hr: '/min', pr: '/min', spo2: '%', nibp_sys: 'mmHg', nibp_dia: 'mmHg', nibp_map: 'mmHg', rr: '/min', temp: '°C' };
   function describeKey(key) {
     const [sign, what, priority] = key.split('.');
     const name = SIGN_NAMES[sign] || sign;
-    if ((what === 'low' || what === 'high') && priority) return `${name}: ${priority} priority when ${what === 'low' ? 'below' : 'above'}`;
+    const unit = SIGN_UNITS[sign] ? ` (${SIGN_UNITS[sign]})` : '';
+    if ((what === 'low' || what === 'high') && priority) return `${name}: ${priority} priority when ${what === 'low' ? 'below' : 'above'}${unit}`;
     if (what === 'delay') return `${name}: condition delay (s)`;
-    if (what === 'clear_margin') return `${name}: clear margin`;
+    if (what === 'clear_margin') return `${name}: clear margin${unit}`;
     if (what === 'clear_time') return `${name}: clear time (s)`;
     return key;
   }

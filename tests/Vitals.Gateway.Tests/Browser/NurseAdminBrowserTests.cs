@@ -183,6 +183,8 @@ public class NurseAdminBrowserTests
         await page.FillAsync("#override-add input[name=value]", "150");
         await page.ClickAsync("#override-add button[type=submit]");
         await Assertions.Expect(page.Locator("#override-rows input[name='nibp_sys.low.medium']")).ToHaveValueAsync("150");
+        await Assertions.Expect(page.Locator("#override-rows tr", new() { Has = page.Locator("input[name='nibp_sys.low.medium']") }))
+            .ToContainTextAsync("NIBP systolic: medium priority when below (mmHg)");
         await Assertions.Expect(page.Locator("#msg")).ToContainTextAsync("nibp_sys.low.medium");
 
         var context = await browser.NewContextAsync(new BrowserNewContextOptions { ViewportSize = Wall });
