@@ -165,6 +165,6 @@ public sealed partial class StorageMaintenance : BackgroundService
         }, ct).ConfigureAwait(false);
     }
 
-    [LoggerMessage(EventId = 3101, Level = LogLevel.Information, Message = "Compacted {Deleted} observations older than the retention")]
+    [LoggerMessage(EventId = 3101, Level = LogLevel.Information, Message = "Compacted {Deleted} stored frames older than the retention")]
     private static partial void LogCompacted(ILogger logger, long deleted);
 }
