@@ -115,7 +115,7 @@ public static class MqttPacketWriter
                 }
 
                 return StringSize(p.Topic) + (p.Qos > 0 ? 2 : 0) + p.Payload.Length;
-            case PubAckPacket or PubRecPacket or PubRelPacket or PubCompPacket or UnsubAckPacket:
+            case PacketIdOnlyPacket:
                 return 2;
             case SubscribePacket s:
                 return 2 + s.Subscriptions.Sum(x => StringSize(x.Filter) + 1);
@@ -178,19 +178,7 @@ public static class MqttPacketWriter
 
                 w.WriteBytes(p.Payload.Span);
                 break;
-            case PubAckPacket x:
-                w.WriteUInt16(x.PacketId);
-                break;
-            case PubRecPacket x:
-                w.WriteUInt16(x.PacketId);
-                break;
-            case PubRelPacket x:
-                w.WriteUInt16(x.PacketId);
-                break;
-            case PubCompPacket x:
-                w.WriteUInt16(x.PacketId);
-                break;
-            case UnsubAckPacket x:
+            case PacketIdOnlyPacket x:
                 w.WriteUInt16(x.PacketId);
                 break;
             case SubscribePacket s:

@@ -75,22 +75,28 @@ public sealed record PublishPacket(string Topic, ReadOnlyMemory<byte> Payload, M
     public override MqttPacketType Type => MqttPacketType.Publish;
 }
 
-public sealed record PubAckPacket(ushort PacketId) : MqttPacket
+/// <summary>
+/// The acknowledgements whose variable header is the packet identifier alone and which have no payload:
+/// PUBACK, PUBREC, PUBREL, PUBCOMP and UNSUBACK [MQTT 3.4.2, 3.5.2, 3.6.2, 3.7.2, 3.11.2].
+/// </summary>
+public abstract record PacketIdOnlyPacket(ushort PacketId) : MqttPacket;
+
+public sealed record PubAckPacket(ushort PacketId) : PacketIdOnlyPacket(PacketId)
 {
     public override MqttPacketType Type => MqttPacketType.PubAck;
 }
 
-public sealed record PubRecPacket(ushort PacketId) : MqttPacket
+public sealed record PubRecPacket(ushort PacketId) : PacketIdOnlyPacket(PacketId)
 {
     public override MqttPacketType Type => MqttPacketType.PubRec;
 }
 
-public sealed record PubRelPacket(ushort PacketId) : MqttPacket
+public sealed record PubRelPacket(ushort PacketId) : PacketIdOnlyPacket(PacketId)
 {
     public override MqttPacketType Type => MqttPacketType.PubRel;
 }
 
-public sealed record PubCompPacket(ushort PacketId) : MqttPacket
+public sealed record PubCompPacket(ushort PacketId) : PacketIdOnlyPacket(PacketId)
 {
     public override MqttPacketType Type => MqttPacketType.PubComp;
 }
@@ -117,7 +123,7 @@ public sealed record UnsubscribePacket(ushort PacketId, IReadOnlyList<string> Fi
     public override MqttPacketType Type => MqttPacketType.Unsubscribe;
 }
 
-public sealed record UnsubAckPacket(ushort PacketId) : MqttPacket
+public sealed record UnsubAckPacket(ushort PacketId) : PacketIdOnlyPacket(PacketId)
 {
     public override MqttPacketType Type => MqttPacketType.UnsubAck;
 }
