@@ -5,26 +5,32 @@ namespace Vitals.Storage;
 
 /// <summary>
 /// The JSON shape of event-log payloads: camelCase keys, nulls omitted, enums as snake_case strings
-/// (<c>nibp_sys</c>, <c>high</c>). It matches the gateway's own options (Vitals.Gateway.Pipeline.Json),
-/// which write the alarm events this project reads back; change both together.
+/// (<c>nibp_sys</c>, <c>high</c>). The gateway writes the alarm events this project reads back with the same
+/// conventions (<see cref="Configure"/>), so the two cannot drift apart.
 /// </summary>
 public static class StorageJson
 {
     /// <summary>Shared serializer options (read-only once built).</summary>
     public static readonly JsonSerializerOptions Options = Create();
 
+    /// <summary>Applies the shared conventions (camelCase, nulls omitted, snake_case enums) to <paramref name="options"/>.</summary>
+    public static JsonSerializerOptions Configure(JsonSerializerOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.PropertyNamingPolicy = JsonNamingPolicy.CamelCase;
+        options.DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull;
+        options.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower));
+        return options;
+    }
+
     private static JsonSerializerOptions Create()
     {
-        var options = new JsonSerializerOptions(JsonSerializerDefaults.Web)
+        var options = Configure(new JsonSerializerOptions(JsonSerializerDefaults.Web)
         {
-            PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
-            DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
-
             // Reading back: a payload missing a required value fails to decode instead of yielding nulls.
             RespectNullableAnnotations = true,
             RespectRequiredConstructorParameters = true,
-        };
-        options.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower));
+        });
         options.MakeReadOnly(populateMissingResolver: true);
         return options;
     }

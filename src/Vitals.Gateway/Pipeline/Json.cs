@@ -1,5 +1,5 @@
 using System.Text.Json;
-using System.Text.Json.Serialization;
+using Vitals.Storage;
 
 namespace Vitals.Gateway.Pipeline;
 
@@ -9,14 +9,8 @@ public static class Json
     /// <summary>Shared serializer options.</summary>
     public static readonly JsonSerializerOptions Options = Create();
 
-    /// <summary>Applies the gateway's conventions to <paramref name="options"/>.</summary>
-    public static JsonSerializerOptions Configure(JsonSerializerOptions options)
-    {
-        options.PropertyNamingPolicy = JsonNamingPolicy.CamelCase;
-        options.DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull;
-        options.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower));
-        return options;
-    }
+    /// <summary>Applies the gateway's conventions to <paramref name="options"/>: the ones the event log is read back with (<see cref="StorageJson.Configure"/>).</summary>
+    public static JsonSerializerOptions Configure(JsonSerializerOptions options) => StorageJson.Configure(options);
 
     private static JsonSerializerOptions Create() => Configure(new JsonSerializerOptions(JsonSerializerDefaults.Web));
 }
