@@ -63,7 +63,7 @@ public sealed partial class StorageMaintenance : BackgroundService
         };
         if (!string.IsNullOrWhiteSpace(options.Influx))
         {
-            http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
+            http = new HttpClient { Timeout = Timeout.InfiniteTimeSpan }; // InfluxWriteClient.RequestTimeout is the one limit
             foreach (var outbox in new[] { SqliteOutbox.ForObservations(store, time), SqliteOutbox.ForEvents(store, time) })
             {
                 var forwarder = InfluxForwarder.FromUrl(
@@ -74,7 +74,10 @@ public sealed partial class StorageMaintenance : BackgroundService
     }
 
     /// <summary>The current health figures.</summary>
-    public StorageHealth Health()
+    public StorageHealth Health() => Health(countQuarantined: true);
+
+    /// <summary>The health figures; the quarantine count scans a table that is never trimmed, so only the status asks for it.</summary>
+    private StorageHealth Health(bool countQuarantined)
     {
         var now = time.GetUtcNow();
         return new StorageHealth(
@@ -83,7 +86,7 @@ public sealed partial class StorageMaintenance : BackgroundService
             forwarders.Count > 0,
             [.. forwarders.Select(f => new ForwarderView(f.Outbox.Name, f.Forwarder.Health))],
             [.. forwarders.Select(f => f.Outbox.GetBacklog(now, retention))],
-            forwarders.Count > 0 ? store.CountQuarantined() : 0);
+            countQuarantined && forwarders.Count > 0 ? store.CountQuarantined() : 0);
     }
 
     /// <inheritdoc />
@@ -112,7 +115,7 @@ public sealed partial class StorageMaintenance : BackgroundService
                     LogCompacted(logger, deleted);
                 }
 
-                await RaiseFaultsAsync(Health(), stoppingToken).ConfigureAwait(false);
+                await RaiseFaultsAsync(Health(countQuarantined: false), stoppingToken).ConfigureAwait(false);
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
