@@ -77,12 +77,9 @@ public sealed partial class StoreWriter(SqliteStore store, TimeProvider time, IL
     {
         try
         {
-            while (events.Count > 0)
-            {
-                var e = events[0];
-                store.AppendEvent(e.At, SqliteStore.AlarmEventType, e.Chair, JsonSerializer.Serialize(e, Json.Options));
-                events.RemoveAt(0);
-            }
+            // One transaction: a failed write keeps every event for the retry, a successful one stores each once.
+            store.AppendEvents(SqliteStore.AlarmEventType, [.. events.Select(e => (e.At, (string?)e.Chair, JsonSerializer.Serialize(e, Json.Options)))]);
+            events.Clear();
             if (batch.Count > 0)
             {
                 store.Append(batch);

@@ -25,32 +25,7 @@ public sealed partial class SqliteStore
     public long AppendFeedStatus(IReadOnlyList<FeedStatusSample> samples)
     {
         ArgumentNullException.ThrowIfNull(samples);
-        if (samples.Count == 0)
-        {
-            return 0;
-        }
-
-        lock (writeLock)
-        {
-            using var tx = writer.BeginTransaction();
-            using var cmd = writer.CreateCommand();
-            cmd.Transaction = tx;
-            cmd.CommandText = "INSERT INTO events (at_ms, type, chair, data) VALUES ($at, $type, $chair, $data);";
-            var at = cmd.Parameters.Add("$at", SqliteType.Integer);
-            cmd.Parameters.AddWithValue("$type", FeedStatusEventType);
-            var chair = cmd.Parameters.Add("$chair", SqliteType.Text);
-            var data = cmd.Parameters.Add("$data", SqliteType.Text);
-            foreach (var s in samples)
-            {
-                at.Value = s.At.ToUnixTimeMilliseconds();
-                chair.Value = s.Chair;
-                data.Value = JsonSerializer.Serialize(s, StorageJson.Options);
-                cmd.ExecuteNonQuery();
-            }
-
-            tx.Commit();
-            return LastRowId(writer);
-        }
+        return AppendEvents(FeedStatusEventType, [.. samples.Select(s => (s.At, (string?)s.Chair, JsonSerializer.Serialize(s, StorageJson.Options)))]);
     }
 
     /// <summary>The committed cursor of forwarder <paramref name="name"/> (0 when it never committed).</summary>

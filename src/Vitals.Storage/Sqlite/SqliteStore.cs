@@ -67,9 +67,7 @@ public sealed partial class SqliteStore : IDisposable
             Directory.CreateDirectory(dir);
         }
 
-        // A command that cannot get a lock gives up after 5 s (Microsoft.Data.Sqlite's default retries for 30 s), so a
-        // store locked by another process is reported, and alarmed, within seconds while readings wait in memory.
-        connectionString = new SqliteConnectionStringBuilder { DataSource = path, Pooling = true, DefaultTimeout = 5 }.ToString();
+        connectionString = ConnectionString(path);
         writer = new SqliteConnection(connectionString);
         writer.Open();
         // A 64 MB page cache and a WAL checkpoint every 10,000 pages (40 MB, not 1000) on the writer:
@@ -88,6 +86,14 @@ public sealed partial class SqliteStore : IDisposable
     public string Path { get; }
 
     /// <summary>
+    /// How every connection to the file is opened (one string, so all share one pool). A command that cannot get a
+    /// lock gives up after 5 s (Microsoft.Data.Sqlite's default retries for 30 s), so a store locked by another
+    /// process is reported, and alarmed, within seconds while readings wait in memory.
+    /// </summary>
+    internal static string ConnectionString(string path) =>
+        new SqliteConnectionStringBuilder { DataSource = path, Pooling = true, DefaultTimeout = 5 }.ToString();
+
+    /// <summary>
     /// Appends observations in one transaction, one <c>vitals</c> row per frame (see <see cref="ObservationFrames"/>).
     /// Returns the row id of the last row (the outbox sequence).
     /// </summary>
@@ -98,8 +104,8 @@ public sealed partial class SqliteStore : IDisposable
             return 0;
         }
 
-        Observation[] rows = [.. observations]; // the tail keeps them; the caller may reuse its list
-        var frames = new List<ArraySegment<Observation>>();
+        // The tail keeps the rows, so they are copied: the caller may reuse its list.
+        List<ArraySegment<Observation>> frames = [.. ObservationFrames.Split([.. observations])];
         lock (writeLock)
         {
             using var tx = writer.BeginTransaction();
@@ -107,21 +113,20 @@ public sealed partial class SqliteStore : IDisposable
             // One statement prepared for the store's lifetime and driven through SQLitePCL directly: ADO.NET's
             // per-command binding costs several times more than SQLite's own insert on this hot path.
             insert ??= PrepareOn(writer, InsertFrame);
-            for (var start = 0; start < rows.Length;)
+            foreach (var frame in frames)
             {
-                var end = ObservationFrames.FrameEnd(rows, start);
-                var first = rows[start];
+                var first = frame[0];
                 raw.sqlite3_bind_text(insert, 1, Utf8(first.Site));
                 raw.sqlite3_bind_text(insert, 2, Utf8(first.Chair));
                 raw.sqlite3_bind_text(insert, 3, Utf8(first.Device));
                 raw.sqlite3_bind_int64(insert, 4, first.MeasuredAt.ToUnixTimeMilliseconds());
                 raw.sqlite3_bind_int64(insert, 5, first.ReceivedAt.ToUnixTimeMilliseconds());
                 raw.sqlite3_bind_text(insert, 6, Utf8(SourceNames[(int)first.Source]));
-                for (var i = start; i < end; i++)
+                foreach (var o in frame)
                 {
-                    var column = FirstSignColumn + (2 * (int)rows[i].Sign);
-                    raw.sqlite3_bind_double(insert, column, rows[i].Value);
-                    raw.sqlite3_bind_int(insert, column + 1, (int)rows[i].Quality);
+                    var column = FirstSignColumn + (2 * (int)o.Sign);
+                    raw.sqlite3_bind_double(insert, column, o.Value);
+                    raw.sqlite3_bind_int(insert, column + 1, (int)o.Quality);
                 }
 
                 var rc = raw.sqlite3_step(insert);
@@ -131,9 +136,6 @@ public sealed partial class SqliteStore : IDisposable
                 {
                     throw SqliteFailure(writer, rc);
                 }
-
-                frames.Add(new ArraySegment<Observation>(rows, start, end - start));
-                start = end;
             }
 
             tx.Commit();
@@ -196,17 +198,36 @@ public sealed partial class SqliteStore : IDisposable
     }
 
     /// <summary>Appends one entry to the event log and returns its sequence number.</summary>
-    public long AppendEvent(DateTimeOffset at, string type, string? chair, string data)
+    public long AppendEvent(DateTimeOffset at, string type, string? chair, string data) => AppendEvents(type, [(at, chair, data)]);
+
+    /// <summary>Appends entries of one type to the event log in one transaction. Returns the last sequence number (0 for none).</summary>
+    public long AppendEvents(string type, IReadOnlyList<(DateTimeOffset At, string? Chair, string Data)> entries)
     {
+        ArgumentNullException.ThrowIfNull(entries);
+        if (entries.Count == 0)
+        {
+            return 0;
+        }
+
         lock (writeLock)
         {
+            using var tx = writer.BeginTransaction();
             using var cmd = writer.CreateCommand();
+            cmd.Transaction = tx;
             cmd.CommandText = "INSERT INTO events (at_ms, type, chair, data) VALUES ($at, $type, $chair, $data);";
-            cmd.Parameters.AddWithValue("$at", at.ToUnixTimeMilliseconds());
+            var at = cmd.Parameters.Add("$at", SqliteType.Integer);
             cmd.Parameters.AddWithValue("$type", type);
-            cmd.Parameters.AddWithValue("$chair", (object?)chair ?? DBNull.Value);
-            cmd.Parameters.AddWithValue("$data", data);
-            cmd.ExecuteNonQuery();
+            var chair = cmd.Parameters.Add("$chair", SqliteType.Text);
+            var data = cmd.Parameters.Add("$data", SqliteType.Text);
+            foreach (var e in entries)
+            {
+                at.Value = e.At.ToUnixTimeMilliseconds();
+                chair.Value = (object?)e.Chair ?? DBNull.Value;
+                data.Value = e.Data;
+                cmd.ExecuteNonQuery();
+            }
+
+            tx.Commit();
             return LastRowId(writer);
         }
     }

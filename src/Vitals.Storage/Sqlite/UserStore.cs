@@ -19,7 +19,7 @@ public sealed class UserStore
     /// <summary>Uses the database at <paramref name="path"/>, creating the users table if needed.</summary>
     public UserStore(string path)
     {
-        connectionString = new SqliteConnectionStringBuilder { DataSource = path, Pooling = true, DefaultTimeout = 5 }.ToString();
+        connectionString = SqliteStore.ConnectionString(path);
         Execute("""
             CREATE TABLE IF NOT EXISTS users (
                 name TEXT PRIMARY KEY COLLATE NOCASE, role TEXT NOT NULL, password_hash TEXT NOT NULL,
