@@ -26,6 +26,8 @@ public sealed class JsonObservationCodec
 
     private readonly JsonMapping? mapping;
     private readonly (string[] Path, Sign Sign, Func<double, double>? Convert, double Scale, double Offset)[] fields;
+    private readonly string[]? devicePath; // dotted paths split once, not per message
+    private readonly string[]? timePath;
     private readonly SourceProtocol source;
 
     /// <summary>Creates a codec; <paramref name="mapping"/> must have passed <see cref="JsonMapping.Validate"/>.</summary>
@@ -44,6 +46,8 @@ public sealed class JsonObservationCodec
 
                 return (f.Field.Split('.'), sign, convert, f.Scale, f.Offset);
             })];
+        devicePath = mapping?.DeviceField?.Split('.');
+        timePath = mapping?.TimeField?.Split('.');
     }
 
     /// <summary>Parses a sign given as short name (<c>hr</c>), MDC name (<c>MDC_ECG_HEART_RATE</c>) or MDC code (<c>147842</c>).</summary>
@@ -317,16 +321,16 @@ public sealed class JsonObservationCodec
     {
         var map = mapping!;
         var device = state.Context.Device;
-        if (map.DeviceField is { } df && TryFind(obj, df.Split('.'), out var d) && !TryDevice(d, ref device))
+        if (devicePath is not null && TryFind(obj, devicePath, out var d) && !TryDevice(d, ref device))
         {
-            state.Reject($"'{df}' is not a non-empty string");
+            state.Reject($"'{map.DeviceField}' is not a non-empty string");
             return;
         }
 
         var at = state.Context.ReceivedAt;
-        if (map.TimeField is { } tf && TryFind(obj, tf.Split('.'), out var t) && !TryTime(t, map.TimeFormat, state.Context.DeviceTimeZone, out at))
+        if (timePath is not null && TryFind(obj, timePath, out var t) && !TryTime(t, map.TimeFormat, state.Context.DeviceTimeZone, out at))
         {
-            state.Reject($"'{tf}' does not match time format '{map.TimeFormat}'");
+            state.Reject($"'{map.TimeField}' does not match time format '{map.TimeFormat}'");
             return;
         }
 
