@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Collections.Concurrent;
 using System.Globalization;
 using Vitals.Core;
+using Vitals.Devices.Line;
 
 namespace Vitals.Devices.Hl7;
 
@@ -14,7 +15,6 @@ public sealed class Hl7OruCodec
 {
     private const int MaxFields = 20;
     private const int MaxCachedStrings = 4096;
-    private const double KPaToMmHg = 7.50062;
 
     private static readonly Dictionary<string, Sign> Mnemonics = BuildMnemonics();
     private static readonly Dictionary<string, Sign>.AlternateLookup<ReadOnlySpan<char>> MnemonicLookup =
@@ -136,12 +136,7 @@ public sealed class Hl7OruCodec
         var controlId = FieldRange(f, n, 9, start);
         var processing = Field(msh, f, n, 10);
         var versionField = Field(msh, f, n, 11);
-        var versionRange = Hl7Text.ComponentRange(versionField, start + (n > 11 ? f[11].Start.Value : 0), 1, sep);
-        if (n <= 11)
-        {
-            versionRange = new Range(0, 0);
-        }
-
+        var versionRange = n > 11 ? Hl7Text.ComponentRange(versionField, start + f[11].Start.Value, 1, sep) : new Range(0, 0);
         var eventRange = n > 8 ? Hl7Text.ComponentRange(typeField, start + f[8].Start.Value, 2, sep) : new Range(0, 0);
 
         var header = new Hl7DecodeResult
@@ -714,7 +709,7 @@ public sealed class Hl7OruCodec
             case Sign.NibpSys or Sign.NibpDia or Sign.NibpMap:
                 if (unit == UnitKind.KPa)
                 {
-                    value = raw * KPaToMmHg;
+                    value = UnitConversion.KPaToMmHg(raw);
                     return true;
                 }
 
@@ -722,7 +717,7 @@ public sealed class Hl7OruCodec
             case Sign.Temp:
                 if (unit == UnitKind.DegF)
                 {
-                    value = (raw - 32.0) * 5.0 / 9.0;
+                    value = UnitConversion.FahrenheitToCelsius(raw);
                     return true;
                 }
 

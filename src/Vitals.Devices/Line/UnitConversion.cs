@@ -5,6 +5,12 @@ namespace Vitals.Devices.Line;
 /// <summary>Converts device units to the sign's UCUM unit (factors as in PROTOCOLS.md: kPa x 7.50062 -> mm[Hg], degF -> Cel).</summary>
 internal static class UnitConversion
 {
+    /// <summary>kPa to mm[Hg] (PROTOCOLS.md: x 7.50062).</summary>
+    public static double KPaToMmHg(double kPa) => kPa * 7.50062;
+
+    /// <summary>degF to Cel.</summary>
+    public static double FahrenheitToCelsius(double degF) => (degF - 32) * 5 / 9;
+
     public static bool TryGet(string? unit, Sign sign, out Func<double, double>? convert)
     {
         convert = null;
@@ -24,12 +30,12 @@ internal static class UnitConversion
             case "mm[Hg]" when u is "mmHg" or "mm[Hg]":
                 return true;
             case "mm[Hg]" when u is "kPa":
-                convert = static v => v * 7.50062;
+                convert = KPaToMmHg;
                 return true;
             case "Cel" when u is "C" or "degC" or "Cel":
                 return true;
             case "Cel" when u is "F" or "degF" or "[degF]":
-                convert = static v => (v - 32) * 5 / 9;
+                convert = FahrenheitToCelsius;
                 return true;
             default:
                 return false;
