@@ -176,9 +176,7 @@ public sealed class SerialFeed
                 }
                 catch (SerialPortGoneException ex) when (bytesThisConnection > 0)
                 {
-                    // The connection was healthy: report and return so the next run starts with the shortest delay.
-                    Counters.SetConnected(false, ex.Message);
-                    Counters.Reconnecting();
+                    LostHealthyConnection(ex);
                     return;
                 }
 
@@ -261,10 +259,15 @@ public sealed class SerialFeed
         }
         catch (SerialPortGoneException ex)
         {
-            // The connection delivered data, so it was healthy: reconnect with the shortest delay, as after a lost read.
-            Counters.SetConnected(false, ex.Message);
-            Counters.Reconnecting();
+            LostHealthyConnection(ex); // it delivered the data this replies to
             return false;
         }
+    }
+
+    /// <summary>A connection that delivered data went away: report it; the caller returns so the next run starts with the shortest delay.</summary>
+    private void LostHealthyConnection(SerialPortGoneException ex)
+    {
+        Counters.SetConnected(false, ex.Message);
+        Counters.Reconnecting();
     }
 }
