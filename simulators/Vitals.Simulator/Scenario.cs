@@ -54,17 +54,12 @@ public static class Scenarios
 /// <param name="Seed">Random seed: the same seed gives the same readings.</param>
 /// <param name="TimeScale">Scenario minutes that pass per monitor minute (30 plays a 30-minute course in 1 minute).</param>
 /// <param name="NibpCycle">Cuff cycle in scenario time (5 min is a common infusion setting).</param>
-/// <param name="InfusionStartsAt">Scenario time at which the infusion starts; before it readings are baseline.</param>
 public sealed record SimulatorOptions(
     ScenarioKind Scenario = ScenarioKind.Stable,
     int Seed = 1,
     double TimeScale = 1,
-    TimeSpan? NibpCycle = null,
-    TimeSpan? InfusionStartsAt = null)
+    TimeSpan? NibpCycle = null)
 {
     /// <summary>Default NIBP cuff cycle.</summary>
     public static readonly TimeSpan DefaultNibpCycle = TimeSpan.FromMinutes(5);
-
-    /// <summary>Default scenario time the infusion starts at.</summary>
-    public static readonly TimeSpan DefaultInfusionStart = TimeSpan.FromMinutes(5);
 }

@@ -22,7 +22,6 @@ public sealed class SimulatedPatient
     private readonly Random random;
     private readonly Baseline baseline;
     private readonly TimeSpan nibpCycle;
-    private readonly TimeSpan infusionStart;
     private double hrNoise;
     private double spo2Noise;
     private double rrNoise;
@@ -42,7 +41,6 @@ public sealed class SimulatedPatient
             Rr: 14 + (random.NextDouble() * 4),
             Temp: 36.5 + (random.NextDouble() * 0.5));
         nibpCycle = options.NibpCycle ?? SimulatorOptions.DefaultNibpCycle;
-        infusionStart = options.InfusionStartsAt ?? SimulatorOptions.DefaultInfusionStart;
 
         // The first cuff reading comes a few seconds in, as when a nurse starts the monitor.
         nextNibp = TimeSpan.FromSeconds(5);
