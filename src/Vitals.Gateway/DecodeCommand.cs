@@ -223,13 +223,8 @@ public static class DecodeCommand
         var root = doc.RootElement;
         if (root.ValueKind == JsonValueKind.Object && root.TryGetProperty("chairs", out _))
         {
-            // A gateway config file: the map comes from its hl7 devices, the rule from its hl7 section.
-            var config = ConfigLoader.Load(path!);
-            options.ChairRule = (config.Hl7 ?? new Hl7Options()).Rule;
-            foreach (var (key, chair) in config.Hl7ChairMap())
-            {
-                options.ChairMap[key] = chair;
-            }
+            // A gateway config file: decoded exactly as the gateway would (map from its hl7 devices, rule from its hl7 section).
+            options = ConfigLoader.Load(path!).Hl7CodecOptions();
         }
         else
         {

@@ -68,6 +68,17 @@ public sealed partial class GatewayOptions
         }
     }
 
+    /// <summary>
+    /// The HL7 codec settings the gateway decodes with: the chair map of the chairs' <c>hl7</c> devices and the
+    /// <c>hl7</c> section's rule. With no hl7 device there is nothing to map to, so the rule is <see cref="Hl7ChairRule.Feed"/>
+    /// and every message is answered AE (never AA for data that would be dropped).
+    /// </summary>
+    public Hl7CodecOptions Hl7CodecOptions()
+    {
+        var map = Hl7ChairMap();
+        return new Hl7CodecOptions { ChairRule = map.Count == 0 ? Hl7ChairRule.Feed : (Hl7 ?? new Hl7Options()).Rule, ChairMap = map };
+    }
+
     /// <summary>The HL7 chair map built from the chairs' <c>hl7</c> devices (match key to chair id).</summary>
     public Dictionary<string, string> Hl7ChairMap() =>
         AllDevices().Where(d => d.Device.Kind == DeviceOptions.Hl7Kind && !string.IsNullOrWhiteSpace(d.Device.Match))

@@ -17,7 +17,6 @@ public static class DeviceFeeds
     public static IServiceCollection AddDeviceFeeds(this IServiceCollection services, GatewayOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        services.AddSingleton(sp => new StalePolicy(options.StaleSeconds));
         if (options.HasHl7Listener)
         {
             services.AddSingleton<Hl7FeedService>();
@@ -28,8 +27,8 @@ public static class DeviceFeeds
         return services;
     }
 
-    /// <summary>A feed task for one serial device, its counters registered under the device's chair.</summary>
-    public static Func<CancellationToken, Task> CreateSerial(GatewayOptions options, ChairOptions chair, DeviceOptions device, string path, IServiceProvider sp)
+    /// <summary>A feed task for one serial device and its status entry, registered under the device's chair.</summary>
+    public static (Func<CancellationToken, Task> Run, FeedStatus Status) CreateSerial(GatewayOptions options, ChairOptions chair, DeviceOptions device, string path, IServiceProvider sp)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(chair);
@@ -51,8 +50,7 @@ public static class DeviceFeeds
             codec,
             sp.GetRequiredService<ObservationPipeline>().Writer,
             time);
-        sp.GetRequiredService<FeedRegistry>().Register(chair.Id, device.Id, DeviceOptions.SerialKind, feed.Counters);
-        return feed.RunAsync;
+        return (feed.RunAsync, sp.GetRequiredService<FeedRegistry>().Register(chair.Id, device.Id, DeviceOptions.SerialKind, feed.Counters));
     }
 }
 
@@ -171,16 +169,7 @@ public sealed class Hl7FeedService : IHostedService, IAsyncDisposable
     public ValueTask DisposeAsync() => listener.DisposeAsync();
 
     /// <summary>The codec for the chairs' hl7 devices as configured now (a new instance: codecs are never changed in place).</summary>
-    private static Hl7OruCodec CreateCodec(GatewayOptions options)
-    {
-        var map = options.Hl7ChairMap();
-        return new Hl7OruCodec(new Hl7CodecOptions
-        {
-            // With no hl7 device there is nothing to map to: every message is answered AE (never AA for data we drop).
-            ChairRule = map.Count == 0 ? Hl7ChairRule.Feed : (options.Hl7 ?? new Hl7Options()).Rule,
-            ChairMap = map,
-        });
-    }
+    private static Hl7OruCodec CreateCodec(GatewayOptions options) => new(options.Hl7CodecOptions());
 
     private Hl7Device Register(string chair, DeviceOptions device) =>
         new(chair, device, feeds.Register(chair, device.Id, DeviceOptions.Hl7Kind));

@@ -153,9 +153,9 @@ public sealed class FeedManager(GatewayOptions options, IServiceProvider service
             var device = chair.Devices[d];
             if (device.Kind == DeviceOptions.SerialKind)
             {
-                var before = registry.All();
-                runs.Add(DeviceFeeds.CreateSerial(options, chair, device, $"chairs[{index}].devices[{d}]", services));
-                statuses.AddRange(registry.All().Except(before));
+                var (run, status) = DeviceFeeds.CreateSerial(options, chair, device, $"chairs[{index}].devices[{d}]", services);
+                runs.Add(run);
+                statuses.Add(status);
             }
             else if (device.Kind == "simulator")
             {
