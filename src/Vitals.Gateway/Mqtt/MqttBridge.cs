@@ -31,7 +31,7 @@ public sealed partial class MqttBridge : BackgroundService
     private readonly ILogger<MqttBridge> logger;
     private readonly MqttClientOptions? clientOptions;
     private readonly MqttTopics? topics;
-    private readonly Dictionary<string, string> lastState = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, byte[]> lastState = new(StringComparer.Ordinal);
     private readonly string broker = "";
     private readonly string? version = typeof(MqttBridge).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion;
     private MqttClient? client;
@@ -301,14 +301,14 @@ public sealed partial class MqttBridge : BackgroundService
                         view.Values.OrderBy(v => v.Key).ToDictionary(
                             v => v.Key.ShortName(), v => new MqttValue(v.Value.Value, v.Value.Unit, v.Value.At, v.Value.Quality == ObservationQuality.Ok ? null : v.Value.Quality)),
                         [.. view.Alarms.Select(a => new MqttActiveAlarm(a.Rule, a.Sign, a.Priority, a.Kind, a.State, a.Value, a.Limit, a.At, a.Message))]);
-                    var json = JsonSerializer.Serialize(state, Json.Options);
-                    if (lastState.TryGetValue(chair.Id, out var last) && last == json)
+                    var json = JsonSerializer.SerializeToUtf8Bytes(state, Json.Options); // serialized once: compared, then sent
+                    if (lastState.TryGetValue(chair.Id, out var last) && last.AsSpan().SequenceEqual(json))
                     {
                         continue;
                     }
 
                     lastState[chair.Id] = json;
-                    await c.PublishAsync(topics!.State(chair.Id), System.Text.Encoding.UTF8.GetBytes(json), MqttQualityOfService.AtMostOnce, retain: true, ct).ConfigureAwait(false);
+                    await c.PublishAsync(topics!.State(chair.Id), json, MqttQualityOfService.AtMostOnce, retain: true, ct).ConfigureAwait(false);
                     Interlocked.Increment(ref published);
                 }
             }
