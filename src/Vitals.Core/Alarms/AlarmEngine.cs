@@ -433,8 +433,7 @@ public sealed class AlarmEngine : IAlarmEngine
 
         if (entered is not null)
         {
-            var bad = new[] { Sign.NibpSys, Sign.NibpDia, Sign.NibpMap, Sign.Hr, Sign.Rr }
-                .Where(s => entered.ValueFor(s) is { } v && (v <= 0 || v > s.Info().HardMax)).Select(s => s.ShortName()).ToList();
+            var bad = entered.OutOfBounds().Select(s => s.ShortName()).ToList();
             if (bad.Count > 0)
             {
                 throw new ArgumentException($"baseline: {string.Join(", ", bad)} outside the physiological bounds", nameof(entered));

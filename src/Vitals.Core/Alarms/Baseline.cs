@@ -31,6 +31,11 @@ public sealed record Baseline(
         Sign.Rr => Rr,
         _ => null,
     };
+
+    /// <summary>The entered signs outside their physiological bounds (at or below 0, or above the sign's hard maximum).</summary>
+    public IReadOnlyList<Sign> OutOfBounds() =>
+        [.. new[] { Sign.NibpSys, Sign.NibpDia, Sign.NibpMap, Sign.Hr, Sign.Rr }
+            .Where(s => ValueFor(s) is { } v && (v <= 0 || v > s.Info().HardMax))];
 }
 
 /// <summary>Where a chair's baseline stands.</summary>

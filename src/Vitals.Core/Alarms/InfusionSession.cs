@@ -43,6 +43,13 @@ public sealed record InfusionSession(
     /// <summary>True while the infusion runs at <paramref name="now"/>.</summary>
     public bool IsRunningAt(DateTimeOffset now) => StartedAt <= now && (StoppedAt is not { } stop || now < stop);
 
+    /// <summary>
+    /// True for a usable pseudonym: 1-64 letters, digits, '-' or '_'. A pseudonym is a token; a space is the surest
+    /// sign someone typed a name.
+    /// </summary>
+    public static bool IsPseudonymToken(string? text) =>
+        !string.IsNullOrEmpty(text) && text.Length <= 64 && text.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_');
+
     /// <summary>Checks the fields that must hold before a session is accepted; returns messages naming the field.</summary>
     public IReadOnlyList<string> Validate()
     {
@@ -57,9 +64,7 @@ public sealed record InfusionSession(
             errors.Add("session.chair: required");
         }
 
-        // A pseudonym is a token; a space is the surest sign someone typed a name.
-        if (string.IsNullOrWhiteSpace(PatientPseudonym) || PatientPseudonym.Length > 64
-            || !PatientPseudonym.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_'))
+        if (!IsPseudonymToken(PatientPseudonym))
         {
             errors.Add("session.patient_pseudonym: must be a token of letters, digits, '-' or '_' (never a name)");
         }

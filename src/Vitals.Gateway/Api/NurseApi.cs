@@ -379,8 +379,7 @@ public static class NurseApi
         public Dictionary<string, string[]> Validate()
         {
             var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
-            var token = PatientPseudonym?.Trim() ?? "";
-            if (token.Length is 0 or > 64 || !token.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_'))
+            if (!InfusionSession.IsPseudonymToken(PatientPseudonym?.Trim()))
             {
                 errors["patientPseudonym"] = ["Enter the patient's pseudonym token (letters, digits, '-' or '_', no spaces), never a name."];
             }
@@ -419,9 +418,10 @@ public static class NurseApi
         public Dictionary<string, string[]> Validate()
         {
             var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
-            foreach (var (field, value, sign) in new[] { ("sys", Sys, Sign.NibpSys), ("dia", Dia, Sign.NibpDia), ("map", Map, Sign.NibpMap), ("hr", Hr, Sign.Hr), ("rr", Rr, Sign.Rr) })
+            var outside = ToBaseline()?.OutOfBounds() ?? [];
+            foreach (var (field, sign) in new[] { ("sys", Sign.NibpSys), ("dia", Sign.NibpDia), ("map", Sign.NibpMap), ("hr", Sign.Hr), ("rr", Sign.Rr) })
             {
-                if (value is { } v && (v <= 0 || v > sign.Info().HardMax))
+                if (outside.Contains(sign))
                 {
                     errors[field] = [string.Create(CultureInfo.InvariantCulture, $"Must be above 0 and at most {sign.Info().HardMax}.")];
                 }
