@@ -349,41 +349,9 @@ public sealed class AlarmConfiguration
         return priority != 0;
     }
 
-    internal static string? Read(AlarmProfile profile, string key)
-    {
-        if (profile.Limits.FirstOrDefault(b => b.Key == key) is { } band)
-        {
-            return Format(band.Threshold);
-        }
+    internal static string? Read(AlarmProfile profile, string key) => profile.Values().TryGetValue(key, out var v) ? Format(v) : null;
 
-        var parts = key.Split('.');
-        if (parts.Length == 2 && Signs.TryParse(parts[0], out var sign) && profile.Timing.FirstOrDefault(t => t.Sign == sign) is { } t)
-        {
-            return parts[1] switch
-            {
-                "delay" => Format(t.ConditionDelay.TotalSeconds),
-                "clear_margin" => Format(t.ClearMargin),
-                "clear_time" => Format(t.ClearTime.TotalSeconds),
-                _ => null,
-            };
-        }
-
-        return null;
-    }
-
-    private string? ReadTiming(string key) => key switch
-    {
-        "reannounce" => Format(Timing.Reannounce.TotalSeconds),
-        "escalate_after" => Format(Timing.EscalateAfter.TotalSeconds),
-        "pause_max" => Format(Timing.MaxPause.TotalSeconds),
-        "feed_lost_medium" => Format(Timing.FeedLostMedium.TotalSeconds),
-        "feed_lost_high" => Format(Timing.FeedLostHigh.TotalSeconds),
-        "nibp_overdue_grace" => Format(Timing.NibpOverdueGrace.TotalSeconds),
-        "nibp_cycle" => Format(Timing.DefaultNibpCycle.TotalSeconds),
-        "mg.max_rate" => Format(Timing.Magnesium.MaxRateGramsPerHour),
-        "mg.max_bolus" => Format(Timing.Magnesium.MaxBolusGrams),
-        _ => null,
-    };
+    private string? ReadTiming(string key) => Timing.Values().TryGetValue(key, out var v) ? Format(v) : null;
 
     private static string Describe(AlarmProfile p) =>
         $"{p.Limits.Count} limits, {p.BaselineChanges.Count} baseline rules, {p.RateRules.Count} rate rules, {p.Checks.Count} checks";

@@ -104,6 +104,26 @@ public sealed record AlarmProfile(
     /// <summary>The timing of <paramref name="sign"/>, or no delay and no hysteresis when not configured.</summary>
     public SignTiming TimingFor(Sign sign) =>
         Timing.FirstOrDefault(t => t.Sign == sign) ?? new SignTiming(sign, TimeSpan.Zero, 0, TimeSpan.Zero);
+
+    /// <summary>The profile as configuration keys: each limit band's threshold, and each sign's delay, clear margin and clear time (seconds).</summary>
+    public SortedDictionary<string, double> Values()
+    {
+        var values = new SortedDictionary<string, double>(StringComparer.Ordinal);
+        foreach (var band in Limits)
+        {
+            values[band.Key] = band.Threshold;
+        }
+
+        foreach (var t in Timing)
+        {
+            var sign = t.Sign.ShortName();
+            values[$"{sign}.delay"] = t.ConditionDelay.TotalSeconds;
+            values[$"{sign}.clear_margin"] = t.ClearMargin;
+            values[$"{sign}.clear_time"] = t.ClearTime.TotalSeconds;
+        }
+
+        return values;
+    }
 }
 
 /// <summary>Engine-wide timing (not per sign). Defaults follow issue 6 and IEC 60601-1-8 / ISO 80601-2-61.</summary>
@@ -156,6 +176,20 @@ public sealed record AlarmTiming
 
     /// <summary>Magnesium rate and bolus limits.</summary>
     public MagnesiumLimits Magnesium { get; init; } = new();
+
+    /// <summary>The engine settings an admin can change, by key (times in seconds); <see cref="AlarmConfiguration.SetTimingValue"/> takes the same keys.</summary>
+    public SortedDictionary<string, double> Values() => new(StringComparer.Ordinal)
+    {
+        ["reannounce"] = Reannounce.TotalSeconds,
+        ["escalate_after"] = EscalateAfter.TotalSeconds,
+        ["pause_max"] = MaxPause.TotalSeconds,
+        ["feed_lost_medium"] = FeedLostMedium.TotalSeconds,
+        ["feed_lost_high"] = FeedLostHigh.TotalSeconds,
+        ["nibp_overdue_grace"] = NibpOverdueGrace.TotalSeconds,
+        ["nibp_cycle"] = DefaultNibpCycle.TotalSeconds,
+        ["mg.max_rate"] = Magnesium.MaxRateGramsPerHour,
+        ["mg.max_bolus"] = Magnesium.MaxBolusGrams,
+    };
 }
 
 /// <summary>Builders of the configuration keys used in overrides and audit records.</summary>
@@ -164,9 +198,6 @@ public static class AlarmKeys
     /// <summary>Key of a limit band, for example <c>nibp_sys.low.high</c>.</summary>
     public static string Limit(Sign sign, LimitDirection direction, AlarmPriority priority) =>
         $"{sign.ShortName()}.{Name(direction)}.{Name(priority)}";
-
-    /// <summary>Key of a sign's condition delay in seconds, for example <c>hr.delay</c>.</summary>
-    public static string Delay(Sign sign) => $"{sign.ShortName()}.delay";
 
     /// <summary>Lower-case name of a direction.</summary>
     public static string Name(LimitDirection direction) => direction == LimitDirection.Low ? "low" : "high";

@@ -2,7 +2,6 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Vitals.Core;
 using Vitals.Core.Alarms;
 using Vitals.Gateway.Alarms;
 using Vitals.Gateway.Auth;
@@ -250,44 +249,15 @@ public static class AdminApi
             c.DefaultProfileName,
             [.. c.Profiles.Select(ProfileView.From)],
             [.. options.Chairs.Select(ch => new ChairConfigView(ch.Id, ch.DisplayName, c.ChairProfile(ch.Id), new SortedDictionary<string, double>(c.ChairOverrides(ch.Id).ToDictionary(), StringComparer.Ordinal)))],
-            TimingValues(c.Timing));
-
-        private static SortedDictionary<string, double> TimingValues(AlarmTiming t) => new(StringComparer.Ordinal)
-        {
-            ["reannounce"] = t.Reannounce.TotalSeconds,
-            ["escalate_after"] = t.EscalateAfter.TotalSeconds,
-            ["pause_max"] = t.MaxPause.TotalSeconds,
-            ["feed_lost_medium"] = t.FeedLostMedium.TotalSeconds,
-            ["feed_lost_high"] = t.FeedLostHigh.TotalSeconds,
-            ["nibp_overdue_grace"] = t.NibpOverdueGrace.TotalSeconds,
-            ["nibp_cycle"] = t.DefaultNibpCycle.TotalSeconds,
-            ["mg.max_rate"] = t.Magnesium.MaxRateGramsPerHour,
-            ["mg.max_bolus"] = t.Magnesium.MaxBolusGrams,
-        };
+            c.Timing.Values());
     }
 
     /// <summary>A profile: limit thresholds and per-sign timing as key -> value, plus the keys that are inclusive (&lt;=, &gt;=).</summary>
     public sealed record ProfileView(string Name, SortedDictionary<string, double> Values, List<string> Inclusive, List<string> Checks)
     {
         /// <summary>Flattens a profile to its configuration keys.</summary>
-        public static ProfileView From(AlarmProfile p)
-        {
-            var values = new SortedDictionary<string, double>(StringComparer.Ordinal);
-            foreach (var band in p.Limits)
-            {
-                values[band.Key] = band.Threshold;
-            }
-
-            foreach (var t in p.Timing)
-            {
-                var sign = t.Sign.ShortName();
-                values[$"{sign}.delay"] = t.ConditionDelay.TotalSeconds;
-                values[$"{sign}.clear_margin"] = t.ClearMargin;
-                values[$"{sign}.clear_time"] = t.ClearTime.TotalSeconds;
-            }
-
-            return new(p.Name, values, [.. p.Limits.Where(b => b.Inclusive).Select(b => b.Key)], [.. p.Checks.Select(c => c.Label)]);
-        }
+        public static ProfileView From(AlarmProfile p) =>
+            new(p.Name, p.Values(), [.. p.Limits.Where(b => b.Inclusive).Select(b => b.Key)], [.. p.Checks.Select(c => c.Label)]);
     }
 
     /// <summary>A chair's profile (null: default) and its overrides.</summary>
