@@ -1,4 +1,4 @@
-// Shared by the nurse view and the chair page: priorities, alarm tones, nurse actions with login prompts.
+// Shared by the nurse view and the chair page: priorities, alarm tones, nurse actions with login prompts, staleness.
 'use strict';
 
 const alarmUi = (() => {
@@ -6,6 +6,19 @@ const alarmUi = (() => {
   // Shapes differ as well as colours, so colour is never the only cue.
   const ICON = { high: '\u25B2\u25B2\u25B2', medium: '\u25B2\u25B2', low: '\u25B2' };
   const SILENT_STATES = new Set(['acknowledged']);
+  const isSilenced = (a) => SILENT_STATES.has(a.state);
+  // A continuous sign older than this is stale and must not look live; NIBP is episodic and shows its age instead.
+  const STALE_MS = { hr: 10000, pr: 10000, spo2: 10000, rr: 15000, temp: 120000, nibp_sys: 20 * 60000 };
+  // No stream message (the server ticks every second) for this long: the connection-lost banner shows.
+  const HEARTBEAT_LOST_MS = 5000;
+
+  // A stream refused with 401 (session expired or logged out elsewhere) never recovers by itself: go to the login page.
+  async function redirectIfSignedOut() {
+    try {
+      const res = await fetch('/api/info', { credentials: 'same-origin' });
+      if (res.status === 401) location.href = `/login?ReturnUrl=${encodeURIComponent(location.pathname)}`;
+    } catch { /* server down: the connection-lost banner says so */ }
+  }
 
   function byPriority(x, y) {
     return RANK[y.priority] - RANK[x.priority] || new Date(x.at || x.raisedAt) - new Date(y.at || y.raisedAt);
@@ -120,5 +133,5 @@ const alarmUi = (() => {
     return { ok: false, status: res.status, errors, message };
   }
 
-  return { RANK, ICON, SILENT_STATES, byPriority, fmtCountdown, fmtElapsed, enable, disable, isEnabled, update, act, account, canAct };
+  return { RANK, ICON, SILENT_STATES, isSilenced, STALE_MS, HEARTBEAT_LOST_MS, redirectIfSignedOut, byPriority, fmtCountdown, fmtElapsed, enable, disable, isEnabled, update, act, account, canAct };
 })();

@@ -2,9 +2,7 @@
 'use strict';
 
 const TREND_MS = 30 * 60 * 1000;
-// A continuous sign older than this is stale and must not look live; NIBP is episodic and shows its age instead.
-const STALE_MS = { hr: 10000, pr: 10000, spo2: 10000, rr: 15000, temp: 120000, nibp_sys: 20 * 60000 };
-const HEARTBEAT_LOST_MS = 5000;
+const { STALE_MS, HEARTBEAT_LOST_MS, isSilenced } = alarmUi;
 const PRIORITY_RANK = alarmUi.RANK;
 const PRIORITY_ICON = alarmUi.ICON;
 const PAUSE_RULE = 'audio.pause';
@@ -128,7 +126,6 @@ function pauseLeft(chair, now) {
   return Math.max(own, all);
 }
 
-function isSilenced(a) { return alarmUi.SILENT_STATES.has(a.state); }
 
 async function action(method, url, body, done) {
   const result = await alarmUi.act(method, url, body);
@@ -360,14 +357,6 @@ function onSnapshot(snap) {
   loadStatus();
 }
 
-// A stream refused with 401 (session expired or logged out elsewhere) never recovers by itself: go to the login page.
-async function checkSignedIn() {
-  try {
-    const res = await fetch('/api/info', { credentials: 'same-origin' });
-    if (res.status === 401) location.href = `/login?ReturnUrl=${encodeURIComponent(location.pathname)}`;
-  } catch { /* server down: the connection-lost banner says so */ }
-}
-
 function connect() {
   source = new EventSource('/api/stream');
   const seen = () => { lastMessage = Date.now(); };
@@ -376,7 +365,7 @@ function connect() {
   source.addEventListener('alarm', (e) => { seen(); applyAlarm(JSON.parse(e.data)); render(); });
   source.addEventListener('status', (e) => { seen(); applyStatus(JSON.parse(e.data)); render(); });
   source.addEventListener('tick', (e) => { seen(); skewMs = new Date(JSON.parse(e.data).serverTime).getTime() - Date.now(); });
-  source.onerror = () => { lastMessage = 0; render(); checkSignedIn(); };
+  source.onerror = () => { lastMessage = 0; render(); alarmUi.redirectIfSignedOut(); };
 }
 
 window.addEventListener('resize', () => {

@@ -4,9 +4,8 @@
 (() => {
   const chairId = decodeURIComponent(location.pathname.split('/').pop());
   const enc = encodeURIComponent(chairId);
-  const HEARTBEAT_LOST_MS = 5000;
+  const { STALE_MS, HEARTBEAT_LOST_MS, isSilenced } = alarmUi;
   const SIGNS = ['hr', 'pr', 'rr', 'nibp_sys', 'nibp_dia', 'nibp_map', 'spo2', 'temp'];
-  const STALE_MS = { hr: 10000, pr: 10000, spo2: 10000, rr: 15000, temp: 120000, nibp_sys: 20 * 60000 };
   const LABEL = { hr: 'HR', pr: 'PR', rr: 'RR', nibp_sys: 'Sys', nibp_dia: 'Dia', nibp_map: 'Mean', spo2: 'SpO2', temp: 'Temp' };
   const el = (id) => document.getElementById(id);
 
@@ -250,17 +249,17 @@
     const sorted = alarms.slice().sort(alarmUi.byPriority);
     const signature = sorted.map((a) => `${a.rule}|${a.state}|${a.priority}|${a.message}`).join(';');
     el('no-alarms').hidden = sorted.length > 0;
-    el('ack-all').hidden = !sorted.some((a) => a.state !== 'acknowledged');
+    el('ack-all').hidden = !sorted.some((a) => !isSilenced(a));
     if (signature === listSignature) return;
     listSignature = signature;
     el('alarm-list').replaceChildren(...sorted.map((a) => {
       const li = document.createElement('li');
-      li.className = `b ${a.priority}${a.state === 'acknowledged' ? ' silenced' : ''}`;
+      li.className = `b ${a.priority}${isSilenced(a) ? ' silenced' : ''}`;
       const text = document.createElement('span');
       text.className = 'text';
       text.textContent = `${alarmUi.ICON[a.priority]} ${a.priority.toUpperCase()}${a.kind === 'technical' ? ' (technical)' : ''}: ${a.message}${stateLabel(a)}`;
       li.appendChild(text);
-      if (a.state !== 'acknowledged') {
+      if (!isSilenced(a)) {
         const b = document.createElement('button');
         b.type = 'button'; b.className = 'act ack'; b.textContent = 'Acknowledge';
         b.setAttribute('aria-label', `Acknowledge ${a.priority} alarm: ${a.message}`);
@@ -315,7 +314,7 @@
     feed.className = `feed-state ${lost ? 'lost' : !last ? 'waiting' : now - last > 10000 ? 'stale' : 'live'}`;
     feed.textContent = lost ? 'FEED LOST' : !last ? 'WAITING' : now - last > 10000 ? `NO DATA ${fmtAge(now - last)}` : 'LIVE';
     el('clock').textContent = new Date(now).toLocaleTimeString([], { hour12: false });
-    alarmUi.update(live && left <= 0 ? alarms.filter((a) => a.state !== 'acknowledged') : []);
+    alarmUi.update(live && left <= 0 ? alarms.filter((a) => !isSilenced(a)) : []);
     redrawCharts();
   }
 
@@ -364,11 +363,10 @@
     });
     source.addEventListener('status', (e) => { seen(); const st = JSON.parse(e.data); if (st.chair === chairId) applyStatus(st); });
     source.addEventListener('tick', (e) => { seen(); skewMs = new Date(JSON.parse(e.data).serverTime).getTime() - Date.now(); });
-    source.onerror = async () => {
+    source.onerror = () => {
       lastMessage = 0;
       render();
-      // A 401 (logged out or session expired) never recovers by reconnecting.
-      try { if ((await fetch('/api/info', { credentials: 'same-origin' })).status === 401) location.href = `/login?ReturnUrl=${encodeURIComponent(location.pathname)}`; } catch { /* server down */ }
+      alarmUi.redirectIfSignedOut();
     };
   }
 
