@@ -410,20 +410,7 @@ public sealed class JsonObservationCodec
         switch (format)
         {
             case "unix-s" or "unix-ms" when t.ValueKind == JsonValueKind.Number:
-                if (!t.TryGetInt64(out var n))
-                {
-                    return false;
-                }
-
-                try
-                {
-                    at = format == "unix-s" ? DateTimeOffset.FromUnixTimeSeconds(n) : DateTimeOffset.FromUnixTimeMilliseconds(n);
-                    return true;
-                }
-                catch (ArgumentOutOfRangeException)
-                {
-                    return false;
-                }
+                return t.TryGetInt64(out var n) && LineTime.TryFromUnix(n, format == "unix-ms", out at);
 
             case "unix-s" or "unix-ms" when t.ValueKind == JsonValueKind.String:
                 return LineTime.TryParse(t.GetString(), format == "unix-s" ? "unix" : "unix-ms", zone, out at);
@@ -465,8 +452,7 @@ public sealed class JsonObservationCodec
             return false;
         }
 
-        local = DateTime.SpecifyKind(local, DateTimeKind.Unspecified);
-        at = new DateTimeOffset(local, zone.GetUtcOffset(local)).ToUniversalTime();
+        at = LineTime.FromDeviceLocal(local, zone);
         return true;
     }
 

@@ -2,9 +2,31 @@ using System.Globalization;
 
 namespace Vitals.Devices.Line;
 
-/// <summary>Parses configured time fields.</summary>
+/// <summary>Parses configured time fields, and turns device times into UTC for every codec.</summary>
 internal static class LineTime
 {
+    /// <summary>A device's wall-clock time, read in <paramref name="zone"/>, as UTC.</summary>
+    public static DateTimeOffset FromDeviceLocal(DateTime local, TimeZoneInfo zone)
+    {
+        local = DateTime.SpecifyKind(local, DateTimeKind.Unspecified);
+        return new DateTimeOffset(local, zone.GetUtcOffset(local)).ToUniversalTime();
+    }
+
+    /// <summary>Unix seconds (or milliseconds) as a time; false when outside the representable range.</summary>
+    public static bool TryFromUnix(long value, bool milliseconds, out DateTimeOffset result)
+    {
+        try
+        {
+            result = milliseconds ? DateTimeOffset.FromUnixTimeMilliseconds(value) : DateTimeOffset.FromUnixTimeSeconds(value);
+            return true;
+        }
+        catch (ArgumentOutOfRangeException)
+        {
+            result = default;
+            return false;
+        }
+    }
+
     private static readonly DateTime Sample = new(2026, 11, 22, 13, 4, 5, DateTimeKind.Unspecified);
 
     public static bool IsValidFormat(string? format)
@@ -35,20 +57,7 @@ internal static class LineTime
         result = default;
         if (format == "unix" || format == "unix-ms")
         {
-            if (!long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out long n))
-            {
-                return false;
-            }
-
-            try
-            {
-                result = format == "unix" ? DateTimeOffset.FromUnixTimeSeconds(n) : DateTimeOffset.FromUnixTimeMilliseconds(n);
-                return true;
-            }
-            catch (ArgumentOutOfRangeException)
-            {
-                return false;
-            }
+            return long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out long n) && TryFromUnix(n, format == "unix-ms", out result);
         }
 
         if (format.Contains('z', StringComparison.Ordinal) || format.Contains('K', StringComparison.Ordinal))
@@ -67,8 +76,7 @@ internal static class LineTime
             return false;
         }
 
-        local = DateTime.SpecifyKind(local, DateTimeKind.Unspecified);
-        result = new DateTimeOffset(local, zone.GetUtcOffset(local)).ToUniversalTime();
+        result = FromDeviceLocal(local, zone);
         return true;
     }
 }

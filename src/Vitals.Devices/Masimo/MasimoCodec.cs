@@ -180,8 +180,7 @@ public sealed class MasimoCodec : ILineCodec
             return false;
         }
 
-        var local = new DateTime(year, month, day, hour, minute, second, DateTimeKind.Unspecified);
-        result = new DateTimeOffset(local, zone.GetUtcOffset(local)).ToUniversalTime();
+        result = LineTime.FromDeviceLocal(new DateTime(year, month, day, hour, minute, second, DateTimeKind.Unspecified), zone);
         return true;
     }
 }
