@@ -16,6 +16,9 @@ public sealed class LinuxSerialPort : ISerialPort
 
     private static readonly TimeSpan IdleWait = TimeSpan.FromMilliseconds(IdleWaitMs);
 
+    /// <summary>poll(2) revents meaning the device is gone.</summary>
+    private const short HangUpEvents = Interop.PollHup | Interop.PollErr | Interop.PollNval;
+
     private readonly SafeFdHandle handle;
     private readonly TimeProvider time;
     private int disposed;
@@ -144,21 +147,10 @@ public sealed class LinuxSerialPort : ISerialPort
     /// <summary>Reads the speed the driver currently reports (TCGETS2), for diagnostics and tests.</summary>
     public unsafe int GetActualBaudRate()
     {
-        bool added = false;
-        try
-        {
-            handle.DangerousAddRef(ref added);
-            Termios2 t2;
-            Check(Interop.Ioctl(handle.Fd, Interop.TcGets2, &t2), Settings, "ioctl(TCGETS2)");
-            return (int)t2.OSpeed;
-        }
-        finally
-        {
-            if (added)
-            {
-                handle.DangerousRelease();
-            }
-        }
+        using var lease = handle.Borrow();
+        Termios2 t2;
+        Check(Interop.Ioctl(lease.Fd, Interop.TcGets2, &t2), Settings, "ioctl(TCGETS2)");
+        return (int)t2.OSpeed;
     }
 
     /// <inheritdoc />
@@ -192,63 +184,52 @@ public sealed class LinuxSerialPort : ISerialPort
     {
         cancellationToken.ThrowIfCancellationRequested();
         ObjectDisposedException.ThrowIf(Volatile.Read(ref disposed) != 0, this);
-        bool added = false;
-        try
+        using var lease = handle.Borrow();
+        int fd = lease.Fd;
+        var pfd = new PollFd { Fd = fd, Events = Interop.PollIn };
+        int ready = Interop.Poll(&pfd, 1, 0);
+        if (ready < 0)
         {
-            handle.DangerousAddRef(ref added);
-            int fd = handle.Fd;
-            var pfd = new PollFd { Fd = fd, Events = Interop.PollIn };
-            int ready = Interop.Poll(&pfd, 1, 0);
-            if (ready < 0)
+            int errno = Marshal.GetLastPInvokeError();
+            return errno == Interop.EIntr ? 0 : throw new IOException($"{Settings.Path}: poll failed, errno {errno}.");
+        }
+
+        if (ready == 0)
+        {
+            return 0;
+        }
+
+        if ((pfd.REvents & Interop.PollIn) != 0)
+        {
+            nint n;
+            fixed (byte* p = buffer)
             {
-                int errno = Marshal.GetLastPInvokeError();
-                return errno == Interop.EIntr ? 0 : throw new IOException($"{Settings.Path}: poll failed, errno {errno}.");
+                n = Interop.Read(fd, p, (nuint)buffer.Length);
             }
 
-            if (ready == 0)
+            if (n > 0)
+            {
+                return (int)n;
+            }
+
+            int errno = n < 0 ? Marshal.GetLastPInvokeError() : 0;
+            if (n < 0 && (errno == Interop.EAgain || errno == Interop.EIntr))
             {
                 return 0;
             }
 
-            if ((pfd.REvents & Interop.PollIn) != 0)
-            {
-                nint n;
-                fixed (byte* p = buffer)
-                {
-                    n = Interop.Read(fd, p, (nuint)buffer.Length);
-                }
-
-                if (n > 0)
-                {
-                    return (int)n;
-                }
-
-                int errno = n < 0 ? Marshal.GetLastPInvokeError() : 0;
-                if (n < 0 && (errno == Interop.EAgain || errno == Interop.EIntr))
-                {
-                    return 0;
-                }
-
-                // read(2) returning 0 after poll said readable, or EIO/ENODEV: the tty was hung up (unplug, pty master closed).
-                throw new SerialPortGoneException(n == 0
-                    ? $"{Settings.Path}: end of file; the device hung up."
-                    : $"{Settings.Path}: read failed, errno {errno}; the device went away.");
-            }
-
-            if ((pfd.REvents & (Interop.PollHup | Interop.PollErr | Interop.PollNval)) != 0)
-            {
-                throw new SerialPortGoneException($"{Settings.Path}: hang-up (poll revents 0x{pfd.REvents:x}); the device went away.");
-            }
-
-            return 0;
+            // read(2) returning 0 after poll said readable, or EIO/ENODEV: the tty was hung up (unplug, pty master closed).
+            throw new SerialPortGoneException(n == 0
+                ? $"{Settings.Path}: end of file; the device hung up."
+                : $"{Settings.Path}: read failed, errno {errno}; the device went away.");
         }
-        finally
+
+        if ((pfd.REvents & HangUpEvents) != 0)
         {
-            if (added)
-            {
-                handle.DangerousRelease();
-            }
+            throw new SerialPortGoneException($"{Settings.Path}: hang-up (poll revents 0x{pfd.REvents:x}); the device went away.");
         }
+
+        return 0;
     }
 
     /// <inheritdoc />
@@ -268,52 +249,41 @@ public sealed class LinuxSerialPort : ISerialPort
 
     private unsafe void WriteBlocking(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken)
     {
-        bool added = false;
-        try
+        using var lease = handle.Borrow();
+        int fd = lease.Fd;
+        using var pin = buffer.Pin();
+        byte* p = (byte*)pin.Pointer;
+        int written = 0;
+        while (written < buffer.Length)
         {
-            handle.DangerousAddRef(ref added);
-            int fd = handle.Fd;
-            using var pin = buffer.Pin();
-            byte* p = (byte*)pin.Pointer;
-            int written = 0;
-            while (written < buffer.Length)
+            cancellationToken.ThrowIfCancellationRequested();
+            ObjectDisposedException.ThrowIf(Volatile.Read(ref disposed) != 0, this);
+            nint n = Interop.Write(fd, p + written, (nuint)(buffer.Length - written));
+            if (n > 0)
             {
-                cancellationToken.ThrowIfCancellationRequested();
-                ObjectDisposedException.ThrowIf(Volatile.Read(ref disposed) != 0, this);
-                nint n = Interop.Write(fd, p + written, (nuint)(buffer.Length - written));
-                if (n > 0)
-                {
-                    written += (int)n;
-                    continue;
-                }
-
-                int errno = Marshal.GetLastPInvokeError();
-                if (n < 0 && errno == Interop.EIntr)
-                {
-                    continue;
-                }
-
-                if (n < 0 && errno != Interop.EAgain)
-                {
-                    throw errno is Interop.EIo or Interop.ENodev or Interop.ENxio
-                        ? new SerialPortGoneException($"{Settings.Path}: write failed, errno {errno}; the device went away.")
-                        : new IOException($"{Settings.Path}: write failed, errno {errno}.");
-                }
-
-                // Output queue full (flow control holding us): wait for room.
-                var pfd = new PollFd { Fd = fd, Events = Interop.PollOut };
-                _ = Interop.Poll(&pfd, 1, PollSliceMs);
-                if ((pfd.REvents & (Interop.PollHup | Interop.PollErr | Interop.PollNval)) != 0)
-                {
-                    throw new SerialPortGoneException($"{Settings.Path}: hang-up while writing; the device went away.");
-                }
+                written += (int)n;
+                continue;
             }
-        }
-        finally
-        {
-            if (added)
+
+            int errno = Marshal.GetLastPInvokeError();
+            if (n < 0 && errno == Interop.EIntr)
             {
-                handle.DangerousRelease();
+                continue;
+            }
+
+            if (n < 0 && errno != Interop.EAgain)
+            {
+                throw errno is Interop.EIo or Interop.ENodev or Interop.ENxio
+                    ? new SerialPortGoneException($"{Settings.Path}: write failed, errno {errno}; the device went away.")
+                    : new IOException($"{Settings.Path}: write failed, errno {errno}.");
+            }
+
+            // Output queue full (flow control holding us): wait for room.
+            var pfd = new PollFd { Fd = fd, Events = Interop.PollOut };
+            _ = Interop.Poll(&pfd, 1, PollSliceMs);
+            if ((pfd.REvents & HangUpEvents) != 0)
+            {
+                throw new SerialPortGoneException($"{Settings.Path}: hang-up while writing; the device went away.");
             }
         }
     }
