@@ -20,7 +20,7 @@ internal static class MqttCommand
         var chair = new Option<string>("--chair") { Description = "Chair topic level (a chair with an mqtt device in the gateway).", DefaultValueFactory = _ => "chair-1" };
         var device = new Option<string>("--device") { Description = "Device id sent in each message.", DefaultValueFactory = _ => "sim-mqtt" };
         var prefix = new Option<string>("--topic-prefix") { Description = "First topic level.", DefaultValueFactory = _ => "vitals" };
-        var scenario = new Option<string>("--scenario") { Description = $"Scenario: {string.Join(", ", Scenarios.Names)}.", DefaultValueFactory = _ => "stable" };
+        var scenario = Vitals.Simulator.Cli.ProtocolCommands.ScenarioOption();
         var seed = new Option<int>("--seed") { Description = "Random seed.", DefaultValueFactory = _ => 1 };
         var timeScale = new Option<double>("--time-scale") { Description = "Scenario minutes per monitor minute.", DefaultValueFactory = _ => 1 };
         var stepMs = new Option<int>("--step-ms") { Description = "Real milliseconds per monitor second (1000 = real time; 0 = as fast as possible).", DefaultValueFactory = _ => 1000 };
@@ -31,9 +31,9 @@ internal static class MqttCommand
         };
         command.SetAction(async (parse, ct) =>
         {
-            if (!Scenarios.TryParse(parse.GetValue(scenario), out var kind))
+            if (!Vitals.Simulator.Cli.ProtocolCommands.TryScenario(parse, scenario, out var kind, out var error))
             {
-                return Fail($"--scenario: unknown scenario '{parse.GetValue(scenario)}'. Fix: use one of {string.Join(", ", Scenarios.Names)}.");
+                return Fail(error);
             }
 
             var scale = parse.GetValue(timeScale);

@@ -5,7 +5,7 @@ using Vitals.Simulator;
 
 // vitals-sim: the simulated monitors on the command line. `print` writes a scenario's readings at once
 // (deterministic for a seed), for fixtures, plots and checking a scenario before a demo.
-var scenario = new Option<string>("--scenario") { Description = $"Scenario: {string.Join(", ", Scenarios.Names)}.", DefaultValueFactory = _ => "stable" };
+var scenario = Vitals.Simulator.Cli.ProtocolCommands.ScenarioOption();
 var seed = new Option<int>("--seed") { Description = "Random seed; the same seed gives the same readings.", DefaultValueFactory = _ => 1 };
 var minutes = new Option<double>("--minutes") { Description = "Monitor minutes to simulate.", DefaultValueFactory = _ => 30 };
 var timeScale = new Option<double>("--time-scale") { Description = "Scenario minutes per monitor minute.", DefaultValueFactory = _ => 1 };
@@ -14,9 +14,9 @@ var format = new Option<string>("--format") { Description = "Output format: csv 
 var print = new Command("print", "Write a scenario's readings to stdout, one per line.") { scenario, seed, minutes, timeScale, format };
 print.SetAction(parse =>
 {
-    if (!Scenarios.TryParse(parse.GetValue(scenario), out var kind))
+    if (!Vitals.Simulator.Cli.ProtocolCommands.TryScenario(parse, scenario, out var kind, out var error))
     {
-        Console.Error.WriteLine($"vitals-sim: --scenario: unknown scenario '{parse.GetValue(scenario)}'. Fix: use one of {string.Join(", ", Scenarios.Names)}.");
+        Console.Error.WriteLine($"vitals-sim: {error}");
         return 2;
     }
 

@@ -202,9 +202,22 @@ public static class ProtocolCommands
     private static string Report(int sent, int accepted, int errors, int mismatched) =>
         string.Create(CultureInfo.InvariantCulture, $"sent {sent}, AA {accepted}, AE/AR {errors}, bad or mismatched ACK {mismatched}");
 
+    /// <summary>The <c>--scenario</c> option every command takes.</summary>
+    internal static Option<string> ScenarioOption() =>
+        new("--scenario") { Description = $"Scenario: {string.Join(", ", Scenarios.Names)}.", DefaultValueFactory = _ => "stable" };
+
+    /// <summary>The scenario named by <paramref name="option"/>, or false with the message naming the choices.</summary>
+    internal static bool TryScenario(ParseResult parse, Option<string> option, out ScenarioKind kind, out string error)
+    {
+        error = Scenarios.TryParse(parse.GetValue(option), out kind)
+            ? ""
+            : $"--scenario: unknown scenario '{parse.GetValue(option)}'. Fix: use one of {string.Join(", ", Scenarios.Names)}.";
+        return error.Length == 0;
+    }
+
     private static (Option<string> Scenario, Option<int> Seed, Option<double> TimeScale, Option<int> StepMs, Option<int> Count) Common() =>
     (
-        new Option<string>("--scenario") { Description = $"Scenario: {string.Join(", ", Scenarios.Names)}.", DefaultValueFactory = _ => "stable" },
+        ScenarioOption(),
         new Option<int>("--seed") { Description = "Random seed.", DefaultValueFactory = _ => 1 },
         new Option<double>("--time-scale") { Description = "Scenario minutes per monitor minute.", DefaultValueFactory = _ => 1 },
         new Option<int>("--step-ms") { Description = "Real milliseconds per monitor second (1000 = real time; smaller plays faster).", DefaultValueFactory = _ => 1000 },
@@ -217,9 +230,8 @@ public static class ProtocolCommands
         patient = null;
         step = TimeSpan.Zero;
         error = "";
-        if (!Scenarios.TryParse(parse.GetValue(scenario), out var kind))
+        if (!TryScenario(parse, scenario, out var kind, out error))
         {
-            error = $"--scenario: unknown scenario '{parse.GetValue(scenario)}'. Fix: use one of {string.Join(", ", Scenarios.Names)}.";
             return false;
         }
 
