@@ -202,37 +202,34 @@ public sealed class MllpFrameReader
     {
         var reader = new SequenceReader<byte>(body);
         ReadOnlySpan<byte> stops = [StartBlock, EndBlock];
-        try
+        while (reader.TryAdvanceToAny(stops, advancePastDelimiter: false))
         {
-            while (reader.TryAdvanceToAny(stops, advancePastDelimiter: false))
+            var at = reader.Position;
+            reader.TryRead(out var b);
+            if (b == StartBlock)
             {
-                var at = reader.Position;
-                reader.TryRead(out var b);
-                if (b == StartBlock)
-                {
-                    return new Scan(Boundary.StartBlock, at);
-                }
-
-                if (!reader.TryPeek(out var next))
-                {
-                    return new Scan(Boundary.None, at); // 0x1C at the very end: wait for the next byte
-                }
-
-                if (next == CarriageReturn)
-                {
-                    reader.Advance(1);
-                    return new Scan(Boundary.Trailer, reader.Position);
-                }
-
-                // A lone 0x1C inside a message is not a trailer (HL7 text never contains it); keep scanning.
+                ScannedBytes += reader.Consumed;
+                return new Scan(Boundary.StartBlock, at);
             }
 
-            return new Scan(Boundary.None, body.End);
+            if (!reader.TryPeek(out var next))
+            {
+                ScannedBytes += body.Length;
+                return new Scan(Boundary.None, at); // 0x1C at the very end: wait for the next byte
+            }
+
+            if (next == CarriageReturn)
+            {
+                reader.Advance(1);
+                ScannedBytes += reader.Consumed;
+                return new Scan(Boundary.Trailer, reader.Position);
+            }
+
+            // A lone 0x1C inside a message is not a trailer (HL7 text never contains it); keep scanning.
         }
-        finally
-        {
-            ScannedBytes += reader.End ? body.Length : reader.Consumed;
-        }
+
+        ScannedBytes += body.Length;
+        return new Scan(Boundary.None, body.End);
     }
 
     private enum Boundary
