@@ -40,6 +40,7 @@ public sealed class Hl7CrashDurabilityTests : IDisposable
         var acked = new ConcurrentDictionary<(int Sender, int N), bool>();
         using (var gateway = StartGateway(config))
         {
+            await GatewayHost.WaitUntil(TimeSpan.FromSeconds(60), () => Task.FromResult(CanConnect(port)));
             using var stop = new CancellationTokenSource();
             var senders = Enumerable.Range(1, Senders).Select(s => Task.Run(() => SendUntilDeadAsync(port, s, start, acked, stop.Token))).ToArray();
             await GatewayHost.WaitUntil(TimeSpan.FromSeconds(60), () => Task.FromResult(acked.Count >= 2000));
