@@ -372,6 +372,8 @@
   for (const type of ['pointerdown', 'keydown']) document.addEventListener(type, () => { if (!alarmUi.isEnabled()) alarmUi.enable(); });
   window.addEventListener('resize', () => { for (const c of charts) c.plot.setSize({ width: el(c.id).clientWidth, height: 170 }); });
   makeCharts();
+  // The charts' scales and series, for the browser tests (the canvas itself cannot be read) and the console.
+  window.vitalsCharts = charts;
   stream = vitalsShell.stream({
     snapshot: onSnapshot,
     obs: onObs,
