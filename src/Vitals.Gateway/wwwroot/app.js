@@ -303,7 +303,7 @@ function fitStrip() {
   const more = el('more-alarms');
   more.hidden = hidden === 0;
   more.textContent = `+${hidden} more`;
-  more.setAttribute('aria-label', `Show all ${items.length} active alarms (${hidden} not shown in the strip)`);
+  more.setAttribute('aria-label', `+${hidden} more: show all ${items.length} active alarms`);
 }
 
 function renderBanner(now) {

@@ -94,19 +94,25 @@
   }
 
   // --- alarm history (newest first) ---
-  async function loadAlarmHistory() {
+  async function loadEvents(chair) {
     let after = 0;
     let all = [];
     for (let page = 0; page < 50; page++) {
-      const res = await fetch(`/api/events?type=alarm&chair=${enc}&after=${after}&limit=1000`, { credentials: 'same-origin' });
-      if (!res.ok) return;
+      const res = await fetch(`/api/events?type=alarm&chair=${encodeURIComponent(chair)}&after=${after}&limit=1000`, { credentials: 'same-origin' });
+      if (!res.ok) break;
       const rows = await res.json();
       if (!rows.length) break;
       all = all.concat(rows.map((r) => JSON.parse(r.data))).slice(-200);
       after = rows[rows.length - 1].id;
       if (rows.length < 1000) break;
     }
-    history = all.filter((a) => a.rule !== PAUSE_RULE || a.chair === chairId || a.chair === '*').reverse();
+    return all;
+  }
+
+  // This chair's events and the all-chairs audio pauses, newest first.
+  async function loadAlarmHistory() {
+    const [own, shared] = await Promise.all([loadEvents(chairId), loadEvents('*')]);
+    history = own.concat(shared).sort((x, y) => new Date(y.at) - new Date(x.at)).slice(0, 200);
     renderHistory();
   }
 
