@@ -122,5 +122,5 @@ internal sealed class AudioPause(string site, Func<AlarmTiming> timing)
     }
 
     private AlarmEvent PauseEvent(string eventSite, string chair, AlarmState state, TimeSpan? duration, string message, DateTimeOffset at, string? user) =>
-        new(eventSite, chair, AlarmEngine.PauseRule, null, AlarmPriority.Low, AlarmKind.Technical, state, duration?.TotalSeconds, timing().MaxPause.TotalSeconds, message, at, user);
+        new(eventSite, chair, AlarmEngine.PauseRule, null, null, AlarmKind.Technical, state, duration?.TotalSeconds, timing().MaxPause.TotalSeconds, message, at, user);
 }
