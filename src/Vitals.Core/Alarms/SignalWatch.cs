@@ -58,7 +58,8 @@ internal sealed class SignalWatch(AlarmBook book, Func<AlarmTiming> timing)
             book.SetTechnical(chair.Key, AlarmEngine.FeedLostRule, p, text, now, events, gap.TotalSeconds, threshold.TotalSeconds);
         }
 
-        // A silent feed is feed.lost; a sign is lost only while the rest of the monitor's data still flows.
+        // A silent feed is feed.lost; a sign is lost only while the rest of the monitor's data still flows, so the
+        // sign's silence is measured up to the chair's latest observation (a slow feed sending every sign at once never loses one).
         if (priority is not null)
         {
             return;
@@ -67,11 +68,12 @@ internal sealed class SignalWatch(AlarmBook book, Func<AlarmTiming> timing)
         foreach (var (sign, signal) in chair.Signals)
         {
             var after = t.SignalLostAfter(sign);
-            if (now - signal.LostSince >= after)
+            var silent = last - signal.LostSince;
+            if (silent >= after)
             {
                 var label = sign.Info().Label;
                 var text = signal.Problem is { } problem ? $"{label} signal lost: {problem}" : $"{label} signal lost";
-                book.SetTechnical(chair.Key, LostRule(sign), AlarmPriority.Medium, text, now, events, (now - signal.LostSince).TotalSeconds, after.TotalSeconds, sign);
+                book.SetTechnical(chair.Key, LostRule(sign), AlarmPriority.Medium, text, now, events, silent.TotalSeconds, after.TotalSeconds, sign);
             }
         }
     }

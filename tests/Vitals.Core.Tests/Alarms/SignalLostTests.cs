@@ -104,6 +104,26 @@ public class SignalLostTests
     }
 
     [Fact]
+    public void Tick_SlowFeedSendingEverySignAtOnce_NoSignLostBetweenMessages()
+    {
+        var h = new EngineHarness();
+        Assert.True(h.Engine.Configuration.SetTimingValue("feed_lost_high", 300, "admin", h.Now).Ok);
+        Assert.True(h.Engine.Configuration.SetTimingValue("feed_lost_medium", 120, "admin", h.Now).Ok);
+
+        for (var minute = 0; minute < 10; minute++)
+        {
+            h.Observe(Sign.Hr, 72);
+            h.Observe(Sign.Spo2, 97);
+            for (var s = 0; s < 60; s++)
+            {
+                h.Wait(TimeSpan.FromSeconds(1));
+            }
+        }
+
+        Assert.Empty(h.Engine.Alarms);
+    }
+
+    [Fact]
     public void ReleaseChair_SignLost_ClearedAndNoLongerWatched()
     {
         var h = new EngineHarness();
