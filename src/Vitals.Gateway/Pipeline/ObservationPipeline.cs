@@ -7,13 +7,15 @@ namespace Vitals.Gateway.Pipeline;
 /// <summary>
 /// The one path every reading takes: feeds write to a bounded channel; this service updates live state,
 /// judges each reading with the alarm engine, pushes to dashboards and queues it for the store.
-/// A clock tick each second lets the engine time condition delays and feed loss.
+/// A clock tick each second lets the engine time condition delays, feed loss, escalation and pause expiry. Both loops
+/// run under the <see cref="LoopSupervisor"/>: neither can die silently while the other lives on.
 /// </summary>
 public sealed class ObservationPipeline(
     AlarmService alarms,
     LiveState live,
     EventHub hub,
     StoreWriter store,
+    LoopSupervisor supervisor,
     TimeProvider time) : BackgroundService
 {
     /// <summary>Readings queued between feeds and the pipeline before feeds wait.</summary>
@@ -28,6 +30,7 @@ public sealed class ObservationPipeline(
         new BoundedChannelOptions(Capacity) { FullMode = BoundedChannelFullMode.Wait, SingleReader = true });
 
     private long processed;
+    private long ticks;
 
     /// <summary>Where feeds write their readings.</summary>
     public ChannelWriter<Observation> Writer => input.Writer;
@@ -35,15 +38,20 @@ public sealed class ObservationPipeline(
     /// <summary>Readings processed since start.</summary>
     public long Processed => Interlocked.Read(ref processed);
 
+    /// <summary>Alarm clock ticks since start.</summary>
+    public long Ticks => Interlocked.Read(ref ticks);
+
     /// <summary>Readings waiting in the channel.</summary>
     public int Queued => input.Reader.Count;
 
     /// <inheritdoc />
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        await Task.WhenAll(ConsumeAsync(stoppingToken), TickAsync(stoppingToken)).ConfigureAwait(false);
+        await Task.WhenAll(
+            supervisor.RunAsync("pipeline", ConsumeAsync, stoppingToken),
+            supervisor.RunAsync("alarm.clock", TickAsync, stoppingToken)).ConfigureAwait(false);
 
-        // Saved on every change at the next tick; once more here so a clean stop keeps the very latest state.
+        // Saved after every change and every tick with new readings; once more so a clean stop keeps the very latest.
         alarms.Save();
     }
 
@@ -88,6 +96,7 @@ public sealed class ObservationPipeline(
             while (await timer.WaitForNextTickAsync(ct).ConfigureAwait(false))
             {
                 await alarms.TickAsync(ct).ConfigureAwait(false);
+                Interlocked.Increment(ref ticks);
 
                 // A heartbeat lets dashboards tell a quiet ward from a dead connection.
                 hub.Publish("tick", new Heartbeat(time.GetUtcNow()));
