@@ -18,7 +18,7 @@ public sealed partial class StoreWriter(SqliteStore store, TimeProvider time, Lo
     /// <summary>Readings queued before feeds wait.</summary>
     public const int ObservationCapacity = 100_000;
 
-    private readonly Channel<object> queue = Channel.CreateUnbounded<object>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Channel<object> queue = Channel.CreateUnbounded<object>(); // not SingleReader: that one cannot count Pending
     private readonly SemaphoreSlim observationRoom = new(ObservationCapacity, ObservationCapacity);
 
     private static readonly TimeSpan RetryAfter = TimeSpan.FromSeconds(1);
