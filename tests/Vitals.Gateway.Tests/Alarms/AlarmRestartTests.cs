@@ -4,6 +4,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Vitals.Core;
 using Vitals.Core.Alarms;
 using Vitals.Gateway.Alarms;
+using Vitals.Gateway.Pipeline;
 
 namespace Vitals.Gateway.Tests.Alarms;
 
@@ -25,7 +26,7 @@ public sealed class AlarmRestartTests : IDisposable
         await using (var host = await GatewayHost.StartAsync(GatewayHost.OneChair("hypotension", 60), TimeSpan.FromHours(1), dir))
         {
             var now = DateTimeOffset.UtcNow;
-            await host.App.Services.GetRequiredService<Pipeline.ObservationPipeline>().Writer.WriteAsync(
+            await host.App.Services.GetRequiredService<ObservationPipeline>().Writer.WriteAsync(
                 new Observation("test-site", "chair-1", "sim-1", Sign.NibpSys, 85, now, now, SourceProtocol.Simulator));
             await GatewayHost.WaitUntil(TimeSpan.FromSeconds(20), async () => (await Active(host)).Any(a => a.Rule == "nibp_sys.low"));
             var service = host.App.Services.GetRequiredService<AlarmService>();
@@ -73,6 +74,6 @@ public sealed class AlarmRestartTests : IDisposable
     private static async Task<List<AlarmView>> Active(GatewayHost host)
     {
         var json = await host.Http.GetStringAsync(new Uri("api/alarms", UriKind.Relative));
-        return JsonSerializer.Deserialize<List<AlarmView>>(json, Pipeline.Json.Options)!;
+        return JsonSerializer.Deserialize<List<AlarmView>>(json, Json.Options)!;
     }
 }
