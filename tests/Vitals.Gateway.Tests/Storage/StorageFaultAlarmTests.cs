@@ -4,7 +4,9 @@ using System.Text.Json;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
 using Vitals.Core;
+using Vitals.Gateway.Alarms;
 using Vitals.Gateway.Pipeline;
+using Xunit.Abstractions;
 
 namespace Vitals.Gateway.Tests.Storage;
 
@@ -12,7 +14,7 @@ namespace Vitals.Gateway.Tests.Storage;
 /// The gateway's own technical alarms for storage trouble, end to end: the local store locked by another process,
 /// and InfluxDB configured on a loopback port nobody listens on, so every write is refused and the backlog grows.
 /// </summary>
-public sealed class StorageFaultAlarmTests
+public sealed class StorageFaultAlarmTests(ITestOutputHelper output)
 {
     private static string DeadInfluxUrl()
     {
@@ -149,6 +151,67 @@ public sealed class StorageFaultAlarmTests
 
         await GatewayHost.WaitUntil(TimeSpan.FromSeconds(60), async () => (await ChairAlarms(host, "chair-1")).Contains("feed.lost"));
         Assert.DoesNotContain(await ChairAlarms(host, "gateway"), r => r.StartsWith("gateway.loop.", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task StoreLocked_SustainedLowHeartRate_AlarmReachesDashboardAndMqttSinkWithoutWaitingForTheDisk()
+    {
+        await using var host = await GatewayHost.StartAsync(GatewayHost.OneChair("stable", 1), TimeSpan.FromHours(1));
+        var pipeline = host.App.Services.GetRequiredService<ObservationPipeline>();
+        var sinkGotIt = new TaskCompletionSource<DateTime>(TaskCreationOptions.RunContinuationsAsynchronously);
+        host.App.Services.GetRequiredService<AlarmService>().AddSink((e, _) =>
+        {
+            if (e.Chair == "chair-1" && e.Rule == "hr.low")
+            {
+                sinkGotIt.TrySetResult(DateTime.UtcNow);
+            }
+
+            return ValueTask.CompletedTask;
+        });
+        using var stream = await Alarms.SseReader.OpenAsync(host.Http);
+        var storedBefore = await StoredAsync(host);
+
+        // The slowest disk there is: one that does not write at all (every append waits 5 s, then fails and is retried).
+        using var other = new SqliteConnection($"Data Source={Path.Combine(host.DataDir, "vitals.db")};Pooling=False");
+        other.Open();
+        using (var begin = other.CreateCommand())
+        {
+            begin.CommandText = "BEGIN EXCLUSIVE;";
+            begin.ExecuteNonQuery();
+        }
+
+        // HR 30 every 0.5 s: below the high limit (40) for longer than the 10 s condition delay.
+        var firstLow = DateTime.UtcNow;
+        using var sending = new CancellationTokenSource();
+        var sender = Task.Run(async () =>
+        {
+            while (!sending.IsCancellationRequested)
+            {
+                var now = DateTimeOffset.UtcNow;
+                await pipeline.Writer.WriteAsync(new Observation("test-site", "chair-1", "sim-1", Sign.Hr, 30, now, now, SourceProtocol.Simulator));
+                await Task.Delay(500);
+            }
+        });
+
+        JsonElement alarm;
+        do
+        {
+            alarm = await stream.NextAsync("alarm", TimeSpan.FromSeconds(60));
+        }
+        while (alarm.GetProperty("rule").GetString() != "hr.low");
+        var onDashboard = DateTime.UtcNow;
+        await sending.CancelAsync();
+        await sender;
+
+        // Judged, shown and handed to MQTT while not one of those readings could reach the disk.
+        Assert.Equal("high", alarm.GetProperty("priority").GetString());
+        Assert.Equal(storedBefore, await StoredAsync(host));
+        var toSink = await sinkGotIt.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        output.WriteLine($"store locked: hr.low on the dashboard {(onDashboard - firstLow).TotalSeconds - 10:0.00} s after the 10 s condition delay, at the MQTT sink {(toSink - firstLow).TotalSeconds - 10:0.00} s");
+
+        using var commit = other.CreateCommand();
+        commit.CommandText = "COMMIT;";
+        commit.ExecuteNonQuery();
     }
 
     private static async Task<List<string>> ChairAlarms(GatewayHost host, string chair)
