@@ -30,16 +30,12 @@ public sealed class ObservationPipeline(
         new BoundedChannelOptions(Capacity) { FullMode = BoundedChannelFullMode.Wait, SingleReader = true });
 
     private long processed;
-    private long ticks;
 
     /// <summary>Where feeds write their readings.</summary>
     public ChannelWriter<Observation> Writer => input.Writer;
 
     /// <summary>Readings processed since start.</summary>
     public long Processed => Interlocked.Read(ref processed);
-
-    /// <summary>Alarm clock ticks since start.</summary>
-    public long Ticks => Interlocked.Read(ref ticks);
 
     /// <summary>Readings waiting in the channel.</summary>
     public int Queued => input.Reader.Count;
@@ -96,7 +92,6 @@ public sealed class ObservationPipeline(
             while (await timer.WaitForNextTickAsync(ct).ConfigureAwait(false))
             {
                 await alarms.TickAsync(ct).ConfigureAwait(false);
-                Interlocked.Increment(ref ticks);
 
                 // A heartbeat lets dashboards tell a quiet ward from a dead connection.
                 hub.Publish("tick", new Heartbeat(time.GetUtcNow()));

@@ -1,6 +1,8 @@
+using System.Collections.Concurrent;
 using System.Text.Json;
 using System.Threading.Channels;
 using Vitals.Core;
+using Vitals.Devices.Feeds;
 using Vitals.Storage.Sqlite;
 
 namespace Vitals.Gateway.Pipeline;
@@ -9,8 +11,11 @@ namespace Vitals.Gateway.Pipeline;
 /// Moves pipeline output to disk in batches, off the alarm path: the pipeline and the alarm dispatcher only enqueue.
 /// Readings are bounded (a full queue makes feeds wait); event-log entries and saved settings never wait, so a slow
 /// or locked disk never holds up an alarm. On shutdown everything queued is written before the store closes.
+/// As an <see cref="IReadingStore"/> it tells feeds that acknowledge readings (HL7 AA) when a reading is committed: each
+/// batch is one transaction (a group commit across every connection and feed), and waiters are released after it.
 /// </summary>
-public sealed partial class StoreWriter(SqliteStore store, TimeProvider time, LoopSupervisor supervisor, ILogger<StoreWriter> logger) : BackgroundService
+public sealed partial class StoreWriter(SqliteStore store, TimeProvider time, LoopSupervisor supervisor, ILogger<StoreWriter> logger)
+    : BackgroundService, IReadingStore
 {
     /// <summary>Observations written per transaction at most.</summary>
     public const int MaxBatch = 5000;
@@ -27,6 +32,9 @@ public sealed partial class StoreWriter(SqliteStore store, TimeProvider time, Lo
     private readonly List<Observation> batch = new(MaxBatch);
     private readonly List<EventEntry> events = [];
     private readonly Dictionary<string, ConfigEntry> settings = new(StringComparer.Ordinal);
+
+    // Readings a feed waits on (by reference: two equal readings are still two rows), released once committed.
+    private readonly ConcurrentDictionary<Observation, TaskCompletionSource> watched = new(ReferenceEqualityComparer.Instance);
 
     private long written;
     private volatile string? failure;
@@ -50,6 +58,13 @@ public sealed partial class StoreWriter(SqliteStore store, TimeProvider time, Lo
             throw new ChannelClosedException();
         }
     }
+
+    /// <inheritdoc />
+    public Task WhenStored(Observation last) =>
+        watched.GetOrAdd(last, _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
+
+    /// <inheritdoc />
+    public void Forget(Observation last) => watched.TryRemove(last, out _);
 
     /// <summary>Queues an alarm transition for the event log.</summary>
     public ValueTask EnqueueAsync(AlarmEvent e, CancellationToken ct) =>
@@ -117,6 +132,7 @@ public sealed partial class StoreWriter(SqliteStore store, TimeProvider time, Lo
             {
                 store.Append(batch);
                 Interlocked.Add(ref written, batch.Count);
+                ReleaseWaiters(batch);
                 batch.Clear();
             }
 
@@ -138,6 +154,22 @@ public sealed partial class StoreWriter(SqliteStore store, TimeProvider time, Lo
 
             failure = e.Message;
             return false;
+        }
+    }
+
+    private void ReleaseWaiters(List<Observation> committed)
+    {
+        if (watched.IsEmpty)
+        {
+            return;
+        }
+
+        foreach (var o in committed)
+        {
+            if (watched.TryRemove(o, out var waiter))
+            {
+                waiter.TrySetResult();
+            }
         }
     }
 
