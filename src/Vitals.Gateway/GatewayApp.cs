@@ -75,20 +75,24 @@ public static partial class GatewayApp
         builder.Services.AddVitalsOpenApi(options);
         builder.Services.AddSingleton(_ => new AlarmEngine(site: options.Site));
         builder.Services.AddSingleton<AlarmService>();
+        builder.Services.AddSingleton<LoopSupervisor>();
+        builder.Services.AddSingleton<AlarmDispatcher>();
         builder.Services.AddSingleton<StoreWriter>();
         builder.Services.AddSingleton<ObservationPipeline>();
 
-        // Order matters for shutdown (reverse order): feeds stop first, then the pipeline, then the store drains.
+        // Order matters for shutdown (reverse order): feeds stop first, then the pipeline and maintenance, then the alarm
+        // dispatcher drains into the store writer, then the store drains.
         builder.Services.AddSingleton(sp => new StorageMaintenance(
             options, sp.GetRequiredService<SqliteStore>(), sp.GetRequiredService<StoreWriter>(), sp.GetRequiredService<FeedRegistry>(),
-            sp.GetRequiredService<AlarmService>(), time, sp.GetRequiredService<ILoggerFactory>(), environment));
+            sp.GetRequiredService<AlarmService>(), sp.GetRequiredService<LoopSupervisor>(), time, sp.GetRequiredService<ILoggerFactory>(), environment));
         builder.Services.AddSingleton(sp => new MqttBridge(
             options, sp.GetRequiredService<ObservationPipeline>(), sp.GetRequiredService<FeedRegistry>(), sp.GetRequiredService<LiveState>(),
-            sp.GetRequiredService<AlarmService>(), time, sp.GetRequiredService<ILogger<MqttBridge>>(), environment ?? Environment.GetEnvironmentVariable));
+            sp.GetRequiredService<AlarmService>(), sp.GetRequiredService<LoopSupervisor>(), time, sp.GetRequiredService<ILogger<MqttBridge>>(), environment ?? Environment.GetEnvironmentVariable));
 
         // MQTT starts first and stops last, so every alarm event from start to the final drain is queued and flushed.
         builder.Services.AddHostedService(sp => sp.GetRequiredService<MqttBridge>());
         builder.Services.AddHostedService(sp => sp.GetRequiredService<StoreWriter>());
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<AlarmDispatcher>());
         builder.Services.AddHostedService(sp => sp.GetRequiredService<StorageMaintenance>());
         builder.Services.AddHostedService(sp => sp.GetRequiredService<ObservationPipeline>());
         builder.Services.AddSingleton(sp => new FeedManager(options, sp, simulatorStep ?? DefaultSimulatorStep));

@@ -76,9 +76,11 @@ public static class VitalsApi
         // Linked to ApplicationStopping so an open stream does not hold shutdown for the whole timeout.
         var cts = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted, lifetime.ApplicationStopping);
         http.Response.RegisterForDispose(cts);
-        var snapshot = new SnapshotView(options.Site, options.Demo, time.GetUtcNow(), live.Snapshot(), live.GatewayAlarms());
-        var first = new SseItem<string>(JsonSerializer.Serialize(snapshot, Json.Options), "snapshot");
-        return TypedResults.ServerSentEvents(hub.Subscribe(first, cts.Token));
+        return TypedResults.ServerSentEvents(hub.Subscribe(
+            () => new SseItem<string>(
+                JsonSerializer.Serialize(new SnapshotView(options.Site, options.Demo, time.GetUtcNow(), live.Snapshot(), live.GatewayAlarms()), Json.Options),
+                "snapshot"),
+            cts.Token));
     }
 
     /// <summary>Gateway identity for the dashboard header.</summary>

@@ -12,7 +12,8 @@ public sealed record StaleView(string Chair, IReadOnlyList<Sign> StaleSigns);
 /// technical alarms when they appear and clear when they go; changes in a chair's stale signs go to dashboards.
 /// </summary>
 public sealed partial class FeedSupervisor(
-    FeedRegistry feeds, LiveState live, AlarmService alarms, EventHub hub, TimeProvider time, ILogger<FeedSupervisor> logger, Hl7FeedService? hl7 = null)
+    FeedRegistry feeds, LiveState live, AlarmService alarms, EventHub hub, LoopSupervisor supervisor, TimeProvider time, ILogger<FeedSupervisor> logger,
+    Hl7FeedService? hl7 = null)
     : BackgroundService
 {
     /// <summary>How often conditions and stale signs are checked.</summary>
@@ -64,17 +65,19 @@ public sealed partial class FeedSupervisor(
     }
 
     /// <inheritdoc />
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) => supervisor.RunAsync("feeds.supervisor", CheckEveryIntervalAsync, stoppingToken);
+
+    private async Task CheckEveryIntervalAsync(CancellationToken ct)
     {
         using var timer = new PeriodicTimer(Interval, time);
         try
         {
-            while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
+            while (await timer.WaitForNextTickAsync(ct).ConfigureAwait(false))
             {
-                await CheckAsync(stoppingToken).ConfigureAwait(false);
+                await CheckAsync(ct).ConfigureAwait(false);
             }
         }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
         }
     }
