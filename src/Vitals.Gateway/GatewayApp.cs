@@ -69,6 +69,8 @@ public static partial class GatewayApp
         builder.Services.AddSingleton<EventHub>();
         builder.Services.AddSingleton(_ => store);
         builder.Services.AddSingleton(sp => new UserStore(sp.GetRequiredService<SqliteStore>().Path));
+        builder.Services.AddSingleton<SessionRegistry>();
+        builder.Services.AddSingleton<LoginThrottle>();
         builder.Services.AddSingleton<UserService>();
         builder.Services.AddSingleton<AuditLog>();
         builder.Services.AddVitalsAuth(options);

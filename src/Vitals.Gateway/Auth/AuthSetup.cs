@@ -31,6 +31,9 @@ public static class AuthSetup
                 o.LoginPath = "/login";
                 o.AccessDeniedPath = "/login";
 
+                // Every request: the session must still exist (not logged out, revoked, or past its absolute lifetime).
+                o.Events.OnValidatePrincipal = ValidateSessionAsync;
+
                 // APIs answer 401/403; pages redirect to the login page.
                 o.Events.OnRedirectToLogin = ctx => ApiOrRedirect(ctx, StatusCodes.Status401Unauthorized);
                 o.Events.OnRedirectToAccessDenied = ctx => ApiOrRedirect(ctx, StatusCodes.Status403Forbidden);
@@ -84,12 +87,34 @@ public static class AuthSetup
     /// <summary>The name of the signed-in user, for audit entries.</summary>
     public static string UserName(this ClaimsPrincipal user) => user.Identity?.Name ?? "anonymous";
 
-    /// <summary>Signs <paramref name="name"/> in with <paramref name="role"/>.</summary>
+    /// <summary>Signs <paramref name="name"/> in with <paramref name="role"/> in a new server-side session.</summary>
     public static Task SignInAsync(HttpContext http, string name, string role)
     {
+        var id = http.RequestServices.GetRequiredService<SessionRegistry>().Start(name);
         var identity = new ClaimsIdentity(
-            [new Claim(ClaimTypes.Name, name), new Claim(ClaimTypes.Role, role)], CookieAuthenticationDefaults.AuthenticationScheme);
+            [new Claim(ClaimTypes.Name, name), new Claim(ClaimTypes.Role, role), new Claim(SessionClaim, id)],
+            CookieAuthenticationDefaults.AuthenticationScheme);
         return http.SignInAsync(CookieAuthenticationDefaults.AuthenticationScheme, new ClaimsPrincipal(identity));
+    }
+
+    /// <summary>Ends the caller's session on the server and clears its cookie.</summary>
+    public static Task SignOutAsync(HttpContext http)
+    {
+        http.RequestServices.GetRequiredService<SessionRegistry>().End(http.User.FindFirstValue(SessionClaim));
+        return http.SignOutAsync(CookieAuthenticationDefaults.AuthenticationScheme);
+    }
+
+    private const string SessionClaim = "vitals.session";
+
+    private static async Task ValidateSessionAsync(CookieValidatePrincipalContext ctx)
+    {
+        var sessions = ctx.HttpContext.RequestServices.GetRequiredService<SessionRegistry>();
+        var principal = ctx.Principal;
+        if (principal is null || !sessions.IsValid(principal.FindFirstValue(SessionClaim), principal.Identity?.Name))
+        {
+            ctx.RejectPrincipal();
+            await ctx.HttpContext.SignOutAsync(CookieAuthenticationDefaults.AuthenticationScheme).ConfigureAwait(false);
+        }
     }
 
     private static Task ApiOrRedirect(RedirectContext<CookieAuthenticationOptions> ctx, int status)
