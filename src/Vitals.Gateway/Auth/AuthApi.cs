@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Vitals.Gateway.Api;
 using Vitals.Gateway.Config;
 
 namespace Vitals.Gateway.Auth;
@@ -13,10 +14,10 @@ public static class AuthApi
         var auth = app.MapGroup("/api/auth").AllowAnonymous();
         auth.MapGet("/csrf", Csrf);
         auth.MapGet("/me", Me);
-        auth.MapPost("/login", Login).RequireAntiforgery().RequireRateLimiting(AuthSetup.LoginRateLimit);
+        auth.MapPost("/login", Login).RequireAntiforgery().RequireRateLimiting(AuthSetup.LoginRateLimit).LimitBody(WebSecurity.SmallBodyLimit);
         auth.MapPost("/logout", Logout).RequireAntiforgery();
 
-        var users = app.MapGroup("/api/users").RequireAuthorization(Policies.Admin).RequireAntiforgery();
+        var users = app.MapGroup("/api/users").RequireAuthorization(Policies.Admin).RequireAntiforgery().LimitBody(WebSecurity.SmallBodyLimit);
         users.MapGet("/", ListUsers);
         users.MapPost("/", CreateUser);
         users.MapPut("/{name}", UpdateUser);

@@ -129,9 +129,9 @@ public static class AuthSetup
             ctx.Response.StatusCode = status;
             ctx.Response.ContentType = "text/html; charset=utf-8";
             return ctx.Response.WriteAsync(
-                "<!doctype html><title>Vitals: not allowed</title><body style=\"font-family:system-ui;background:#0b0f14;color:#e8edf2\">"
+                "<!doctype html><title>Vitals: not allowed</title><link rel=\"stylesheet\" href=\"/app.css\"><body>"
                 + "<h1>403: this page needs another role</h1><p>You are signed in without the role this page needs (admin pages need an admin).</p>"
-                + "<p><a style=\"color:#8fc1ff\" href=\"/\">Chair overview</a> &middot; <a style=\"color:#8fc1ff\" href=\"/login\">Log in as someone else</a></p></body>");
+                + "<p><a href=\"/\">Chair overview</a> &middot; <a href=\"/login\">Log in as someone else</a></p></body>");
         }
         else
         {
