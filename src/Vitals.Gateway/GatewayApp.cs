@@ -59,7 +59,7 @@ public static partial class GatewayApp
         logging?.Invoke(builder.Logging);
         builder.Services.Configure<JsonOptions>(o => Json.Configure(o.SerializerOptions));
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(10));
-        builder.Services.AddProblemDetails();
+        builder.Services.AddProblemDetails(o => o.CustomizeProblemDetails = WebSecurity.DescribeStatus);
         builder.Services.AddVitalsWebSecurity();
 
         var time = TimeProvider.System;

@@ -42,7 +42,9 @@ public sealed partial class BadRequestProblems(IProblemDetailsService problems) 
 
         if (bad.InnerException is JsonException json)
         {
-            var path = json.Path is { Length: > 2 } p && p.StartsWith("$.", StringComparison.Ordinal) ? p[2..] : "body";
+            // Syntax errors come from the reader (a JsonException subclass, often wrapped); conversion errors are plain JsonExceptions with the path.
+            var syntax = json.GetType() != typeof(JsonException) || json.InnerException is JsonException;
+            var path = !syntax && json.Path is { Length: > 2 } p && p.StartsWith("$.", StringComparison.Ordinal) ? p[2..] : "body";
             return (path, path == "body"
                 ? $"The body is not valid JSON for this request (line {json.LineNumber + 1}, byte {json.BytePositionInLine + 1})."
                 : $"'{path}' has the wrong type or format.");

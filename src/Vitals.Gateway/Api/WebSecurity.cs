@@ -44,6 +44,9 @@ public static partial class WebSecurity
     {
         ArgumentNullException.ThrowIfNull(app);
         app.UseExceptionHandler();
+
+        // Answers the framework leaves empty (413 body too large, 429 rate limited, 401, 404 ...) get problem details too.
+        app.UseStatusCodePages();
         app.Use(static (http, next) =>
         {
             var headers = http.Response.Headers;
@@ -60,6 +63,22 @@ public static partial class WebSecurity
         }
 
         return app;
+    }
+
+    /// <summary>Problem details for answers the framework leaves without a body: says what was wrong and which field.</summary>
+    public static void DescribeStatus(ProblemDetailsContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var problem = context.ProblemDetails;
+        switch (problem.Status)
+        {
+            case StatusCodes.Status413PayloadTooLarge when problem.Detail is null:
+                problem.Detail = "body: the request body is larger than this endpoint accepts.";
+                break;
+            case StatusCodes.Status429TooManyRequests when problem.Detail is null:
+                problem.Detail = "Too many requests from this address. Wait a minute and try again.";
+                break;
+        }
     }
 
     /// <summary>Limits an endpoint's request body to <paramref name="bytes"/> (413 with problem details beyond it).</summary>

@@ -47,6 +47,7 @@ public static class AuthSetup
             o.HeaderName = "X-CSRF-TOKEN";
             o.Cookie.Name = "vitals.csrf";
             o.Cookie.SameSite = SameSiteMode.Strict;
+            o.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
         });
         services.AddRateLimiter(o =>
         {

@@ -45,8 +45,8 @@ public sealed class SecurityApiTests(ApiFixture fx) : IClassFixture<ApiFixture>
     [Theory]
     [InlineData("api/admin/timing/reannounce", 1e308)]
     [InlineData("api/admin/timing/escalate_after", -1e300)]
-    [InlineData("api/admin/profiles/default/values/hr.delay", 1e308)]
-    [InlineData("api/admin/profiles/default/values/hr.low.high", 1e308)]
+    [InlineData("api/admin/profiles/default%20adult/values/hr.delay", 1e308)]
+    [InlineData("api/admin/chairs/chair-2/overrides/hr.low.high", 1e308)]
     public async Task ConfigValue_Huge_Is400NotOverflow(string path, double value)
     {
         using var response = await GatewayHost.SendAsync(fx.Admin, HttpMethod.Put, path, new { value });
