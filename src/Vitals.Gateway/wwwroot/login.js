@@ -7,6 +7,7 @@ function localPath(next) {
 }
 
 (async () => {
+  vitalsShell.showAccount();
   const form = document.getElementById('login-form');
   const error = document.getElementById('error');
   const me = await vitalsApi.me();

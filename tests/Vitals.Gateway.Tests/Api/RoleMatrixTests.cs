@@ -36,6 +36,7 @@ public sealed class RoleMatrixTests
         ["GET /api/chair-status"] = Who.Read,
         ["GET /api/chairs/{id}/status"] = Who.Read,
         ["GET /api/chairs/{id}/baseline"] = Who.Read,
+        ["GET /api/pause"] = Who.Read,
 
         ["POST /api/chairs/{id}/alarms/{rule}/acknowledge"] = Who.Nurse,
         ["POST /api/chairs/{id}/acknowledge"] = Who.Nurse,
