@@ -209,6 +209,11 @@ public sealed class AlarmConfiguration
     /// <summary>Sets one engine-wide timing value in seconds (keys: reannounce, escalate_after, pause_max, feed_lost_medium, feed_lost_high, signal_lost, temp_signal_lost, nibp_overdue_grace, nibp_cycle, mg.max_rate, mg.max_bolus).</summary>
     public ConfigResult SetTimingValue(string key, double value, string user, DateTimeOffset at)
     {
+        if (OutOfRange(key, value) is { } error)
+        {
+            return ConfigResult.Fail(error);
+        }
+
         var s = TimeSpan.FromSeconds(value);
         AlarmTiming? candidate = key switch
         {
@@ -263,6 +268,11 @@ public sealed class AlarmConfiguration
             return (null, $"{key}: unknown key (expected <sign>.<low|high>.<priority>, <sign>.delay, <sign>.delay_high, <sign>.clear_margin or <sign>.clear_time)");
         }
 
+        if (value is { } given && OutOfRange(key, given) is { } range)
+        {
+            return (null, range);
+        }
+
         if (parts.Length == 3)
         {
             if (parts[1] is not ("low" or "high"))
@@ -305,6 +315,13 @@ public sealed class AlarmConfiguration
             ? (null, $"{key}: unknown setting '{parts[1]}' (expected delay, delay_high, clear_margin or clear_time)")
             : (profile with { Timing = [.. profile.Timing.Where(t => t.Sign != sign), updated] }, null);
     }
+
+    /// <summary>Rejects values no setting can take (NaN, infinities, more seconds than a TimeSpan holds) before any conversion.</summary>
+    private static string? OutOfRange(string key, double value) =>
+        double.IsFinite(value) && Math.Abs(value) <= MaxSettingValue ? null : $"{key}: {value.ToString(CultureInfo.InvariantCulture)} is out of range";
+
+    // A year in seconds: above every limit the validator accepts, far below TimeSpan's range.
+    private const double MaxSettingValue = 365 * 86_400;
 
     private static AlarmProfile ApplyAll(AlarmProfile profile, IReadOnlyDictionary<string, double> overrides)
     {

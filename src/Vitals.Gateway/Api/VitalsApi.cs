@@ -48,6 +48,12 @@ public static class VitalsApi
             return TypedResults.NotFound();
         }
 
+        if (minutes is { } m && (m < 1 || m > MaxHistory.TotalMinutes))
+        {
+            return TypedResults.Problem(
+                $"minutes: use 1-{MaxHistory.TotalMinutes} (at most {MaxHistory.TotalHours} h).", statusCode: StatusCodes.Status400BadRequest, title: "minutes is out of range");
+        }
+
         var end = to ?? time.GetUtcNow();
         var start = from ?? end - TimeSpan.FromMinutes(minutes ?? 30);
         if (start >= end || end - start > MaxHistory)
@@ -59,8 +65,49 @@ public static class VitalsApi
         return TypedResults.Ok(store.Query(id, start, end).Select(ObsView.From).ToList());
     }
 
-    private static Ok<List<StoredEvent>> Events(SqliteStore store, long? after, string? type, string? chair, int? limit) =>
-        TypedResults.Ok(store.ReadEvents(after ?? 0, type, chair, Math.Clamp(limit ?? 200, 1, 1000)));
+    /// <summary>Event log types every reader may see; the rest (audit, alarm configuration) are for admins only.</summary>
+    public static readonly IReadOnlyList<string> ReadableEventTypes = [SqliteStore.AlarmEventType, SqliteStore.FeedStatusEventType];
+
+    private static Results<Ok<List<StoredEvent>>, ValidationProblem> Events(SqliteStore store, HttpContext http, long? after, string? type, string? chair, int? limit)
+    {
+        if (limit is < 1 or > 1000)
+        {
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["limit"] = ["Use 1-1000."] });
+        }
+
+        var max = limit ?? 200;
+        if (http.User.IsInRole(Roles.Admin))
+        {
+            return TypedResults.Ok(store.ReadEvents(after ?? 0, type, chair, max));
+        }
+
+        if (type is not null)
+        {
+            return ReadableEventTypes.Contains(type)
+                ? TypedResults.Ok(store.ReadEvents(after ?? 0, type, chair, max))
+                : TypedResults.ValidationProblem(new Dictionary<string, string[]>
+                {
+                    ["type"] = [$"Use one of {string.Join(", ", ReadableEventTypes)}; other event types are for admins (GET /api/admin/audit)."],
+                });
+        }
+
+        // Without a type, read on past the admin-only entries until the page is full or the log ends.
+        var result = new List<StoredEvent>(max);
+        for (long from = after ?? 0, scanned = 0; result.Count < max && scanned < AdminApi.MaxScan;)
+        {
+            var page = store.ReadEvents(from, null, chair, 1000);
+            if (page.Count == 0)
+            {
+                break;
+            }
+
+            from = page[^1].Id;
+            scanned += page.Count;
+            result.AddRange(page.Where(e => ReadableEventTypes.Contains(e.Type)).Take(max - result.Count));
+        }
+
+        return TypedResults.Ok(result);
+    }
 
     private static Ok<StatusView> Status(
         FeedRegistry feeds, LiveState live, ObservationPipeline pipeline, StoreWriter writer, EventHub hub, StorageMaintenance storage, MqttBridge mqtt, TimeProvider time, HttpContext http) =>

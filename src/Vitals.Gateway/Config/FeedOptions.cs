@@ -26,6 +26,18 @@ public sealed partial class GatewayOptions
     [JsonIgnore]
     public string? BaseDirectory { get; set; }
 
+    /// <summary>
+    /// Folder that line-device files named in the admin view's bindings must be in (config key <c>lineConfigDirectory</c>,
+    /// relative to the config file's folder; default: the config file's folder). Without a config file (demo), admin
+    /// bindings take line-device settings inline only.
+    /// </summary>
+    public string? LineConfigDirectory { get; set; }
+
+    /// <summary>The full path of <see cref="LineConfigDirectory"/>, or null when admins may give inline settings only.</summary>
+    public string? AdminLineConfigDirectory() =>
+        BaseDirectory is null && LineConfigDirectory is null ? null
+            : Path.GetFullPath(Path.Combine(BaseDirectory ?? Directory.GetCurrentDirectory(), LineConfigDirectory ?? "."));
+
     /// <summary>True when the gateway runs an MLLP listener.</summary>
     public bool HasHl7Listener => Hl7 is not null || AllDevices().Any(d => d.Device.Kind == DeviceOptions.Hl7Kind);
 
