@@ -60,6 +60,40 @@ public sealed class MqttGatewayTests(MosquittoFixture fixture) : IClassFixture<M
     }
 
     [Fact]
+    public async Task Obs_RetainedMessageOverOneMiBOnUnknownChair_SkippedCountedInStatusAndReadingsStillFlow()
+    {
+        var prefix = NewPrefix();
+        await using (var publisher = new Vitals.Mqtt.MqttClient(new Vitals.Mqtt.MqttClientOptions
+        {
+            Host = "127.0.0.1", Port = Broker.Port, ClientId = "big-" + prefix, MaxPacketSize = 4 * 1024 * 1024,
+        }))
+        {
+            await publisher.ConnectAsync();
+            await publisher.PublishAsync($"{prefix}/{Site}/chair-99/obs", new byte[1100 * 1024], MqttQualityOfService.AtLeastOnce, retain: true);
+            await publisher.FlushAsync().WaitAsync(MqttTestSupport.Timeout);
+        }
+
+        await using var host = await StartAsync(Options(Anonymous(prefix)));
+        await host.WaitConnectedAsync();
+        await WaitUntilAsync(() => host.Bridge().Status()!.Oversized == 1, "the retained oversized message to be skipped");
+
+        // The connection stayed: a reading published after it arrives.
+        var live = host.App.Services.GetRequiredService<LiveState>();
+        await WaitUntilAsync(
+            () =>
+            {
+                PubAsync(Broker.Port, $"{prefix}/{Site}/chair-1/obs", """{"device":"mon-1","readings":[{"sign":"hr","value":66}]}""").Wait();
+                return live.Snapshot("chair-1")!.Values.TryGetValue(Sign.Hr, out var hr) && hr.Value == 66;
+            },
+            "a reading after the oversized message");
+        using var status = JsonDocument.Parse(await host.Http.GetStringAsync(new Uri("api/status", UriKind.Relative)));
+        var mqtt = status.RootElement.GetProperty("mqtt");
+        Assert.Equal("connected", mqtt.GetProperty("state").GetString());
+        Assert.Equal(1, mqtt.GetProperty("oversized").GetInt64());
+        Assert.StartsWith($"{prefix}/{Site}/chair-99/obs (", mqtt.GetProperty("lastOversized").GetString(), StringComparison.Ordinal); // once: never reconnected
+    }
+
+    [Fact]
     public async Task Simulator_PublishesOverMqtt_ReadingsReachGateway()
     {
         var prefix = NewPrefix();

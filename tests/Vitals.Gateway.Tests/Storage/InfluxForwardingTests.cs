@@ -1,6 +1,9 @@
 using System.Diagnostics;
 using System.Text.Json;
 using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.DependencyInjection;
+using Vitals.Core;
+using Vitals.Gateway.Alarms;
 using Vitals.Storage.Tests.Influx;
 
 namespace Vitals.Gateway.Tests.Storage;
@@ -36,10 +39,31 @@ public sealed class InfluxForwardingTests : IDisposable
         Assert.Equal("test-site", tags[0]["site"].GetString());
         Assert.Equal("sim-1", tags[0]["device"].GetString());
 
+        // Technical alarms (a device condition at a chair) and gateway alarms (no chair's, no sign) travel the same
+        // path, raised and cleared; they used to be quarantined for their missing sign.
+        var alarms = host.App.Services.GetRequiredService<AlarmService>();
+        foreach (var active in new[] { true, false })
+        {
+            await alarms.RunAsync((engine, now, events) =>
+            {
+                engine.ReportTechnical("chair-1", "sensor_off", "SpO2: sensor off patient", active, now, events);
+                engine.ReportGatewayFault("forwarder.lag", "InfluxDB forwarding is behind", active, now, events, AlarmPriority.High);
+                return 0;
+            }, default);
+        }
+
+        await GatewayHost.WaitUntil(TimeSpan.FromSeconds(30), async () =>
+            await influx.ScalarAsync("vitals", "SELECT count(state) FROM alarms WHERE kind = 'technical' AND chair = 'chair-1'") >= 2
+            && await influx.ScalarAsync("vitals", "SELECT count(state) FROM alarms WHERE kind = 'technical' AND chair = 'gateway'") >= 2);
+        var gateway = await influx.RowsAsync("vitals", "SELECT state, rule, priority FROM alarms WHERE chair = 'gateway'");
+        Assert.Equal(["raised", "cleared"], gateway.Select(r => r["state"].GetString()));
+        Assert.All(gateway, r => Assert.Equal("gateway.forwarder.lag", r["rule"].GetString()));
+
         using var status = JsonDocument.Parse(await host.Http.GetStringAsync(new Uri("api/status", UriKind.Relative)));
         var storage = status.RootElement.GetProperty("storage");
         Assert.True(storage.GetProperty("forwarding").GetBoolean());
         Assert.Equal(2, storage.GetProperty("forwarders").GetArrayLength());
+        Assert.Equal(0, storage.GetProperty("quarantined").GetInt64());
     }
 
     [Fact]
