@@ -76,6 +76,7 @@ public static partial class GatewayApp
         builder.Services.AddSingleton(_ => new AlarmEngine(site: options.Site));
         builder.Services.AddSingleton<AlarmService>();
         builder.Services.AddSingleton<StoreWriter>();
+        builder.Services.AddSingleton(new DeviceClocks(options.DeviceClock()));
         builder.Services.AddSingleton<ObservationPipeline>();
 
         // Order matters for shutdown (reverse order): feeds stop first, then the pipeline, then the store drains.

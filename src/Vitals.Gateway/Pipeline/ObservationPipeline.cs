@@ -14,7 +14,8 @@ public sealed class ObservationPipeline(
     LiveState live,
     EventHub hub,
     StoreWriter store,
-    TimeProvider time) : BackgroundService
+    TimeProvider time,
+    DeviceClocks clocks) : BackgroundService
 {
     /// <summary>Readings queued between feeds and the pipeline before feeds wait.</summary>
     public const int Capacity = 10_000;
@@ -56,7 +57,7 @@ public sealed class ObservationPipeline(
             {
                 while (batch.Count < MaxBatch && input.Reader.TryRead(out var o))
                 {
-                    batch.Add(o);
+                    batch.Add(clocks.Admit(o)); // the device-clock policy, once for every feed
                 }
 
                 foreach (var o in batch)
