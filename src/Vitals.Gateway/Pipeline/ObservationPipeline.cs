@@ -57,7 +57,14 @@ public sealed class ObservationPipeline(
             {
                 while (batch.Count < MaxBatch && input.Reader.TryRead(out var o))
                 {
-                    batch.Add(clocks.Admit(o)); // the device-clock policy, once for every feed
+                    // The device-clock policy, once for every feed; an HL7 AA waits on the reading as queued.
+                    var admitted = clocks.Admit(o);
+                    if (!ReferenceEquals(admitted, o))
+                    {
+                        store.Replaced(o, admitted);
+                    }
+
+                    batch.Add(admitted);
                 }
 
                 foreach (var o in batch)

@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Vitals.Core;
+using Vitals.Devices.Hl7;
 using Vitals.Devices.Mllp;
 using Vitals.Devices.Serial;
 using Vitals.Gateway.Config;
@@ -34,8 +35,13 @@ public sealed class DeviceClockEndToEndTests(MosquittoFixture fixture) : IClassF
         await using var monitor = await MllpClient.ConnectAsync("127.0.0.1", endPoint.Port, TimeSpan.FromSeconds(5), cancellationToken: cts.Token);
         var start = DateTimeOffset.UtcNow;
 
-        await monitor.SendAsync(Encoding.UTF8.GetBytes(Hl7OruWriter.Format([new SimReading(Sign.Hr, 61, TimeSpan.Zero)], new DateTimeOffset(9999, 12, 31, 23, 59, 59, TimeSpan.Zero), "BED1", "M1")), TimeSpan.FromSeconds(10), cts.Token);
-        await monitor.SendAsync(Encoding.UTF8.GetBytes(Hl7OruWriter.Format([new SimReading(Sign.Hr, 62, TimeSpan.Zero)], DateTimeOffset.UtcNow, "BED1", "M2")), TimeSpan.FromSeconds(10), cts.Token);
+        // Both are stored, so both are answered AA (the re-stamped reading is the one committed).
+        foreach (var (value, at, id) in new[] { (61, new DateTimeOffset(9999, 12, 31, 23, 59, 59, TimeSpan.Zero), "M1"), (62, DateTimeOffset.UtcNow, "M2") })
+        {
+            var ack = await monitor.SendAsync(Encoding.UTF8.GetBytes(Hl7OruWriter.Format([new SimReading(Sign.Hr, value, TimeSpan.Zero)], at, "BED1", id)), TimeSpan.FromSeconds(20), cts.Token);
+            Assert.True(Hl7Ack.TryParse(ack, out var parsed));
+            Assert.Equal(Hl7AckCode.Accept, parsed!.Code);
+        }
 
         await AssertClockHandledAsync(host, "chair-1", Sign.Hr, [61, 62], start);
     }
