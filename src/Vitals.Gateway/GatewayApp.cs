@@ -86,6 +86,7 @@ public static partial class GatewayApp
         builder.Services.AddSingleton<LoopSupervisor>();
         builder.Services.AddSingleton<AlarmDispatcher>();
         builder.Services.AddSingleton<StoreWriter>();
+        builder.Services.AddSingleton(new DeviceClocks(options.DeviceClock()));
         builder.Services.AddSingleton<ObservationPipeline>();
 
         // Order matters for shutdown (reverse order): feeds stop first, then the pipeline and maintenance, then the alarm

@@ -24,6 +24,21 @@ public static class StorageJson
         return options;
     }
 
+    private static JsonSerializerOptions Create()
+    {
+        var options = Configure(new JsonSerializerOptions(JsonSerializerDefaults.Web)
+        {
+            // Reading back: a payload missing a required value fails to decode instead of yielding nulls.
+            RespectNullableAnnotations = true,
+            RespectRequiredConstructorParameters = true,
+            TypeInfoResolver = new DefaultJsonTypeInfoResolver { Modifiers = { NullableParametersOptional } },
+        });
+        options.MakeReadOnly(populateMissingResolver: true);
+        return options;
+    }
+
+    // Nulls are omitted when written (a technical alarm has no sign, a pause event no priority), so a missing nullable
+    // parameter reads back as null; a missing non-nullable one still fails.
     private static void NullableParametersOptional(JsonTypeInfo info)
     {
         foreach (var property in info.Properties)
@@ -33,21 +48,5 @@ public static class StorageJson
                 property.IsRequired = false;
             }
         }
-    }
-
-    private static JsonSerializerOptions Create()
-    {
-        var options = Configure(new JsonSerializerOptions(JsonSerializerDefaults.Web)
-        {
-            // Reading back: a payload missing a required value fails to decode instead of yielding nulls.
-            RespectNullableAnnotations = true,
-            RespectRequiredConstructorParameters = true,
-
-            // ...but a nullable parameter is not required: writing omits nulls, so a technical alarm has no "sign"
-            // and a pause event no "priority", and both must read back.
-            TypeInfoResolver = new DefaultJsonTypeInfoResolver { Modifiers = { NullableParametersOptional } },
-        });
-        options.MakeReadOnly(populateMissingResolver: true);
-        return options;
     }
 }

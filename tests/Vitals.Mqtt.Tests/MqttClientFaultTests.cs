@@ -58,8 +58,8 @@ public class MqttClientFaultTests
     [Fact]
     public async Task ReadLoop_OversizePacketFromBroker_ClosesWithoutAllocatingIt()
     {
-        // PUBLISH announcing 200 MB; the client must reject it from the header alone.
-        await using var broker = new FakeBroker(afterConnAck: [0x30, 0x80, 0x80, 0x80, 0x60]);
+        // SUBACK announcing 200 MB; the client must reject it from the header alone (an oversized PUBLISH is skipped instead).
+        await using var broker = new FakeBroker(afterConnAck: [0x90, 0x80, 0x80, 0x80, 0x60]);
         Exception? error = null;
         await using var client = new MqttClient(Options(broker.Port) with { MaxPacketSize = 64 * 1024 });
         client.StateChanged += (_, e) => error ??= e.Error;

@@ -110,12 +110,14 @@ public static class VitalsApi
     }
 
     private static Ok<StatusView> Status(
-        FeedRegistry feeds, LiveState live, ObservationPipeline pipeline, StoreWriter writer, EventHub hub, StorageMaintenance storage, MqttBridge mqtt, TimeProvider time, HttpContext http) =>
+        FeedRegistry feeds, LiveState live, ObservationPipeline pipeline, StoreWriter writer, EventHub hub, StorageMaintenance storage, MqttBridge mqtt,
+        DeviceClocks clocks, TimeProvider time, HttpContext http) =>
         TypedResults.Ok(new StatusView(
             time.GetUtcNow(), feeds.Snapshot(), pipeline.Processed, pipeline.Queued, writer.Written, writer.Pending, hub.SubscriberCount, storage.Health(),
             live.ChairIds.ToDictionary(c => c, live.StaleSigns, StringComparer.Ordinal),
             http.RequestServices.GetService<Feeds.Hl7FeedService>()?.Sources,
-            mqtt.Status()));
+            mqtt.Status(),
+            clocks.Status(time.GetUtcNow())));
 
     private static ServerSentEventsResult<string> Stream(
         LiveState live, EventHub hub, GatewayOptions options, TimeProvider time, IHostApplicationLifetime lifetime, HttpContext http)
@@ -148,7 +150,8 @@ public static class VitalsApi
         StorageHealth Storage,
         Dictionary<string, IReadOnlyList<Vitals.Core.Sign>> StaleSigns,
         IReadOnlyList<Vitals.Devices.Mllp.MllpSourceStats>? Hl7Sources,
-        MqttStatusView? Mqtt = null);
+        MqttStatusView? Mqtt = null,
+        DeviceClockStatus? DeviceClocks = null);
 }
 
 /// <summary>The safety statement shown on every screen and in the README.</summary>

@@ -22,6 +22,18 @@ public sealed partial class GatewayOptions
     /// </summary>
     public Dictionary<string, double>? StaleSeconds { get; set; }
 
+    /// <summary>
+    /// Seconds a reading's device time may lie ahead of the gateway's clock; a reading dated further ahead is re-stamped
+    /// with its receive time, marked questionable, and raises "monitor clock wrong" (<see cref="DeviceClockPolicy"/>).
+    /// </summary>
+    public double ClockSkewSeconds { get; set; } = DeviceClockPolicy.DefaultMaxAhead.TotalSeconds;
+
+    /// <summary>Hours a reading may be old on arrival before it is treated the same way (a wrong or reset monitor clock).</summary>
+    public double ClockMaxAgeHours { get; set; } = DeviceClockPolicy.DefaultMaxBehind.TotalHours;
+
+    /// <summary>The device-clock policy of <see cref="ClockSkewSeconds"/> and <see cref="ClockMaxAgeHours"/>.</summary>
+    public DeviceClockPolicy DeviceClock() => new(TimeSpan.FromSeconds(ClockSkewSeconds), TimeSpan.FromHours(ClockMaxAgeHours));
+
     /// <summary>Directory of the config file, for relative <c>lineConfig</c> paths (null: the working directory).</summary>
     [JsonIgnore]
     public string? BaseDirectory { get; set; }
@@ -100,6 +112,16 @@ public sealed partial class GatewayOptions
     private void ValidateFeeds(List<string> errors)
     {
         Hl7?.Validate("hl7", errors);
+
+        if (double.IsNaN(ClockSkewSeconds) || ClockSkewSeconds is < 1 or > 86_400)
+        {
+            errors.Add($"clockSkewSeconds: {ClockSkewSeconds} is out of range. Fix: use 1 to 86400 seconds (default {DeviceClockPolicy.DefaultMaxAhead.TotalSeconds:0}).");
+        }
+
+        if (double.IsNaN(ClockMaxAgeHours) || ClockMaxAgeHours is < 0.1 or > 8760)
+        {
+            errors.Add($"clockMaxAgeHours: {ClockMaxAgeHours} is out of range. Fix: use 0.1 to 8760 hours (default {DeviceClockPolicy.DefaultMaxBehind.TotalHours:0}).");
+        }
 
         if (StaleSeconds is not null)
         {

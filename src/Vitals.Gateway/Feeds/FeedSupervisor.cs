@@ -13,7 +13,7 @@ public sealed record StaleView(string Chair, IReadOnlyList<Sign> StaleSigns);
 /// </summary>
 public sealed partial class FeedSupervisor(
     FeedRegistry feeds, LiveState live, AlarmService alarms, EventHub hub, LoopSupervisor supervisor, TimeProvider time, ILogger<FeedSupervisor> logger,
-    Hl7FeedService? hl7 = null)
+    DeviceClocks clocks, Hl7FeedService? hl7 = null)
     : BackgroundService
 {
     /// <summary>How often conditions and stale signs are checked.</summary>
@@ -31,7 +31,12 @@ public sealed partial class FeedSupervisor(
         ["Interference"] = ("interference", "SpO2: interference detected", AlarmPriority.Low),
         ["AmbientLight"] = ("ambient_light", "SpO2: too much ambient light", AlarmPriority.Low),
         ["LowSignalIq"] = ("low_signal_iq", "SpO2: low signal IQ", AlarmPriority.Low),
+
+        // Not a device report: the gateway's judgement of the device's timestamps (DeviceClocks).
+        [ClockWrong] = ("clock_wrong", "Monitor clock wrong: readings dated with the time received", AlarmPriority.Low),
     };
+
+    private const string ClockWrong = "ClockWrong";
 
     private readonly Dictionary<string, HashSet<string>> raised = new(StringComparer.Ordinal);
     private readonly Dictionary<string, IReadOnlyList<Sign>> lastStale = new(StringComparer.Ordinal);
@@ -104,6 +109,11 @@ public sealed partial class FeedSupervisor(
             {
                 current.TryAdd(condition, feed.Device);
             }
+        }
+
+        foreach (var (chair, device) in clocks.WrongAt(time.GetUtcNow()))
+        {
+            (now.TryGetValue(chair, out var set) ? set : now[chair] = new(StringComparer.Ordinal)).TryAdd(ClockWrong, device);
         }
 
         foreach (var (chair, current) in now)

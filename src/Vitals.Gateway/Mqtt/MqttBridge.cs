@@ -159,7 +159,9 @@ public sealed partial class MqttBridge : BackgroundService
             Interlocked.Read(ref refused) + (c?.DroppedQos0Count ?? 0),
             c?.PendingQos1Count ?? 0,
             Interlocked.Read(ref unknownChair),
-            lastBadMessage);
+            lastBadMessage,
+            c?.OversizedSkippedCount ?? 0,
+            c?.LastOversized);
     }
 
     /// <inheritdoc />

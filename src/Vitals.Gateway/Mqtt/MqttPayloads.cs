@@ -75,6 +75,8 @@ public sealed record MqttGatewayStatus(string State, string Site, string? Versio
 /// <param name="PendingQos1">QoS 1 messages not yet acknowledged by the broker.</param>
 /// <param name="UnknownChair">Messages on obs topics of chairs with no <c>mqtt</c> device (counted bad, skipped).</param>
 /// <param name="LastBadMessage">Why the last observation message was bad (chair and reason; never the payload).</param>
+/// <param name="Oversized">Messages above the maximum packet size (1 MiB), skipped unread while the connection stays up.</param>
+/// <param name="LastOversized">Topic and size of the last of them.</param>
 public sealed record MqttStatusView(
     string State,
     string Broker,
@@ -85,4 +87,6 @@ public sealed record MqttStatusView(
     long Dropped,
     int PendingQos1,
     long UnknownChair,
-    string? LastBadMessage);
+    string? LastBadMessage,
+    long Oversized,
+    string? LastOversized);

@@ -16,7 +16,8 @@ public sealed class ObservationPipeline(
     EventHub hub,
     StoreWriter store,
     LoopSupervisor supervisor,
-    TimeProvider time) : BackgroundService
+    TimeProvider time,
+    DeviceClocks clocks) : BackgroundService
 {
     /// <summary>Readings queued between feeds and the pipeline before feeds wait.</summary>
     public const int Capacity = 10_000;
@@ -60,7 +61,14 @@ public sealed class ObservationPipeline(
             {
                 while (batch.Count < MaxBatch && input.Reader.TryRead(out var o))
                 {
-                    batch.Add(o);
+                    // The device-clock policy, once for every feed; an HL7 AA waits on the reading as queued.
+                    var admitted = clocks.Admit(o);
+                    if (!ReferenceEquals(admitted, o))
+                    {
+                        store.Replaced(o, admitted);
+                    }
+
+                    batch.Add(admitted);
                 }
 
                 foreach (var o in batch)

@@ -66,6 +66,18 @@ public sealed partial class StoreWriter(SqliteStore store, TimeProvider time, Lo
     /// <inheritdoc />
     public void Forget(Observation last) => watched.TryRemove(last, out _);
 
+    /// <summary>
+    /// The pipeline replaced <paramref name="original"/> (a wrongly dated reading, re-stamped by <see cref="DeviceClocks"/>):
+    /// a feed waiting on the original is released when the replacement is committed.
+    /// </summary>
+    public void Replaced(Observation original, Observation replacement)
+    {
+        if (watched.TryRemove(original, out var waiter))
+        {
+            watched[replacement] = waiter;
+        }
+    }
+
     /// <summary>Queues an alarm transition for the event log.</summary>
     public ValueTask EnqueueAsync(AlarmEvent e, CancellationToken ct) =>
         TryEnqueueEvent(SqliteStore.AlarmEventType, e.At, e.Chair, JsonSerializer.Serialize(e, Json.Options)) ? ValueTask.CompletedTask : throw new ChannelClosedException();

@@ -98,8 +98,7 @@ function applyObs(o) {
   if (!chair) return;
   // A new cuff reading can complete a session's baseline proposal, which the engine does not push: ask once.
   if (o.sign === 'nibp_sys' && chair.status && chair.status.session && chair.status.baseline.state !== 'confirmed') refreshStatus(chair);
-  const prev = chair.values[o.sign];
-  if (!prev || new Date(prev.at) <= new Date(o.at)) chair.values[o.sign] = o;
+  chair.values[o.sign] = o; // the most recently received, as on the server (LiveState)
   addToTrend(chair, o);
 }
 

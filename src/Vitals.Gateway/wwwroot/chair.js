@@ -356,8 +356,7 @@
   function onObs(list) {
     for (const o of list) {
       if (o.chair !== chairId) continue;
-      const prev = values[o.sign];
-      if (!prev || new Date(prev.at) <= new Date(o.at)) values[o.sign] = o;
+      values[o.sign] = o; // the most recently received, as on the server (LiveState)
       addPoint(o);
       // A new cuff reading can complete the baseline proposal; the engine does not push that, so ask once.
       if (o.sign === 'nibp_sys' && status && status.session && status.baseline.state !== 'confirmed') loadStatus();

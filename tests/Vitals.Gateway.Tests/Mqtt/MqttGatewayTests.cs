@@ -24,13 +24,14 @@ public sealed class MqttGatewayTests(MosquittoFixture fixture) : IClassFixture<M
         await using var host = await StartAsync(Options(Anonymous(prefix)));
         await host.WaitConnectedAsync();
         var live = host.App.Services.GetRequiredService<LiveState>();
+        var ts = DateTimeOffset.UtcNow.AddMinutes(-2).ToUnixTimeMilliseconds(); // a device time the clock policy accepts
 
         // The SUBACK may trail CONNACK a little: publish until the reading shows.
         await WaitUntilAsync(
             () =>
             {
                 PubAsync(Broker.Port, $"{prefix}/{Site}/chair-1/obs", """{"device":"mon-1","readings":[{"sign":"hr","value":77},{"mdc":150456,"value":96,"quality":"questionable"}]}""").Wait();
-                PubAsync(Broker.Port, $"{prefix}/{Site}/chair-2/obs", """{"HeartRate":64,"SpO2":"98","ts":1795341600000}""").Wait();
+                PubAsync(Broker.Port, $"{prefix}/{Site}/chair-2/obs", $$"""{"HeartRate":64,"SpO2":"98","ts":{{ts}}}""").Wait();
                 var v1 = live.Snapshot("chair-1")!.Values;
                 var v2 = live.Snapshot("chair-2")!.Values;
                 return v1.ContainsKey(Sign.Spo2) && v2.ContainsKey(Sign.Spo2);
@@ -42,7 +43,7 @@ public sealed class MqttGatewayTests(MosquittoFixture fixture) : IClassFixture<M
         Assert.Equal(ObservationQuality.Questionable, chair1.Values[Sign.Spo2].Quality);
         var chair2 = live.Snapshot("chair-2")!;
         Assert.Equal(64, chair2.Values[Sign.Hr].Value);
-        Assert.Equal(DateTimeOffset.FromUnixTimeMilliseconds(1795341600000), chair2.Values[Sign.Hr].At);
+        Assert.Equal(DateTimeOffset.FromUnixTimeMilliseconds(ts), chair2.Values[Sign.Hr].At);
 
         var feed = Assert.Single(chair1.Feeds);
         Assert.Equal(("mqtt", "mon-1", true), (feed.Kind, feed.Device, feed.Connected));
@@ -57,6 +58,40 @@ public sealed class MqttGatewayTests(MosquittoFixture fixture) : IClassFixture<M
         Assert.Equal("connected", mqtt.GetProperty("state").GetString());
         Assert.True(mqtt.GetProperty("received").GetInt64() >= 2);
         Assert.Equal($"mqtt://127.0.0.1:{Broker.Port}", mqtt.GetProperty("broker").GetString());
+    }
+
+    [Fact]
+    public async Task Obs_RetainedMessageOverOneMiBOnUnknownChair_SkippedCountedInStatusAndReadingsStillFlow()
+    {
+        var prefix = NewPrefix();
+        await using (var publisher = new Vitals.Mqtt.MqttClient(new Vitals.Mqtt.MqttClientOptions
+        {
+            Host = "127.0.0.1", Port = Broker.Port, ClientId = "big-" + prefix, MaxPacketSize = 4 * 1024 * 1024,
+        }))
+        {
+            await publisher.ConnectAsync();
+            await publisher.PublishAsync($"{prefix}/{Site}/chair-99/obs", new byte[1100 * 1024], MqttQualityOfService.AtLeastOnce, retain: true);
+            await publisher.FlushAsync().WaitAsync(MqttTestSupport.Timeout);
+        }
+
+        await using var host = await StartAsync(Options(Anonymous(prefix)));
+        await host.WaitConnectedAsync();
+        await WaitUntilAsync(() => host.Bridge().Status()!.Oversized == 1, "the retained oversized message to be skipped");
+
+        // The connection stayed: a reading published after it arrives.
+        var live = host.App.Services.GetRequiredService<LiveState>();
+        await WaitUntilAsync(
+            () =>
+            {
+                PubAsync(Broker.Port, $"{prefix}/{Site}/chair-1/obs", """{"device":"mon-1","readings":[{"sign":"hr","value":66}]}""").Wait();
+                return live.Snapshot("chair-1")!.Values.TryGetValue(Sign.Hr, out var hr) && hr.Value == 66;
+            },
+            "a reading after the oversized message");
+        using var status = JsonDocument.Parse(await host.Http.GetStringAsync(new Uri("api/status", UriKind.Relative)));
+        var mqtt = status.RootElement.GetProperty("mqtt");
+        Assert.Equal("connected", mqtt.GetProperty("state").GetString());
+        Assert.Equal(1, mqtt.GetProperty("oversized").GetInt64());
+        Assert.StartsWith($"{prefix}/{Site}/chair-99/obs (", mqtt.GetProperty("lastOversized").GetString(), StringComparison.Ordinal); // once: never reconnected
     }
 
     [Fact]
