@@ -76,7 +76,7 @@ public static class VitalsApi
         // Linked to ApplicationStopping so an open stream does not hold shutdown for the whole timeout.
         var cts = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted, lifetime.ApplicationStopping);
         http.Response.RegisterForDispose(cts);
-        var snapshot = new SnapshotView(options.Site, options.Demo, time.GetUtcNow(), live.Snapshot(), live.GatewayAlarms());
+        var snapshot = new SnapshotView(options.Site, options.Demo, time.GetUtcNow(), live.Snapshot(), live.GatewayAlarms(), live.Stale.Seconds());
         var first = new SseItem<string>(JsonSerializer.Serialize(snapshot, Json.Options), "snapshot");
         return TypedResults.ServerSentEvents(hub.Subscribe(first, cts.Token));
     }
@@ -84,8 +84,9 @@ public static class VitalsApi
     /// <summary>Gateway identity for the dashboard header.</summary>
     public sealed record InfoView(string Site, bool Demo, DateTimeOffset ServerTime, string Notice);
 
-    /// <summary>Everything the dashboard needs on connect.</summary>
-    public sealed record SnapshotView(string Site, bool Demo, DateTimeOffset ServerTime, List<ChairView> Chairs, List<AlarmEvent> GatewayAlarms);
+    /// <summary>Everything the dashboard needs on connect; <paramref name="StaleSeconds"/> are the limits it judges a value's age by.</summary>
+    public sealed record SnapshotView(
+        string Site, bool Demo, DateTimeOffset ServerTime, List<ChairView> Chairs, List<AlarmEvent> GatewayAlarms, IReadOnlyDictionary<Sign, double> StaleSeconds);
 
     /// <summary>Pipeline and feed health: per-feed counters, stale signs per chair, and HL7 counters per sending address.</summary>
     public sealed record StatusView(

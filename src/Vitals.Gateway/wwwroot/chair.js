@@ -4,7 +4,7 @@
 (() => {
   const chairId = decodeURIComponent(location.pathname.split('/').pop());
   const enc = encodeURIComponent(chairId);
-  const { STALE_MS, HEARTBEAT_LOST_MS, isSilenced } = alarmUi;
+  const { isStale, HEARTBEAT_LOST_MS, isSilenced } = alarmUi;
   const SIGNS = ['hr', 'pr', 'rr', 'nibp_sys', 'nibp_dia', 'nibp_map', 'spo2', 'temp'];
   const LABEL = { hr: 'HR', pr: 'PR', rr: 'RR', nibp_sys: 'Sys', nibp_dia: 'Dia', nibp_map: 'Mean', spo2: 'SpO2', temp: 'Temp' };
   const el = (id) => document.getElementById(id);
@@ -284,7 +284,7 @@
       span.appendChild(label);
       if (!o) { span.append('--'); return span; }
       const age = now - new Date(o.at).getTime();
-      const stale = age > (STALE_MS[sign] || (sign.startsWith('nibp') ? STALE_MS.nibp_sys : 10000));
+      const stale = isStale(sign, age);
       span.append(sign === 'temp' ? o.value.toFixed(1) : o.value.toFixed(0));
       if (stale || sign.startsWith('nibp')) {
         const sub = document.createElement('small');
@@ -326,6 +326,7 @@
       const snap = JSON.parse(e.data);
       skewMs = new Date(snap.serverTime).getTime() - Date.now();
       el('demo-flag').hidden = !snap.demo;
+      alarmUi.setStaleLimits(snap.staleSeconds);
       const view = snap.chairs.find((c) => c.id === chairId);
       if (!view) return;
       name = view.name;

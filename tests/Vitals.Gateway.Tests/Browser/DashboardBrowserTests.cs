@@ -50,20 +50,33 @@ public class DashboardBrowserTests
     }
 
     [Fact]
-    public async Task Dashboard_GatewayStops_ShowsConnectionLostWithin5Seconds()
+    public async Task Dashboard_StreamGoesSilentWhileOpen_ShowsConnectionLost_ThenRecovers_ThenGatewayStops_ShowsItAgain()
     {
         var options = GatewayHost.OneChair("stable", 1);
         options.Demo = true;
         var host = await GatewayHost.StartAsync(options, TimeSpan.FromMilliseconds(200));
+        await using var proxy = new FreezableProxy(host.Address);
         using var playwright = await Playwright.CreateAsync();
         await using var browser = await LaunchAsync(playwright);
         var page = await browser.NewPageAsync();
-        await page.GotoAsync(host.Address.ToString());
-        await Assertions.Expect(page.Locator(".feed-state.live")).ToHaveCountAsync(1, new() { Timeout = 10_000 });
-        await Assertions.Expect(page.Locator("#connection")).ToBeHiddenAsync();
+        await page.GotoAsync(proxy.Address.ToString());
+        var banner = page.Locator("#connection");
+        await Assertions.Expect(page.Locator(".feed-state.live")).ToHaveCountAsync(1, new() { Timeout = 20_000 });
+        await Assertions.Expect(banner).ToBeHiddenAsync();
 
+        // The stream stays open but nothing arrives: no error event, only the missing 1 s heartbeat can tell.
+        proxy.Freeze();
+        await Assertions.Expect(banner).ToBeVisibleAsync(new() { Timeout = 30_000 });
+        await Assertions.Expect(banner).ToContainTextAsync("NOT live");
+        Assert.Equal(1, await page.EvaluateAsync<int>("() => source.readyState")); // EventSource.OPEN: the error path never ran
+        Assert.True(proxy.OpenConnections > 0);
+
+        proxy.Thaw();
+        await Assertions.Expect(banner).ToBeHiddenAsync(new() { Timeout = 30_000 });
+
+        // The gateway going away closes the stream: the error path shows the same banner.
         await host.DisposeAsync();
-        await Assertions.Expect(page.Locator("#connection")).ToBeVisibleAsync(new() { Timeout = 5_000 });
-        await Assertions.Expect(page.Locator("#connection")).ToContainTextAsync("NOT live");
+        await Assertions.Expect(banner).ToBeVisibleAsync(new() { Timeout = 30_000 });
+        await Assertions.Expect(banner).ToContainTextAsync("NOT live");
     }
 }

@@ -124,11 +124,12 @@ public sealed class MqttGatewayTests(MosquittoFixture fixture) : IClassFixture<M
         Assert.Equal(Site, alarm.GetProperty("site").GetString());
         Assert.Equal("raised", alarm.GetProperty("state").GetString());
         Assert.Equal("physiological", alarm.GetProperty("kind").GetString());
-        Assert.Contains(alarm.GetProperty("priority").GetString(), new[] { "low", "medium", "high" });
+        // The default profile (README): systolic below 80 mmHg is the high-priority band of nibp_sys.low.
+        Assert.Equal("nibp_sys.low", alarm.GetProperty("rule").GetString());
+        Assert.Equal("high", alarm.GetProperty("priority").GetString());
         Assert.Equal(72, alarm.GetProperty("value").GetDouble());
-        Assert.True(alarm.GetProperty("limit").GetDouble() > 72);
-        Assert.False(string.IsNullOrEmpty(alarm.GetProperty("rule").GetString()));
-        Assert.False(string.IsNullOrEmpty(alarm.GetProperty("message").GetString()));
+        Assert.Equal(80, alarm.GetProperty("limit").GetDouble());
+        Assert.Contains("72", alarm.GetProperty("message").GetString(), StringComparison.Ordinal);
         Assert.True(alarm.GetProperty("time").GetDateTimeOffset() > DateTimeOffset.UtcNow.AddMinutes(-1));
 
         // A late subscriber gets the retained chair state (published within a second of the change).
