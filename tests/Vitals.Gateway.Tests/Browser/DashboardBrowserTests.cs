@@ -8,13 +8,17 @@ public class DashboardBrowserTests
     /// <summary>Where screenshots are kept as test artifacts.</summary>
     public static readonly string Artifacts = Path.Combine(AppContext.BaseDirectory, "artifacts");
 
-    public static async Task<IBrowser> LaunchAsync(IPlaywright playwright) =>
-        await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+    /// <summary>Launches Chromium; page assertions wait as long as <see cref="Eventually.DefaultTimeout"/> (Playwright's own 5 s is too short on a busy machine).</summary>
+    public static async Task<IBrowser> LaunchAsync(IPlaywright playwright)
+    {
+        Assertions.SetDefaultExpectTimeout((float)Eventually.DefaultTimeout.TotalMilliseconds);
+        return await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
         {
             ExecutablePath = "/usr/bin/chromium",
             Headless = true,
             Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
         });
+    }
 
     [Fact]
     public async Task Demo_EightChairs_ShowLiveValuesWithin20SecondsAndSafetyLine()
@@ -26,8 +30,8 @@ public class DashboardBrowserTests
         await page.GotoAsync(host.Address.ToString());
 
         var tiles = page.Locator("article.tile");
-        await Assertions.Expect(tiles).ToHaveCountAsync(8, new() { Timeout = 20_000 });
-        await Assertions.Expect(page.Locator(".feed-state.live")).ToHaveCountAsync(8, new() { Timeout = 20_000 });
+        await Assertions.Expect(tiles).ToHaveCountAsync(8);
+        await Assertions.Expect(page.Locator(".feed-state.live")).ToHaveCountAsync(8);
         for (var i = 0; i < 8; i++)
         {
             var hr = await tiles.Nth(i).Locator(".v.hr .num").InnerTextAsync();
@@ -61,22 +65,22 @@ public class DashboardBrowserTests
         var page = await browser.NewPageAsync();
         await page.GotoAsync(proxy.Address.ToString());
         var banner = page.Locator("#connection");
-        await Assertions.Expect(page.Locator(".feed-state.live")).ToHaveCountAsync(1, new() { Timeout = 20_000 });
+        await Assertions.Expect(page.Locator(".feed-state.live")).ToHaveCountAsync(1);
         await Assertions.Expect(banner).ToBeHiddenAsync();
 
         // The stream stays open but nothing arrives: no error event, only the missing 1 s heartbeat can tell.
         proxy.Freeze();
-        await Assertions.Expect(banner).ToBeVisibleAsync(new() { Timeout = 30_000 });
+        await Assertions.Expect(banner).ToBeVisibleAsync();
         await Assertions.Expect(banner).ToContainTextAsync("NOT live");
         Assert.Equal(1, await page.EvaluateAsync<int>("() => source.readyState")); // EventSource.OPEN: the error path never ran
         Assert.True(proxy.OpenConnections > 0);
 
         proxy.Thaw();
-        await Assertions.Expect(banner).ToBeHiddenAsync(new() { Timeout = 30_000 });
+        await Assertions.Expect(banner).ToBeHiddenAsync();
 
         // The gateway going away closes the stream: the error path shows the same banner.
         await host.DisposeAsync();
-        await Assertions.Expect(banner).ToBeVisibleAsync(new() { Timeout = 30_000 });
+        await Assertions.Expect(banner).ToBeVisibleAsync();
         await Assertions.Expect(banner).ToContainTextAsync("NOT live");
     }
 }

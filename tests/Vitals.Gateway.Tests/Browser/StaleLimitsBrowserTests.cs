@@ -44,7 +44,7 @@ public class StaleLimitsBrowserTests
         var stale = new System.Text.RegularExpressions.Regex(@"\bstale\b");
 
         // Lowered limit: stale (the page's old 120 s would not strike it through yet).
-        await Assertions.Expect(tile.Locator(".v.temp")).ToHaveClassAsync(stale, new() { Timeout = 20_000 });
+        await Assertions.Expect(tile.Locator(".v.temp")).ToHaveClassAsync(stale);
         await Assertions.Expect(tile.Locator(".v.spo2")).ToHaveClassAsync(stale);
         await Assertions.Expect(tile.Locator(".v.hr .num")).ToHaveTextAsync("71");
         await Assertions.Expect(tile.Locator(".v.hr")).Not.ToHaveClassAsync(stale); // raised limit
@@ -52,7 +52,7 @@ public class StaleLimitsBrowserTests
 
         await page.GotoAsync(new Uri(host.Address, "chairs/chair-1").ToString());
         ILocator Value(string label) => page.Locator($"#live-values > span:has(small:text-is('{label}'))");
-        await Assertions.Expect(Value("Temp")).ToHaveClassAsync(stale, new() { Timeout = 20_000 });
+        await Assertions.Expect(Value("Temp")).ToHaveClassAsync(stale);
         await Assertions.Expect(Value("SpO2")).ToHaveClassAsync(stale);
         await Assertions.Expect(Value("HR")).ToContainTextAsync("71");
         await Assertions.Expect(Value("HR")).Not.ToHaveClassAsync(stale);
