@@ -97,8 +97,14 @@ public class NurseApiTests(ApiFixture f) : IClassFixture<ApiFixture>
             Assert.InRange(status.GetProperty("pauseRemainingSeconds").GetInt32(), 1, 30);
         }
 
+        // A reloaded page reads the pause in force (any reader, the wall display too).
+        var inForce = await f.GetJsonAsync(f.Viewer, "api/pause");
+        Assert.Equal("*", inForce.GetProperty("chair").GetString());
+        Assert.InRange(inForce.GetProperty("remainingSeconds").GetInt32(), 1, 30);
+
         using var resumed = await GatewayHost.SendAsync(f.Admin, Post, "api/resume");
         Assert.Equal(HttpStatusCode.OK, resumed.StatusCode);
+        Assert.Equal(0, (await f.GetJsonAsync(f.Viewer, "api/pause")).GetProperty("remainingSeconds").GetInt32());
         foreach (var chair in new[] { "chair-1", "chair-2" })
         {
             Assert.Equal(0, (await f.GetJsonAsync(f.Viewer, $"api/chairs/{chair}/status")).GetProperty("pauseRemainingSeconds").GetInt32());
