@@ -58,7 +58,7 @@ public class EndToEndTests
     public async Task Api_AfterReadings_ServesLiveValuesHistoryAndAlarmLog()
     {
         await using var host = await GatewayHost.StartAsync(GatewayHost.OneChair("bradycardia", 60), Fast);
-        await GatewayHost.WaitUntil(TimeSpan.FromSeconds(20), async () => (await host.Http.GetStringAsync(new Uri("api/events?type=alarm", UriKind.Relative))).Contains("hr.low", StringComparison.Ordinal));
+        await Eventually.TrueAsync(async () => (await host.Http.GetStringAsync(new Uri("api/events?type=alarm", UriKind.Relative))).Contains("hr.low", StringComparison.Ordinal), "an hr.low event in the log");
 
         using var chairs = JsonDocument.Parse(await host.Http.GetStringAsync(new Uri("api/chairs", UriKind.Relative)));
         var chair = chairs.RootElement[0];
@@ -82,7 +82,7 @@ public class EndToEndTests
         long before;
         await using (var host = await GatewayHost.StartAsync(GatewayHost.OneChair("stable", 1), Fast, dir))
         {
-            await GatewayHost.WaitUntil(TimeSpan.FromSeconds(20), async () => await Stored(host) > 200);
+            await Eventually.TrueAsync(async () => await Stored(host) > 200, "over 200 stored readings");
         }
 
         using (var store = new Vitals.Storage.Sqlite.SqliteStore(Path.Combine(dir, "vitals.db")))

@@ -117,16 +117,8 @@ public sealed class GatewayHost : IAsyncDisposable
         ],
     };
 
-    /// <summary>Polls <paramref name="condition"/> until it holds, failing the test after <paramref name="timeout"/>.</summary>
-    public static async Task WaitUntil(TimeSpan timeout, Func<Task<bool>> condition)
-    {
-        var deadline = DateTime.UtcNow + timeout;
-        while (!await condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, $"condition not met within {timeout.TotalSeconds:0} s");
-            await Task.Delay(50);
-        }
-    }
+    /// <summary>The old name of <see cref="Eventually.TrueAsync(Func{Task{bool}}, string, TimeSpan?, CancellationToken)"/>, kept for callers on branches in flight.</summary>
+    public static Task WaitUntil(TimeSpan timeout, Func<Task<bool>> condition) => Eventually.TrueAsync(condition, "the condition", timeout);
 
     public async ValueTask DisposeAsync()
     {

@@ -127,7 +127,9 @@ public static class VitalsApi
         http.Response.RegisterForDispose(cts);
         return TypedResults.ServerSentEvents(hub.Subscribe(
             () => new SseItem<string>(
-                JsonSerializer.Serialize(new SnapshotView(options.Site, options.Demo, time.GetUtcNow(), live.Snapshot(), live.GatewayAlarms()), Json.Options),
+                JsonSerializer.Serialize(
+                    new SnapshotView(options.Site, options.Demo, time.GetUtcNow(), live.Snapshot(), live.GatewayAlarms(), live.Stale.Seconds()),
+                    Json.Options),
                 "snapshot"),
             cts.Token));
     }
@@ -135,8 +137,9 @@ public static class VitalsApi
     /// <summary>Gateway identity for the dashboard header.</summary>
     public sealed record InfoView(string Site, bool Demo, DateTimeOffset ServerTime, string Notice);
 
-    /// <summary>Everything the dashboard needs on connect.</summary>
-    public sealed record SnapshotView(string Site, bool Demo, DateTimeOffset ServerTime, List<ChairView> Chairs, List<AlarmEvent> GatewayAlarms);
+    /// <summary>Everything the dashboard needs on connect; <paramref name="StaleSeconds"/> are the limits it judges a value's age by.</summary>
+    public sealed record SnapshotView(
+        string Site, bool Demo, DateTimeOffset ServerTime, List<ChairView> Chairs, List<AlarmEvent> GatewayAlarms, IReadOnlyDictionary<Sign, double> StaleSeconds);
 
     /// <summary>Pipeline and feed health: per-feed counters, stale signs per chair, and HL7 counters per sending address.</summary>
     public sealed record StatusView(

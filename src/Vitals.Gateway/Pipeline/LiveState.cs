@@ -39,6 +39,9 @@ public sealed class LiveState
         chairs = chairList.ToDictionary(c => c.Id, c => new ChairEntry(c.Id, c.Name), StringComparer.Ordinal);
     }
 
+    /// <summary>When a sign counts as stale; the dashboard takes these limits from the stream's snapshot.</summary>
+    public StalePolicy Stale => stale;
+
     /// <summary>Configured chair ids in order.</summary>
     public IReadOnlyCollection<string> ChairIds => chairs.Keys;
 

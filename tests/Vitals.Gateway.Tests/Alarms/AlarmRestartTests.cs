@@ -28,7 +28,7 @@ public sealed class AlarmRestartTests : IDisposable
             var now = DateTimeOffset.UtcNow;
             await host.App.Services.GetRequiredService<ObservationPipeline>().Writer.WriteAsync(
                 new Observation("test-site", "chair-1", "sim-1", Sign.NibpSys, 85, now, now, SourceProtocol.Simulator));
-            await GatewayHost.WaitUntil(TimeSpan.FromSeconds(20), async () => (await Active(host)).Any(a => a.Rule == "nibp_sys.low"));
+            await Eventually.TrueAsync(async () => (await Active(host)).Any(a => a.Rule == "nibp_sys.low"), "the nibp_sys.low alarm before the restart");
             var service = host.App.Services.GetRequiredService<AlarmService>();
             var acked = await service.RunAsync((e, now, events) => e.Acknowledge("chair-1", "nibp_sys.low", "nurse-a", now, events), CancellationToken.None);
             Assert.True(acked);

@@ -27,7 +27,7 @@ public sealed class MqttGatewayTests(MosquittoFixture fixture) : IClassFixture<M
         var ts = DateTimeOffset.UtcNow.AddMinutes(-2).ToUnixTimeMilliseconds(); // a device time the clock policy accepts
 
         // The SUBACK may trail CONNACK a little: publish until the reading shows.
-        await WaitUntilAsync(
+        await Eventually.TrueAsync(
             () =>
             {
                 PubAsync(Broker.Port, $"{prefix}/{Site}/chair-1/obs", """{"device":"mon-1","readings":[{"sign":"hr","value":77},{"mdc":150456,"value":96,"quality":"questionable"}]}""").Wait();
@@ -51,7 +51,7 @@ public sealed class MqttGatewayTests(MosquittoFixture fixture) : IClassFixture<M
 
         var store = host.App.Services.GetRequiredService<SqliteStore>();
         var now = DateTimeOffset.UtcNow;
-        await WaitUntilAsync(() => store.Query("chair-1", now.AddMinutes(-5), now.AddMinutes(1)).Any(o => o.Sign == Sign.Hr && o.Value == 77 && o.Source == SourceProtocol.Mqtt), "the reading in history");
+        await Eventually.TrueAsync(() => store.Query("chair-1", now.AddMinutes(-5), now.AddMinutes(1)).Any(o => o.Sign == Sign.Hr && o.Value == 77 && o.Source == SourceProtocol.Mqtt), "the reading in history");
 
         using var status = JsonDocument.Parse(await host.Http.GetStringAsync(new Uri("api/status", UriKind.Relative)));
         var mqtt = status.RootElement.GetProperty("mqtt");
@@ -106,7 +106,7 @@ public sealed class MqttGatewayTests(MosquittoFixture fixture) : IClassFixture<M
             "--site", Site, "--chair", "chair-1", "--topic-prefix", prefix, "--scenario", "stable", "--step-ms", "0", "--count", "5"]);
 
         var live = host.App.Services.GetRequiredService<LiveState>();
-        await WaitUntilAsync(() => live.Snapshot("chair-1")!.Feeds.Single().FramesOk == 5, "all 5 simulated messages to arrive");
+        await Eventually.TrueAsync(() => live.Snapshot("chair-1")!.Feeds.Single().FramesOk == 5, "all 5 simulated messages to arrive");
         var chair = live.Snapshot("chair-1")!;
         Assert.InRange(chair.Values[Sign.Hr].Value, 40, 140);
         Assert.True(chair.Values.ContainsKey(Sign.NibpSys));
@@ -122,7 +122,7 @@ public sealed class MqttGatewayTests(MosquittoFixture fixture) : IClassFixture<M
         var live = host.App.Services.GetRequiredService<LiveState>();
         FeedSnapshot Feed() => live.Snapshot("chair-1")!.Feeds.Single();
 
-        await WaitUntilAsync(
+        await Eventually.TrueAsync(
             () =>
             {
                 PubAsync(Broker.Port, $"{prefix}/{Site}/chair-1/obs", "{\"sign\":\"hr\",\"value\":").Wait();
@@ -133,10 +133,10 @@ public sealed class MqttGatewayTests(MosquittoFixture fixture) : IClassFixture<M
 
         await PubAsync(Broker.Port, $"{prefix}/{Site}/chair-9/obs", """{"sign":"hr","value":70}""");
         await PubAsync(Broker.Port, $"{prefix}/{Site}/chair-3/obs", """{"sign":"hr","value":70}""");
-        await WaitUntilAsync(() => host.Bridge().Status()!.UnknownChair >= 2, "messages for chairs without an mqtt device to be counted");
+        await Eventually.TrueAsync(() => host.Bridge().Status()!.UnknownChair >= 2, "messages for chairs without an mqtt device to be counted");
 
         await PubAsync(Broker.Port, $"{prefix}/{Site}/chair-1/obs", """{"sign":"rr","value":13}""");
-        await WaitUntilAsync(() => live.Snapshot("chair-1")!.Values.ContainsKey(Sign.Rr), "a good reading after bad ones");
+        await Eventually.TrueAsync(() => live.Snapshot("chair-1")!.Values.ContainsKey(Sign.Rr), "a good reading after bad ones");
         Assert.False(live.Snapshot("chair-3")!.Values.TryGetValue(Sign.Hr, out var hr) && hr.Value == 70);
         Assert.True(Feed().FramesOk >= 1);
     }
@@ -159,11 +159,12 @@ public sealed class MqttGatewayTests(MosquittoFixture fixture) : IClassFixture<M
         Assert.Equal(Site, alarm.GetProperty("site").GetString());
         Assert.Equal("raised", alarm.GetProperty("state").GetString());
         Assert.Equal("physiological", alarm.GetProperty("kind").GetString());
-        Assert.Contains(alarm.GetProperty("priority").GetString(), new[] { "low", "medium", "high" });
+        // The default profile (README): systolic below 80 mmHg is the high-priority band of nibp_sys.low.
+        Assert.Equal("nibp_sys.low", alarm.GetProperty("rule").GetString());
+        Assert.Equal("high", alarm.GetProperty("priority").GetString());
         Assert.Equal(72, alarm.GetProperty("value").GetDouble());
-        Assert.True(alarm.GetProperty("limit").GetDouble() > 72);
-        Assert.False(string.IsNullOrEmpty(alarm.GetProperty("rule").GetString()));
-        Assert.False(string.IsNullOrEmpty(alarm.GetProperty("message").GetString()));
+        Assert.Equal(80, alarm.GetProperty("limit").GetDouble());
+        Assert.Contains("72", alarm.GetProperty("message").GetString(), StringComparison.Ordinal);
         Assert.True(alarm.GetProperty("time").GetDateTimeOffset() > DateTimeOffset.UtcNow.AddMinutes(-1));
 
         // A late subscriber gets the retained chair state (published within a second of the change).
@@ -235,7 +236,7 @@ public sealed class MqttGatewayTests(MosquittoFixture fixture) : IClassFixture<M
         var options = Options(new MqttOptions { Url = $"mqtt://{MosquittoBroker.User}@127.0.0.1:{Broker.PasswordPort}", TopicPrefix = NewPrefix() });
         await using var host = await StartAsync(options, name => name == MqttOptions.DefaultPasswordEnv ? "wrong" : null);
 
-        await WaitUntilAsync(() => host.Bridge().Status()!.LastError is not null, "the refusal to be reported");
+        await Eventually.TrueAsync(() => host.Bridge().Status()!.LastError is not null, "the refusal to be reported");
         var status = host.Bridge().Status()!;
         Assert.NotEqual("connected", status.State);
         // mosquitto 2.0 answers a wrong password with "not authorized" (CONNACK 5); 3.1.1 also allows 4.
@@ -269,7 +270,7 @@ public sealed class MqttGatewayTests(MosquittoFixture fixture) : IClassFixture<M
         await using var host = await StartAsync(Options(tls));
         await host.WaitConnectedAsync();
         var live = host.App.Services.GetRequiredService<LiveState>();
-        await WaitUntilAsync(
+        await Eventually.TrueAsync(
             () =>
             {
                 PubAsync(Broker.Port, $"{prefix}/{Site}/chair-1/obs", """{"sign":"temp","value":99.1,"unit":"[degF]"}""").Wait();
@@ -285,7 +286,7 @@ public sealed class MqttGatewayTests(MosquittoFixture fixture) : IClassFixture<M
         var options = Options(new MqttOptions { Url = $"mqtts://127.0.0.1:{Broker.TlsPort}", TopicPrefix = NewPrefix(), CaFile = Broker.WrongCaFile });
         await using var host = await StartAsync(options);
 
-        await WaitUntilAsync(() => host.Bridge().Status()!.LastError is not null, "the TLS failure to be reported");
+        await Eventually.TrueAsync(() => host.Bridge().Status()!.LastError is not null, "the TLS failure to be reported");
         Assert.NotEqual("connected", host.Bridge().Status()!.State);
         Assert.Contains("certificate", host.Bridge().Status()!.LastError, StringComparison.OrdinalIgnoreCase);
     }
