@@ -98,6 +98,11 @@ public sealed class Hl7OruCodec
 
         var mshEnd = SegmentEnd(message, start);
         var msh = message[start..mshEnd];
+        if (msh.Length < 4)
+        {
+            // "MSH" then a segment end: there is no MSH-1 field separator to read.
+            return Fail(std, Hl7AckCode.Error, 100, "MSH segment ends before MSH-1");
+        }
 
         // HL7 v2.x MSH-1/MSH-2: MSH-1 is the character after "MSH"; MSH-2 holds component, repetition, escape, subcomponent.
         var fieldSep = msh[3];
