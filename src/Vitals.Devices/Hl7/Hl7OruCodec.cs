@@ -526,7 +526,7 @@ public sealed class Hl7OruCodec
 
         try
         {
-            time = new DateTimeOffset(local, offset);
+            time = new DateTimeOffset(local, offset).ToUniversalTime(); // one convention for every codec: UTC
             return true;
         }
         catch (ArgumentOutOfRangeException)
@@ -869,6 +869,14 @@ public sealed class Hl7OruCodec
         }
 
         var text = chars[..count];
+        foreach (var c in text)
+        {
+            if (char.IsControl(c))
+            {
+                return null; // an id with control characters would corrupt logs and screens: use the configured device id
+            }
+        }
+
         if (stringLookup.TryGetValue(text, out var cached))
         {
             return cached;
