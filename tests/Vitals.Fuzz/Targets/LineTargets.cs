@@ -35,11 +35,11 @@ public sealed class LineTarget : SerialCodecTarget
           "fields": [ { "key": "HR", "sign": "hr" }, { "key": "TEMP", "sign": "temp", "unit": "[degF]", "scale": 0.1 }, { "key": "SYS", "sign": "nibp_sys", "unit": "kPa" } ] }
         """;
 
-    private readonly string[] configs =
+    private readonly LineDeviceConfig[] configs =
     [
-        File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Corpus", "nonin-7500.json")),
-        File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Corpus", "spotcheck-nibp.json")),
-        UnixKeyValue,
+        LineDeviceConfig.FromJson(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Corpus", "nonin-7500.json"))),
+        LineDeviceConfig.FromJson(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Corpus", "spotcheck-nibp.json"))),
+        LineDeviceConfig.FromJson(UnixKeyValue),
     ];
 
     /// <inheritdoc/>
@@ -63,5 +63,5 @@ public sealed class LineTarget : SerialCodecTarget
     ];
 
     /// <inheritdoc/>
-    protected override IEnumerable<Func<ISerialCodec>> Codecs() => configs.Select(json => (Func<ISerialCodec>)(() => LineCodec.FromJson(json)));
+    protected override IEnumerable<Func<ISerialCodec>> Codecs() => configs.Select(config => (Func<ISerialCodec>)(() => new LineCodec(config)));
 }
