@@ -23,7 +23,7 @@ public sealed class StorageFaultAlarmTests
         return $"http://127.0.0.1:{port}/?db=vitals";
     }
 
-    private static async Task<JsonElement?> GatewayAlarm(GatewayHost host, string rule)
+    internal static async Task<JsonElement?> GatewayAlarm(GatewayHost host, string rule)
     {
         using var doc = JsonDocument.Parse(await host.Http.GetStringAsync(new Uri("api/alarms", UriKind.Relative)));
         foreach (var alarm in doc.RootElement.EnumerateArray())
@@ -125,7 +125,7 @@ public sealed class StorageFaultAlarmTests
         Assert.False(status.RootElement.GetProperty("storage").TryGetProperty("storeFailure", out var failure) && failure.ValueKind != JsonValueKind.Null, "store failure still reported");
     }
 
-    private static async Task<long> StoredAsync(GatewayHost host)
+    internal static async Task<long> StoredAsync(GatewayHost host)
     {
         using var status = JsonDocument.Parse(await host.Http.GetStringAsync(new Uri("api/status", UriKind.Relative)));
         return status.RootElement.GetProperty("stored").GetInt64();
