@@ -34,11 +34,12 @@ public sealed class GatewayHost : IAsyncDisposable
     /// <summary>Starts a gateway for <paramref name="options"/> with simulated monitors stepping every <paramref name="step"/>.</summary>
     /// <summary>Starts a gateway; a non-demo one gets an <c>admin</c> account, and <see cref="Http"/> is signed in as it unless <paramref name="signIn"/> is false.</summary>
     /// <remarks><paramref name="environment"/> adds environment variables; <paramref name="beforeStart"/> runs between build and start.</remarks>
+    /// <remarks><paramref name="port"/> restarts a gateway on the port it had (0: a free one).</remarks>
     public static async Task<GatewayHost> StartAsync(
-        GatewayOptions options, TimeSpan step, string? dataDir = null, bool signIn = true, Func<string, string?>? environment = null, Action<WebApplication>? beforeStart = null)
+        GatewayOptions options, TimeSpan step, string? dataDir = null, bool signIn = true, Func<string, string?>? environment = null, Action<WebApplication>? beforeStart = null, int port = 0)
     {
         dataDir ??= Directory.CreateTempSubdirectory("vitals-e2e-").FullName;
-        options.Urls = "http://127.0.0.1:0";
+        options.Urls = $"http://127.0.0.1:{port}";
         options.Data = dataDir;
         var app = GatewayApp.Build(
             options, step, logging => logging.SetMinimumLevel(LogLevel.Warning), name => name == "VITALS_ADMIN_PASSWORD" ? AdminPassword : environment?.Invoke(name));

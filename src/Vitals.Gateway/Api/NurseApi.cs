@@ -29,6 +29,7 @@ public static class NurseApi
         read.MapGet("/chair-status", AllStatus);
         read.MapGet("/chairs/{id}/status", Status);
         read.MapGet("/chairs/{id}/baseline", Baseline);
+        read.MapGet("/pause", AllChairsPause);
 
         var nurse = app.MapGroup("/api").RequireAuthorization(Policies.Nurse).RequireAntiforgery().WithTags("Nurse");
         nurse.MapPost("/chairs/{id}/alarms/{rule}/acknowledge", Acknowledge);
@@ -49,6 +50,10 @@ public static class NurseApi
 
     private static Results<Ok<ChairStatusView>, NotFound> Status(string id, AlarmService alarms, LiveState live) =>
         live.ChairIds.Contains(id) ? TypedResults.Ok(StatusOf(alarms, id)) : TypedResults.NotFound();
+
+    /// <summary>The all-chairs audio pause in force, so a reloaded page shows its countdown instead of offering to pause again.</summary>
+    private static Ok<PauseView> AllChairsPause(AlarmService alarms) =>
+        TypedResults.Ok(new PauseView(AlarmEngine.AllChairs, alarms.Read((e, now) => (int)Math.Ceiling(e.PauseRemaining(AlarmEngine.AllChairs, now).TotalSeconds))));
 
     private static Results<Ok<BaselineStatus>, NotFound> Baseline(string id, AlarmService alarms, LiveState live) =>
         live.ChairIds.Contains(id) ? TypedResults.Ok(alarms.Read((e, now) => e.GetBaselineStatus(id, now))) : TypedResults.NotFound();

@@ -9,8 +9,8 @@ const alarmUi = (() => {
   const isSilenced = (a) => SILENT_STATES.has(a.state);
   // A continuous sign older than this is stale and must not look live; NIBP is episodic and shows its age instead.
   const STALE_MS = { hr: 10000, pr: 10000, spo2: 10000, rr: 15000, temp: 120000, nibp_sys: 20 * 60000 };
-  // No stream message (the server ticks every second) for this long: the connection-lost banner shows.
-  const HEARTBEAT_LOST_MS = 5000;
+  // No stream message (the server ticks every second) for this long: every tile shows NOT LIVE (within 2 s).
+  const HEARTBEAT_LOST_MS = 1800;
 
   // A stream refused with 401 (session expired or logged out elsewhere) never recovers by itself: go to the login page.
   async function redirectIfSignedOut() {
@@ -41,6 +41,8 @@ const alarmUi = (() => {
     high: { pitch: 880, pulses: [0, 0.25, 0.5, 1.0, 1.25, 2.5, 2.75, 3.0, 3.5, 3.75], repeatMs: 10000 },
     medium: { pitch: 660, pulses: [0, 0.3, 0.6], repeatMs: 15000 },
     low: { pitch: 520, pulses: [0, 0.4], repeatMs: 0 },
+    // Connection lost (a technical alarm of this display): a falling pair, unlike any patient alarm.
+    lost: { pitch: 392, pulses: [0, 0.35], falling: true, repeatMs: 20000 },
   };
   let ctx = null;
   let enabled = false;
@@ -83,13 +85,16 @@ const alarmUi = (() => {
     if (!isEnabled()) return;
     const p = PATTERNS[priority];
     const t0 = ctx.currentTime + 0.05;
-    for (const offset of p.pulses) pulse(t0 + offset, p.pitch);
+    p.pulses.forEach((offset, i) => pulse(t0 + offset, p.falling ? p.pitch / (1 + i * 0.26) : p.pitch));
+    // Kept on the page so a test (or a curious engineer) can tell which pattern last sounded.
+    document.documentElement.dataset.tone = priority;
   }
 
-  /** Called about once a second with the audible alarms (unsilenced, chair not paused). */
-  function update(audible) {
+  /** Called about once a second with the audible alarms (unsilenced, chair not paused); connectionLost sounds its own tone instead. */
+  function update(audible, connectionLost) {
+    if (connectionLost) audible = [{ priority: 'lost' }];
     if (!audible.length) { lastPlayed = { priority: null, at: 0 }; return; }
-    const top = audible.slice().sort(byPriority)[0];
+    const top = connectionLost ? audible[0] : audible.slice().sort(byPriority)[0];
     const now = Date.now();
     if (top.priority === 'low') {
       // Low priority sounds once per occurrence, not repeatedly.
@@ -102,6 +107,49 @@ const alarmUi = (() => {
       play(top.priority);
       lastPlayed = { priority: top.priority, at: now };
     }
+  }
+
+  // --- words for nurses ---------------------------------------------------------------------------
+  // One state label per alarm, taken from its state. The engine's message may repeat the state as a suffix
+  // ("(unacknowledged for 2 min)"); the nurse reads it once, so the suffix is dropped from the text.
+  const STATE_SUFFIX = /( \((unacknowledged for \d+ min|condition ended; acknowledge to clear|acknowledged after the condition ended)\))+$/;
+  const condition = (a) => String(a.message || '').replace(STATE_SUFFIX, '');
+  // "Escalated" means one thing: raised to high priority because nobody acknowledged it. A worse band of the
+  // same condition also arrives as state "escalated"; its priority word already says it, so it gets no label.
+  const unacknowledgedEscalation = (a) => a.state === 'escalated' && /\(unacknowledged for \d+ min\)/.test(a.message || '');
+
+  function stateLabel(a) {
+    if (a.state === 'escalated') return unacknowledgedEscalation(a) ? 'ESCALATED: not acknowledged' : '';
+    return { acknowledged: 'ACKNOWLEDGED', latched: 'ENDED: acknowledge to clear', reannounced: 'STILL PRESENT' }[a.state] || '';
+  }
+
+  const PRIORITY_WORD = { high: 'High', medium: 'Medium', low: 'Low' };
+  const PAUSE_RULE = 'audio.pause';
+
+  /** History row words: [priority, event] with no rule ids; audio pauses are not alarms and carry no priority. */
+  function historyWords(a) {
+    if (a.rule === PAUSE_RULE) return ['\u2014', a.state === 'paused' ? `Audio paused${a.value ? ` ${Math.round(a.value / 60 * 10) / 10} min` : ''}` : 'Audio resumed'];
+    const event = a.state === 'escalated'
+      ? (unacknowledgedEscalation(a) ? 'Escalated (not acknowledged)' : 'Worse: priority raised')
+      : { raised: 'Raised', acknowledged: 'Acknowledged', reannounced: 'Re-announced (still present)', cleared: 'Ended', latched: 'Condition ended, awaiting acknowledgement' }[a.state] || a.state;
+    return [PRIORITY_WORD[a.priority] || a.priority, event];
+  }
+
+  // --- time --------------------------------------------------------------------------------------
+  const two = (n) => String(n).padStart(2, '0');
+  /** 24-hour HH:MM (and :SS) in the display's local time, whatever the browser's locale. */
+  function clockText(ms, seconds) {
+    const d = new Date(ms);
+    return `${two(d.getHours())}:${two(d.getMinutes())}${seconds ? `:${two(d.getSeconds())}` : ''}`;
+  }
+
+  /** A uPlot time axis labelled in 24-hour HH:MM, ticks on whole minutes only. */
+  function timeAxis(font) {
+    return {
+      stroke: '#aab4bf', grid: { stroke: '#243040' }, size: 28, font, space: 90,
+      incrs: [60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 14400],
+      values: (u, splits) => splits.map((s) => clockText(s * 1000)),
+    };
   }
 
   // --- actions -----------------------------------------------------------------------------------
@@ -133,5 +181,8 @@ const alarmUi = (() => {
     return { ok: false, status: res.status, errors, message };
   }
 
-  return { RANK, ICON, SILENT_STATES, isSilenced, STALE_MS, HEARTBEAT_LOST_MS, redirectIfSignedOut, byPriority, fmtCountdown, fmtElapsed, enable, disable, isEnabled, update, act, account, canAct };
+  return {
+    RANK, ICON, SILENT_STATES, isSilenced, STALE_MS, HEARTBEAT_LOST_MS, PAUSE_RULE, redirectIfSignedOut, byPriority, fmtCountdown, fmtElapsed,
+    enable, disable, isEnabled, update, act, account, canAct, condition, stateLabel, historyWords, clockText, timeAxis,
+  };
 })();

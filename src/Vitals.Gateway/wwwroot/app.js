@@ -2,15 +2,16 @@
 'use strict';
 
 const TREND_MS = 30 * 60 * 1000;
-const { STALE_MS, HEARTBEAT_LOST_MS, isSilenced } = alarmUi;
+const { STALE_MS, isSilenced, PAUSE_RULE } = alarmUi;
 const PRIORITY_RANK = alarmUi.RANK;
 const PRIORITY_ICON = alarmUi.ICON;
-const PAUSE_RULE = 'audio.pause';
+// Signs shown in each value cell: an alarm on any of them marks the cell.
+const CELL_SIGNS = { hr: ['hr', 'pr'], spo2: ['spo2'], rr: ['rr'], nibp: ['nibp_sys', 'nibp_dia', 'nibp_map'], temp: ['temp'] };
 
 const chairs = new Map();
 let skewMs = 0;
-let lastMessage = 0;
-let source = null;
+let stream = null;
+let live = false;
 let allPauseUntil = 0;
 let listSignature = '';
 
@@ -37,29 +38,45 @@ function createTile(view) {
   const chair = { view, node, values: {}, alarms: [], feeds: view.feeds, rows: [], plot: null, dirty: true, status: null, pauseUntil: 0, breakAll: false };
   node.querySelector('.ack').addEventListener('click', () => action('POST', `/api/chairs/${encodeURIComponent(view.id)}/acknowledge`, null, `${view.name}: alarms acknowledged`));
   node.querySelector('.pause').addEventListener('click', () => pauseChair(chair));
+  node.querySelector('.ack').setAttribute('aria-label', `Acknowledge all alarms at ${view.name}`);
+  node.querySelector('.pause').setAttribute('aria-label', `Pause 2 min: audio at ${view.name}`);
   chair.plot = makePlot(node.querySelector('.trend'));
+  new ResizeObserver(() => sizePlot(chair)).observe(node.querySelector('.trend'));
   return chair;
 }
 
+// A low chart gets fewer axis labels, so they never overlap.
+const short = (u) => u.bbox.height / devicePixelRatio < 90;
+
 function makePlot(container) {
   if (typeof uPlot === 'undefined') return null;
+  const font = '12px system-ui';
   const opts = {
-    width: Math.max(300, container.clientWidth || 400), height: 130,
+    width: Math.max(200, container.clientWidth || 400), height: Math.max(60, container.clientHeight || 120),
     legend: { show: false }, cursor: { show: false },
-    scales: { x: { time: true }, v: { range: [30, 200] }, s: { range: [80, 100] } },
+    scales: {
+      // The window is always the last 30 min, however little data there is yet.
+      x: { time: true, range: () => [(serverNow() - TREND_MS) / 1000, serverNow() / 1000] },
+      v: { range: [30, 200] }, s: { range: [80, 100] },
+    },
     axes: [
-      { stroke: '#8a96a3', grid: { stroke: '#243040' }, size: 24, font: '11px system-ui' },
-      { scale: 'v', stroke: '#8a96a3', grid: { stroke: '#243040' }, size: 40, font: '11px system-ui' },
-      { scale: 's', side: 1, stroke: '#38c8f0', grid: { show: false }, size: 36, font: '11px system-ui' },
+      alarmUi.timeAxis(font),
+      { scale: 'v', stroke: '#aab4bf', grid: { stroke: '#243040' }, size: 40, font, splits: (u) => (short(u) ? [50, 150] : [50, 100, 150, 200]) },
+      { scale: 's', side: 1, stroke: '#38c8f0', grid: { show: false }, size: 36, font, splits: (u) => (short(u) ? [80, 100] : [80, 90, 100]) },
     ],
     series: [
       {},
-      { label: 'HR', scale: 'v', stroke: '#3ddc84', width: 1.5, points: { show: false } },
-      { label: 'SpO2', scale: 's', stroke: '#38c8f0', width: 1.5, points: { show: false } },
-      { label: 'SBP', scale: 'v', stroke: '#f0f0f0', width: 1, spanGaps: true, points: { show: true, size: 5, fill: '#f0f0f0' } },
+      { label: 'HR /min', scale: 'v', stroke: '#3ddc84', width: 2, points: { show: false } },
+      { label: 'SpO2 %', scale: 's', stroke: '#38c8f0', width: 2, points: { show: false } },
+      { label: 'NIBP sys mmHg', scale: 'v', stroke: '#f0f0f0', width: 1, spanGaps: true, points: { show: true, size: 6, fill: '#f0f0f0' } },
     ],
   };
   return new uPlot(opts, [[], [], [], []], container);
+}
+
+function sizePlot(chair) {
+  const box = chair.node.querySelector('.trend');
+  if (chair.plot && box.clientWidth > 0 && box.clientHeight > 0) chair.plot.setSize({ width: box.clientWidth, height: box.clientHeight });
 }
 
 function addToTrend(chair, o) {
@@ -95,7 +112,7 @@ function applyAlarm(a) {
   if (!chair) return;
   chair.alarms = chair.alarms.filter((x) => x.rule !== a.rule);
   if (a.state !== 'cleared') chair.alarms.push(a);
-  chair.alarms.sort((x, y) => PRIORITY_RANK[y.priority] - PRIORITY_RANK[x.priority]);
+  chair.alarms.sort(alarmUi.byPriority);
 }
 
 // Pause and resume events carry the pause length in value; a breakthrough ends one chair's share of an all-chairs pause.
@@ -126,7 +143,6 @@ function pauseLeft(chair, now) {
   return Math.max(own, all);
 }
 
-
 async function action(method, url, body, done) {
   const result = await alarmUi.act(method, url, body);
   const msg = el('action-msg');
@@ -146,6 +162,7 @@ async function pauseChair(chair) {
 }
 
 function feedState(chair, now) {
+  if (!live) return ['not-live', 'NOT LIVE'];
   if (chair.alarms.some((a) => a.rule === 'feed.lost')) return ['lost', 'FEED LOST'];
   const last = Math.max(0, ...chair.feeds.map((f) => (f.lastFrameAt ? new Date(f.lastFrameAt).getTime() : 0)),
     ...Object.values(chair.values).map((v) => new Date(v.at).getTime()));
@@ -158,6 +175,12 @@ function setValue(tile, cls, text, sub, stale) {
   v.querySelector('.num').textContent = text;
   v.querySelector('.sub').textContent = sub || '';
   v.classList.toggle('stale', !!stale);
+}
+
+/** "▲▲▲ HIGH · message · STATE" for one alarm, the state said once. */
+function alarmLine(a) {
+  const label = alarmUi.stateLabel(a);
+  return `${PRIORITY_ICON[a.priority]} ${a.priority.toUpperCase()}${a.kind === 'technical' ? ' (technical)' : ''}: ${alarmUi.condition(a)}${label ? ` \u00B7 ${label}` : ''}`;
 }
 
 function renderChair(chair, now) {
@@ -205,8 +228,7 @@ function renderChair(chair, now) {
   const pauseState = node.querySelector('.pause-state');
   pauseState.hidden = left <= 0;
   pauseState.textContent = left > 0 ? `AUDIO PAUSED ${alarmUi.fmtCountdown(left)}` : '';
-  const actions = node.querySelector('.tile-actions');
-  actions.hidden = chair.alarms.length === 0;
+  node.querySelector('.tile-actions').hidden = chair.alarms.length === 0;
   node.querySelector('.ack').hidden = !chair.alarms.some((a) => !isSilenced(a));
   node.querySelector('.pause').hidden = left > 0;
 
@@ -215,16 +237,18 @@ function renderChair(chair, now) {
   const strip = node.querySelector('.alarm-strip');
   if (top) {
     node.classList.add(`alarm-${top.priority}`);
-    strip.hidden = false;
-    strip.className = `alarm-strip ${top.priority}`;
-    strip.textContent = `${PRIORITY_ICON[top.priority]} ${top.priority.toUpperCase()}${stateLabel(top)}: ${top.message}` +
-      (chair.alarms.length > 1 ? ` (+${chair.alarms.length - 1} more)` : '');
+    strip.className = `alarm-strip ${top.priority}${isSilenced(top) ? ' silenced' : ''}`;
+    strip.textContent = alarmLine(top) + (chair.alarms.length > 1 ? ` (+${chair.alarms.length - 1})` : '');
   } else {
-    strip.hidden = true;
+    strip.className = 'alarm-strip none';
+    strip.textContent = 'No active alarm';
   }
-  for (const cls of ['hr', 'spo2', 'nibp', 'rr', 'temp']) {
-    const signs = cls === 'nibp' ? ['nibp_sys', 'nibp_dia', 'nibp_map'] : cls === 'hr' ? ['hr', 'pr'] : [cls];
-    node.querySelector(`.v.${cls}`).classList.toggle('out', chair.alarms.some((a) => signs.includes(a.sign)));
+  for (const [cls, signs] of Object.entries(CELL_SIGNS)) {
+    // The highest alarm on the cell's signs inverts its value onto that priority's colour.
+    const worst = chair.alarms.find((a) => signs.includes(a.sign));
+    const cell = node.querySelector(`.v.${cls}`);
+    cell.classList.remove('out-high', 'out-medium', 'out-low', 'out-silenced');
+    if (worst) cell.classList.add(`out-${worst.priority}`, ...(isSilenced(worst) ? ['out-silenced'] : []));
   }
 
   if (chair.plot && chair.dirty) {
@@ -237,48 +261,67 @@ function renderChair(chair, now) {
   }
 }
 
-function stateLabel(a) {
-  return { acknowledged: ' (acknowledged)', latched: ' (LATCHED: condition ended, acknowledge)', escalated: ' (ESCALATED)', reannounced: ' (re-announced)' }[a.state] || '';
+function allAlarms() {
+  const all = [...chairs.values(), gatewayChair].flatMap((c) => c.alarms.map((a) => ({ a, chair: c })));
+  return all.sort((x, y) => alarmUi.byPriority(x.a, y.a));
+}
+
+function alarmItem({ a, chair }) {
+  const li = document.createElement('li');
+  li.className = `b ${a.priority}${isSilenced(a) ? ' silenced' : ''}`;
+  li.dataset.chair = a.chair;
+  li.dataset.rule = a.rule;
+  const text = document.createElement('span');
+  text.className = 'text';
+  const where = document.createElement('strong');
+  where.textContent = `${chair.view.name} `;
+  text.append(where, alarmLine(a));
+  li.appendChild(text);
+  if (!isSilenced(a)) {
+    const ack = document.createElement('button');
+    ack.type = 'button';
+    ack.className = 'act ack';
+    ack.textContent = 'Acknowledge';
+    ack.setAttribute('aria-label', `Acknowledge ${a.priority} alarm at ${chair.view.name}: ${alarmUi.condition(a)}`);
+    ack.addEventListener('click', () => action('POST', `/api/chairs/${encodeURIComponent(a.chair)}/alarms/${encodeURIComponent(a.rule)}/acknowledge`, null,
+      `${chair.view.name}: alarm acknowledged (${alarmUi.condition(a)})`));
+    li.appendChild(ack);
+  }
+  return li;
+}
+
+// The strip keeps at most its CSS height of rows; what does not fit is counted on "+N more", which opens them all.
+function fitStrip() {
+  const list = el('alarm-list');
+  const items = [...list.children];
+  for (const li of items) li.hidden = false;
+  const limit = list.getBoundingClientRect().top + list.clientHeight;
+  let hidden = 0;
+  for (const li of items) {
+    if (hidden || li.getBoundingClientRect().bottom > limit + 1) { li.hidden = true; hidden++; }
+  }
+  const more = el('more-alarms');
+  more.hidden = hidden === 0;
+  more.textContent = `+${hidden} more`;
+  more.setAttribute('aria-label', `+${hidden} more: show all ${items.length} active alarms`);
 }
 
 function renderBanner(now) {
-  const all = [...chairs.values(), gatewayChair].flatMap((c) => c.alarms.map((a) => ({ a, chair: c })));
-  all.sort((x, y) => alarmUi.byPriority(x.a, y.a));
+  const all = allAlarms();
   const banner = el('banner');
+  const wasHidden = banner.hidden;
   banner.hidden = all.length === 0;
   // Rebuild only when the alarms change, so keyboard focus on a button survives the 1 s refresh.
   const signature = all.map(({ a }) => `${a.chair}|${a.rule}|${a.state}|${a.priority}|${a.message}`).join(';');
   if (signature !== listSignature) {
     const hadFocus = el('alarm-list').contains(document.activeElement);
     listSignature = signature;
-    el('alarm-list').replaceChildren(...all.map(({ a, chair }) => {
-      const li = document.createElement('li');
-      li.className = `b ${a.priority}${isSilenced(a) ? ' silenced' : ''}`;
-      li.dataset.chair = a.chair;
-      li.dataset.rule = a.rule;
-      const text = document.createElement('span');
-      text.className = 'text';
-      text.textContent = `${PRIORITY_ICON[a.priority]} ${a.priority.toUpperCase()}${a.kind === 'technical' ? ' (technical)' : ''} - ${chair.view.name}: ${a.message}${stateLabel(a)}`;
-      li.appendChild(text);
-      if (!isSilenced(a)) {
-        const ack = document.createElement('button');
-        ack.type = 'button';
-        ack.className = 'act ack';
-        ack.textContent = 'Acknowledge';
-        ack.setAttribute('aria-label', `Acknowledge ${a.priority} alarm at ${chair.view.name}: ${a.message}`);
-        ack.addEventListener('click', () => action('POST', `/api/chairs/${encodeURIComponent(a.chair)}/alarms/${encodeURIComponent(a.rule)}/acknowledge`, null, `${chair.view.name}: ${a.rule} acknowledged`));
-        li.appendChild(ack);
-      }
-      const pause = document.createElement('button');
-      pause.type = 'button';
-      pause.className = 'act pause';
-      pause.textContent = 'Pause 2 min';
-      pause.setAttribute('aria-label', `Pause audio at ${chair.view.name} for 2 minutes`);
-      pause.addEventListener('click', () => pauseChair(chair));
-      li.appendChild(pause);
-      return li;
-    }));
-    if (hadFocus) (el('alarm-list').querySelector('button') || el('grid')).focus();
+    el('alarm-list').replaceChildren(...all.map(alarmItem));
+    el('all-alarm-list').replaceChildren(...all.map(alarmItem));
+    fitStrip();
+    if (hadFocus) (el('alarm-list').querySelector('li:not([hidden]) button') || el('grid')).focus();
+  } else if (wasHidden !== banner.hidden) {
+    fitStrip();
   }
   const unsilenced = all.filter(({ a }) => !isSilenced(a)).length;
   el('counts').textContent = all.length ? `${all.length} active alarm${all.length > 1 ? 's' : ''}${unsilenced < all.length ? ` (${all.length - unsilenced} acknowledged)` : ''}` : 'No active alarms';
@@ -289,8 +332,8 @@ function renderBanner(now) {
   el('pause-all').hidden = allLeft > 0;
   el('resume-all').hidden = allLeft <= 0;
 
-  // Sound: the highest unsilenced alarm at a chair whose audio is not paused.
-  alarmUi.update(all.filter(({ a, chair }) => !isSilenced(a) && pauseLeft(chair, now) <= 0 && source !== null && Date.now() - lastMessage < HEARTBEAT_LOST_MS).map(({ a }) => a));
+  // Sound: the highest unsilenced alarm at a chair whose audio is not paused; a lost connection has its own tone.
+  alarmUi.update(all.filter(({ a, chair }) => !isSilenced(a) && pauseLeft(chair, now) <= 0).map(({ a }) => a), !live && chairs.size > 0);
   renderSound();
 }
 
@@ -299,17 +342,35 @@ function renderSound() {
   el('sound-toggle').textContent = on ? 'Turn alarm sound off' : 'Turn alarm sound on';
   el('sound-toggle').setAttribute('aria-pressed', String(on));
   el('sound-note').textContent = on
-    ? 'Alarm sound on: high = 10 pulses, medium = 3 pulses, low = 2 pulses.'
-    : 'Alarm sound is OFF: browsers play sound only after you click or press a key on this page.';
+    ? 'Sound on: high 10 pulses, medium 3, low 2; connection lost 2 falling tones.'
+    : 'Alarm sound is OFF: click or press a key to allow it.';
   el('sound').classList.toggle('muted', !on);
 }
 
 function render() {
   const now = serverNow();
+  live = stream !== null && stream.live();
+  // Not live: every value is frozen, so nothing on the page may look live or invite an action.
+  document.body.classList.toggle('offline', !live);
   for (const chair of chairs.values()) renderChair(chair, now);
   renderBanner(now);
-  el('clock').textContent = new Date(now).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false });
-  el('connection').hidden = source !== null && Date.now() - lastMessage < HEARTBEAT_LOST_MS;
+  for (const b of document.querySelectorAll('button.act')) b.disabled = !live;
+  el('clock').textContent = alarmUi.clockText(now, true);
+  el('connection').hidden = live;
+}
+
+// Tiles fill the screen: the column count that gives the largest tiles for the chairs there are.
+function layout() {
+  const grid = el('grid');
+  const n = chairs.size;
+  if (!n || !grid.clientWidth) return;
+  let best = null;
+  for (let c = 1; c <= n; c++) {
+    const r = Math.ceil(n / c);
+    const score = Math.min(grid.clientWidth / c / 460, grid.clientHeight / r / 400);
+    if (!best || score > best.score + 1e-6) best = { c, r, score };
+  }
+  grid.className = `grid cols-${best.c} rows-${best.r}`;
 }
 
 async function loadHistory(chair) {
@@ -334,9 +395,10 @@ async function refreshStatus(chair) {
 
 async function loadStatus() {
   try {
-    const res = await fetch('/api/chair-status', { credentials: 'same-origin' });
-    if (!res.ok) return;
-    for (const st of await res.json()) applyStatus(st);
+    const [statuses, pause] = await Promise.all(['/api/chair-status', '/api/pause'].map((u) => fetch(u, { credentials: 'same-origin' })));
+    // The all-chairs pause first, so each chair's status can tell its own pause from the shared one.
+    if (pause.ok) { const p = await pause.json(); allPauseUntil = p.remainingSeconds > 0 ? serverNow() + p.remainingSeconds * 1000 : 0; }
+    if (statuses.ok) for (const st of await statuses.json()) applyStatus(st);
     render();
   } catch { /* shown again on the next status event */ }
 }
@@ -350,52 +412,39 @@ function onSnapshot(snap) {
     if (!chair) { chair = createTile(view); chairs.set(view.id, chair); loadHistory(chair); }
     chair.view = view;
     chair.feeds = view.feeds;
-    chair.alarms = [...view.alarms];
+    chair.alarms = [...view.alarms].sort(alarmUi.byPriority);
     for (const [sign, v] of Object.entries(view.values)) chair.values[sign] = { chair: view.id, sign, ...v };
   }
   gatewayChair.alarms = [...(snap.gatewayAlarms || [])];
+  layout();
   loadStatus();
 }
 
-function connect() {
-  source = new EventSource('/api/stream');
-  const seen = () => { lastMessage = Date.now(); };
-  source.addEventListener('snapshot', (e) => { seen(); onSnapshot(JSON.parse(e.data)); render(); });
-  source.addEventListener('obs', (e) => { seen(); for (const o of JSON.parse(e.data)) applyObs(o); });
-  source.addEventListener('alarm', (e) => { seen(); applyAlarm(JSON.parse(e.data)); render(); });
-  source.addEventListener('status', (e) => { seen(); applyStatus(JSON.parse(e.data)); render(); });
-  source.addEventListener('tick', (e) => { seen(); skewMs = new Date(JSON.parse(e.data).serverTime).getTime() - Date.now(); });
-  source.onerror = () => { lastMessage = 0; render(); alarmUi.redirectIfSignedOut(); };
-}
-
-window.addEventListener('resize', () => {
-  for (const c of chairs.values()) if (c.plot) c.plot.setSize({ width: c.node.querySelector('.trend').clientWidth, height: 130 });
-});
-
-async function showAccount() {
-  const me = await vitalsApi.me();
-  el('who').textContent = me.name ? `${me.name} (${me.role})` : '';
-  el('login-link').hidden = !!me.name;
-  el('logout').hidden = !me.name;
-  el('admin-link').hidden = me.role !== 'admin';
-  // A wall display (viewer) is read-only: no buttons that would only be refused.
-  document.body.classList.toggle('read-only', me.role === 'viewer');
-}
-
-el('logout').addEventListener('click', async () => { await vitalsApi.logout(); location.href = '/login'; });
+new ResizeObserver(layout).observe(el('grid'));
+window.addEventListener('resize', fitStrip);
+el('more-alarms').addEventListener('click', () => el('all-alarms').showModal());
 el('sound-toggle').addEventListener('click', () => { if (alarmUi.isEnabled()) alarmUi.disable(); else alarmUi.enable(); renderSound(); });
 el('pause-all').addEventListener('click', async () => {
   const result = await action('POST', '/api/pause', { seconds: 120 }, 'Audio paused at all chairs for 2 min');
   if (result.ok) { allPauseUntil = serverNow() + result.data.remainingSeconds * 1000; for (const c of chairs.values()) c.breakAll = false; render(); }
 });
-el('resume-all').addEventListener('click', () => action('POST', '/api/resume', null, 'Audio resumed at all chairs'));
+el('resume-all').addEventListener('click', async () => {
+  const result = await action('POST', '/api/resume', null, 'Audio resumed at all chairs');
+  if (result.ok) { allPauseUntil = 0; render(); }
+});
 // Any interaction unlocks audio (autoplay rules), except the explicit "off" button itself.
-for (const type of ['pointerdown', 'keydown']) {
-  document.addEventListener(type, (e) => { if (e.target !== el('sound-toggle') && !alarmUi.isEnabled() && !soundOffByUser) { alarmUi.enable(); setTimeout(renderSound, 100); } }, { once: false });
-}
 let soundOffByUser = false;
+for (const type of ['pointerdown', 'keydown']) {
+  document.addEventListener(type, (e) => { if (e.target !== el('sound-toggle') && !alarmUi.isEnabled() && !soundOffByUser) { alarmUi.enable(); setTimeout(renderSound, 100); } });
+}
 el('sound-toggle').addEventListener('click', () => { soundOffByUser = !alarmUi.isEnabled(); });
 
-connect();
-showAccount();
+stream = vitalsShell.stream({
+  snapshot: (snap) => { onSnapshot(snap); render(); },
+  obs: (list) => { for (const o of list) applyObs(o); },
+  alarm: (a) => { applyAlarm(a); render(); },
+  status: (st) => { applyStatus(st); render(); },
+  tick: (t) => { skewMs = new Date(t.serverTime).getTime() - Date.now(); },
+}, render);
+vitalsShell.showAccount();
 setInterval(render, 1000);

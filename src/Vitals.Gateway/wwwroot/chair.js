@@ -4,9 +4,10 @@
 (() => {
   const chairId = decodeURIComponent(location.pathname.split('/').pop());
   const enc = encodeURIComponent(chairId);
-  const { STALE_MS, HEARTBEAT_LOST_MS, isSilenced } = alarmUi;
+  const { STALE_MS, isSilenced, PAUSE_RULE } = alarmUi;
   const SIGNS = ['hr', 'pr', 'rr', 'nibp_sys', 'nibp_dia', 'nibp_map', 'spo2', 'temp'];
   const LABEL = { hr: 'HR', pr: 'PR', rr: 'RR', nibp_sys: 'Sys', nibp_dia: 'Dia', nibp_map: 'Mean', spo2: 'SpO2', temp: 'Temp' };
+  const UNIT = { hr: '/min', pr: '/min', rr: '/min', nibp_sys: 'mmHg', nibp_dia: 'mmHg', nibp_map: 'mmHg', spo2: '%', temp: '\u00B0C' };
   const el = (id) => document.getElementById(id);
 
   let minutes = 30;
@@ -17,8 +18,8 @@
   let status = null;
   let pauseUntil = 0;
   let skewMs = 0;
-  let lastMessage = 0;
-  let source = null;
+  let stream = null;
+  let live = false;
   let name = chairId;
   let feeds = [];
   let dirty = true;
@@ -26,15 +27,19 @@
   const serverNow = () => Date.now() + skewMs;
 
   // --- charts ---
-  const axis = (scale, side, stroke) => ({ scale, side, stroke: stroke || '#8a96a3', grid: { stroke: '#243040', show: side !== 1 }, size: 44, font: '12px system-ui' });
-  const line = (label, scale, stroke, points) => ({ label, scale, stroke, width: 1.5, spanGaps: !!points, points: { show: !!points, size: 6, fill: stroke } });
+  const FONT = '12px system-ui';
+  const axis = (scale, side, stroke) => ({ scale, side, stroke: stroke || '#aab4bf', grid: { stroke: '#243040', show: side !== 1 }, size: 44, font: FONT });
+  // Legends name the unit; PR is dashed and orange so it never reads as HR; points mark episodic readings.
+  const line = (label, scale, stroke, opts = {}) => ({
+    label, scale, stroke, width: 2, dash: opts.dash, spanGaps: !!opts.points, points: { show: !!opts.points, size: 6, fill: stroke },
+  });
   const charts = [
-    { id: 'chart-rate', signs: ['hr', 'pr', 'rr'], scales: { v: { range: [0, 200] } }, axes: [axis('v', 3)],
-      series: [line('HR', 'v', '#3ddc84'), line('PR', 'v', '#9be7b4'), line('RR', 'v', '#ffd84d')] },
+    { id: 'chart-rate', signs: ['hr', 'pr', 'rr'], scales: { v: { range: [30, 200] }, r: { range: [0, 40] } }, axes: [axis('v', 3), axis('r', 1, '#ffd84d')],
+      series: [line('HR /min', 'v', '#3ddc84'), line('PR /min', 'v', '#ff9f43', { dash: [6, 4] }), line('RR /min (right)', 'r', '#ffd84d')] },
     { id: 'chart-nibp', signs: ['nibp_sys', 'nibp_dia', 'nibp_map'], scales: { v: { range: [30, 220] } }, axes: [axis('v', 3)],
-      series: [line('Sys', 'v', '#f0f0f0', true), line('Dia', 'v', '#a0aec0', true), line('Mean', 'v', '#f0a0f0', true)] },
+      series: [line('Sys mmHg', 'v', '#f0f0f0', { points: true }), line('Dia mmHg', 'v', '#a0aec0', { points: true }), line('Mean mmHg', 'v', '#f0a0f0', { points: true })] },
     { id: 'chart-spo2', signs: ['spo2', 'temp'], scales: { s: { range: [75, 100] }, t: { range: [34, 41] } }, axes: [axis('s', 3, '#38c8f0'), axis('t', 1, '#c9a0ff')],
-      series: [line('SpO2', 's', '#38c8f0'), line('Temp', 't', '#c9a0ff', true)] },
+      series: [line('SpO2 %', 's', '#38c8f0'), line('Temp \u00B0C (right)', 't', '#c9a0ff', { points: true })] },
   ];
 
   function makeCharts() {
@@ -43,15 +48,19 @@
       c.plot = new uPlot({
         width: Math.max(300, container.clientWidth), height: 170,
         legend: { show: true, live: false }, cursor: { drag: { x: false, y: false } },
-        scales: { x: { time: true }, ...c.scales },
-        axes: [{ stroke: '#8a96a3', grid: { stroke: '#243040' }, size: 28, font: '12px system-ui' }, ...c.axes],
+        // The x axis is always the chosen window ending now, so 30 min, 2 h and 8 h look different even with little data.
+        scales: { x: { time: true, range: () => [serverNow() / 1000 - minutes * 60, serverNow() / 1000] }, ...c.scales },
+        axes: [alarmUi.timeAxis(FONT), ...c.axes],
         series: [{}, ...c.series],
       }, [[], ...c.signs.map(() => [])], container);
     }
   }
 
+  let drawnAt = 0;
   function redrawCharts() {
-    if (!dirty) return;
+    // New data redraws; so does the clock every 5 s, moving the window along.
+    if (!dirty && Date.now() - drawnAt < 5000) return;
+    drawnAt = Date.now();
     const cutoff = serverNow() / 1000 - minutes * 60;
     for (const c of charts) {
       const tables = c.signs.map((s) => {
@@ -85,26 +94,33 @@
   }
 
   // --- alarm history (newest first) ---
-  async function loadAlarmHistory() {
+  async function loadEvents(chair) {
     let after = 0;
     let all = [];
     for (let page = 0; page < 50; page++) {
-      const res = await fetch(`/api/events?type=alarm&chair=${enc}&after=${after}&limit=1000`, { credentials: 'same-origin' });
-      if (!res.ok) return;
+      const res = await fetch(`/api/events?type=alarm&chair=${encodeURIComponent(chair)}&after=${after}&limit=1000`, { credentials: 'same-origin' });
+      if (!res.ok) break;
       const rows = await res.json();
       if (!rows.length) break;
       all = all.concat(rows.map((r) => JSON.parse(r.data))).slice(-200);
       after = rows[rows.length - 1].id;
       if (rows.length < 1000) break;
     }
-    history = all.filter((a) => a.rule !== 'audio.pause' || a.chair === chairId).reverse();
+    return all;
+  }
+
+  // This chair's events and the all-chairs audio pauses, newest first.
+  async function loadAlarmHistory() {
+    const [own, shared] = await Promise.all([loadEvents(chairId), loadEvents('*')]);
+    history = own.concat(shared).sort((x, y) => new Date(y.at) - new Date(x.at)).slice(0, 200);
     renderHistory();
   }
 
   function renderHistory() {
     el('history').replaceChildren(...history.slice(0, 200).map((a) => {
       const tr = document.createElement('tr');
-      const cells = [new Date(a.at).toLocaleTimeString([], { hour12: false }), a.priority, a.state, `${a.rule}: ${a.message}`, a.user || ''];
+      const [priority, event] = alarmUi.historyWords(a);
+      const cells = [alarmUi.clockText(new Date(a.at).getTime(), true), priority, event, alarmUi.condition(a), a.user || ''];
       cells.forEach((text, i) => {
         const td = document.createElement('td');
         td.textContent = text;
@@ -145,7 +161,7 @@
     if (s) {
       kv(el('session-kv'), [
         ['Patient (pseudonym)', s.patientPseudonym], ['Drug', s.drug], ['Dose', num(s.doseGrams, 'g')], ['Rate', num(s.rateGramsPerHour, 'g/h')],
-        ['Bolus', s.bolusGrams ? `${num(s.bolusGrams, 'g')}` : '-'], ['Started', new Date(s.startedAt).toLocaleTimeString([], { hour12: false })],
+        ['Bolus', s.bolusGrams ? `${num(s.bolusGrams, 'g')}` : '-'], ['Started', alarmUi.clockText(new Date(s.startedAt).getTime())],
         ['Elapsed', alarmUi.fmtElapsed(serverNow() - new Date(s.startedAt).getTime())], ['Profile', s.profile || (/magnes|mgso4/i.test(s.drug) ? 'MgSO4 infusion' : 'chair default')],
       ]);
     }
@@ -156,17 +172,18 @@
     el('baseline-msg').textContent = b.message;
     const v = b.baseline;
     kv(el('baseline-kv'), v ? [['Sys', num(v.sys)], ['Dia', num(v.dia)], ['Mean', num(v.map)], ['HR', num(v.hr)], ['RR', num(v.rr)], ['NIBP readings', String(v.nibpReadings)],
-      ...(v.confirmedBy ? [['Confirmed by', `${v.confirmedBy} at ${new Date(v.confirmedAt).toLocaleTimeString([], { hour12: false })}`]] : [])] : []);
+      ...(v.confirmedBy ? [['Confirmed by', `${v.confirmedBy} at ${alarmUi.clockText(new Date(v.confirmedAt).getTime())}`]] : [])] : []);
     el('baseline-confirm').hidden = b.state !== 'proposed';
     el('baseline-manual').hidden = b.state === 'no_session';
     el('checks').replaceChildren(...(status.checksDue || []).map((c) => {
       const li = document.createElement('li');
       const due = new Date(c.dueAt).getTime();
       const overdue = due <= serverNow();
-      li.textContent = `${c.checkId.replace(/_/g, ' ')}: ${overdue ? 'DUE NOW' : 'due ' + new Date(due).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', hour12: false })} `;
+      const check = c.checkId.replace(/_/g, ' ');
+      li.textContent = `${check}: ${overdue ? 'DUE NOW' : 'due ' + alarmUi.clockText(due)} `;
       const btn = document.createElement('button');
       btn.type = 'button'; btn.className = 'act'; btn.textContent = 'Confirm done';
-      btn.addEventListener('click', () => act('POST', `/api/chairs/${enc}/checks/${encodeURIComponent(c.checkId)}/confirm`, null, `${c.checkId} confirmed`));
+      btn.addEventListener('click', () => act('POST', `/api/chairs/${enc}/checks/${encodeURIComponent(c.checkId)}/confirm`, null, `Check confirmed: ${check}`));
       li.appendChild(btn);
       return li;
     }));
@@ -241,9 +258,6 @@
   }
 
   // --- rendering ---
-  function stateLabel(a) {
-    return { acknowledged: ' (acknowledged)', latched: ' (LATCHED)', escalated: ' (ESCALATED)', reannounced: ' (re-announced)' }[a.state] || '';
-  }
 
   function renderAlarms() {
     const sorted = alarms.slice().sort(alarmUi.byPriority);
@@ -257,13 +271,14 @@
       li.className = `b ${a.priority}${isSilenced(a) ? ' silenced' : ''}`;
       const text = document.createElement('span');
       text.className = 'text';
-      text.textContent = `${alarmUi.ICON[a.priority]} ${a.priority.toUpperCase()}${a.kind === 'technical' ? ' (technical)' : ''}: ${a.message}${stateLabel(a)}`;
+      const label = alarmUi.stateLabel(a);
+      text.textContent = `${alarmUi.ICON[a.priority]} ${a.priority.toUpperCase()}${a.kind === 'technical' ? ' (technical)' : ''}: ${alarmUi.condition(a)}${label ? ` \u00B7 ${label}` : ''}`;
       li.appendChild(text);
       if (!isSilenced(a)) {
         const b = document.createElement('button');
         b.type = 'button'; b.className = 'act ack'; b.textContent = 'Acknowledge';
-        b.setAttribute('aria-label', `Acknowledge ${a.priority} alarm: ${a.message}`);
-        b.addEventListener('click', () => act('POST', `/api/chairs/${enc}/alarms/${encodeURIComponent(a.rule)}/acknowledge`, null, `${a.rule} acknowledged`));
+        b.setAttribute('aria-label', `Acknowledge ${a.priority} alarm: ${alarmUi.condition(a)}`);
+        b.addEventListener('click', () => act('POST', `/api/chairs/${enc}/alarms/${encodeURIComponent(a.rule)}/acknowledge`, null, `Alarm acknowledged (${alarmUi.condition(a)})`));
         li.appendChild(b);
       }
       return li;
@@ -279,20 +294,23 @@
     el('live-values').replaceChildren(...SIGNS.map((sign) => {
       const o = values[sign];
       const span = document.createElement('span');
+      span.className = 'now-value';
       const label = document.createElement('small');
       label.textContent = LABEL[sign];
-      span.appendChild(label);
-      if (!o) { span.append('--'); return span; }
+      const num = document.createElement('b');
+      num.className = 'num';
+      span.append(label, num);
+      if (!o) { num.textContent = '--'; return span; }
       const age = now - new Date(o.at).getTime();
       const stale = age > (STALE_MS[sign] || (sign.startsWith('nibp') ? STALE_MS.nibp_sys : 10000));
-      span.append(sign === 'temp' ? o.value.toFixed(1) : o.value.toFixed(0));
-      if (stale || sign.startsWith('nibp')) {
-        const sub = document.createElement('small');
-        sub.textContent = ` ${fmtAge(age)}`;
-        span.appendChild(sub);
-      }
-      span.className = stale ? 'stale' : '';
-      if (stale) span.style.textDecoration = 'line-through';
+      num.textContent = sign === 'temp' ? o.value.toFixed(1) : o.value.toFixed(0);
+      const unit = document.createElement('small');
+      unit.textContent = ` ${UNIT[sign]}${stale || sign.startsWith('nibp') ? `, ${fmtAge(age)}` : ''}`;
+      span.appendChild(unit);
+      // An alarming sign is inverted onto its highest alarm's priority colour, flashing like the alarm.
+      const worst = alarms.slice().sort(alarmUi.byPriority).find((a) => a.sign === sign);
+      span.classList.toggle('stale', stale);
+      if (worst) span.classList.add(`out-${worst.priority}`, ...(isSilenced(worst) ? ['out-silenced'] : []));
       return span;
     }));
   }
@@ -301,8 +319,10 @@
     const now = serverNow();
     renderValues(now);
     renderAlarms();
-    const live = source !== null && Date.now() - lastMessage < HEARTBEAT_LOST_MS;
+    live = stream !== null && stream.live();
+    document.body.classList.toggle('offline', !live);
     el('connection').hidden = live;
+    for (const b of document.querySelectorAll('button.act, #session-form button, #baseline-form button')) b.disabled = !live;
     const left = pauseUntil > now ? pauseUntil - now : 0;
     el('pause-state').hidden = left <= 0;
     el('pause-state').textContent = left > 0 ? `AUDIO PAUSED ${alarmUi.fmtCountdown(left)}` : '';
@@ -311,77 +331,63 @@
     const last = Math.max(0, ...feeds.map((f) => (f.lastFrameAt ? new Date(f.lastFrameAt).getTime() : 0)), ...Object.values(values).map((v) => new Date(v.at).getTime()));
     const lost = alarms.some((a) => a.rule === 'feed.lost');
     const feed = el('feed');
-    feed.className = `feed-state ${lost ? 'lost' : !last ? 'waiting' : now - last > 10000 ? 'stale' : 'live'}`;
-    feed.textContent = lost ? 'FEED LOST' : !last ? 'WAITING' : now - last > 10000 ? `NO DATA ${fmtAge(now - last)}` : 'LIVE';
-    el('clock').textContent = new Date(now).toLocaleTimeString([], { hour12: false });
-    alarmUi.update(live && left <= 0 ? alarms.filter((a) => !isSilenced(a)) : []);
+    feed.className = `feed-state ${!live ? 'not-live' : lost ? 'lost' : !last ? 'waiting' : now - last > 10000 ? 'stale' : 'live'}`;
+    feed.textContent = !live ? 'NOT LIVE' : lost ? 'FEED LOST' : !last ? 'WAITING' : now - last > 10000 ? `NO DATA ${fmtAge(now - last)}` : 'LIVE';
+    el('clock').textContent = alarmUi.clockText(now, true);
+    alarmUi.update(left <= 0 ? alarms.filter((a) => !isSilenced(a)) : [], !live);
     redrawCharts();
   }
 
-  function connect() {
-    source = new EventSource('/api/stream');
-    const seen = () => { lastMessage = Date.now(); };
-    source.addEventListener('snapshot', (e) => {
-      seen();
-      const snap = JSON.parse(e.data);
-      skewMs = new Date(snap.serverTime).getTime() - Date.now();
-      el('demo-flag').hidden = !snap.demo;
-      const view = snap.chairs.find((c) => c.id === chairId);
-      if (!view) return;
-      name = view.name;
-      feeds = view.feeds;
-      el('chair-title').textContent = name;
-      document.title = `Vitals: ${name}`;
-      alarms = view.alarms.slice();
-      for (const [sign, v] of Object.entries(view.values)) values[sign] = { sign, ...v };
-      loadStatus();
-      render();
-    });
-    source.addEventListener('obs', (e) => {
-      seen();
-      for (const o of JSON.parse(e.data)) {
-        if (o.chair !== chairId) continue;
-        const prev = values[o.sign];
-        if (!prev || new Date(prev.at) <= new Date(o.at)) values[o.sign] = o;
-        addPoint(o);
-        // A new cuff reading can complete the baseline proposal; the engine does not push that, so ask once.
-        if (o.sign === 'nibp_sys' && status && status.session && status.baseline.state !== 'confirmed') loadStatus();
-      }
-    });
-    source.addEventListener('alarm', (e) => {
-      seen();
-      const a = JSON.parse(e.data);
-      if (a.rule === 'audio.pause') {
-        if (a.chair === chairId || a.chair === '*') pauseUntil = a.state === 'paused' ? new Date(a.at).getTime() + (a.value || 0) * 1000 : (a.chair === chairId || !status || status.pauseRemainingSeconds === 0 ? 0 : pauseUntil);
-        if (a.chair !== chairId) { render(); return; }
-      } else if (a.chair === chairId) {
-        alarms = alarms.filter((x) => x.rule !== a.rule);
-        if (a.state !== 'cleared') alarms.push(a);
-      }
-      if (a.chair === chairId) { history.unshift(a); renderHistory(); }
-      render();
-    });
-    source.addEventListener('status', (e) => { seen(); const st = JSON.parse(e.data); if (st.chair === chairId) applyStatus(st); });
-    source.addEventListener('tick', (e) => { seen(); skewMs = new Date(JSON.parse(e.data).serverTime).getTime() - Date.now(); });
-    source.onerror = () => {
-      lastMessage = 0;
-      render();
-      alarmUi.redirectIfSignedOut();
-    };
+  function onSnapshot(snap) {
+    skewMs = new Date(snap.serverTime).getTime() - Date.now();
+    el('demo-flag').hidden = !snap.demo;
+    const view = snap.chairs.find((c) => c.id === chairId);
+    if (!view) return;
+    name = view.name;
+    feeds = view.feeds;
+    el('chair-title').textContent = name;
+    document.title = `Vitals: ${name}`;
+    alarms = view.alarms.slice();
+    for (const [sign, v] of Object.entries(view.values)) values[sign] = { sign, ...v };
+    loadStatus();
+    render();
   }
 
-  async function showAccount() {
-    const me = await alarmUi.account();
-    el('who').textContent = me.name ? `${me.name} (${me.role})` : '';
-    el('login-link').hidden = !!me.name;
-    document.body.classList.toggle('read-only', me.role === 'viewer');
+  function onObs(list) {
+    for (const o of list) {
+      if (o.chair !== chairId) continue;
+      const prev = values[o.sign];
+      if (!prev || new Date(prev.at) <= new Date(o.at)) values[o.sign] = o;
+      addPoint(o);
+      // A new cuff reading can complete the baseline proposal; the engine does not push that, so ask once.
+      if (o.sign === 'nibp_sys' && status && status.session && status.baseline.state !== 'confirmed') loadStatus();
+    }
+  }
+
+  function onAlarm(a) {
+    if (a.rule === PAUSE_RULE) {
+      if (a.chair === chairId || a.chair === '*') pauseUntil = a.state === 'paused' ? new Date(a.at).getTime() + (a.value || 0) * 1000 : (a.chair === chairId || !status || status.pauseRemainingSeconds === 0 ? 0 : pauseUntil);
+    } else if (a.chair === chairId) {
+      alarms = alarms.filter((x) => x.rule !== a.rule);
+      if (a.state !== 'cleared') alarms.push(a);
+    }
+    if (a.chair === chairId || (a.rule === PAUSE_RULE && a.chair === '*')) { history.unshift(a); renderHistory(); }
+    render();
   }
 
   for (const type of ['pointerdown', 'keydown']) document.addEventListener(type, () => { if (!alarmUi.isEnabled()) alarmUi.enable(); });
   window.addEventListener('resize', () => { for (const c of charts) c.plot.setSize({ width: el(c.id).clientWidth, height: 170 }); });
   makeCharts();
-  connect();
-  showAccount();
+  // The charts' scales and series, for the browser tests (the canvas itself cannot be read) and the console.
+  window.vitalsCharts = charts;
+  stream = vitalsShell.stream({
+    snapshot: onSnapshot,
+    obs: onObs,
+    alarm: onAlarm,
+    status: (st) => { if (st.chair === chairId) applyStatus(st); },
+    tick: (t) => { skewMs = new Date(t.serverTime).getTime() - Date.now(); },
+  }, render);
+  vitalsShell.showAccount();
   loadHistory();
   loadAlarmHistory();
   setInterval(render, 1000);

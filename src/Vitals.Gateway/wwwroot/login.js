@@ -1,6 +1,7 @@
 'use strict';
 
 (async () => {
+  vitalsShell.showAccount();
   const form = document.getElementById('login-form');
   const error = document.getElementById('error');
   const me = await vitalsApi.me();

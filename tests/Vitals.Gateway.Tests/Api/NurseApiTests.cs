@@ -91,8 +91,14 @@ public class NurseApiTests(ApiFixture f) : IClassFixture<ApiFixture>
         var body = await ApiFixture.JsonAsync(paused);
         Assert.Equal("*", body.GetProperty("chair").GetString());
         Assert.Equal(30, body.GetProperty("remainingSeconds").GetInt32());
+
+        // A reloaded page reads the pause in force (any reader, the wall display too).
+        var inForce = await f.GetJsonAsync(f.Viewer, "api/pause");
+        Assert.Equal("*", inForce.GetProperty("chair").GetString());
+        Assert.InRange(inForce.GetProperty("remainingSeconds").GetInt32(), 1, 30);
         using var resumed = await GatewayHost.SendAsync(f.Admin, Post, "api/resume");
         Assert.Equal(HttpStatusCode.OK, resumed.StatusCode);
+        Assert.Equal(0, (await f.GetJsonAsync(f.Viewer, "api/pause")).GetProperty("remainingSeconds").GetInt32());
         var audit = await f.AuditAsync("type=audit&chair=*");
         Assert.Contains(audit, e => e.GetProperty("summary").GetString()!.StartsWith("audio.resumed", StringComparison.Ordinal));
     }

@@ -5,8 +5,8 @@ namespace Vitals.Gateway.Tests.Browser;
 /// <summary>The nurse view in a real Chromium (Debian's, driven by Playwright), against a real demo gateway.</summary>
 public class DashboardBrowserTests
 {
-    /// <summary>Where screenshots are kept as test artifacts.</summary>
-    public static readonly string Artifacts = Path.Combine(AppContext.BaseDirectory, "artifacts");
+    /// <summary>Where screenshots are kept as test artifacts: TestResults/screenshots at the repository root (next to the TRX files).</summary>
+    public static readonly string Artifacts = BrowserSupport.ScreenshotDirectory();
 
     public static async Task<IBrowser> LaunchAsync(IPlaywright playwright) =>
         await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions

@@ -8,11 +8,11 @@ namespace Vitals.Gateway.Tests.Browser;
 /// <summary>Login, roles, alarm handling and the limit editor in a real Chromium against a real (non-demo) gateway.</summary>
 public class NurseAdminBrowserTests
 {
-    private const string NursePassword = "nurse-password-1";
+    internal const string NursePassword = "nurse-password-1";
     private static readonly ViewportSize Wall = new() { Width = 1920, Height = 1080 };
     private static readonly ViewportSize Tablet = new() { Width = 1024, Height = 768 };
 
-    private static GatewayOptions Chairs(string firstScenario, double timeScale) => new()
+    internal static GatewayOptions Chairs(string firstScenario, double timeScale) => new()
     {
         Site = "browser-test",
         Chairs =
@@ -22,7 +22,7 @@ public class NurseAdminBrowserTests
         ],
     };
 
-    private static async Task<GatewayHost> StartAsync(GatewayOptions options)
+    internal static async Task<GatewayHost> StartAsync(GatewayOptions options)
     {
         // 200 ms monitor seconds: NIBP every 2 s, so limit crossings come within seconds.
         var host = await GatewayHost.StartAsync(options, TimeSpan.FromMilliseconds(200));
@@ -31,7 +31,7 @@ public class NurseAdminBrowserTests
         return host;
     }
 
-    private static async Task LoginAsync(IPage page, GatewayHost host, string name, string password, string returnTo = "/")
+    internal static async Task LoginAsync(IPage page, GatewayHost host, string name, string password, string returnTo = "/")
     {
         await page.GotoAsync(new Uri(host.Address, "login?ReturnUrl=" + Uri.EscapeDataString(returnTo)).ToString());
         await page.FillAsync("#name", name);
@@ -40,11 +40,7 @@ public class NurseAdminBrowserTests
         await page.WaitForURLAsync(new Uri(host.Address, returnTo.TrimStart('/')).ToString(), new() { Timeout = 20_000 });
     }
 
-    private static async Task ShotAsync(IPage page, string name, bool fullPage = false)
-    {
-        Directory.CreateDirectory(DashboardBrowserTests.Artifacts);
-        await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(DashboardBrowserTests.Artifacts, name + ".png"), FullPage = fullPage });
-    }
+    private static Task ShotAsync(IPage page, string name, bool fullPage = false) => BrowserSupport.ShotAsync(page, name, fullPage);
 
     [Fact]
     public async Task Login_Logout_AndRoles_NurseGets403OnAdmin_AdminViewRenders()
