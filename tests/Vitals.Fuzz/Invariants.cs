@@ -38,7 +38,8 @@ public static class Invariants
     /// <summary>
     /// An observation has a known sign, a finite value within the sign's hard bounds, a UTC time, the context's receive
     /// time, site and (when the feed names one) chair, the codec's protocol, known quality flags, and ids without control
-    /// characters.
+    /// characters. Whether a device's time is plausible (too far ahead, implausibly old) is the pipeline's device clock
+    /// policy, not the codec's: codecs report what the device said.
     /// </summary>
     public static void Check(Observation o, DecodeContext context, SourceProtocol source, IReadOnlySet<string>? chairs = null)
     {
@@ -49,7 +50,6 @@ public static class Invariants
         That(double.IsFinite(o.Value), $"{info.ShortName} value {o.Value} is not finite");
         That(o.Value >= info.HardMin && o.Value <= info.HardMax, $"{info.ShortName} value {o.Value.ToString(CultureInfo.InvariantCulture)} outside {info.HardMin}-{info.HardMax}");
         That(o.MeasuredAt.Offset == TimeSpan.Zero, $"measured time {o.MeasuredAt:O} is not UTC");
-        That(o.MeasuredAt != default, "measured time is the default value");
         That(o.ReceivedAt == context.ReceivedAt, "receive time differs from the context's");
         That(o.Site == context.Site, "site differs from the context's");
         That(chairs is null ? o.Chair == context.Chair : chairs.Contains(o.Chair), $"chair '{Printable(o.Chair)}' is not one the feed or its map names");
