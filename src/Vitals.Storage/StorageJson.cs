@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
 
 namespace Vitals.Storage;
 
@@ -23,6 +24,17 @@ public static class StorageJson
         return options;
     }
 
+    private static void NullableParametersOptional(JsonTypeInfo info)
+    {
+        foreach (var property in info.Properties)
+        {
+            if (property.AssociatedParameter is { IsNullable: true })
+            {
+                property.IsRequired = false;
+            }
+        }
+    }
+
     private static JsonSerializerOptions Create()
     {
         var options = Configure(new JsonSerializerOptions(JsonSerializerDefaults.Web)
@@ -30,6 +42,10 @@ public static class StorageJson
             // Reading back: a payload missing a required value fails to decode instead of yielding nulls.
             RespectNullableAnnotations = true,
             RespectRequiredConstructorParameters = true,
+
+            // ...but a nullable parameter is not required: writing omits nulls, so a technical alarm has no "sign"
+            // and a pause event no "priority", and both must read back.
+            TypeInfoResolver = new DefaultJsonTypeInfoResolver { Modifiers = { NullableParametersOptional } },
         });
         options.MakeReadOnly(populateMissingResolver: true);
         return options;

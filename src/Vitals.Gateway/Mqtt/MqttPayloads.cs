@@ -31,13 +31,13 @@ public sealed record MqttTopics(string Prefix, string Site)
     }
 }
 
-/// <summary>Payload of <c>&lt;prefix&gt;/&lt;site&gt;/&lt;chair&gt;/alarm</c>: one alarm transition. Null members are omitted.</summary>
+/// <summary>Payload of <c>&lt;prefix&gt;/&lt;site&gt;/&lt;chair&gt;/alarm</c>: one alarm transition. Null members are omitted (an audio pause event has no priority).</summary>
 public sealed record MqttAlarmMessage(
     string Site,
     string Chair,
     string Rule,
     Sign? Sign,
-    AlarmPriority Priority,
+    AlarmPriority? Priority,
     AlarmKind Kind,
     AlarmState State,
     double? Value,
@@ -59,7 +59,7 @@ public sealed record MqttChairState(
 public sealed record MqttValue(double Value, string Unit, DateTimeOffset Time, ObservationQuality? Quality);
 
 /// <summary>An active alarm in the chair state.</summary>
-public sealed record MqttActiveAlarm(string Rule, Sign? Sign, AlarmPriority Priority, AlarmKind Kind, AlarmState State, double? Value, double? Limit, DateTimeOffset Time, string Message);
+public sealed record MqttActiveAlarm(string Rule, Sign? Sign, AlarmPriority? Priority, AlarmKind Kind, AlarmState State, double? Value, double? Limit, DateTimeOffset Time, string Message);
 
 /// <summary>Payload of the retained <c>&lt;prefix&gt;/&lt;site&gt;/gateway/status</c>: <c>online</c> at connect, <c>offline</c> as last will or at shutdown.</summary>
 public sealed record MqttGatewayStatus(string State, string Site, string? Version, DateTimeOffset? Time);

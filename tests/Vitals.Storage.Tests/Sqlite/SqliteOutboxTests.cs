@@ -178,6 +178,28 @@ public sealed class SqliteOutboxTests : IDisposable
     }
 
     [Fact]
+    public void StorageJson_PauseEventWithoutPriority_OmitsTheKeyAndReadsBack()
+    {
+        var pause = new AlarmEvent("north", "*", "audio.pause", null, null, AlarmKind.Technical, AlarmState.Paused, 120, 120, "Audio paused for 120 s (all chairs)", T0, "ann");
+
+        var json = JsonSerializer.Serialize(pause, StorageJson.Options);
+
+        Assert.DoesNotContain("priority", json, StringComparison.Ordinal);
+        Assert.Equal(pause, JsonSerializer.Deserialize<AlarmEvent>(json, StorageJson.Options));
+    }
+
+    [Fact]
+    public void StorageJson_TechnicalAlarmWithoutSign_ReadsBack()
+    {
+        var feedLost = new AlarmEvent("north", "c1", "feed.lost", null, AlarmPriority.Medium, AlarmKind.Technical, AlarmState.Raised, 15, 15, "No data from the monitor for 15 s", T0);
+
+        var json = JsonSerializer.Serialize(feedLost, StorageJson.Options);
+
+        Assert.DoesNotContain("sign", json, StringComparison.Ordinal);
+        Assert.Equal(feedLost, JsonSerializer.Deserialize<AlarmEvent>(json, StorageJson.Options));
+    }
+
+    [Fact]
     public async Task EventsOutbox_UndecodableRows_QuarantinedOnceAndSkipped()
     {
         using var store = new SqliteStore(DbPath);
