@@ -68,8 +68,8 @@ public sealed class BrokerRestartChaosTests(PersistentMosquittoFixture fixture) 
         }
 
         var expected = Enumerable.Range(0, Pairs).SelectMany(i => new[] { ($"device.chaos{i}", "raised"), ($"device.chaos{i}", "cleared") }).ToList();
-        await WaitUntilAsync(() => expected.All(received.ContainsKey), "every alarm transition to reach the subscriber", TimeSpan.FromSeconds(60));
-        await WaitUntilAsync(() => host.Bridge().Status()!.PendingQos1 == 0, "every QoS 1 message to be acknowledged", TimeSpan.FromSeconds(30));
+        await Eventually.TrueAsync(() => expected.All(received.ContainsKey), "every alarm transition to reach the subscriber", TimeSpan.FromSeconds(60));
+        await Eventually.TrueAsync(() => host.Bridge().Status()!.PendingQos1 == 0, "every QoS 1 message to be acknowledged", TimeSpan.FromSeconds(30));
         await stop.CancelAsync();
         await reader.ContinueWith(_ => { }, TaskScheduler.Default);
 
