@@ -177,7 +177,13 @@ public sealed class AlarmEngine : IAlarmEngine
     public TimeSpan Pause(string? chair, string user, DateTimeOffset now, TimeSpan duration, List<AlarmEvent> events)
     {
         ArgumentNullException.ThrowIfNull(events);
-        return pause.Pause(chair is null or AllChairs ? null : KeyOf(chair), user, now, duration, events);
+        ChairKey? key = chair is null or AllChairs ? null : KeyOf(chair);
+        if (key is { } k)
+        {
+            chairs.Get(k); // a chair paused before its first reading is still a chair the snapshot must keep the pause of
+        }
+
+        return pause.Pause(key, user, now, duration, events);
     }
 
     /// <summary>Ends an audio pause early (null or <see cref="AllChairs"/>: the all-chairs pause).</summary>

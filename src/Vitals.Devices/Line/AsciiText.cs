@@ -87,8 +87,17 @@ internal sealed class DeviceIdCache
     private byte[] lastBytes = [];
     private string last = string.Empty;
 
-    public string Get(ReadOnlySpan<byte> id)
+    /// <summary>The id as text, or null when it holds a control or non-ASCII byte (it would corrupt logs and screens: use the configured device id).</summary>
+    public string? Get(ReadOnlySpan<byte> id)
     {
+        foreach (var b in id)
+        {
+            if (b < 0x20 || b >= 0x7F)
+            {
+                return null;
+            }
+        }
+
         if (!id.SequenceEqual(lastBytes))
         {
             lastBytes = id.ToArray();

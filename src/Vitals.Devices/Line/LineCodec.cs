@@ -213,7 +213,7 @@ public sealed class LineCodec : ILineCodec
             }
         }
 
-        string deviceId = device.IsEmpty || IsMissing(device) ? context.Device : deviceIds.Get(device);
+        string deviceId = device.IsEmpty || IsMissing(device) ? context.Device : deviceIds.Get(device) ?? context.Device;
         for (int i = 0; i < fields.Length; i++)
         {
             if (state[i] == 2)

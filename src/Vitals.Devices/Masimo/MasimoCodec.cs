@@ -119,7 +119,7 @@ public sealed class MasimoCodec : ILineCodec
             return DecodeResult.Bad("line has no EXC field (truncated?)");
         }
 
-        string device = serial.IsEmpty || AsciiText.IsMissing(serial) ? context.Device : deviceIds.Get(serial);
+        string device = serial.IsEmpty || AsciiText.IsMissing(serial) ? context.Device : deviceIds.Get(serial) ?? context.Device;
         var exceptions = (MasimoException)exc;
         var quality = MasimoStatus.QualityOf(exceptions);
         if (hasSpo2)

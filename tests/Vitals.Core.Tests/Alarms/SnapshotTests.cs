@@ -45,6 +45,18 @@ public class SnapshotTests
     }
 
     [Fact]
+    public void Restore_ChairPausedBeforeItsFirstReading_PauseKept()
+    {
+        var h = new EngineHarness();
+        h.Engine.Pause("c9", EngineHarness.Nurse, h.Now, TimeSpan.FromMinutes(2), h.Events);
+        var restored = new AlarmEngine(site: EngineHarness.Site);
+
+        restored.Restore(RoundTrip(h.Engine), h.Now);
+
+        Assert.Equal(TimeSpan.FromMinutes(2), restored.PauseRemaining("c9", h.Now));
+    }
+
+    [Fact]
     public void Restore_LatchedAlarm_AcknowledgeAfterRestartClearsIt()
     {
         var h = BusyChair();
