@@ -110,7 +110,6 @@
       return make('tr', { className: 'sign-row' }, make('th', { scope: 'row', textContent: `${signName(sign)}${SIGN_UNITS[sign] ? ` (${SIGN_UNITS[sign]})` : ''}` }), ...cells, result);
     });
     const table = make('table', { className: 'limits-grid' }, make('thead', {}, head), make('tbody', {}, ...rows));
-    table.dataset.scope = scope;
     const review = make('div', { className: 'review', hidden: true });
     review.setAttribute('role', 'region');
     review.setAttribute('aria-label', 'Review changes');
@@ -157,7 +156,7 @@
         }
         for (const [sign, r] of bySign) rowResults.set(`${scope}|${sign}`, { ok: r.ok, text: r.texts.join(' ') });
         await loadConfig();
-        const again = document.querySelector(`table.limits-grid[data-scope="${CSS.escape(scope)}"] .review-open`);
+        const again = document.querySelector(`.limits-editor[data-scope="${CSS.escape(scope)}"] .review-open`);
         if (again) again.focus();
       });
       review.replaceChildren(make('h3', { textContent: 'Review changes' }),
@@ -166,7 +165,9 @@
       review.hidden = false;
       confirm.focus();
     });
-    return make('div', { className: 'limits-editor' }, make('div', { className: 'grid-scroll' }, table), make('div', { className: 'review-bar' }, reviewBtn, ' ', note), review);
+    const editor = make('div', { className: 'limits-editor' }, make('div', { className: 'grid-scroll' }, table), make('div', { className: 'review-bar' }, reviewBtn, ' ', note), review);
+    editor.dataset.scope = scope;
+    return editor;
   }
 
   // One engine timing row: input + save, with the result (or the error) beside the input.
@@ -483,7 +484,7 @@
     idInput.setAttribute('aria-label', `${chair.name} device ${index + 1} id`);
     kindSelect.setAttribute('aria-label', `${chair.name} device ${index + 1} kind`);
     const rm = make('button', { type: 'button', className: 'act', textContent: 'Remove device' });
-    rm.setAttribute('aria-label', `Remove ${chair.name} device ${index + 1}`);
+    rm.setAttribute('aria-label', `Remove device: ${chair.name} device ${index + 1}`); // starts with the visible text (WCAG 2.5.3)
     rm.addEventListener('click', onRemove);
     box.append(legend, field('Device id', idInput, `devices[${index}].id`, errors), field('Kind', kindSelect, `devices[${index}].kind`, errors), fieldsBox, rm);
     renderKind();

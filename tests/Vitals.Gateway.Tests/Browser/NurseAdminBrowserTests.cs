@@ -170,7 +170,7 @@ public class NurseAdminBrowserTests
 
         // 170 would put the low limit above the high one: refused, with the message beside the row.
         var cell = page.Locator("#override-grid input[name='nibp_sys.low.medium']");
-        var result = page.Locator("#override-grid tr.sign-row", new() { Has = cell }).Locator(".row-result");
+        var result = page.Locator("#override-grid tr.sign-row", new() { Has = page.Locator("input[name='nibp_sys.low.medium']") }).Locator(".row-result");
         await cell.FillAsync("170");
         await page.ClickAsync("#override-grid .review-open");
         await page.ClickAsync("#override-grid .review-save");
