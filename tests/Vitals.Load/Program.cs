@@ -18,15 +18,29 @@ using Vitals.Gateway.Pipeline;
 // Alarms raised in the first --warmup seconds meet cold code (JIT, first connections) and are reported on a
 // line of their own, so the steady-state figures are not one start-up burst.
 //   dotnet run -c Release --project tests/Vitals.Load -- [--chairs 100] [--seconds 30] [--warmup 2]
+// With --hl7-rate N, HL7 monitors send ORU^R01 (4 OBX) over MLLP at N messages/s in all, spread over --hl7-senders
+// connections, during the same run: it prints the ACK latency (send to AA received; AA means committed to the store)
+// next to the alarm delay. --hl7-rate -1 sends as fast as the ACKs come back: the HL7 ingest ceiling.
+//   dotnet run -c Release --project tests/Vitals.Load -- --hl7-rate 1000 [--hl7-senders 16]
 var chairs = Arg("--chairs", 100);
 var seconds = Arg("--seconds", 30);
 var warmup = Arg("--warmup", 2);
+var hl7Rate = Arg("--hl7-rate", 0);
+var hl7Senders = Math.Min(Arg("--hl7-senders", 16), chairs);
 
 var options = GatewayApp.DemoOptions(chairs, 1);
 options.Urls = "http://127.0.0.1:0";
 options.Data = Directory.CreateTempSubdirectory("vitals-load-").FullName;
 using var broker = Mosquitto.Start(options.Data);
 options.Mqtt = new Vitals.Gateway.Config.MqttOptions { Url = $"mqtt://127.0.0.1:{broker.Port}" };
+if (hl7Rate != 0)
+{
+    options.Hl7 = new Vitals.Gateway.Config.Hl7Options { Listen = "127.0.0.1:0", ChairRule = "pv1Bed", TimeZone = "UTC" };
+    for (var c = 1; c <= hl7Senders; c++)
+    {
+        options.Chairs[c - 1].Devices.Add(new Vitals.Gateway.Config.DeviceOptions { Id = $"hl7-{c}", Kind = "hl7", Match = $"BED{c}" });
+    }
+}
 
 // The demo's simulated monitors stay silent (one step an hour): this command is the only source of readings.
 await using var app = GatewayApp.Build(options, TimeSpan.FromHours(1), logging => logging.SetMinimumLevel(LogLevel.Warning));
@@ -85,8 +99,11 @@ var reader = Task.Run(async () =>
     }
 });
 
-var rng = new Random(1);
+var ackLatencies = new List<(double Ms, int Second)>();
+var hl7Errors = 0L;
 var clock = Stopwatch.StartNew();
+Task[] hl7Tasks = hl7Rate == 0 ? [] : Enumerable.Range(1, hl7Senders).Select(c => Task.Run(() => Hl7SenderAsync(c))).ToArray();
+var rng = new Random(1);
 for (var second = 0; second < seconds; second++)
 {
     var now = time.GetUtcNow();
@@ -120,7 +137,7 @@ for (var second = 0; second < seconds; second++)
 
 await Task.Delay(1000);
 await cts.CancelAsync();
-foreach (var task in new[] { reader, mqttReader })
+foreach (var task in new[] { reader, mqttReader }.Concat(hl7Tasks))
 {
     try
     {
@@ -135,7 +152,64 @@ await app.StopAsync();
 var rate = chairs * 5.0;
 Report("SSE", latencies);
 Report("MQTT", mqttLatencies);
+if (hl7Rate != 0)
+{
+    var steady = ackLatencies.Where(m => m.Second >= warmup && m.Second < seconds).Select(m => m.Ms).Order().ToList();
+    double P(double q) => steady.Count == 0 ? double.NaN : steady[Math.Min(steady.Count - 1, (int)(q * steady.Count))];
+    var offered = hl7Rate < 0 ? "as fast as ACKs return" : $"{hl7Rate} msg/s offered";
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+        $"HL7 ACK latency (send -> AA, AA = committed), {offered} over {hl7Senders} connections: {steady.Count / (double)(seconds - warmup):N0} msg/s acknowledged, n={steady.Count} p50={P(0.50):F2} ms p99={P(0.99):F2} ms max={P(1.0):F2} ms, {hl7Errors} not AA"));
+}
+
 return latencies.Count > 0 && mqttLatencies.Count > 0 ? 0 : 1;
+
+async Task Hl7SenderAsync(int c)
+{
+    var port = app.Services.GetRequiredService<Vitals.Gateway.Feeds.Hl7FeedService>().LocalEndPoint!.Port;
+    await using var client = await Vitals.Devices.Mllp.MllpClient.ConnectAsync("127.0.0.1", port, TimeSpan.FromSeconds(10));
+    var interval = hl7Rate > 0 ? TimeSpan.FromSeconds((double)hl7Senders / hl7Rate) : TimeSpan.Zero;
+    var next = clock.Elapsed + TimeSpan.FromMilliseconds(c * 7 % 100); // spread the senders' phases
+    try
+    {
+        for (var n = 0; !cts.IsCancellationRequested; n++)
+        {
+            if (interval > TimeSpan.Zero)
+            {
+                var wait = next - clock.Elapsed;
+                if (wait > TimeSpan.Zero)
+                {
+                    await Task.Delay(wait, cts.Token);
+                }
+
+                next += interval;
+            }
+
+            var at = time.GetUtcNow().ToString("yyyyMMddHHmmss.fff", CultureInfo.InvariantCulture) + "+0000";
+            var message = System.Text.Encoding.ASCII.GetBytes(
+                $"MSH|^~\\&|MON{c}|F|||{at}||ORU^R01|L{c}-{n}|P|2.6\rPV1||O|INF^R1^BED{c}\r" +
+                $"OBX|1|NM|147842^^MDC|1.1.1.1|72|/min|||||R|||{at}\rOBX|2|NM|150456^^MDC|1.2.1.1|97|%|||||R|||{at}\r" +
+                $"OBX|3|NM|149530^^MDC|1.2.1.2|72|/min|||||R|||{at}\rOBX|4|NM|151562^^MDC|1.4.1.1|15|/min|||||R|||{at}\r");
+            var second = (int)clock.Elapsed.TotalSeconds;
+            var sentAt = Stopwatch.GetTimestamp();
+            var reply = await client.SendAsync(message, TimeSpan.FromSeconds(30), cts.Token);
+            var ms = Stopwatch.GetElapsedTime(sentAt).TotalMilliseconds;
+            if (Vitals.Devices.Hl7.Hl7Ack.TryParse(reply, out var ack) && ack!.Code == Vitals.Devices.Hl7.Hl7AckCode.Accept)
+            {
+                lock (ackLatencies)
+                {
+                    ackLatencies.Add((ms, second));
+                }
+            }
+            else
+            {
+                Interlocked.Increment(ref hl7Errors);
+            }
+        }
+    }
+    catch (OperationCanceledException)
+    {
+    }
+}
 
 void Report(string path, List<(double Ms, int Second)> measured)
 {

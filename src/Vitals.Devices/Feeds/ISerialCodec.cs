@@ -40,6 +40,13 @@ public interface ISerialCodec
     /// </summary>
     ReadOnlyMemory<byte> Reply => ReadOnlyMemory<byte>.Empty;
 
+    /// <summary>
+    /// What to send instead of <see cref="Reply"/> when the frame decoded well but the gateway could not keep its
+    /// observations (the store did not confirm them in time): for HL7 an AE, so the monitor retransmits.
+    /// Empty when the protocol is one-way. Valid until the next <see cref="Decode"/>.
+    /// </summary>
+    ReadOnlyMemory<byte> NotStoredReply => ReadOnlyMemory<byte>.Empty;
+
     /// <summary>Forgets partial framing state (for example after a reconnect); counters are kept.</summary>
     void ResetFraming();
 

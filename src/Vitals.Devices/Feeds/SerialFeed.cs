@@ -37,6 +37,15 @@ public sealed record SerialFeedOptions
     /// <summary>Cap on the reconnect delay.</summary>
     public TimeSpan MaxReconnectDelay { get; init; } = DefaultMaxReconnectDelay;
 
+    /// <summary>
+    /// When set, a codec's positive reply (HL7 AA) goes out only once this store reports the frame's observations
+    /// committed; otherwise, after <see cref="AckTimeout"/>, the codec's <see cref="ISerialCodec.NotStoredReply"/> (AE).
+    /// </summary>
+    public IReadingStore? Store { get; init; }
+
+    /// <summary>How long a replying frame waits for <see cref="Store"/> to confirm its observations.</summary>
+    public TimeSpan AckTimeout { get; init; } = Mllp.MllpListenerOptions.DefaultAckTimeout;
+
     /// <summary>Returns every problem, each naming the setting.</summary>
     public IReadOnlyList<string> Validate()
     {
@@ -212,13 +221,13 @@ public sealed class SerialFeed
                     {
                         Counters.FrameOk(receivedAt);
                         Counters.SetConditions(codec.ActiveConditions);
-                        foreach (var observation in batch)
+                        if (!await KeepAsync(batch, !reply.IsEmpty, cancellationToken).ConfigureAwait(false))
                         {
-                            await output.WriteAsync(observation, cancellationToken).ConfigureAwait(false);
+                            reply = codec.NotStoredReply;
                         }
                     }
 
-                    // Only now, with the observations in the channel, may a positive ACK go out.
+                    // Only now, with the observations in the channel (and, with a store, committed), may a positive ACK go out.
                     if (!reply.IsEmpty && !await TryWriteAsync(port, reply, cancellationToken).ConfigureAwait(false))
                     {
                         return;
@@ -246,6 +255,40 @@ public sealed class SerialFeed
         {
             ArrayPool<byte>.Shared.Return(buffer);
             Counters.SetConnected(false);
+        }
+    }
+
+    /// <summary>
+    /// Queues a frame's observations (all of them: the wait is bounded only by cancellation) and, when the frame gets a
+    /// reply and a store is configured, waits for their commit; false when the store did not confirm in time.
+    /// </summary>
+    private async ValueTask<bool> KeepAsync(List<Observation> batch, bool replies, CancellationToken cancellationToken)
+    {
+        var stored = replies && batch.Count > 0 ? options.Store?.WhenStored(batch[^1]) : null;
+        try
+        {
+            foreach (var observation in batch)
+            {
+                await output.WriteAsync(observation, cancellationToken).ConfigureAwait(false);
+            }
+
+            if (stored is not null)
+            {
+                await stored.WaitAsync(options.AckTimeout, time, cancellationToken).ConfigureAwait(false);
+            }
+
+            return true;
+        }
+        catch (TimeoutException)
+        {
+            return false;
+        }
+        finally
+        {
+            if (stored is { IsCompleted: false })
+            {
+                options.Store!.Forget(batch[^1]);
+            }
         }
     }
 

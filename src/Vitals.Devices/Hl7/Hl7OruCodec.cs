@@ -75,8 +75,8 @@ public sealed class Hl7OruCodec
     }
 
     /// <summary>
-    /// Decodes one message (the bytes between the MLLP blocks). Observations are added to <paramref name="sink"/>.
-    /// Never throws for malformed input: the result says why the message was not usable and which ACK to send.
+    /// Decodes one message (the bytes between the MLLP blocks). Observations are added to <paramref name="sink"/> only
+    /// when the message is accepted (AA): a message with a row for an unmapped chair is refused whole (AE). Never throws for malformed input: the result says why the message was not usable and which ACK to send.
     /// </summary>
     public Hl7DecodeResult Decode(ReadOnlySpan<byte> message, DecodeContext context, ICollection<Observation> sink)
     {
@@ -359,9 +359,18 @@ public sealed class Hl7OruCodec
             OutOfRange = outOfRange,
             Unmapped = unmapped,
         };
-        if (accepted > 0)
+        if (accepted > 0 && unmapped == 0)
         {
             return result with { Result = DecodeResult.Success, Ack = Hl7AckCode.Accept };
+        }
+
+        if (accepted > 0)
+        {
+            // Rows for a chair we do not know: the message is refused whole (AE, none of its rows kept). AA would tell the
+            // sender that rows we dropped were taken; keeping the others and answering AE would store them again on the
+            // retransmit. The fix is in the configuration (map the equipment id), named in ERR-8.
+            RemoveLast(sink, accepted);
+            result = result with { Accepted = 0 };
         }
 
         var why = obxRows == 0 ? "no OBX segments"
@@ -527,6 +536,20 @@ public sealed class Hl7OruCodec
         catch (ArgumentOutOfRangeException)
         {
             return false; // out of DateTimeOffset's range after applying the offset
+        }
+    }
+
+    private static void RemoveLast(ICollection<Observation> sink, int count)
+    {
+        if (sink is List<Observation> list)
+        {
+            list.RemoveRange(list.Count - count, count);
+            return;
+        }
+
+        foreach (var o in sink.Skip(sink.Count - count).ToList())
+        {
+            sink.Remove(o);
         }
     }
 

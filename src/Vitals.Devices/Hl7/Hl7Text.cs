@@ -208,6 +208,10 @@ internal static class Hl7Text
             {
                 Write(output, rep);
             }
+            else if (ch is < (char)0x20 or (char)0x7F)
+            {
+                WriteHexEscaped(output, (byte)ch);
+            }
             else if (ch < 0x80)
             {
                 var span = output.GetSpan(1);
@@ -227,9 +231,13 @@ internal static class Hl7Text
     /// Copies a raw field from a message with separators <paramref name="theirs"/> into an output that uses the
     /// standard separators, translating delimiters and escaping bytes that are delimiters only for us.
     /// </summary>
+    /// <remarks>
+    /// Control characters (0x00-0x1F, 0x7F) are written as HL7 hex escapes (<c>\Xhh\</c>, HL7 v2.x 2.7.4), so an echoed
+    /// field never carries an MLLP block byte (0x0B, 0x1C) or a segment terminator into a reply.
+    /// </remarks>
     public static void WriteTranslated(IBufferWriter<byte> output, ReadOnlySpan<byte> raw, in Hl7Separators theirs)
     {
-        if (theirs.IsStandard)
+        if (theirs.IsStandard && raw.IndexOfAnyInRange((byte)0, (byte)0x1F) < 0 && !raw.Contains((byte)0x7F))
         {
             Write(output, raw);
             return;
@@ -243,7 +251,15 @@ internal static class Hl7Text
                 : b == theirs.Subcomponent ? std.Subcomponent
                 : b == theirs.Escape ? std.Escape
                 : (byte)0;
-            if (mapped != 0)
+            if (b is < 0x20 or 0x7F)
+            {
+                WriteHexEscaped(output, b);
+            }
+            else if (theirs.IsStandard)
+            {
+                Write(output, [b]);
+            }
+            else if (mapped != 0)
             {
                 Write(output, [mapped]);
             }
@@ -256,6 +272,13 @@ internal static class Hl7Text
                 Write(output, [b]);
             }
         }
+    }
+
+    /// <summary>Writes one byte as an HL7 hex escape, <c>\Xhh\</c> (HL7 v2.x 2.7.4).</summary>
+    private static void WriteHexEscaped(IBufferWriter<byte> output, byte b)
+    {
+        ReadOnlySpan<byte> hex = "0123456789ABCDEF"u8;
+        Write(output, [(byte)'\\', (byte)'X', hex[b >> 4], hex[b & 0xF], (byte)'\\']);
     }
 
     public static void Write(IBufferWriter<byte> output, ReadOnlySpan<byte> bytes)

@@ -23,6 +23,12 @@ public sealed class MllpFrameReader
 
     private bool discarding;
 
+    // Resume point of an incomplete frame: bytes of its body already searched (no trailer, no start block in them),
+    // and where that search stopped, so the next call scans only the new bytes (deframing stays linear in bytes received).
+    private long pendingScanned;
+    private SequencePosition pendingFrameStart;
+    private SequencePosition pendingResumeAt;
+
     /// <summary>Creates a reader.</summary>
     /// <param name="maxFrameSize">Largest message (bytes between the start and end blocks) that is kept; larger frames are discarded.</param>
     public MllpFrameReader(int maxFrameSize = DefaultMaxFrameSize)
@@ -47,9 +53,16 @@ public sealed class MllpFrameReader
     public long BadFrames => OversizeFrames + TruncatedFrames;
 
     /// <summary>
+    /// Bytes examined while searching for block boundaries, over the reader's life. Stays proportional to the bytes
+    /// received however a frame is split into reads (an incomplete frame is never searched again from its start).
+    /// </summary>
+    public long ScannedBytes { get; private set; }
+
+    /// <summary>
     /// Takes the next complete frame off the front of <paramref name="buffer"/>.
     /// On return <paramref name="buffer"/> starts at the first byte not yet consumed: pass <c>buffer.Start</c> as
-    /// consumed and the original end as examined to <c>PipeReader.AdvanceTo</c>.
+    /// consumed and the original end as examined to <c>PipeReader.AdvanceTo</c>. The next call after a false return
+    /// must pass those unconsumed bytes followed by any new ones (as a <c>PipeReader</c> does).
     /// </summary>
     /// <param name="buffer">Bytes received so far; advanced past garbage, discarded frames and the returned frame.</param>
     /// <param name="frame">The message between the start block and the end block (trailer excluded), valid until the buffer is advanced.</param>
@@ -62,70 +75,80 @@ public sealed class MllpFrameReader
             if (discarding)
             {
                 // Oversize frame: drop everything up to and including its trailer, keeping memory bounded.
-                var end = FindTrailer(buffer, out var restartAt);
-                if (restartAt is not null)
+                var skip = FindTrailer(buffer);
+                if (skip.Found == Boundary.StartBlock)
                 {
                     // The oversize frame never got its trailer; a new frame starts here.
-                    buffer = buffer.Slice(restartAt.Value);
+                    buffer = buffer.Slice(skip.At);
                     discarding = false;
                     OversizeFrames++;
                     continue;
                 }
 
-                if (end is null)
+                // Incomplete: keep only a trailing 0x1C (it may be the first half of the trailer).
+                buffer = buffer.Slice(skip.At);
+                if (skip.Found == Boundary.None)
                 {
-                    // Keep a trailing 0x1C: it may be the first half of the trailer.
-                    var keep = EndsWith(buffer, EndBlock) ? 1 : 0;
-                    buffer = buffer.Slice(buffer.Length - keep);
                     return false;
                 }
 
-                buffer = buffer.Slice(end.Value);
                 discarding = false;
                 OversizeFrames++;
                 continue;
             }
 
-            // HL7 MLLP R2 block format: bytes before the start block are not part of any message.
-            var start = buffer.PositionOf(StartBlock);
-            if (start is null)
+            var body = Resume(buffer, out var searchFrom, out var searchedBefore);
+            if (body is null)
             {
-                GarbageBytes += buffer.Length;
-                buffer = buffer.Slice(buffer.End);
-                return false;
+                // HL7 MLLP R2 block format: bytes before the start block are not part of any message.
+                var start = buffer.PositionOf(StartBlock);
+                if (start is null)
+                {
+                    ScannedBytes += buffer.Length;
+                    GarbageBytes += buffer.Length;
+                    buffer = buffer.Slice(buffer.End);
+                    return false;
+                }
+
+                var skipped = buffer.Slice(0, start.Value).Length;
+                ScannedBytes += skipped + 1;
+                GarbageBytes += skipped;
+                buffer = buffer.Slice(start.Value);
+                body = buffer.Slice(1);
+                searchFrom = body.Value.Start;
+                searchedBefore = 0;
             }
 
-            var skipped = buffer.Slice(0, start.Value).Length;
-            GarbageBytes += skipped;
-            buffer = buffer.Slice(start.Value);
-
-            var body = buffer.Slice(1);
-            var trailer = FindTrailer(body, out var restart);
-            if (restart is not null)
+            var found = FindTrailer(body.Value.Slice(searchFrom));
+            pendingScanned = 0;
+            if (found.Found == Boundary.StartBlock)
             {
                 // A new start block before the end block: the sender gave up on the previous frame.
                 TruncatedFrames++;
-                buffer = body.Slice(restart.Value);
+                buffer = buffer.Slice(found.At);
                 continue;
             }
 
-            if (trailer is null)
+            if (found.Found == Boundary.None)
             {
-                // Incomplete: FindTrailer stops at 0x1C+CR, so everything before a last 0x1C is message body.
-                var pending = EndsWith(body, EndBlock) ? body.Length - 1 : body.Length;
+                // Incomplete: FindTrailer stops at 0x1C+CR, so everything before found.At is message body.
+                var pending = searchedBefore + body.Value.Slice(searchFrom, found.At).Length;
                 if (pending > MaxFrameSize)
                 {
                     discarding = true;
-                    var keep = EndsWith(body, EndBlock) ? 1 : 0;
-                    buffer = body.Slice(body.Length - keep);
+                    buffer = buffer.Slice(found.At);
+                    return false;
                 }
 
+                pendingScanned = pending;
+                pendingFrameStart = buffer.Start;
+                pendingResumeAt = found.At;
                 return false;
             }
 
-            var message = body.Slice(0, trailer.Value);
-            var messageLength = message.Length - 2; // trailer is the position after 0x1C 0x0D
-            var afterTrailer = body.Slice(trailer.Value);
+            var afterTrailer = buffer.Slice(found.At);
+            var message = body.Value.Slice(0, found.At);
+            var messageLength = message.Length - 2; // found.At is the position after 0x1C 0x0D
             if (messageLength > MaxFrameSize)
             {
                 OversizeFrames++;
@@ -133,7 +156,7 @@ public sealed class MllpFrameReader
                 continue;
             }
 
-            frame = body.Slice(0, messageLength);
+            frame = message.Slice(0, messageLength);
             buffer = afterTrailer;
             return true;
         }
@@ -141,52 +164,80 @@ public sealed class MllpFrameReader
         return false;
     }
 
-    /// <summary>Clears the discarding state (for example after a reconnect). Counters are kept.</summary>
-    public void Reset() => discarding = false;
+    /// <summary>Clears the discarding and resume state (for example after a reconnect). Counters are kept.</summary>
+    public void Reset()
+    {
+        discarding = false;
+        pendingScanned = 0;
+    }
 
     /// <summary>
-    /// Finds the position just after the first <c>0x1C 0x0D</c>; or, if a start block comes first,
-    /// reports its position in <paramref name="restart"/> instead.
+    /// When <paramref name="buffer"/> continues the incomplete frame of the last call, returns its body and where the
+    /// search for its trailer stopped; otherwise null (search from the start).
     /// </summary>
-    private static SequencePosition? FindTrailer(ReadOnlySequence<byte> body, out SequencePosition? restart)
+    private ReadOnlySequence<byte>? Resume(ReadOnlySequence<byte> buffer, out SequencePosition searchFrom, out long searchedBefore)
     {
-        restart = null;
+        searchFrom = default;
+        searchedBefore = 0;
+        if (pendingScanned == 0 || buffer.Length <= pendingScanned || buffer.FirstSpan[0] != StartBlock)
+        {
+            return null;
+        }
+
+        var body = buffer.Slice(1);
+
+        // Same memory as last time (a PipeReader that consumed nothing): the saved position is still valid and
+        // costs nothing to use; otherwise (the caller moved the bytes) find it by offset.
+        searchFrom = buffer.Start.Equals(pendingFrameStart) ? pendingResumeAt : body.GetPosition(pendingScanned);
+        searchedBefore = pendingScanned;
+        return body;
+    }
+
+    /// <summary>
+    /// Finds the first <c>0x1C 0x0D</c> (<see cref="Boundary.Trailer"/>, at the position after it) or start block
+    /// (<see cref="Boundary.StartBlock"/>, at its position), whichever comes first; otherwise <see cref="Boundary.None"/>
+    /// at the position where a later search must resume (a trailing 0x1C, or the end).
+    /// </summary>
+    private Scan FindTrailer(ReadOnlySequence<byte> body)
+    {
         var reader = new SequenceReader<byte>(body);
         ReadOnlySpan<byte> stops = [StartBlock, EndBlock];
         while (reader.TryAdvanceToAny(stops, advancePastDelimiter: false))
         {
+            var at = reader.Position;
             reader.TryRead(out var b);
             if (b == StartBlock)
             {
-                restart = body.GetPosition(reader.Consumed - 1);
-                return null;
+                ScannedBytes += reader.Consumed;
+                return new Scan(Boundary.StartBlock, at);
             }
 
             if (!reader.TryPeek(out var next))
             {
-                return null; // 0x1C at the very end: wait for the next byte
+                ScannedBytes += body.Length;
+                return new Scan(Boundary.None, at); // 0x1C at the very end: wait for the next byte
             }
 
             if (next == CarriageReturn)
             {
                 reader.Advance(1);
-                return reader.Position;
+                ScannedBytes += reader.Consumed;
+                return new Scan(Boundary.Trailer, reader.Position);
             }
 
             // A lone 0x1C inside a message is not a trailer (HL7 text never contains it); keep scanning.
         }
 
-        return null;
+        ScannedBytes += body.Length;
+        return new Scan(Boundary.None, body.End);
     }
 
-    private static bool EndsWith(ReadOnlySequence<byte> sequence, byte value)
+    private enum Boundary
     {
-        if (sequence.IsEmpty)
-        {
-            return false;
-        }
-
-        var last = sequence.Slice(sequence.Length - 1);
-        return last.FirstSpan[0] == value;
+        None,
+        Trailer,
+        StartBlock,
     }
+
+    private readonly record struct Scan(Boundary Found, SequencePosition At);
 }

@@ -12,8 +12,11 @@ namespace Vitals.Devices.Mllp;
 /// <summary>
 /// HL7 v2 over MLLP TCP server (HL7 MLLP Release 2; IHE PCD TF-2 PCD-01 over MLLP): monitors and vendor gateways
 /// connect, send ORU^R01 messages and get each one acknowledged on the same connection.
-/// Observations go to a bounded channel; a message is acknowledged AA only after all its observations were accepted by it.
-/// Connections are independent: a bad message or a dropped connection affects only itself.
+/// Observations go to a bounded channel, a message's whole or none of it; a message is acknowledged AA only after all its
+/// observations were accepted by it and, when <see cref="MllpListenerOptions.Store"/> is set, committed to the store.
+/// Connections are independent: a bad message or a dropped connection affects only itself. A connection that sends no
+/// complete message for <see cref="MllpListenerOptions.IdleTimeout"/> is closed; at the connection caps the longest-idle
+/// connection makes room, so idle connections can never lock a sending monitor out.
 /// The codec (and with it the chair map) can be replaced while connections are open: see <see cref="ReplaceCodec"/>.
 /// </summary>
 public sealed class MllpListener : IAsyncDisposable
@@ -22,7 +25,7 @@ public sealed class MllpListener : IAsyncDisposable
     private readonly ChannelWriter<Observation> output;
     private readonly TimeProvider time;
     private readonly ConcurrentDictionary<string, MllpSourceCounters> sources = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<long, Task> connections = new();
+    private readonly ConcurrentDictionary<long, ConnectionSlot> connections = new();
     private readonly CancellationTokenSource stopping = new();
     private readonly MllpAckWriter acks;
     private Socket? socket;
@@ -30,6 +33,9 @@ public sealed class MllpListener : IAsyncDisposable
     private long connectionSeq;
     private int active;
     private long faults;
+    private long idleClosed;
+    private long evicted;
+    private long refused;
 
     // Replaced whole, never changed in place: each message reads it once, so it is decoded and ACKed with one map.
     private Hl7OruCodec codec;
@@ -60,6 +66,15 @@ public sealed class MllpListener : IAsyncDisposable
 
     /// <summary>Connections ended by an unexpected error in the gateway (not by the peer); should stay 0.</summary>
     public long ConnectionFaults => Interlocked.Read(ref faults);
+
+    /// <summary>Connections closed because they sent no complete message for <see cref="MllpListenerOptions.IdleTimeout"/>.</summary>
+    public long IdleClosed => Interlocked.Read(ref idleClosed);
+
+    /// <summary>Idle connections closed to make room for a new one at a connection cap.</summary>
+    public long Evicted => Interlocked.Read(ref evicted);
+
+    /// <summary>New connections closed at once: a cap was reached and every connection in it was busy with a message.</summary>
+    public long Refused => Interlocked.Read(ref refused);
 
     /// <summary>Binds and starts accepting connections.</summary>
     public void Start()
@@ -114,7 +129,7 @@ public sealed class MllpListener : IAsyncDisposable
             await acceptLoop.ConfigureAwait(false);
         }
 
-        await Task.WhenAll(connections.Values).ConfigureAwait(false);
+        await Task.WhenAll(connections.Values.Select(c => c.Handler)).ConfigureAwait(false);
     }
 
     /// <inheritdoc/>
@@ -150,23 +165,56 @@ public sealed class MllpListener : IAsyncDisposable
                 return;
             }
 
-            if (Interlocked.Increment(ref active) > options.MaxConnections)
+            var source = (client.RemoteEndPoint as IPEndPoint)?.Address.ToString() ?? "unknown";
+            if (!MakeRoom(source))
             {
-                Interlocked.Decrement(ref active);
+                Interlocked.Increment(ref refused);
                 client.Dispose();
                 continue;
             }
 
+            Interlocked.Increment(ref active);
             var id = Interlocked.Increment(ref connectionSeq);
-            var task = Task.Run(() => ServeAsync(client, ct), CancellationToken.None);
-            connections[id] = task;
-            _ = task.ContinueWith(_ => connections.TryRemove(id, out Task? _), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            var slot = new ConnectionSlot(source, new CancellationTokenSource(options.IdleTimeout, time), time.GetTimestamp());
+            connections[id] = slot;
+            slot.Handler = Task.Run(() => ServeAsync(client, slot, ct), CancellationToken.None);
+            _ = slot.Handler.ContinueWith(_ => connections.TryRemove(id, out ConnectionSlot? _), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         }
     }
 
-    private async Task ServeAsync(Socket client, CancellationToken ct)
+    /// <summary>
+    /// Makes sure a new connection from <paramref name="source"/> fits under both caps: at a cap the connection that has
+    /// gone longest without a complete message (and is not answering one now) is closed to make room. A sender that is
+    /// connecting now is more likely alive than one that has said nothing for longest, so idle connections, however many,
+    /// never keep a monitor out. False when every connection in the full cap is busy.
+    /// </summary>
+    private bool MakeRoom(string source)
     {
-        var source = (client.RemoteEndPoint as IPEndPoint)?.Address.ToString() ?? "unknown";
+        var fromSource = connections.Values.Count(c => c.Source == source && !c.Closing);
+        if (fromSource >= options.MaxConnectionsPerSource && !EvictIdlest(c => c.Source == source))
+        {
+            return false;
+        }
+
+        return connections.Values.Count(c => !c.Closing) < options.MaxConnections || EvictIdlest(_ => true);
+    }
+
+    private bool EvictIdlest(Func<ConnectionSlot, bool> among)
+    {
+        var idlest = connections.Values.Where(c => !c.Closing && !c.Busy && among(c)).MinBy(c => c.LastMessage);
+        if (idlest is null)
+        {
+            return false;
+        }
+
+        idlest.Close();
+        Interlocked.Increment(ref evicted);
+        return true;
+    }
+
+    private async Task ServeAsync(Socket client, ConnectionSlot slot, CancellationToken ct)
+    {
+        var source = slot.Source;
         var counters = sources.GetOrAdd(source, s => new MllpSourceCounters(s));
         counters.Connect();
         options.Counters?.SetConnected(true);
@@ -184,36 +232,40 @@ public sealed class MllpListener : IAsyncDisposable
         var reader = PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: 16 * 1024, leaveOpen: true));
         var framer = new MllpFrameReader(options.MaxFrameSize);
         var connection = new Connection(new List<Observation>(32), new ArrayBufferWriter<byte>(512), counters);
+        var framing = new FramingCounts(framer, counters, options.Counters);
+        using var readToken = CancellationTokenSource.CreateLinkedTokenSource(ct, slot.IdleToken);
         try
         {
             while (true)
             {
-                var read = await reader.ReadAsync(ct).ConfigureAwait(false);
+                var read = await reader.ReadAsync(readToken.Token).ConfigureAwait(false);
                 var buffer = read.Buffer;
-                var badBefore = framer.BadFrames;
-                var garbageBefore = framer.GarbageBytes;
                 while (framer.TryReadFrame(ref buffer, out var frame))
                 {
+                    // Count what the framer skipped before this frame now, so counters are current when its ACK is read.
+                    framing.Flush();
+                    slot.Busy = true;
                     await HandleFrameAsync(frame, stream, connection, ct).ConfigureAwait(false);
+                    slot.MessageAnswered(time.GetTimestamp(), options.IdleTimeout);
                 }
 
-                counters.Bad(framer.BadFrames - badBefore);
-                counters.AddGarbage(framer.GarbageBytes - garbageBefore);
+                framing.Flush();
                 var consumed = read.Buffer.Slice(0, buffer.Start).Length;
                 counters.AddBytes(consumed);
-                if (options.Counters is { } all)
-                {
-                    all.AddBytes((int)consumed);
-                    if (framer.BadFrames != badBefore)
-                    {
-                        all.FrameBad("MLLP frame oversize or truncated", framer.BadFrames - badBefore);
-                    }
-                }
+                options.Counters?.AddBytes((int)consumed);
                 reader.AdvanceTo(buffer.Start, read.Buffer.End);
                 if (read.IsCompleted || read.IsCanceled)
                 {
                     break;
                 }
+            }
+        }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested && slot.IdleToken.IsCancellationRequested)
+        {
+            // No complete message for IdleTimeout, or closed to make room for a new sender (counted there).
+            if (!slot.Closing)
+            {
+                Interlocked.Increment(ref idleClosed);
             }
         }
         catch (OperationCanceledException)
@@ -236,6 +288,7 @@ public sealed class MllpListener : IAsyncDisposable
         }
         finally
         {
+            slot.Dispose();
             await reader.CompleteAsync().ConfigureAwait(false);
             await stream.DisposeAsync().ConfigureAwait(false);
             counters.Disconnect();
@@ -258,11 +311,11 @@ public sealed class MllpListener : IAsyncDisposable
 
         var code = result.Ack;
         string? error = null;
-        if (code == Hl7AckCode.Accept && !await EnqueueAsync(connection.Observations, ct).ConfigureAwait(false))
+        if (code == Hl7AckCode.Accept)
         {
-            // Never AA what the pipeline did not take (PROTOCOLS.md: GE B40 retransmits on AE).
-            code = Hl7AckCode.Error;
-            error = "gateway busy: observations not stored, please retransmit";
+            // Never AA what the store does not hold (PROTOCOLS.md: a monitor never resends after AA, GE B40 retransmits on AE).
+            error = await KeepAsync(connection.Observations, ct).ConfigureAwait(false);
+            code = error is null ? code : Hl7AckCode.Error;
         }
 
         if (code == Hl7AckCode.Accept)
@@ -283,33 +336,175 @@ public sealed class MllpListener : IAsyncDisposable
         await stream.WriteAsync(connection.Ack.WrittenMemory, ct).ConfigureAwait(false);
     }
 
-    private async ValueTask<bool> EnqueueAsync(List<Observation> observations, CancellationToken ct)
+    /// <summary>Queues a message's observations and waits until they are stored; null when done, else the reason for AE.</summary>
+    private async ValueTask<string?> KeepAsync(List<Observation> observations, CancellationToken ct)
     {
-        foreach (var observation in observations)
+        if (observations.Count == 0)
         {
-            if (output.TryWrite(observation))
-            {
-                continue;
-            }
+            return null;
+        }
 
-            using var timeout = new CancellationTokenSource(options.ChannelWriteTimeout, time);
-            using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct, timeout.Token);
-            try
+        var last = observations[^1];
+        var stored = options.Store?.WhenStored(last);
+        var queued = await QueueAsync(observations, ct).ConfigureAwait(false);
+        if (queued != Queued.All)
+        {
+            options.Store?.Forget(last);
+            return queued == Queued.None
+                ? "gateway busy: observations not stored, please retransmit"
+                : "gateway stalled: the message was only partly taken, please retransmit";
+        }
+
+        if (stored is null)
+        {
+            return null;
+        }
+
+        try
+        {
+            await stored.WaitAsync(options.AckTimeout, time, ct).ConfigureAwait(false);
+            return null;
+        }
+        catch (TimeoutException)
+        {
+            options.Store!.Forget(last);
+            return MllpSerialCodec.NotStoredText;
+        }
+    }
+
+    /// <summary>
+    /// Queues a message whole or not at all: the first observation waits up to <see cref="MllpListenerOptions.ChannelWriteTimeout"/>
+    /// for room (none: nothing of the message is queued); once it is in, the rest follow, waiting up to
+    /// <see cref="MllpListenerOptions.AckTimeout"/> (the pipeline drains thousands a second; only a stalled pipeline leaves a part queued).
+    /// </summary>
+    private async ValueTask<Queued> QueueAsync(List<Observation> observations, CancellationToken ct)
+    {
+        if (!await WriteAsync(observations[0], options.ChannelWriteTimeout, ct).ConfigureAwait(false))
+        {
+            return Queued.None;
+        }
+
+        for (var i = 1; i < observations.Count; i++)
+        {
+            if (!await WriteAsync(observations[i], options.AckTimeout, ct).ConfigureAwait(false))
             {
-                await output.WriteAsync(observation, linked.Token).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException) when (!ct.IsCancellationRequested)
-            {
-                return false;
-            }
-            catch (ChannelClosedException)
-            {
-                return false;
+                return Queued.Part;
             }
         }
 
-        return true;
+        return Queued.All;
+    }
+
+    private async ValueTask<bool> WriteAsync(Observation observation, TimeSpan wait, CancellationToken ct)
+    {
+        if (output.TryWrite(observation))
+        {
+            return true;
+        }
+
+        using var timeout = new CancellationTokenSource(wait, time);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct, timeout.Token);
+        try
+        {
+            await output.WriteAsync(observation, linked.Token).ConfigureAwait(false);
+            return true;
+        }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        {
+            return false;
+        }
+        catch (ChannelClosedException)
+        {
+            return false;
+        }
+    }
+
+    private enum Queued
+    {
+        None,
+        Part,
+        All,
     }
 
     private sealed record Connection(List<Observation> Observations, ArrayBufferWriter<byte> Ack, MllpSourceCounters Counters);
+
+    /// <summary>Moves what the framer counted (garbage, dropped frames) into the source's and the listener's counters.</summary>
+    private sealed class FramingCounts(MllpFrameReader framer, MllpSourceCounters source, Feeds.FeedCounters? all)
+    {
+        private long bad;
+        private long garbage;
+
+        public void Flush()
+        {
+            var newBad = framer.BadFrames - bad;
+            var newGarbage = framer.GarbageBytes - garbage;
+            bad += newBad;
+            garbage += newGarbage;
+            if (newGarbage > 0)
+            {
+                source.AddGarbage(newGarbage);
+            }
+
+            if (newBad > 0)
+            {
+                source.Bad(newBad);
+                all?.FrameBad("MLLP frame oversize or truncated", newBad);
+            }
+        }
+    }
+
+    /// <summary>One open connection as the accept loop sees it: its source, when it last completed a message, and how to close it.</summary>
+    private sealed class ConnectionSlot(string source, CancellationTokenSource idle, long acceptedAt) : IDisposable
+    {
+        private long lastMessage = acceptedAt;
+        private volatile bool busy;
+        private volatile bool closing;
+
+        public string Source => source;
+
+        /// <summary>Cancelled after IdleTimeout without a complete message, or to make room for a new connection.</summary>
+        public CancellationToken IdleToken { get; } = idle.Token;
+
+        public Task Handler { get; set; } = Task.CompletedTask;
+
+        /// <summary>Timestamp of the last answered message (or of the accept).</summary>
+        public long LastMessage => Interlocked.Read(ref lastMessage);
+
+        /// <summary>Decoding, storing or answering a message: never closed for room then.</summary>
+        public bool Busy
+        {
+            get => busy;
+            set => busy = value;
+        }
+
+        /// <summary>Chosen to make room: no longer counted against the caps.</summary>
+        public bool Closing => closing;
+
+        public void MessageAnswered(long at, TimeSpan idleTimeout)
+        {
+            Interlocked.Exchange(ref lastMessage, at);
+            busy = false;
+            try
+            {
+                idle.CancelAfter(idleTimeout);
+            }
+            catch (ObjectDisposedException)
+            {
+            }
+        }
+
+        public void Close()
+        {
+            closing = true;
+            try
+            {
+                idle.Cancel();
+            }
+            catch (ObjectDisposedException)
+            {
+            }
+        }
+
+        public void Dispose() => idle.Dispose();
+    }
 }

@@ -18,6 +18,24 @@ public sealed class MllpListenerOptions
     public const int DefaultMaxConnections = 256;
 
     /// <summary>
+    /// Default cap on simultaneous connections from one address: room for a vendor gateway that opens one connection per
+    /// monitor, while one misbehaving host cannot take every slot.
+    /// </summary>
+    public const int DefaultMaxConnectionsPerSource = 32;
+
+    /// <summary>
+    /// Default time a connection may go without a complete message before it is closed. Monitors that send less often
+    /// (GE B40: every 1-60 min) simply reconnect with their next message, as MLLP senders do after any disconnect.
+    /// </summary>
+    public static readonly TimeSpan DefaultIdleTimeout = TimeSpan.FromMinutes(10);
+
+    /// <summary>
+    /// Default time to wait for the store to commit a message's readings before answering AE. Below the 10-30 s that
+    /// senders commonly wait for an ACK, so the sender hears AE (and retransmits) rather than timing out.
+    /// </summary>
+    public static readonly TimeSpan DefaultAckTimeout = TimeSpan.FromSeconds(5);
+
+    /// <summary>
     /// Default quiet time before TCP keep-alive probes start. A sender whose cable is pulled or that lost power
     /// never closes its connection; probes find it gone (after <see cref="KeepAliveProbes"/> unanswered ones,
     /// <see cref="KeepAliveProbeInterval"/> apart: about 45 s in all) so it stops counting as connected and
@@ -43,8 +61,23 @@ public sealed class MllpListenerOptions
     /// <summary>How long to wait for room in the channel; after that the message is answered AE, never AA.</summary>
     public TimeSpan ChannelWriteTimeout { get; set; } = DefaultChannelWriteTimeout;
 
-    /// <summary>Connections beyond this are closed at once.</summary>
+    /// <summary>Connections beyond this make room by closing the longest-idle one (or are closed at once when all are busy).</summary>
     public int MaxConnections { get; set; } = DefaultMaxConnections;
+
+    /// <summary>Connections from one remote address beyond this make room by closing that address's longest-idle connection.</summary>
+    public int MaxConnectionsPerSource { get; set; } = DefaultMaxConnectionsPerSource;
+
+    /// <summary>A connection that completes no message for this long is closed (a sender reconnects with its next message).</summary>
+    public TimeSpan IdleTimeout { get; set; } = DefaultIdleTimeout;
+
+    /// <summary>
+    /// When set, a message is answered AA only once <see cref="Feeds.IReadingStore"/> reports its readings committed; no
+    /// confirmation within <see cref="AckTimeout"/> answers AE. When null, AA means "queued in the channel" (tests, tools).
+    /// </summary>
+    public Feeds.IReadingStore? Store { get; set; }
+
+    /// <summary>How long a message may wait for the pipeline and the store to take its readings before it is answered AE.</summary>
+    public TimeSpan AckTimeout { get; set; } = DefaultAckTimeout;
 
     /// <summary>Quiet time before TCP keep-alive probes start, in whole seconds; <see cref="TimeSpan.Zero"/> turns them off.</summary>
     public TimeSpan KeepAliveIdle { get; set; } = DefaultKeepAliveIdle;
@@ -102,6 +135,21 @@ public sealed class MllpListenerOptions
         if (MaxConnections < 1)
         {
             throw new InvalidOperationException("Mllp: MaxConnections must be at least 1.");
+        }
+
+        if (MaxConnectionsPerSource < 1)
+        {
+            throw new InvalidOperationException("Mllp: MaxConnectionsPerSource must be at least 1.");
+        }
+
+        if (IdleTimeout <= TimeSpan.Zero)
+        {
+            throw new InvalidOperationException("Mllp: IdleTimeout must be positive.");
+        }
+
+        if (AckTimeout <= TimeSpan.Zero)
+        {
+            throw new InvalidOperationException("Mllp: AckTimeout must be positive.");
         }
 
         if (KeepAliveIdle < TimeSpan.Zero || KeepAliveIdle.Ticks % TimeSpan.TicksPerSecond != 0)

@@ -19,10 +19,14 @@ public sealed class MllpSerialCodec : ISerialCodec
     /// <summary>Default largest message on a serial line (64 KiB: a PCD-01 message with a few dozen OBX is a few KiB).</summary>
     public const int DefaultMaxFrameSize = 64 * 1024;
 
+    /// <summary>ERR-8 of the AE sent when the store did not confirm a message's readings in time.</summary>
+    public const string NotStoredText = "store did not confirm in time: observations may not be stored, please retransmit";
+
     private readonly Hl7OruCodec codec;
     private readonly MllpFrameReader reader;
     private readonly MllpAckWriter acks;
     private readonly ArrayBufferWriter<byte> reply = new(512);
+    private readonly ArrayBufferWriter<byte> notStored = new(512);
 
     /// <summary>Creates a codec.</summary>
     /// <param name="codec">The HL7 decoder; with its default chair rule every message belongs to the feed's chair.</param>
@@ -55,6 +59,9 @@ public sealed class MllpSerialCodec : ISerialCodec
     public ReadOnlyMemory<byte> Reply => reply.WrittenMemory;
 
     /// <inheritdoc/>
+    public ReadOnlyMemory<byte> NotStoredReply => notStored.WrittenMemory;
+
+    /// <inheritdoc/>
     public void ResetFraming() => reader.Reset();
 
     /// <inheritdoc/>
@@ -65,9 +72,15 @@ public sealed class MllpSerialCodec : ISerialCodec
     {
         ArgumentNullException.ThrowIfNull(context);
         reply.ResetWrittenCount();
+        notStored.ResetWrittenCount();
         var result = codec.Decode(frame, context, output);
         LastAck = result.Ack;
         acks.Write(codec, frame, result, result.Ack, null, context.ReceivedAt, reply);
+        if (result.Ack == Hl7AckCode.Accept)
+        {
+            acks.Write(codec, frame, result, Hl7AckCode.Error, NotStoredText, context.ReceivedAt, notStored);
+        }
+
         return result.Result;
     }
 }

@@ -175,6 +175,12 @@ public sealed class Hl7Options
     /// <summary>Largest accepted message in bytes.</summary>
     public int MaxFrameBytes { get; set; } = MllpFrameReader.DefaultMaxFrameSize;
 
+    /// <summary>Seconds a connection may go without a complete message before it is closed (the sender reconnects with its next one).</summary>
+    public int IdleTimeoutSeconds { get; set; } = (int)MllpListenerOptions.DefaultIdleTimeout.TotalSeconds;
+
+    /// <summary>Simultaneous connections from one address; beyond it that address's longest-idle connection is closed.</summary>
+    public int MaxConnectionsPerSource { get; set; } = MllpListenerOptions.DefaultMaxConnectionsPerSource;
+
     /// <summary>The parsed listen endpoint (call after validation).</summary>
     public IPEndPoint ListenEndPoint => IPEndPoint.Parse(Listen);
 
@@ -205,6 +211,16 @@ public sealed class Hl7Options
         if (TimeZone is not null && !TimeZoneInfo.TryFindSystemTimeZoneById(TimeZone, out _))
         {
             errors.Add($"{path}.timeZone: '{TimeZone}' is not a known time zone. Fix: use an IANA id such as Europe/London or UTC.");
+        }
+
+        if (IdleTimeoutSeconds is < 5 or > 86_400)
+        {
+            errors.Add($"{path}.idleTimeoutSeconds: {IdleTimeoutSeconds} is out of range. Fix: use 5 to 86400 (default {MllpListenerOptions.DefaultIdleTimeout.TotalSeconds.ToString(CultureInfo.InvariantCulture)}); make it longer than your monitors' longest send interval if they keep one connection.");
+        }
+
+        if (MaxConnectionsPerSource is < 1 or > MllpListenerOptions.DefaultMaxConnections)
+        {
+            errors.Add($"{path}.maxConnectionsPerSource: {MaxConnectionsPerSource} is out of range. Fix: use 1 to {MllpListenerOptions.DefaultMaxConnections.ToString(CultureInfo.InvariantCulture)} (default {MllpListenerOptions.DefaultMaxConnectionsPerSource.ToString(CultureInfo.InvariantCulture)}).");
         }
 
         if (MaxFrameBytes is < 1024 or > 16 * 1024 * 1024)

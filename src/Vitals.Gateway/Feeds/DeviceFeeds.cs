@@ -45,6 +45,7 @@ public static class DeviceFeeds
                 Chair = chair.Id,
                 Device = device.Id,
                 DeviceTimeZone = device.DeviceTimeZone(),
+                Store = sp.GetRequiredService<StoreWriter>(), // an HL7 AA means committed; line codecs send no reply
             },
             new LinuxSerialPortFactory(time),
             codec,
@@ -70,7 +71,7 @@ public sealed class Hl7FeedService : IHostedService, IAsyncDisposable
     private IReadOnlyList<Hl7Device> devices;
 
     /// <summary>Creates the listener (not yet bound).</summary>
-    public Hl7FeedService(GatewayOptions options, FeedRegistry feeds, ObservationPipeline pipeline, TimeProvider time)
+    public Hl7FeedService(GatewayOptions options, FeedRegistry feeds, ObservationPipeline pipeline, StoreWriter store, TimeProvider time)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(feeds);
@@ -87,6 +88,9 @@ public sealed class Hl7FeedService : IHostedService, IAsyncDisposable
                 Address = endPoint.Address.ToString(),
                 Port = endPoint.Port,
                 MaxFrameSize = hl7.MaxFrameBytes,
+                IdleTimeout = TimeSpan.FromSeconds(hl7.IdleTimeoutSeconds),
+                MaxConnectionsPerSource = hl7.MaxConnectionsPerSource,
+                Store = store, // AA only once the message's readings are committed
                 Site = options.Site,
                 DeviceTimeZone = DeviceOptions.ResolveZone(hl7.TimeZone),
                 Counters = Listener.Counters,

@@ -1,6 +1,8 @@
+using System.Collections.Concurrent;
 using System.Text.Json;
 using System.Threading.Channels;
 using Vitals.Core;
+using Vitals.Devices.Feeds;
 using Vitals.Storage.Sqlite;
 
 namespace Vitals.Gateway.Pipeline;
@@ -8,8 +10,10 @@ namespace Vitals.Gateway.Pipeline;
 /// <summary>
 /// Moves pipeline output to disk in batches, off the alarm path: the pipeline only enqueues.
 /// On shutdown everything queued is written before the store closes.
+/// As an <see cref="IReadingStore"/> it tells feeds that acknowledge readings (HL7 AA) when a reading is committed: each
+/// batch is one transaction (a group commit across every connection and feed), and waiters are released after it.
 /// </summary>
-public sealed partial class StoreWriter(SqliteStore store, TimeProvider time, ILogger<StoreWriter> logger) : BackgroundService
+public sealed partial class StoreWriter(SqliteStore store, TimeProvider time, ILogger<StoreWriter> logger) : BackgroundService, IReadingStore
 {
     /// <summary>Observations written per transaction at most.</summary>
     public const int MaxBatch = 5000;
@@ -18,6 +22,9 @@ public sealed partial class StoreWriter(SqliteStore store, TimeProvider time, IL
         new BoundedChannelOptions(100_000) { FullMode = BoundedChannelFullMode.Wait, SingleReader = true });
 
     private static readonly TimeSpan RetryAfter = TimeSpan.FromSeconds(1);
+
+    // Readings a feed waits on (by reference: two equal readings are still two rows), released once committed.
+    private readonly ConcurrentDictionary<Observation, TaskCompletionSource> watched = new(ReferenceEqualityComparer.Instance);
 
     private long written;
     private volatile string? failure;
@@ -33,6 +40,13 @@ public sealed partial class StoreWriter(SqliteStore store, TimeProvider time, IL
 
     /// <summary>Queues observations for the store.</summary>
     public ValueTask EnqueueAsync(Observation o, CancellationToken ct) => queue.Writer.WriteAsync(o, ct);
+
+    /// <inheritdoc />
+    public Task WhenStored(Observation last) =>
+        watched.GetOrAdd(last, _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
+
+    /// <inheritdoc />
+    public void Forget(Observation last) => watched.TryRemove(last, out _);
 
     /// <summary>Queues an alarm transition for the event log.</summary>
     public ValueTask EnqueueAsync(AlarmEvent e, CancellationToken ct) => queue.Writer.WriteAsync(e, ct);
@@ -84,6 +98,7 @@ public sealed partial class StoreWriter(SqliteStore store, TimeProvider time, IL
             {
                 store.Append(batch);
                 Interlocked.Add(ref written, batch.Count);
+                ReleaseWaiters(batch);
                 batch.Clear();
             }
 
@@ -99,6 +114,22 @@ public sealed partial class StoreWriter(SqliteStore store, TimeProvider time, IL
 
             failure = e.Message;
             return false;
+        }
+    }
+
+    private void ReleaseWaiters(List<Observation> committed)
+    {
+        if (watched.IsEmpty)
+        {
+            return;
+        }
+
+        foreach (var o in committed)
+        {
+            if (watched.TryRemove(o, out var waiter))
+            {
+                waiter.TrySetResult();
+            }
         }
     }
 

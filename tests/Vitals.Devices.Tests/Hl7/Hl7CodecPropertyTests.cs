@@ -59,10 +59,15 @@ public class Hl7CodecPropertyTests
             "OBX|3|NM|147842^^MDC|1.1.1.1|90|/min|||||R");
 
         var (result, obs) = Decode(codec, message, Context(chair: ""));
+        var (mapped, mappedObs) = Decode(codec, message, Context(chair: "feed-chair"));
 
-        var only = Assert.Single(obs);
-        Assert.Equal(("chair-a", "EUI-A", 70.0), (only.Chair, only.Device, only.Value));
+        // Without a feed chair the second group has none: the whole message is refused (AE), no row kept.
+        Assert.Empty(obs);
         Assert.Equal(1, result.Unmapped);
-        Assert.Equal(Hl7AckCode.Accept, result.Ack);
+        Assert.Equal(Hl7AckCode.Error, result.Ack);
+
+        // With one, it falls back to the feed's chair and device, never to the previous group's EUI-A.
+        Assert.Equal(Hl7AckCode.Accept, mapped.Ack);
+        Assert.Equal([("chair-a", "EUI-A", 70.0), ("feed-chair", "GW", 90.0)], mappedObs.Select(o => (o.Chair, o.Device, o.Value)));
     }
 }

@@ -148,3 +148,52 @@ public class MllpFrameReaderTests
         Assert.Equal(writer.WrittenSpan.ToArray(), MllpEncoder.Frame("MSH|x"u8));
     }
 }
+
+public sealed class MllpFrameReaderLinearTests
+{
+    /// <summary>
+    /// A 1 MiB frame arriving 16 bytes per read through a real Pipe: the framer must examine each byte a bounded number
+    /// of times. The old framer searched the whole pending frame again on every read (about 32 GiB examined here).
+    /// </summary>
+    [Theory]
+    [InlineData(16)]
+    [InlineData(1000)]
+    public async Task TryReadFrame_OneMegabyteFrameInSmallReads_ScansLinearly(int chunk)
+    {
+        const int size = 1024 * 1024;
+        var framed = MllpEncoder.Frame([.. "MSH|"u8, .. Enumerable.Repeat((byte)'X', size - 4)]);
+        var pipe = new System.IO.Pipelines.Pipe(new System.IO.Pipelines.PipeOptions(pauseWriterThreshold: 0, minimumSegmentSize: 4096));
+        var reader = new MllpFrameReader();
+        var frames = 0;
+        long frameLength = 0;
+
+        for (var at = 0; at < framed.Length; at += chunk)
+        {
+            await pipe.Writer.WriteAsync(framed.AsMemory(at, Math.Min(chunk, framed.Length - at)));
+            var read = await pipe.Reader.ReadAsync();
+            var buffer = read.Buffer;
+            while (reader.TryReadFrame(ref buffer, out var frame))
+            {
+                frames++;
+                frameLength = frame.Length;
+            }
+
+            pipe.Reader.AdvanceTo(buffer.Start, read.Buffer.End);
+        }
+
+        Assert.Equal((1, (long)size), (frames, frameLength));
+        Assert.InRange(reader.ScannedBytes, framed.Length, 2L * framed.Length);
+    }
+
+    [Fact]
+    public void TryReadFrame_CallerMovesPendingBytes_StillFindsTheFrame()
+    {
+        // SerialFeed copies the unconsumed tail to the front of its buffer: the resume point must follow by offset.
+        var reader = new MllpFrameReader();
+        var framed = MllpEncoder.Frame("MSH|moved\u001cstill-body"u8);
+        var frames = MllpFrameReaderTests.ReadAll(reader, [[.. "junk"u8, .. framed[..6]], framed[6..12], framed[12..^1], framed[^1..]]);
+
+        Assert.Equal(["MSH|moved\u001cstill-body"], frames);
+        Assert.Equal(4, reader.GarbageBytes);
+    }
+}

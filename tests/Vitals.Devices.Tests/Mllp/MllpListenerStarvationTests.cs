@@ -1,0 +1,150 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using System.Threading.Channels;
+using Vitals.Core;
+using Vitals.Devices.Hl7;
+using Vitals.Devices.Mllp;
+using Vitals.Devices.Tests.Hl7;
+
+namespace Vitals.Devices.Tests.Mllp;
+
+/// <summary>Idle connections, however many and from however many addresses, never keep a sending monitor out.</summary>
+public sealed class MllpListenerStarvationTests
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
+
+    private static MllpListener Start(Channel<Observation> channel, Action<MllpListenerOptions> configure)
+    {
+        var options = new MllpListenerOptions { Address = "127.0.0.1", Port = 0, Site = "clinic", Chair = "chair-1" };
+        configure(options);
+        var listener = new MllpListener(options, Hl7TestData.Codec(), channel.Writer, TimeProvider.System);
+        listener.Start();
+        return listener;
+    }
+
+    /// <summary>Opens a TCP connection from <paramref name="from"/> (any 127.x.y.z works on Linux loopback) that sends nothing.</summary>
+    private static async Task<Socket> OpenIdle(int port, string from)
+    {
+        var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        socket.Bind(new IPEndPoint(IPAddress.Parse(from), 0));
+        await socket.ConnectAsync(new IPEndPoint(IPAddress.Loopback, port)).WaitAsync(Timeout);
+        return socket;
+    }
+
+    private static async Task<bool> ClosedByPeer(Socket socket)
+    {
+        var buffer = new byte[16];
+        try
+        {
+            using var cts = new CancellationTokenSource(Timeout);
+            return await socket.ReceiveAsync(buffer, SocketFlags.None, cts.Token) == 0;
+        }
+        catch (SocketException)
+        {
+            return true;
+        }
+    }
+
+    private static Hl7Ack Send(byte[] ack)
+    {
+        Assert.True(Hl7Ack.TryParse(ack, out var parsed), Encoding.ASCII.GetString(ack));
+        return parsed!;
+    }
+
+    [Fact]
+    public async Task Listener_HundredsOfIdleConnectionsFromManyAddresses_NewSenderGetsAa()
+    {
+        var channel = Channel.CreateUnbounded<Observation>();
+        await using var listener = Start(channel, o => o.MaxConnections = 256);
+        var port = listener.LocalEndPoint!.Port;
+        var idle = new List<Socket>();
+        try
+        {
+            // 400 silent connections from 40 addresses (10 each, under the per-address cap): more than the listener holds.
+            for (var i = 0; i < 400; i++)
+            {
+                idle.Add(await OpenIdle(port, $"127.1.{i / 10}.1"));
+            }
+
+            await MllpDurableAckTests.WaitUntil(() => listener.Evicted + listener.Refused >= 400 - 256);
+
+            await using var monitor = await MllpClient.ConnectAsync("127.0.0.1", port, Timeout);
+            var ack = Send(await monitor.SendAsync(Hl7TestData.EightObx("LEGIT-1"), Timeout));
+            var again = Send(await monitor.SendAsync(Hl7TestData.EightObx("LEGIT-2"), Timeout));
+
+            Assert.Equal((Hl7AckCode.Accept, "LEGIT-1"), (ack.Code, ack.AcknowledgedControlId));
+            Assert.Equal((Hl7AckCode.Accept, "LEGIT-2"), (again.Code, again.AcknowledgedControlId));
+            Assert.Equal(0, listener.Refused); // idle connections always make room
+            Assert.True(listener.ActiveConnections <= 256 + 1, $"{listener.ActiveConnections} open");
+        }
+        finally
+        {
+            idle.ForEach(s => s.Dispose());
+        }
+    }
+
+    [Fact]
+    public async Task Listener_OneAddressOpensManyIdleConnections_CappedAndItsOwnOldestMakesRoom()
+    {
+        var channel = Channel.CreateUnbounded<Observation>();
+        await using var listener = Start(channel, o => o.MaxConnectionsPerSource = 5);
+        var port = listener.LocalEndPoint!.Port;
+        var idle = new List<Socket>();
+        try
+        {
+            for (var i = 0; i < 300; i++)
+            {
+                idle.Add(await OpenIdle(port, "127.0.0.9"));
+            }
+
+            // Everything but the 5 newest from that address was closed; a monitor at another address is untouched.
+            await MllpDurableAckTests.WaitUntil(() => listener.ActiveConnections == 5);
+            Assert.True(await ClosedByPeer(idle[0]));
+            await using var monitor = await MllpClient.ConnectAsync("127.0.0.1", port, Timeout);
+            var ack = Send(await monitor.SendAsync(Hl7TestData.EightObx("OTHER-1"), Timeout));
+
+            Assert.Equal(Hl7AckCode.Accept, ack.Code);
+            Assert.Equal(295, listener.Evicted);
+            Assert.Equal(5, listener.GetCounters().Single(s => s.Source == "127.0.0.9").Connected);
+        }
+        finally
+        {
+            idle.ForEach(s => s.Dispose());
+        }
+    }
+
+    [Fact]
+    public async Task Listener_NoCompleteMessageForIdleTimeout_ClosesConnectionButNotAnActiveOne()
+    {
+        var channel = Channel.CreateUnbounded<Observation>();
+        await using var listener = Start(channel, o => o.IdleTimeout = TimeSpan.FromSeconds(1));
+        var port = listener.LocalEndPoint!.Port;
+        using var silent = await OpenIdle(port, "127.0.0.1");
+        using var slow = await OpenIdle(port, "127.0.0.1");
+        await using var active = await MllpClient.ConnectAsync("127.0.0.1", port, Timeout);
+        await slow.SendAsync("\u000bMSH|^~\\&|"u8.ToArray(), SocketFlags.None); // a frame that is never finished
+
+        var sends = 0;
+        var closed = Task.WhenAll(ClosedByPeer(silent), ClosedByPeer(slow));
+        while (!closed.IsCompleted)
+        {
+            // Keeps completing messages, more often than the idle timeout: never closed.
+            Assert.Equal(Hl7AckCode.Accept, Send(await active.SendAsync(Hl7TestData.EightObx($"A-{sends++}"), Timeout)).Code);
+            await Task.Delay(200);
+        }
+
+        var results = await closed;
+        Assert.Equal([true, true], results);
+        Assert.Equal(Hl7AckCode.Accept, Send(await active.SendAsync(Hl7TestData.EightObx("A-last"), Timeout)).Code);
+        Assert.Equal(2, listener.IdleClosed);
+        Assert.Equal(0, listener.Evicted);
+    }
+
+    [Fact]
+    public void Options_BadIdleTimeoutOrPerSourceCap_FailsFastNamingIt()
+    {
+        Assert.Contains("IdleTimeout", Assert.Throws<InvalidOperationException>(new MllpListenerOptions { IdleTimeout = TimeSpan.Zero }.Validate).Message, StringComparison.Ordinal);
+        Assert.Contains("MaxConnectionsPerSource", Assert.Throws<InvalidOperationException>(new MllpListenerOptions { MaxConnectionsPerSource = 0 }.Validate).Message, StringComparison.Ordinal);
+    }
+}

@@ -1,0 +1,169 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using Microsoft.Data.Sqlite;
+using Vitals.Devices.Hl7;
+using Vitals.Devices.Mllp;
+
+namespace Vitals.Gateway.Tests.Feeds;
+
+/// <summary>
+/// A monitor never resends a message that got AA. So whatever was acknowledged must survive the gateway dying at any
+/// moment: a real gateway process, several MLLP senders at full speed, SIGKILL, restart.
+/// </summary>
+public sealed class Hl7CrashDurabilityTests : IDisposable
+{
+    private const int Senders = 12;
+    private const int Rounds = 3;
+    private const int PerRound = 15_000;
+    private static readonly TimeSpan Step = TimeSpan.FromMilliseconds(10);
+    private readonly string dir = Directory.CreateTempSubdirectory("vitals-hl7kill-").FullName;
+
+    public void Dispose()
+    {
+        SqliteConnection.ClearAllPools();
+        Directory.Delete(dir, recursive: true);
+    }
+
+    [Fact]
+    public async Task Gateway_KilledWithSigkillDuringHl7Traffic_EveryAcknowledgedReadingStoredExactlyOnce()
+    {
+        var port = FreePort();
+        var config = Path.Combine(dir, "vitals.json");
+        var chairs = string.Join(",", Enumerable.Range(1, Senders).Select(i =>
+            $$"""{ "id": "chair-{{i}}", "devices": [ { "id": "mon-{{i}}", "kind": "hl7", "match": "BED{{i}}" } ] }"""));
+        await File.WriteAllTextAsync(config, $$"""{ "site": "kill-test", "hl7": { "listen": "127.0.0.1:{{port}}", "chairRule": "pv1Bed", "timeZone": "UTC" }, "chairs": [ {{chairs}} ] }""");
+
+        // Each message: HR and SpO2 for one bed at its own 10 ms step (sender s, message n), so rows name their message.
+        // Three rounds of full-speed traffic ended by SIGKILL, each restart recovering the store as the product would:
+        // only the last few acknowledged messages are ever at risk, so one kill alone could miss a defect.
+        var start = DateTimeOffset.FromUnixTimeSeconds(DateTimeOffset.UtcNow.AddMinutes(-15).ToUnixTimeSeconds());
+        var acked = new ConcurrentDictionary<(int Sender, int N), bool>();
+        for (var round = 0; round < Rounds; round++)
+        {
+            using var gateway = StartGateway(config);
+            await GatewayHost.WaitUntil(TimeSpan.FromSeconds(60), () => Task.FromResult(CanConnect(port)));
+            var before = acked.Count;
+            using var stop = new CancellationTokenSource();
+            var first = round * PerRound;
+            var senders = Enumerable.Range(1, Senders).Select(s => Task.Run(() => SendUntilDeadAsync(port, s, start, first, acked, stop.Token))).ToArray();
+            await GatewayHost.WaitUntil(TimeSpan.FromSeconds(60), () => Task.FromResult(acked.Count - before >= 1000));
+            await Task.Delay(TimeSpan.FromSeconds(1)); // full speed for a while
+            gateway.Kill(); // SIGKILL: no flush, no clean stop
+            await gateway.WaitForExitAsync();
+            await stop.CancelAsync();
+            await Task.WhenAll(senders);
+        }
+
+        // A last restart recovers the store after the last kill.
+        using (var again = StartGateway(config))
+        {
+            await GatewayHost.WaitUntil(TimeSpan.FromSeconds(60), () => Task.FromResult(CanConnect(port)));
+            again.Kill();
+            await again.WaitForExitAsync();
+        }
+
+        var stored = StoredReadings(start);
+        var storedSet = stored.ToHashSet();
+        var duplicates = stored.GroupBy(r => r).Where(g => g.Count() > 1).Select(g => g.Key).ToList();
+        var missing = acked.Keys.Where(k => !storedSet.Contains((k.Sender, k.N, "hr")) || !storedSet.Contains((k.Sender, k.N, "spo2"))).ToList();
+        Assert.True(acked.Count >= Rounds * 1000, $"{acked.Count} messages acknowledged");
+        Assert.True(missing.Count == 0, $"{missing.Count} of {acked.Count} acknowledged messages not stored, for example {string.Join(", ", missing.Take(5))}");
+        Assert.Empty(duplicates);
+    }
+
+    private static async Task SendUntilDeadAsync(int port, int sender, DateTimeOffset start, int first, ConcurrentDictionary<(int, int), bool> acked, CancellationToken ct)
+    {
+        try
+        {
+            await using var client = await MllpClient.ConnectAsync("127.0.0.1", port, TimeSpan.FromSeconds(30), cancellationToken: ct);
+            for (var n = first; n < first + PerRound && !ct.IsCancellationRequested; n++)
+            {
+                var at = (start + (n * Step)).ToString("yyyyMMddHHmmss.fff", CultureInfo.InvariantCulture) + "+0000";
+                var message = Encoding.ASCII.GetBytes(
+                    $"MSH|^~\\&|MON{sender}|F|||{at}||ORU^R01|S{sender}-{n}|P|2.6\rPV1||O|INF^R1^BED{sender}\r" +
+                    $"OBX|1|NM|147842^^MDC|1.1.1.1|{60 + (n % 40)}|/min|||||R|||{at}\rOBX|2|NM|150456^^MDC|1.2.1.1|97|%|||||R|||{at}\r");
+                var reply = await client.SendAsync(message, TimeSpan.FromSeconds(30), ct);
+                if (Hl7Ack.TryParse(reply, out var ack) && ack!.Code == Hl7AckCode.Accept && ack.AcknowledgedControlId == $"S{sender}-{n}")
+                {
+                    acked[(sender, n)] = true;
+                }
+            }
+        }
+        catch (Exception e) when (e is IOException or SocketException or OperationCanceledException or TimeoutException)
+        {
+            // the gateway died mid-conversation: what was acknowledged before is what counts
+        }
+    }
+
+    /// <summary>
+    /// Stored readings as (sender, message number), one entry per stored HR and one per stored SpO2 (a message's two
+    /// readings can land in two rows when a store batch ends between them).
+    /// </summary>
+    private List<(int Sender, int N, string Sign)> StoredReadings(DateTimeOffset start)
+    {
+        var readings = new List<(int, int, string)>();
+        using var conn = new SqliteConnection($"Data Source={Path.Combine(dir, "vitals.db")};Mode=ReadOnly;Pooling=False");
+        conn.Open();
+        using var cmd = conn.CreateCommand();
+        cmd.CommandText = "SELECT chair, measured_ms, hr IS NOT NULL, spo2 IS NOT NULL FROM vitals;";
+        using var reader = cmd.ExecuteReader();
+        while (reader.Read())
+        {
+            var sender = int.Parse(reader.GetString(0)["chair-".Length..], CultureInfo.InvariantCulture);
+            var n = (int)((reader.GetInt64(1) - start.ToUnixTimeMilliseconds()) / (long)Step.TotalMilliseconds);
+            if (reader.GetBoolean(2))
+            {
+                readings.Add((sender, n, "hr"));
+            }
+
+            if (reader.GetBoolean(3))
+            {
+                readings.Add((sender, n, "spo2"));
+            }
+        }
+
+        return readings;
+    }
+
+    private static int FreePort()
+    {
+        using var probe = new TcpListener(IPAddress.Loopback, 0);
+        probe.Start();
+        return ((IPEndPoint)probe.LocalEndpoint).Port;
+    }
+
+    private static bool CanConnect(int port)
+    {
+        try
+        {
+            using var client = new TcpClient();
+            client.Connect(IPAddress.Loopback, port);
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
+    }
+
+    private Process StartGateway(string config)
+    {
+        var psi = new ProcessStartInfo("dotnet")
+        {
+            ArgumentList = { Path.Combine(AppContext.BaseDirectory, "vitals.dll"), "run", "--config", config, "--data", dir, "--urls", "http://127.0.0.1:0" },
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            Environment = { ["VITALS_ADMIN_PASSWORD"] = GatewayHost.AdminPassword },
+        };
+        var process = Process.Start(psi)!;
+        process.OutputDataReceived += (_, _) => { };
+        process.ErrorDataReceived += (_, _) => { };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return process;
+    }
+}
