@@ -334,17 +334,29 @@
     return { ok: res.ok, data: await res.json().catch(() => null) };
   }
 
+  const showAuditErrors = (errors) => {
+    for (const k of ['type', 'chair', 'user', 'from', 'to', 'limit']) el(`err-audit-${k}`).textContent = errors[k] ? errors[k].join(' ') : '';
+  };
+
   async function loadAudit() {
     const f = el('audit-form');
     const q = new URLSearchParams();
     for (const k of ['chair', 'user', 'limit']) if (f[k].value) q.set(k, f[k].value);
-    for (const k of ['from', 'to']) if (f[k].value) q.set(k, new Date(f[k].value).toISOString());
+    // From/To are typed as 24-hour local times (2026-12-04 14:00[:30]); the browser's own date picker follows its locale.
+    const bad = {};
+    for (const k of ['from', 'to']) {
+      const m = f[k].value.trim().match(/^(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{2}):(\d{2})(?::(\d{2}))?)?$/);
+      if (m) q.set(k, new Date(+m[1], +m[2] - 1, +m[3], +(m[4] || 0), +(m[5] || 0), +(m[6] || 0)).toISOString());
+      else if (f[k].value.trim()) bad[k] = ['Write the time as YYYY-MM-DD HH:MM, for example 2026-12-04 14:00.'];
+    }
     // "People's actions" is the audit and alarm-config types together, newest first.
+    showAuditErrors(bad);
+    if (Object.keys(bad).length) return;
     const types = f.type.value === 'people' ? ['audit', 'alarm-config'] : [f.type.value];
     const answers = await Promise.all(types.map((t) => { const p = new URLSearchParams(q); if (t) p.set('type', t); return fetchAudit(p); }));
     const failed = answers.find((a) => !a.ok);
     const errors = failed && failed.data && failed.data.errors ? failed.data.errors : {};
-    for (const k of ['type', 'chair', 'user', 'from', 'to', 'limit']) el(`err-audit-${k}`).textContent = errors[k] ? errors[k].join(' ') : '';
+    showAuditErrors(errors);
     if (failed) return;
     const max = Number(f.limit.value) || 200;
     const rows = answers.flatMap((a) => a.data).sort((a, b) => (a.at < b.at ? 1 : a.at > b.at ? -1 : b.id - a.id)).slice(0, max);

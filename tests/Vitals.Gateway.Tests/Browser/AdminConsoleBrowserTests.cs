@@ -206,6 +206,15 @@ public partial class AdminConsoleBrowserTests
         await Assertions.Expect(rows).Not.ToContainTextAsync("nibp_sys.low raised");
         await page.Locator("#audit").ScrollIntoViewIfNeededAsync();
         await BrowserSupport.ShotAsync(page, "admin-audit-alarms-1024x768");
+
+        // From/To are typed as 24-hour local times; anything else is named at the field.
+        await page.FillAsync("#audit-form input[name=from]", "12/04/2026 2:00 PM");
+        await page.ClickAsync("#audit-form button[type=submit]");
+        await Assertions.Expect(page.Locator("#err-audit-from")).ToContainTextAsync("YYYY-MM-DD HH:MM");
+        await page.FillAsync("#audit-form input[name=from]", "2999-01-01 00:00");
+        await page.ClickAsync("#audit-form button[type=submit]");
+        await Assertions.Expect(page.Locator("#err-audit-from")).ToBeEmptyAsync();
+        await Assertions.Expect(rows).ToContainTextAsync("Nothing recorded for these filters.");
         await NoSeriousViolationsAsync(page);
     }
 
