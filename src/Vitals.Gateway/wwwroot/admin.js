@@ -89,6 +89,12 @@
     const all = { ...(base || {}), ...values };
     const columns = LIMIT_COLUMNS.filter((c) => signs.some((s) => `${s}.${c[0]}` in all) || !c[0].endsWith('.low'));
     const inputs = [];
+    const resultCells = new Map();
+    const showResult = (sign) => {
+      const last = rowResults.get(`${scope}|${sign}`);
+      const cell = resultCells.get(sign);
+      if (last && cell) { cell.className = `row-result ${last.ok ? 'ok' : 'err'}`; cell.textContent = last.text; }
+    };
     const head = make('tr', {}, make('th', { scope: 'col', textContent: 'Sign' }),
       ...columns.map((c) => make('th', { scope: 'col', textContent: c[2] === 's' ? `${c[1]} (s)` : c[1] })), make('th', { scope: 'col', textContent: 'Result' }));
     const rows = signs.map((sign) => {
@@ -105,8 +111,8 @@
       });
       const result = make('td', { className: 'row-result' });
       result.setAttribute('role', 'status');
-      const last = rowResults.get(`${scope}|${sign}`);
-      if (last) { result.className = `row-result ${last.ok ? 'ok' : 'err'}`; result.textContent = last.text; }
+      resultCells.set(sign, result);
+      showResult(sign);
       return make('tr', { className: 'sign-row' }, make('th', { scope: 'row', textContent: `${signName(sign)}${SIGN_UNITS[sign] ? ` (${SIGN_UNITS[sign]})` : ''}` }), ...cells, result);
     });
     const table = make('table', { className: 'limits-grid' }, make('thead', {}, head), make('tbody', {}, ...rows));
@@ -145,9 +151,11 @@
       confirm.addEventListener('click', async () => {
         confirm.disabled = true;
         const bySign = new Map();
+        let anySaved = false;
         for (const c of list) {
           const r = await save(c.key, c.next);
           c.input.setAttribute('aria-invalid', String(!r.ok));
+          anySaved = anySaved || r.ok;
           const sign = c.key.split('.')[0];
           const text = r.ok ? `${describeKey(c.key)}: ${withUnit(r.data.oldValue ?? null, '')} -> ${withUnit(r.data.newValue ?? null, '')}, saved (version ${r.data.version}).`
             : `${describeKey(c.key)} not saved: ${r.message}`;
@@ -155,7 +163,9 @@
           bySign.set(sign, { ok: prev.ok && r.ok, texts: [...prev.texts, text] });
         }
         for (const [sign, r] of bySign) rowResults.set(`${scope}|${sign}`, { ok: r.ok, text: r.texts.join(' ') });
-        await loadConfig();
+        // Reload only after a saved change, so a refused value stays in its cell for correcting.
+        if (anySaved) await loadConfig();
+        else { for (const sign of bySign.keys()) showResult(sign); close(); }
         const again = document.querySelector(`.limits-editor[data-scope="${CSS.escape(scope)}"] .review-open`);
         if (again) again.focus();
       });

@@ -103,6 +103,7 @@ public partial class AdminConsoleBrowserTests
         var sysRow = chairGrid.Locator("tr.sign-row", new() { Has = page.Locator("input[name='nibp_sys.low.medium']") });
         await Assertions.Expect(sysRow.Locator(".row-result.err")).ToContainTextAsync("not saved", new() { Timeout = 15_000 });
         await Assertions.Expect(sysRow.Locator(".row-result.err")).ToContainTextAsync("nibp_sys.low.medium");
+        await Assertions.Expect(chairGrid.Locator("input[name='nibp_sys.low.medium']")).ToHaveValueAsync("170"); // kept for correcting
         await sysRow.ScrollIntoViewIfNeededAsync();
         await BrowserSupport.ShotAsync(page, "admin-limits-row-error-1024x768");
 
