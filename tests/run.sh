@@ -1,9 +1,19 @@
 #!/usr/bin/env bash
 # The one test command: installs what the tests need if missing, builds, runs every test project,
 # and ends with a single "N passed, N failed[, N skipped]" line.
+#   --under-load   run the tests while two CPU-bound processes (at normal priority) compete for the cores:
+#                  the suite must pass on a busy machine, so no test may depend on how fast it runs.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
+
+under_load=false
+for arg in "$@"; do
+  case "$arg" in
+    --under-load) under_load=true ;;
+    *) echo "usage: bash tests/run.sh [--under-load]" >&2; exit 2 ;;
+  esac
+done
 
 need_apt=()
 command -v mosquitto >/dev/null || need_apt+=(mosquitto mosquitto-clients)
@@ -24,6 +34,21 @@ if ! dotnet build Vitals.sln -c Release -nologo -v q; then
   exit 1
 fi
 
+burners=()
+stop_burners() {
+  for pid in "${burners[@]}"; do kill "$pid" 2>/dev/null; done
+  burners=()
+}
+trap stop_burners EXIT
+if $under_load; then
+  # Started after the build: the load is meant for the tests, not the compiler.
+  for _ in 1 2; do
+    bash -c 'while :; do :; done' &
+    burners+=($!)
+  done
+  echo "Under load: two CPU burners running (pids ${burners[*]})"
+fi
+
 RESULTS="$ROOT/TestResults"
 rm -rf "$RESULTS"
 status=0
@@ -34,6 +59,8 @@ for proj in tests/*/*.Tests.csproj; do
     --logger "trx;LogFileName=$name.trx" --logger "console;verbosity=minimal" \
     --results-directory "$RESULTS" -- RunConfiguration.TestSessionTimeout=1800000 || status=1
 done
+
+stop_burners
 
 # Sum the counters of every TRX file: dotnet test's own summary is per project.
 passed=0 failed=0 skipped=0

@@ -37,7 +37,7 @@ public enum AlarmState
 /// <param name="Chair">Chair id.</param>
 /// <param name="Rule">Stable rule id, for example <c>hr.low</c>.</param>
 /// <param name="Sign">The sign concerned, if any (technical alarms may have none).</param>
-/// <param name="Priority">Priority at this transition.</param>
+/// <param name="Priority">Priority at this transition; null for audio pause events (<c>audio.pause</c>), which are not alarms.</param>
 /// <param name="Kind">Physiological or technical.</param>
 /// <param name="State">The transition.</param>
 /// <param name="Value">The value that caused it, if any.</param>
@@ -50,7 +50,7 @@ public sealed record AlarmEvent(
     string Chair,
     string Rule,
     Sign? Sign,
-    AlarmPriority Priority,
+    AlarmPriority? Priority,
     AlarmKind Kind,
     AlarmState State,
     double? Value,

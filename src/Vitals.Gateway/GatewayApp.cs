@@ -48,13 +48,19 @@ public static partial class GatewayApp
             ContentRootPath = AppContext.BaseDirectory,
             WebRootPath = Path.Combine(AppContext.BaseDirectory, "wwwroot"),
         });
-        builder.WebHost.UseUrls(options.Urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+        var urls = options.Urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        builder.WebHost.UseUrls(urls);
+
+        // The slim builder leaves out Kestrel's https setup; this makes https URLs and the Kestrel certificate settings
+        // (ASPNETCORE_Kestrel__Certificates__Default__Path / __Password) work as the README documents.
+        builder.WebHost.UseKestrelHttpsConfiguration();
         builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; });
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         logging?.Invoke(builder.Logging);
         builder.Services.Configure<JsonOptions>(o => Json.Configure(o.SerializerOptions));
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(10));
-        builder.Services.AddProblemDetails();
+        builder.Services.AddProblemDetails(o => o.CustomizeProblemDetails = WebSecurity.DescribeStatus);
+        builder.Services.AddVitalsWebSecurity();
 
         var time = TimeProvider.System;
         var dbPath = Path.Combine(options.Data, "vitals.db");
@@ -69,26 +75,33 @@ public static partial class GatewayApp
         builder.Services.AddSingleton<EventHub>();
         builder.Services.AddSingleton(_ => store);
         builder.Services.AddSingleton(sp => new UserStore(sp.GetRequiredService<SqliteStore>().Path));
+        builder.Services.AddSingleton<SessionRegistry>();
+        builder.Services.AddSingleton<LoginThrottle>();
         builder.Services.AddSingleton<UserService>();
         builder.Services.AddSingleton<AuditLog>();
         builder.Services.AddVitalsAuth(options);
         builder.Services.AddVitalsOpenApi(options);
         builder.Services.AddSingleton(_ => new AlarmEngine(site: options.Site));
         builder.Services.AddSingleton<AlarmService>();
+        builder.Services.AddSingleton<LoopSupervisor>();
+        builder.Services.AddSingleton<AlarmDispatcher>();
         builder.Services.AddSingleton<StoreWriter>();
+        builder.Services.AddSingleton(new DeviceClocks(options.DeviceClock()));
         builder.Services.AddSingleton<ObservationPipeline>();
 
-        // Order matters for shutdown (reverse order): feeds stop first, then the pipeline, then the store drains.
+        // Order matters for shutdown (reverse order): feeds stop first, then the pipeline and maintenance, then the alarm
+        // dispatcher drains into the store writer, then the store drains.
         builder.Services.AddSingleton(sp => new StorageMaintenance(
             options, sp.GetRequiredService<SqliteStore>(), sp.GetRequiredService<StoreWriter>(), sp.GetRequiredService<FeedRegistry>(),
-            sp.GetRequiredService<AlarmService>(), time, sp.GetRequiredService<ILoggerFactory>(), environment));
+            sp.GetRequiredService<AlarmService>(), sp.GetRequiredService<LoopSupervisor>(), time, sp.GetRequiredService<ILoggerFactory>(), environment));
         builder.Services.AddSingleton(sp => new MqttBridge(
             options, sp.GetRequiredService<ObservationPipeline>(), sp.GetRequiredService<FeedRegistry>(), sp.GetRequiredService<LiveState>(),
-            sp.GetRequiredService<AlarmService>(), time, sp.GetRequiredService<ILogger<MqttBridge>>(), environment ?? Environment.GetEnvironmentVariable));
+            sp.GetRequiredService<AlarmService>(), sp.GetRequiredService<LoopSupervisor>(), time, sp.GetRequiredService<ILogger<MqttBridge>>(), environment ?? Environment.GetEnvironmentVariable));
 
         // MQTT starts first and stops last, so every alarm event from start to the final drain is queued and flushed.
         builder.Services.AddHostedService(sp => sp.GetRequiredService<MqttBridge>());
         builder.Services.AddHostedService(sp => sp.GetRequiredService<StoreWriter>());
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<AlarmDispatcher>());
         builder.Services.AddHostedService(sp => sp.GetRequiredService<StorageMaintenance>());
         builder.Services.AddHostedService(sp => sp.GetRequiredService<ObservationPipeline>());
         builder.Services.AddSingleton(sp => new FeedManager(options, sp, simulatorStep ?? DefaultSimulatorStep));
@@ -101,7 +114,13 @@ public static partial class GatewayApp
             LogBindingProblem(app.Logger, problem);
         }
 
+        if (!options.Demo && WebSecurity.PlainHttpBeyondLoopback(urls) is { Count: > 0 } exposed)
+        {
+            LogPlainHttp(app.Logger, string.Join(", ", exposed));
+        }
+
         app.Services.GetRequiredService<UserService>().Bootstrap(options.Demo, Console.Out, environment ?? Environment.GetEnvironmentVariable);
+        app.UseVitalsWebSecurity(urls);
         app.UseStaticFiles();
         app.UseAuthentication();
         app.UseAuthorization();
@@ -115,6 +134,9 @@ public static partial class GatewayApp
         app.MapOpenApi().RequireRead(options);
         return app;
     }
+
+    [LoggerMessage(EventId = 3202, Level = LogLevel.Warning, Message = "Listening on {Urls} over plain http beyond this machine: passwords and session cookies cross the network in clear. Serve https (see README, Security) or listen on 127.0.0.1 behind a TLS proxy.")]
+    private static partial void LogPlainHttp(ILogger logger, string urls);
 
     [LoggerMessage(EventId = 3201, Level = LogLevel.Warning, Message = "Bindings: {Problem}")]
     private static partial void LogBindingProblem(ILogger logger, string problem);

@@ -74,4 +74,13 @@ public interface IMqttClient : IAsyncDisposable
 
     /// <summary>QoS 0 messages dropped because the outgoing queue was full.</summary>
     long DroppedQos0Count { get; }
+
+    /// <summary>
+    /// Received messages larger than <see cref="MqttClientOptions.MaxPacketSize"/>: skipped unread (QoS 1 ones acknowledged,
+    /// so the broker does not send them again) while the connection stays up.
+    /// </summary>
+    long OversizedSkippedCount { get; }
+
+    /// <summary>Topic and size of the last skipped oversized message, or null.</summary>
+    string? LastOversized { get; }
 }

@@ -47,6 +47,8 @@ public sealed class MqttClient : IMqttClient
     private ushort _lastPacketId;
     private bool _connected;
     private long _droppedQos0;
+    private long _skippedOversized;
+    private volatile string? _lastOversized;
 
     private Task? _loop;
     private MqttConnection? _current;
@@ -121,6 +123,10 @@ public sealed class MqttClient : IMqttClient
     }
 
     public long DroppedQos0Count => Interlocked.Read(ref _droppedQos0);
+
+    public long OversizedSkippedCount => Interlocked.Read(ref _skippedOversized);
+
+    public string? LastOversized => _lastOversized;
 
     public async Task ConnectAsync(CancellationToken cancellationToken = default)
     {
@@ -659,6 +665,22 @@ public sealed class MqttClient : IMqttClient
                         lock (_lock)
                         {
                             _control.Enqueue(new PubAckPacket(publish.PacketId));
+                        }
+
+                        _writeSignal.Release();
+                    }
+
+                    break;
+                case OversizedPublishPacket oversized:
+                    // One message too big to take (a retained one would come back on every reconnect) must not cost
+                    // the connection: it is counted and skipped, and at QoS 1 acknowledged so the broker drops it.
+                    Interlocked.Increment(ref _skippedOversized);
+                    _lastOversized = $"{oversized.Topic} ({oversized.Size} bytes)";
+                    if (oversized.Qos == MqttQualityOfService.AtLeastOnce)
+                    {
+                        lock (_lock)
+                        {
+                            _control.Enqueue(new PubAckPacket(oversized.PacketId));
                         }
 
                         _writeSignal.Release();

@@ -10,6 +10,7 @@ internal sealed class MqttConnection(Socket socket, Stream stream, MqttPacketRea
     private byte[] _buffer = new byte[64 * 1024];
     private int _start;
     private int _end;
+    private long _discard;
 
     public Stream Stream { get; set; } = stream;
 
@@ -27,12 +28,21 @@ internal sealed class MqttConnection(Socket socket, Stream stream, MqttPacketRea
     {
         while (true)
         {
-            if (_end > _start)
+            if (_discard > 0)
+            {
+                // The rest of an oversized PUBLISH: dropped as it arrives, never buffered whole.
+                var skip = (int)Math.Min(_discard, _end - _start);
+                _start += skip;
+                _discard -= skip;
+            }
+
+            if (_discard == 0 && _end > _start)
             {
                 var sequence = new ReadOnlySequence<byte>(_buffer, _start, _end - _start);
                 if (packetReader.TryReadPacket(ref sequence, out var packet))
                 {
                     _start = _end - (int)sequence.Length;
+                    _discard = packet is OversizedPublishPacket oversized ? oversized.Discard : 0;
                     LastReceived = time.GetTimestamp();
                     return packet;
                 }

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
 
 namespace Vitals.Storage;
 
@@ -30,8 +31,22 @@ public static class StorageJson
             // Reading back: a payload missing a required value fails to decode instead of yielding nulls.
             RespectNullableAnnotations = true,
             RespectRequiredConstructorParameters = true,
+            TypeInfoResolver = new DefaultJsonTypeInfoResolver { Modifiers = { NullableParametersOptional } },
         });
         options.MakeReadOnly(populateMissingResolver: true);
         return options;
+    }
+
+    // Nulls are omitted when written (a technical alarm has no sign, a pause event no priority), so a missing nullable
+    // parameter reads back as null; a missing non-nullable one still fails.
+    private static void NullableParametersOptional(JsonTypeInfo info)
+    {
+        foreach (var property in info.Properties)
+        {
+            if (property.AssociatedParameter is { IsNullable: true })
+            {
+                property.IsRequired = false;
+            }
+        }
     }
 }

@@ -22,14 +22,23 @@ public class EndToEndTests
         await foreach (var item in SseParser.Create(stream).EnumerateAsync(cts.Token))
         {
             types.Add(item.EventType);
-            if (item.EventType == "alarm")
+
+            // At 60x the cuff alarm may be raised before the stream connects (the snapshot then carries it) and, no
+            // longer flapping between readings near the limit, is not raised again: take it from either.
+            var found = item.EventType switch
             {
-                var e = JsonDocument.Parse(item.Data).RootElement;
-                if (e.GetProperty("rule").GetString() == "nibp_sys.low")
-                {
-                    alarm = e;
-                    break;
-                }
+                "alarm" => [JsonDocument.Parse(item.Data).RootElement],
+                "snapshot" => JsonDocument.Parse(item.Data).RootElement.GetProperty("chairs").EnumerateArray().SelectMany(c => c.GetProperty("alarms").EnumerateArray()).ToList(),
+                _ => [],
+            };
+            foreach (var e in found.Where(e => e.GetProperty("rule").GetString() == "nibp_sys.low" && e.GetProperty("state").GetString() != "cleared"))
+            {
+                alarm ??= e;
+            }
+
+            if (alarm is not null && types.Contains("obs"))
+            {
+                break;
             }
         }
 
@@ -38,8 +47,8 @@ public class EndToEndTests
         Assert.NotNull(alarm);
         var a = alarm.Value;
         Assert.Equal("chair-1", a.GetProperty("chair").GetString());
-        Assert.Equal("raised", a.GetProperty("state").GetString());
-        Assert.Equal("medium", a.GetProperty("priority").GetString());
+        Assert.Contains(a.GetProperty("state").GetString(), new[] { "raised", "escalated" });
+        Assert.Contains(a.GetProperty("priority").GetString(), new[] { "medium", "high" });
         Assert.Equal("nibp_sys", a.GetProperty("sign").GetString());
         Assert.True(a.GetProperty("value").GetDouble() < 90);
         Assert.Equal(90, a.GetProperty("limit").GetDouble());
@@ -49,7 +58,7 @@ public class EndToEndTests
     public async Task Api_AfterReadings_ServesLiveValuesHistoryAndAlarmLog()
     {
         await using var host = await GatewayHost.StartAsync(GatewayHost.OneChair("bradycardia", 60), Fast);
-        await GatewayHost.WaitUntil(TimeSpan.FromSeconds(20), async () => (await host.Http.GetStringAsync(new Uri("api/events?type=alarm", UriKind.Relative))).Contains("hr.low", StringComparison.Ordinal));
+        await Eventually.TrueAsync(async () => (await host.Http.GetStringAsync(new Uri("api/events?type=alarm", UriKind.Relative))).Contains("hr.low", StringComparison.Ordinal), "an hr.low event in the log");
 
         using var chairs = JsonDocument.Parse(await host.Http.GetStringAsync(new Uri("api/chairs", UriKind.Relative)));
         var chair = chairs.RootElement[0];
@@ -73,7 +82,7 @@ public class EndToEndTests
         long before;
         await using (var host = await GatewayHost.StartAsync(GatewayHost.OneChair("stable", 1), Fast, dir))
         {
-            await GatewayHost.WaitUntil(TimeSpan.FromSeconds(20), async () => await Stored(host) > 200);
+            await Eventually.TrueAsync(async () => await Stored(host) > 200, "over 200 stored readings");
         }
 
         using (var store = new Vitals.Storage.Sqlite.SqliteStore(Path.Combine(dir, "vitals.db")))

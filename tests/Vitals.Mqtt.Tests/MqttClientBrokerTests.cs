@@ -235,6 +235,66 @@ public class MqttClientBrokerTests(MosquittoFixture fixture) : IClassFixture<Mos
     }
 
     [Fact]
+    public async Task Subscribe_RetainedMessageOverMaxPacketSize_SkippedAndCountedConnectionStaysUp()
+    {
+        // A retained message above the limit comes back on every subscribe: it must not cost the connection each time.
+        var prefix = UniqueTopic("site");
+        await using (var publisher = await ConnectedAsync(Options(_broker.Port) with { MaxPacketSize = 4 * 1024 * 1024 }))
+        {
+            await publisher.PublishAsync($"{prefix}/chair-x/obs", new byte[1536 * 1024], MqttQualityOfService.AtLeastOnce, retain: true);
+            await publisher.PublishAsync($"{prefix}/chair-1/obs", Bytes("{\"hr\":70}"), MqttQualityOfService.AtLeastOnce, retain: true);
+            await publisher.FlushAsync().WaitAsync(TestTimeout);
+        }
+
+        await using var subscriber = await ConnectedAsync(Options(_broker.Port));
+        var errors = 0;
+        subscriber.StateChanged += (_, e) => Interlocked.Add(ref errors, e.Error is null ? 0 : 1);
+        await subscriber.SubscribeAsync($"{prefix}/+/obs");
+
+        Assert.Equal("{\"hr\":70}", (await subscriber.ReceiveAsync()).Text());
+        await using (var live = await ConnectedAsync(Options(_broker.Port)))
+        {
+            await live.PublishAsync($"{prefix}/chair-x/obs", Bytes("{\"hr\":71}"), MqttQualityOfService.AtLeastOnce);
+            await live.FlushAsync().WaitAsync(TestTimeout);
+        }
+
+        Assert.Equal("{\"hr\":71}", (await subscriber.ReceiveAsync()).Text());
+        Assert.Equal(1, subscriber.OversizedSkippedCount);
+        Assert.Equal($"{prefix}/chair-x/obs ({(1536 * 1024) + 2 + 2 + 4 + prefix.Length + "/chair-x/obs".Length} bytes)", subscriber.LastOversized);
+        Assert.Equal(MqttConnectionState.Connected, subscriber.State);
+        Assert.Equal(0, Volatile.Read(ref errors));
+    }
+
+    [Fact]
+    public async Task Messages_Qos1OverMaxPacketSize_AcknowledgedSoPersistentSessionDoesNotRedeliverIt()
+    {
+        var topic = UniqueTopic("big");
+        var options = Options(_broker.Port, "persistent-" + Guid.NewGuid().ToString("N")[..8]) with { CleanSession = false, MaxPacketSize = 64 * 1024 };
+        await using (var first = await ConnectedAsync(options))
+        {
+            await first.SubscribeAsync(topic);
+        }
+
+        await using var publisher = await ConnectedAsync(Options(_broker.Port));
+        await publisher.PublishAsync(topic, new byte[100 * 1024], MqttQualityOfService.AtLeastOnce); // queued for the offline session
+        await publisher.FlushAsync().WaitAsync(TestTimeout);
+        await using (var second = await ConnectedAsync(options))
+        {
+            await publisher.PublishAsync(topic, Bytes("after"), MqttQualityOfService.AtLeastOnce);
+            Assert.Equal("after", (await second.ReceiveAsync()).Text());
+            Assert.Equal(1, second.OversizedSkippedCount);
+            await second.FlushAsync().WaitAsync(TestTimeout); // the PUBACKs are written
+        }
+
+        await publisher.PublishAsync(topic, Bytes("third"), MqttQualityOfService.AtLeastOnce);
+        await publisher.FlushAsync().WaitAsync(TestTimeout);
+        await using var third = await ConnectedAsync(options);
+
+        Assert.Equal("third", (await third.ReceiveAsync()).Text());
+        Assert.Equal(0, third.OversizedSkippedCount);
+    }
+
+    [Fact]
     public async Task Will_ClientSocketKilled_BrokerPublishesLastWill()
     {
         var topic = UniqueTopic("gateway/status");

@@ -58,8 +58,8 @@ public class MqttClientFaultTests
     [Fact]
     public async Task ReadLoop_OversizePacketFromBroker_ClosesWithoutAllocatingIt()
     {
-        // PUBLISH announcing 200 MB; the client must reject it from the header alone.
-        await using var broker = new FakeBroker(afterConnAck: [0x30, 0x80, 0x80, 0x80, 0x60]);
+        // SUBACK announcing 200 MB; the client must reject it from the header alone (an oversized PUBLISH is skipped instead).
+        await using var broker = new FakeBroker(afterConnAck: [0x90, 0x80, 0x80, 0x80, 0x60]);
         Exception? error = null;
         await using var client = new MqttClient(Options(broker.Port) with { MaxPacketSize = 64 * 1024 });
         client.StateChanged += (_, e) => error ??= e.Error;
@@ -112,18 +112,24 @@ public class MqttClientFaultTests
         };
 
         client.Start();
-        await Task.Delay(TimeSpan.FromSeconds(2));
-        int count;
+        await Eventually.TrueAsync(
+            () =>
+            {
+                lock (attempts)
+                {
+                    return attempts.Count >= 5;
+                }
+            },
+            "five connection attempts");
         TimeSpan lastGap;
         lock (attempts)
         {
-            count = attempts.Count;
-            lastGap = attempts[^1] - attempts[^2];
+            lastGap = attempts[4] - attempts[3];
         }
 
-        // 50 ms doubling to an 800 ms cap: about 7 attempts in 2 s; a tight loop would make thousands.
-        Assert.InRange(count, 3, 15);
-        Assert.True(lastGap >= TimeSpan.FromMilliseconds(150), $"last gap {lastGap.TotalMilliseconds} ms");
+        // 50 ms doubling: the fourth delay is about 400 ms; a tight loop would make it ~0. A busy machine only
+        // lengthens gaps, so this lower bound cannot fail for slowness.
+        Assert.True(lastGap >= TimeSpan.FromMilliseconds(150), $"gap before the fifth attempt {lastGap.TotalMilliseconds} ms");
         Assert.NotEqual(MqttConnectionState.Connected, client.State);
 
         await using var broker = new FakeBroker(afterConnAck: null, port);
@@ -210,29 +216,17 @@ public class MqttClientFaultTests
         /// <summary>PUBLISH packets received, with the 1-based connection they came on.</summary>
         public List<(int Connection, PublishPacket Packet)> Publishes { get; } = [];
 
-        public async Task WaitForPublishesAsync(int count)
-        {
-            while (true)
+        public Task WaitForPublishesAsync(int count) => Eventually.TrueAsync(
+            () =>
             {
                 lock (Publishes)
                 {
-                    if (Publishes.Count >= count)
-                    {
-                        return;
-                    }
+                    return Publishes.Count >= count;
                 }
+            },
+            $"{count} PUBLISH packets");
 
-                await Task.Delay(20);
-            }
-        }
-
-        public async Task WaitForConnectionsAsync(int count)
-        {
-            while (Volatile.Read(ref _connections) < count)
-            {
-                await Task.Delay(20);
-            }
-        }
+        public Task WaitForConnectionsAsync(int count) => Eventually.TrueAsync(() => Volatile.Read(ref _connections) >= count, $"{count} connections");
 
         public async ValueTask DisposeAsync()
         {

@@ -65,11 +65,14 @@ public class ProtocolCommandsTests
         var output = new SyncWriter();
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(20));
         var run = ProtocolCommands.Serial(output, TextWriter.Null).Parse(["--pty", "--count", "200", "--step-ms", "20", "--exc", "000820"]).InvokeAsync(cancellationToken: cts.Token);
-        while (output.Text.Length == 0)
-        {
-            Assert.False(run.IsCompleted, "vitals-sim serial ended before printing the pty path");
-            await Task.Delay(20, cts.Token);
-        }
+        await Eventually.TrueAsync(
+            () =>
+            {
+                Assert.False(run.IsCompleted, "vitals-sim serial ended before printing the pty path");
+                return output.Text.Length > 0;
+            },
+            "the pty path on stdout",
+            ct: cts.Token);
 
         var path = output.Text.Trim();
         Assert.StartsWith("/dev/pts/", path, StringComparison.Ordinal);

@@ -1,11 +1,18 @@
 // Sustained observations/s through the line-protocol writer + forwarder into a local influxd, measured
 // beside a raw `curl --data-binary @file` POST of the same lines in the same run.
 // Usage: dotnet run -c Release --project tests/Vitals.Storage.Benchmarks [observations] [batchSize]
+// The audit view's query on a large event log: ... Vitals.Storage.Benchmarks -- audit [rows] (AuditQuery.cs).
 using System.Diagnostics;
 using System.Globalization;
 using Vitals.Core;
 using Vitals.Storage.Influx;
 using Vitals.Storage.Tests.Influx;
+
+if (args is ["audit", ..])
+{
+    AuditQuery.Run(args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 1_000_000);
+    return;
+}
 
 var total = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 1_200_000;
 var batchSize = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : InfluxForwarderOptions.DefaultBatchSize;

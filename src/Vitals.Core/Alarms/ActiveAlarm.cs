@@ -43,6 +43,9 @@ public sealed record ActiveAlarm(
     /// <summary>True for a high-priority physiological alarm whose condition ended but which awaits acknowledgement.</summary>
     public bool Latched => !ConditionActive;
 
+    /// <summary>The chair this alarm belongs to, across sites.</summary>
+    internal ChairKey Key => new(Site, Chair);
+
     /// <summary>The event describing transition <paramref name="state"/> of this alarm.</summary>
     public AlarmEvent ToEvent(AlarmState state, DateTimeOffset at, string? user = null, string? message = null) =>
         new(Site, Chair, Rule, Sign, Priority, Kind, state, Value, Limit, message ?? Message, at, user);
@@ -62,6 +65,7 @@ public sealed record CheckDue(string CheckId, DateTimeOffset DueAt);
 /// <param name="ChecksDue">Nursing checks and when they are due.</param>
 /// <param name="LastNibpAt">Last NIBP reading, for the overdue rule.</param>
 /// <param name="MagnesiumWarnings">Current magnesium rate warnings.</param>
+/// <param name="Readings">Recent readings the rules still need (rate-of-change windows, pre-infusion cuff readings).</param>
 public sealed record ChairSnapshot(
     string Site,
     string Chair,
@@ -70,7 +74,15 @@ public sealed record ChairSnapshot(
     DateTimeOffset? PausedUntil,
     IReadOnlyList<CheckDue> ChecksDue,
     DateTimeOffset? LastNibpAt,
-    IReadOnlyList<string> MagnesiumWarnings);
+    IReadOnlyList<string> MagnesiumWarnings,
+    IReadOnlyList<RecentReadings>? Readings = null);
+
+/// <summary>Recent readings of one sign, kept compact for the snapshot: times as milliseconds after <paramref name="Start"/>.</summary>
+/// <param name="Sign">The sign.</param>
+/// <param name="Start">Gateway receive time of the first reading.</param>
+/// <param name="OffsetsMs">Each reading's time, in milliseconds after <paramref name="Start"/>.</param>
+/// <param name="Values">Each reading's value, in the sign's unit.</param>
+public sealed record RecentReadings(Sign Sign, DateTimeOffset Start, IReadOnlyList<long> OffsetsMs, IReadOnlyList<double> Values);
 
 /// <summary>Everything the engine needs to resume after a restart: alarms (active, latched, acknowledged), sessions, baselines, pauses.</summary>
 /// <param name="Alarms">Uncleared alarms.</param>

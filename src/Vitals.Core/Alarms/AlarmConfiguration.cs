@@ -206,9 +206,14 @@ public sealed class AlarmConfiguration
         return Accepted(user, at, ConfigScope.Chair, chair, key, old, Format(value));
     }
 
-    /// <summary>Sets one engine-wide timing value in seconds (keys: reannounce, escalate_after, pause_max, feed_lost_medium, feed_lost_high, nibp_overdue_grace, nibp_cycle, mg.max_rate, mg.max_bolus).</summary>
+    /// <summary>Sets one engine-wide timing value in seconds (keys: reannounce, escalate_after, pause_max, feed_lost_medium, feed_lost_high, signal_lost, temp_signal_lost, nibp_overdue_grace, nibp_cycle, mg.max_rate, mg.max_bolus).</summary>
     public ConfigResult SetTimingValue(string key, double value, string user, DateTimeOffset at)
     {
+        if (OutOfRange(key, value) is { } error)
+        {
+            return ConfigResult.Fail(error);
+        }
+
         var s = TimeSpan.FromSeconds(value);
         AlarmTiming? candidate = key switch
         {
@@ -217,6 +222,8 @@ public sealed class AlarmConfiguration
             "pause_max" => Timing with { MaxPause = s },
             "feed_lost_medium" => Timing with { FeedLostMedium = s },
             "feed_lost_high" => Timing with { FeedLostHigh = s },
+            "signal_lost" => Timing with { SignalLost = s },
+            "temp_signal_lost" => Timing with { TempSignalLost = s },
             "nibp_overdue_grace" => Timing with { NibpOverdueGrace = s },
             "nibp_cycle" => Timing with { DefaultNibpCycle = s },
             "mg.max_rate" => Timing with { Magnesium = Timing.Magnesium with { MaxRateGramsPerHour = value } },
@@ -258,7 +265,12 @@ public sealed class AlarmConfiguration
         var parts = key.Split('.');
         if (parts.Length is < 2 or > 3 || !Signs.TryParse(parts[0], out var sign))
         {
-            return (null, $"{key}: unknown key (expected <sign>.<low|high>.<priority>, <sign>.delay, <sign>.clear_margin or <sign>.clear_time)");
+            return (null, $"{key}: unknown key (expected <sign>.<low|high>.<priority>, <sign>.delay, <sign>.delay_high, <sign>.clear_margin or <sign>.clear_time)");
+        }
+
+        if (value is { } given && OutOfRange(key, given) is { } range)
+        {
+            return (null, range);
         }
 
         if (parts.Length == 3)
@@ -296,12 +308,20 @@ public sealed class AlarmConfiguration
             "delay" => timing with { ConditionDelay = TimeSpan.FromSeconds(number) },
             "clear_margin" => timing with { ClearMargin = number },
             "clear_time" => timing with { ClearTime = TimeSpan.FromSeconds(number) },
+            "delay_high" => timing with { HighPriorityDelay = TimeSpan.FromSeconds(number) },
             _ => null,
         };
         return updated is null
-            ? (null, $"{key}: unknown setting '{parts[1]}' (expected delay, clear_margin or clear_time)")
+            ? (null, $"{key}: unknown setting '{parts[1]}' (expected delay, delay_high, clear_margin or clear_time)")
             : (profile with { Timing = [.. profile.Timing.Where(t => t.Sign != sign), updated] }, null);
     }
+
+    /// <summary>Rejects values no setting can take (NaN, infinities, more seconds than a TimeSpan holds) before any conversion.</summary>
+    private static string? OutOfRange(string key, double value) =>
+        double.IsFinite(value) && Math.Abs(value) <= MaxSettingValue ? null : $"{key}: {value.ToString(CultureInfo.InvariantCulture)} is out of range";
+
+    // A year in seconds: above every limit the validator accepts, far below TimeSpan's range.
+    private const double MaxSettingValue = 365 * 86_400;
 
     private static AlarmProfile ApplyAll(AlarmProfile profile, IReadOnlyDictionary<string, double> overrides)
     {

@@ -78,8 +78,12 @@ public sealed record RateOfChangeRule(Sign Sign, double Delta, TimeSpan Window, 
 /// <param name="Sign">The sign.</param>
 /// <param name="ConditionDelay">How long the condition must persist before the alarm is raised (zero for episodic NIBP).</param>
 /// <param name="ClearMargin">How far back inside the limit a value must be to count towards clearing.</param>
-/// <param name="ClearTime">How long values must stay inside by the margin before the condition clears.</param>
-public sealed record SignTiming(Sign Sign, TimeSpan ConditionDelay, double ClearMargin, TimeSpan ClearTime);
+/// <param name="ClearTime">
+/// How long values must stay inside by the margin before the condition clears; also how long a condition still
+/// pending may go without an abnormal value before its delay starts over.
+/// </param>
+/// <param name="HighPriorityDelay">A shorter delay for values in the high-priority band (apnea under MgSO4), if any.</param>
+public sealed record SignTiming(Sign Sign, TimeSpan ConditionDelay, double ClearMargin, TimeSpan ClearTime, TimeSpan? HighPriorityDelay = null);
 
 /// <summary>A nursing check the gateway cannot measure, prompted at intervals during an infusion.</summary>
 /// <param name="Id">Stable id, used in the rule id <c>check.&lt;id&gt;</c>.</param>
@@ -120,6 +124,10 @@ public sealed record AlarmProfile(
             values[$"{sign}.delay"] = t.ConditionDelay.TotalSeconds;
             values[$"{sign}.clear_margin"] = t.ClearMargin;
             values[$"{sign}.clear_time"] = t.ClearTime.TotalSeconds;
+            if (t.HighPriorityDelay is { } fast)
+            {
+                values[$"{sign}.delay_high"] = fast.TotalSeconds;
+            }
         }
 
         return values;
@@ -143,6 +151,16 @@ public sealed record AlarmTiming
 
     /// <summary>No data from a chair for this long makes the feed-lost alarm high priority.</summary>
     public TimeSpan FeedLostHigh { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>
+    /// One continuous sign (HR, SpO2, RR) giving no judgeable reading for this long, while the rest of the chair's data
+    /// still flows, raises its medium signal-lost technical alarm (<c>hr.lost</c>). Longer than the feed-lost delay so a
+    /// monitor that goes quiet as a whole raises only <c>feed.lost</c>.
+    /// </summary>
+    public TimeSpan SignalLost { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Signal-lost delay of temperature, which many monitors send only every few minutes.</summary>
+    public TimeSpan TempSignalLost { get; init; } = TimeSpan.FromMinutes(10);
 
     /// <summary>NIBP is overdue during an infusion when no cuff reading came for the cycle plus this.</summary>
     public TimeSpan NibpOverdueGrace { get; init; } = TimeSpan.FromMinutes(5);
@@ -177,6 +195,9 @@ public sealed record AlarmTiming
     /// <summary>Magnesium rate and bolus limits.</summary>
     public MagnesiumLimits Magnesium { get; init; } = new();
 
+    /// <summary>The signal-lost delay of <paramref name="sign"/>.</summary>
+    public TimeSpan SignalLostAfter(Sign sign) => sign == Sign.Temp ? TempSignalLost : SignalLost;
+
     /// <summary>The engine settings an admin can change, by key (times in seconds); <see cref="AlarmConfiguration.SetTimingValue"/> takes the same keys.</summary>
     public SortedDictionary<string, double> Values() => new(StringComparer.Ordinal)
     {
@@ -185,6 +206,8 @@ public sealed record AlarmTiming
         ["pause_max"] = MaxPause.TotalSeconds,
         ["feed_lost_medium"] = FeedLostMedium.TotalSeconds,
         ["feed_lost_high"] = FeedLostHigh.TotalSeconds,
+        ["signal_lost"] = SignalLost.TotalSeconds,
+        ["temp_signal_lost"] = TempSignalLost.TotalSeconds,
         ["nibp_overdue_grace"] = NibpOverdueGrace.TotalSeconds,
         ["nibp_cycle"] = DefaultNibpCycle.TotalSeconds,
         ["mg.max_rate"] = Magnesium.MaxRateGramsPerHour,

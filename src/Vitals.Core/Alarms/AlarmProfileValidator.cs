@@ -98,6 +98,11 @@ public static class AlarmProfileValidator
                 errors.Add(F("{0}.clear_time: {1} s must be between 0 and {2} s", name, t.ClearTime.TotalSeconds, MaxDelay.TotalSeconds));
             }
 
+            if (t.HighPriorityDelay is { } fast && (fast < TimeSpan.Zero || fast > t.ConditionDelay))
+            {
+                errors.Add(F("{0}.delay_high: {1} s must be between 0 and {0}.delay ({2} s)", name, fast.TotalSeconds, t.ConditionDelay.TotalSeconds));
+            }
+
             if (t.ClearMargin < 0 || double.IsNaN(t.ClearMargin))
             {
                 errors.Add(F("{0}.clear_margin: {1} must not be negative", name, t.ClearMargin));
@@ -130,6 +135,16 @@ public static class AlarmProfileValidator
         {
             errors.Add(F("feed_lost_high: {0} s must be above feed_lost_medium ({1} s), which must be above 0",
                 timing.FeedLostHigh.TotalSeconds, timing.FeedLostMedium.TotalSeconds));
+        }
+
+        if (timing.SignalLost <= TimeSpan.Zero || timing.SignalLost > TimeSpan.FromMinutes(10))
+        {
+            errors.Add(F("signal_lost: {0} s must be above 0 and at most 600 s", timing.SignalLost.TotalSeconds));
+        }
+
+        if (timing.TempSignalLost <= TimeSpan.Zero || timing.TempSignalLost > TimeSpan.FromHours(1))
+        {
+            errors.Add(F("temp_signal_lost: {0} s must be above 0 and at most 3600 s", timing.TempSignalLost.TotalSeconds));
         }
 
         if (timing.NibpOverdueGrace < TimeSpan.Zero || timing.DefaultNibpCycle <= TimeSpan.Zero)

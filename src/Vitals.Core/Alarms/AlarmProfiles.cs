@@ -9,6 +9,9 @@ public static class AlarmProfiles
     /// <summary>Name of the magnesium sulfate infusion profile.</summary>
     public const string MgSo4Name = "MgSO4 infusion";
 
+    /// <summary>How far back inside a limit (mmHg) a cuff reading must be to clear an NIBP alarm.</summary>
+    public const double NibpClearMargin = 5;
+
     private const AlarmPriority L = AlarmPriority.Low;
     private const AlarmPriority M = AlarmPriority.Medium;
     private const AlarmPriority H = AlarmPriority.High;
@@ -42,10 +45,12 @@ public static class AlarmProfiles
             new(Sign.Rr, TimeSpan.FromSeconds(30), 1, TimeSpan.FromSeconds(15)),
             new(Sign.Temp, TimeSpan.FromSeconds(60), 0.1, TimeSpan.FromSeconds(30)),
 
-            // NIBP is episodic: each cuff reading is judged when it arrives, so no delay and no clear time.
-            new(Sign.NibpSys, TimeSpan.Zero, 0, TimeSpan.Zero),
-            new(Sign.NibpDia, TimeSpan.Zero, 0, TimeSpan.Zero),
-            new(Sign.NibpMap, TimeSpan.Zero, 0, TimeSpan.Zero),
+            // NIBP is episodic: each cuff reading is judged when it arrives, so no delay and no clear time; an alarm
+            // clears only on a reading back inside by 5 mmHg (the mean error ISO 81060-2 allows a cuff), so readings
+            // hovering at a limit (88, 92, 88, ...) raise once and do not flap.
+            new(Sign.NibpSys, TimeSpan.Zero, NibpClearMargin, TimeSpan.Zero),
+            new(Sign.NibpDia, TimeSpan.Zero, NibpClearMargin, TimeSpan.Zero),
+            new(Sign.NibpMap, TimeSpan.Zero, NibpClearMargin, TimeSpan.Zero),
         ],
         []);
 
@@ -62,6 +67,13 @@ public static class AlarmProfiles
             new(Sign.Rr, Lo, H, 12),
             new(Sign.Rr, Lo, M, 14, Inclusive: true),
             new(Sign.Spo2, Lo, M, 94),
+        ],
+        // Apnea (RR below the high-priority limit, RR 0 included) alarms after 20 s instead of the RR delay of 30 s:
+        // monitors give apnea its own, shorter delay (Mindray offers 10-40 s).
+        Timing =
+        [
+            .. DefaultAdult.Timing.Where(t => t.Sign != Sign.Rr),
+            DefaultAdult.TimingFor(Sign.Rr) with { HighPriorityDelay = TimeSpan.FromSeconds(20) },
         ],
         Checks =
         [

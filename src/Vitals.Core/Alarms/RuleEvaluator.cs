@@ -34,7 +34,7 @@ internal static class RuleEvaluator
             if (worst is not null)
             {
                 yield return new Verdict(rule, sign, worst.Priority, false, value, worst.Threshold,
-                    () => F("{0} {1}: {2:0.#} {3} (limit {4}{5:0.#})", info.Label, AlarmKeys.Name(direction), value, info.DisplayUnit, Op(worst), worst.Threshold));
+                    () => F("{0} {1}: {2:0.#} {3} (limit {4} {5:0.#})", info.Label, AlarmKeys.Name(direction), value, info.DisplayUnit, Op(worst), worst.Threshold));
                 continue;
             }
 
@@ -79,13 +79,16 @@ internal static class RuleEvaluator
         }
     }
 
-    /// <summary>One verdict per rate rule of <paramref name="sign"/>, comparing with earlier readings inside the rule's window.</summary>
+    /// <summary>True for a rate-of-change rule id (<c>hr.rate</c>): an advisory that never escalates by itself.</summary>
+    public static bool IsRateRule(string rule, Sign? sign) => sign is { } s && rule == $"{s.ShortName()}.rate";
+
+    /// <summary>One verdict per rate rule of <paramref name="sign"/>, comparing with the level at the start of the rule's window.</summary>
     public static IEnumerable<Verdict> RatesOfChange(AlarmProfile profile, Sign sign, double value, DateTimeOffset at, IReadOnlyList<Reading> history, double margin)
     {
         var info = sign.Info();
         foreach (var rule in profile.RateRules.Where(r => r.Sign == sign))
         {
-            var change = LargestChange(history, value, at - rule.Window, at);
+            var change = NetChange(history, value, at - rule.Window);
             var id = $"{info.ShortName}.rate";
             yield return change > rule.Delta
                 ? new Verdict(id, sign, rule.Priority, false, change, rule.Delta,
@@ -95,19 +98,19 @@ internal static class RuleEvaluator
         }
     }
 
-    // History is in time order: walk back from the newest reading until the window's start.
-    private static double LargestChange(IReadOnlyList<Reading> history, double value, DateTimeOffset from, DateTimeOffset to)
+    // The change from the level at the start of the window (the earliest reading inside it), not from any reading:
+    // a transient that has passed no longer counts, so the advisory ends when the trend ends. History is in time order.
+    private static double NetChange(IReadOnlyList<Reading> history, double value, DateTimeOffset from)
     {
-        var largest = 0.0;
-        for (var i = history.Count - 1; i >= 0 && history[i].At >= from; i--)
+        foreach (var reading in history)
         {
-            if (history[i].At < to)
+            if (reading.At >= from)
             {
-                largest = Math.Max(largest, Math.Abs(value - history[i].Value));
+                return Math.Abs(value - reading.Value);
             }
         }
 
-        return largest;
+        return 0;
     }
 
     // Moves a value towards the abnormal side: a value clears only if it would still be normal that much worse.

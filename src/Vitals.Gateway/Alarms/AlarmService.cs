@@ -1,63 +1,82 @@
 using System.Globalization;
 using System.Text.Json;
+using System.Threading.Channels;
 using Vitals.Core;
 using Vitals.Core.Alarms;
+using Vitals.Gateway.Auth;
 using Vitals.Gateway.Pipeline;
 using Vitals.Storage.Sqlite;
 
 namespace Vitals.Gateway.Alarms;
 
+/// <summary>A dashboard event a command sends after its transitions (for example a chair's new status).</summary>
+/// <param name="EventType">SSE event type.</param>
+/// <param name="Payload">Serialized as JSON by its runtime type.</param>
+public sealed record DashboardEvent(string EventType, object Payload);
+
+/// <summary>What a nurse or admin command leaves besides its transitions: who did what, and what dashboards are told.</summary>
+/// <param name="Audit">The audit entry; null when the command changed nothing worth auditing.</param>
+/// <param name="Dashboard">Dashboard events sent after the transitions.</param>
+public sealed record CommandTrail(AuditEntry? Audit, IReadOnlyList<DashboardEvent> Dashboard);
+
 /// <summary>
-/// Owns the alarm engine. The engine is single-threaded, so readings, clock ticks and nurse/admin commands
-/// all pass through one lock here; the transitions they produce go to live state, dashboards, the event log
-/// and any other registered sink, in that order. Engine state is saved so a restart keeps active, latched and
-/// acknowledged alarms; configuration changes are event-sourced from the append-only log.
+/// Owns the alarm engine. The engine is single-threaded, so readings, clock ticks and nurse/admin commands all pass
+/// through one lock here, and nothing under that lock touches a disk or a network: what a command commits (its
+/// transitions, then its audit entry and dashboard events, then the engine state to save) is put, in commit order, on
+/// one queue that <see cref="AlarmDispatcher"/> alone empties into live state, dashboards, the store and MQTT. So
+/// concurrent commands cannot reorder what anyone sees, and a caller that stops waiting (an aborted request) cannot
+/// stop what the engine has committed. Engine state is saved through the store writer after every change, so a
+/// restart, even after a crash, keeps active, latched and acknowledged alarms and pauses; configuration changes are
+/// event-sourced from the append-only log.
 /// </summary>
 public sealed partial class AlarmService
 {
     /// <summary>Event log type of alarm configuration changes (also the audit of limit changes).</summary>
     public const string ConfigEventType = "alarm-config";
 
-    private const string SnapshotKey = "alarm.engine.snapshot";
+    /// <summary>Configuration key of the saved engine state.</summary>
+    public const string SnapshotKey = "alarm.engine.snapshot";
 
     private readonly AlarmEngine engine;
     private readonly LiveState live;
-    private readonly EventHub hub;
-    private readonly StoreWriter store;
     private readonly SqliteStore db;
     private readonly TimeProvider time;
     private readonly ILogger<AlarmService> logger;
     private readonly Lock gate = new();
-    private readonly List<Func<AlarmEvent, CancellationToken, ValueTask>> sinks = [];
-    private long changes;
-    private long saved;
+    private readonly Channel<AlarmDispatch> committed = Channel.CreateUnbounded<AlarmDispatch>(new UnboundedChannelOptions { SingleReader = true });
+    private Func<AlarmEvent, CancellationToken, ValueTask>[] sinks = [];
+    private bool unsaved; // readings were judged since the engine state was last queued for saving
 
     /// <summary>Creates the service, replaying stored configuration changes and restoring the last saved engine state.</summary>
-    public AlarmService(
-        AlarmEngine engine, LiveState live, EventHub hub, StoreWriter store, SqliteStore db, TimeProvider time, ILogger<AlarmService> logger)
+    public AlarmService(AlarmEngine engine, LiveState live, SqliteStore db, TimeProvider time, ILogger<AlarmService> logger)
     {
         this.engine = engine;
         this.live = live;
-        this.hub = hub;
-        this.store = store;
         this.db = db;
         this.time = time;
         this.logger = logger;
         Restore();
     }
 
-    /// <summary>Adds a destination for every alarm transition (MQTT, for example).</summary>
+    /// <summary>Everything committed, in commit order, for <see cref="AlarmDispatcher"/>.</summary>
+    internal ChannelReader<AlarmDispatch> Committed => committed.Reader;
+
+    /// <summary>The destinations added with <see cref="AddSink"/>.</summary>
+    internal IReadOnlyList<Func<AlarmEvent, CancellationToken, ValueTask>> Sinks => Volatile.Read(ref sinks);
+
+    /// <summary>Adds a destination for every alarm transition (MQTT, for example); it is called in commit order.</summary>
     public void AddSink(Func<AlarmEvent, CancellationToken, ValueTask> sink)
     {
         lock (gate)
         {
-            sinks.Add(sink);
+            sinks = [.. sinks, sink];
         }
     }
 
-    /// <summary>Judges a batch of readings.</summary>
-    public Task ObserveAsync(IReadOnlyList<Observation> batch, CancellationToken ct) =>
-        RunAsync((e, _, events) =>
+    /// <summary>Judges a batch of readings. Its transitions are queued for dispatch, never waited for.</summary>
+    public Task ObserveAsync(IReadOnlyList<Observation> batch, CancellationToken ct)
+    {
+        Commit((e, _, events) =>
         {
             foreach (var o in batch)
             {
@@ -65,44 +84,39 @@ public sealed partial class AlarmService
             }
 
             return 0;
-        }, ct);
+        }, null, SaveWhen.Transitions, dispatched: null);
+        return Task.CompletedTask;
+    }
 
-    /// <summary>Advances the engine's clock and saves its state if anything changed.</summary>
-    public async Task TickAsync(CancellationToken ct)
+    /// <summary>Advances the engine's clock; its transitions are queued, never waited for, and the state is saved if it changed.</summary>
+    public Task TickAsync(CancellationToken ct)
     {
-        await RunAsync((e, now, events) =>
+        Commit((e, now, events) =>
         {
             e.Tick(now, events);
             return 0;
-        }, ct).ConfigureAwait(false);
-        SaveIfChanged();
+        }, null, SaveWhen.TransitionsOrReadings, dispatched: null);
+        return Task.CompletedTask;
     }
 
-    /// <summary>Runs a command on the engine under its lock and dispatches the transitions it produced.</summary>
-    public async Task<T> RunAsync<T>(Func<AlarmEngine, DateTimeOffset, List<AlarmEvent>, T> command, CancellationToken ct)
+    /// <summary>Runs a command on the engine and queues what it committed; returns without waiting for dispatch.</summary>
+    public T Run<T>(Func<AlarmEngine, DateTimeOffset, List<AlarmEvent>, T> command) => Commit(command, null, SaveWhen.Always, dispatched: null);
+
+    /// <summary>Runs a command and waits until what it committed is dispatched (live state and dashboards updated).</summary>
+    public Task<T> RunAsync<T>(Func<AlarmEngine, DateTimeOffset, List<AlarmEvent>, T> command, CancellationToken ct) =>
+        RunAsync(command, null, ct);
+
+    /// <summary>
+    /// Runs a command; <paramref name="trail"/>, called under the same lock with the command's result, gives its audit
+    /// entry and dashboard events, dispatched right after its transitions. Waits until all of it is dispatched:
+    /// cancelling <paramref name="ct"/> (an aborted request) only stops the waiting, never the dispatch.
+    /// </summary>
+    public async Task<T> RunAsync<T>(
+        Func<AlarmEngine, DateTimeOffset, List<AlarmEvent>, T> command, Func<AlarmEngine, DateTimeOffset, T, CommandTrail>? trail, CancellationToken ct)
     {
-        var events = new List<AlarmEvent>();
-        T result;
-        lock (gate)
-        {
-            result = command(engine, time.GetUtcNow(), events);
-        }
-
-        if (events.Count > 0)
-        {
-            Interlocked.Increment(ref changes);
-            foreach (var e in events)
-            {
-                live.Apply(e);
-                hub.Publish("alarm", e);
-                await store.EnqueueAsync(e, ct).ConfigureAwait(false);
-                foreach (var sink in Sinks())
-                {
-                    await sink(e, ct).ConfigureAwait(false);
-                }
-            }
-        }
-
+        var dispatched = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var result = Commit(command, trail, SaveWhen.Always, dispatched);
+        await dispatched.Task.WaitAsync(ct).ConfigureAwait(false);
         return result;
     }
 
@@ -115,52 +129,102 @@ public sealed partial class AlarmService
         }
     }
 
-    /// <summary>Applies a configuration change; an accepted one is logged (who, when, key, old -> new) and replayed on restart.</summary>
+    /// <summary>Applies a configuration change; an accepted one is queued for the log (who, when, key, old -> new), replayed on restart.</summary>
     public ConfigResult Configure(Func<AlarmConfiguration, DateTimeOffset, ConfigResult> change)
     {
-        ConfigResult result;
         lock (gate)
         {
-            result = change(engine.Configuration, time.GetUtcNow());
+            var result = change(engine.Configuration, time.GetUtcNow());
             if (result.Change is { } c)
             {
-                db.AppendEvent(c.At, ConfigEventType, c.Scope == ConfigScope.Chair ? c.Target : null, JsonSerializer.Serialize(c, Json.Options));
-                Interlocked.Increment(ref changes);
+                Enqueue(new LogDispatch(ConfigEventType, c.At, c.Scope == ConfigScope.Chair ? c.Target : null, c, DashboardEventType: "config"));
             }
-        }
 
-        if (result.Change is { } accepted)
-        {
-            hub.Publish("config", accepted);
+            return result;
         }
-
-        return result;
     }
 
-    /// <summary>Saves engine state now (at shutdown).</summary>
+    /// <summary>Queues the engine state for saving now (at shutdown, for readings judged since the last tick).</summary>
     public void Save()
     {
         lock (gate)
         {
-            db.SetConfig(SnapshotKey, JsonSerializer.Serialize(engine.Snapshot(), Json.Options), time.GetUtcNow());
+            EnqueueSnapshot(time.GetUtcNow());
         }
     }
 
-    private void SaveIfChanged()
-    {
-        var current = Interlocked.Read(ref changes);
-        if (current != saved)
-        {
-            Save();
-            saved = current;
-        }
-    }
+    /// <summary>Ends the queue once the dispatcher is stopping; anything committed later is logged as not dispatched.</summary>
+    internal void CompleteDispatch() => committed.Writer.TryComplete();
 
-    private List<Func<AlarmEvent, CancellationToken, ValueTask>> Sinks()
+    private T Commit<T>(
+        Func<AlarmEngine, DateTimeOffset, List<AlarmEvent>, T> command, Func<AlarmEngine, DateTimeOffset, T, CommandTrail>? trail, SaveWhen save, TaskCompletionSource? dispatched)
     {
+        var events = new List<AlarmEvent>();
         lock (gate)
         {
-            return [.. sinks];
+            var now = time.GetUtcNow();
+            try
+            {
+                var result = command(engine, now, events);
+                if (trail?.Invoke(engine, now, result) is { } t)
+                {
+                    QueueTransitions(events);
+                    if (t.Audit is { } audit)
+                    {
+                        Enqueue(new LogDispatch(AuditLog.EventType, audit.At, audit.Chair, audit, DashboardEventType: null));
+                    }
+
+                    foreach (var d in t.Dashboard)
+                    {
+                        Enqueue(new DashboardDispatch(d));
+                    }
+                }
+
+                return result;
+            }
+            finally
+            {
+                // Also when the command threw: whatever it committed before that still leaves, in order.
+                QueueTransitions(events);
+                if (save == SaveWhen.Always || events.Count > 0 || (save == SaveWhen.TransitionsOrReadings && unsaved))
+                {
+                    EnqueueSnapshot(now);
+                }
+                else if (save == SaveWhen.Transitions)
+                {
+                    unsaved = true;
+                }
+
+                if (dispatched is not null && !committed.Writer.TryWrite(new BarrierDispatch(dispatched)))
+                {
+                    dispatched.TrySetResult();
+                }
+            }
+        }
+    }
+
+    private void QueueTransitions(List<AlarmEvent> events)
+    {
+        foreach (var e in events)
+        {
+            Enqueue(new TransitionDispatch(e));
+        }
+
+        events.Clear();
+    }
+
+    private void EnqueueSnapshot(DateTimeOffset now)
+    {
+        // Taken under the lock (the engine's records are immutable), serialized and written by others.
+        Enqueue(new SnapshotDispatch(engine.Snapshot(), now));
+        unsaved = false;
+    }
+
+    private void Enqueue(AlarmDispatch item)
+    {
+        if (!committed.Writer.TryWrite(item))
+        {
+            LogNotDispatched(logger, item.GetType().Name);
         }
     }
 
@@ -215,6 +279,22 @@ public sealed partial class AlarmService
         };
     }
 
+    /// <summary>When a commit queues the engine state for saving.</summary>
+    private enum SaveWhen
+    {
+        /// <summary>Every command (sessions, baselines and pauses change without transitions).</summary>
+        Always,
+
+        /// <summary>Readings: only with transitions, else marked unsaved for the next tick.</summary>
+        Transitions,
+
+        /// <summary>Clock ticks: with transitions or readings judged since the last save, so saved state is at most a tick old.</summary>
+        TransitionsOrReadings,
+    }
+
     [LoggerMessage(EventId = 2001, Level = LogLevel.Information, Message = "Alarm engine restored: {Changes} configuration changes replayed, {Active} active alarms")]
     private static partial void LogRestored(ILogger logger, int changes, int active);
+
+    [LoggerMessage(EventId = 2002, Level = LogLevel.Warning, Message = "A {Item} was committed after the alarm dispatcher stopped (the gateway is stopping); it is not dispatched")]
+    private static partial void LogNotDispatched(ILogger logger, string item);
 }

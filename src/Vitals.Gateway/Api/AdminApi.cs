@@ -18,9 +18,6 @@ public static class AdminApi
     /// <summary>Event log types the audit view can filter on.</summary>
     public static readonly IReadOnlyList<string> AuditTypes = [AuditLog.EventType, AlarmService.ConfigEventType, "alarm"];
 
-    /// <summary>Most event log rows one audit query scans (newest entries are kept).</summary>
-    public const int MaxScan = 200_000;
-
     /// <summary>Maps <c>/api/admin/*</c>.</summary>
     public static IEndpointRouteBuilder MapAdminApi(this IEndpointRouteBuilder app)
     {
@@ -118,41 +115,9 @@ public static class AdminApi
             return TypedResults.ValidationProblem(errors);
         }
 
-        var max = limit ?? 200;
-        var newest = new Queue<AuditView>();
-        var scanned = 0;
-        for (long after = 0; scanned < MaxScan;)
-        {
-            var page = store.ReadEvents(after, type, string.IsNullOrEmpty(chair) ? null : chair, 1000);
-            if (page.Count == 0)
-            {
-                break;
-            }
-
-            scanned += page.Count;
-            after = page[^1].Id;
-            foreach (var e in page)
-            {
-                if (!AuditTypes.Contains(e.Type) || (from is { } start && e.At < start) || (to is { } end && e.At > end))
-                {
-                    continue;
-                }
-
-                var view = AuditView.From(e);
-                if (!string.IsNullOrEmpty(user) && !string.Equals(view.User, user, StringComparison.OrdinalIgnoreCase))
-                {
-                    continue;
-                }
-
-                newest.Enqueue(view);
-                if (newest.Count > max)
-                {
-                    newest.Dequeue();
-                }
-            }
-        }
-
-        return TypedResults.Ok(newest.Reverse().ToList());
+        // Newest first through the store's indexes: the newest matches, however long the log.
+        var newest = store.ReadEventsNewestFirst(type is null ? AuditTypes : [type], chair, user, from, to, limit ?? 200);
+        return TypedResults.Ok(newest.Select(AuditView.From).ToList());
     }
 
     private static Ok<List<BindingView>> Bindings(GatewayOptions options, FeedManager feeds, SqliteStore store) =>

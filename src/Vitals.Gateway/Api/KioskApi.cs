@@ -8,7 +8,7 @@ using Vitals.Storage.Sqlite;
 namespace Vitals.Gateway.Api;
 
 /// <summary>
-/// A wall-display kiosk token: an admin enables it (the token is shown once and only its SHA-256 is stored);
+/// A wall-display kiosk token: an admin enables it (the token is shown once and only its SHA-256 is stored; a new token or disabling ends every kiosk session);
 /// <c>GET /kiosk?token=...</c> then signs the display in as the read-only <c>viewer</c> role.
 /// </summary>
 public static class KioskApi
@@ -31,17 +31,19 @@ public static class KioskApi
 
     private static bool Enabled(SqliteStore store) => !string.IsNullOrEmpty(store.GetConfig(HashKey));
 
-    private static Ok<KioskView> Enable(SqliteStore store, AuditLog audit, TimeProvider time, HttpContext http)
+    private static Ok<KioskView> Enable(SqliteStore store, SessionRegistry sessions, AuditLog audit, TimeProvider time, HttpContext http)
     {
         var token = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(24));
         store.SetConfig(HashKey, Hash(token), time.GetUtcNow());
+        sessions.EndAllOf(KioskUser);
         audit.Write("kiosk.enabled", http.User.UserName(), null, "new token issued (previous one revoked)");
         return TypedResults.Ok(new KioskView(true, token));
     }
 
-    private static NoContent Disable(SqliteStore store, AuditLog audit, TimeProvider time, HttpContext http)
+    private static NoContent Disable(SqliteStore store, SessionRegistry sessions, AuditLog audit, TimeProvider time, HttpContext http)
     {
         store.SetConfig(HashKey, "", time.GetUtcNow());
+        sessions.EndAllOf(KioskUser);
         audit.Write("kiosk.disabled", http.User.UserName(), null, null);
         return TypedResults.NoContent();
     }

@@ -59,7 +59,7 @@ public static class NurseApi
         live.ChairIds.Contains(id) ? TypedResults.Ok(alarms.Read((e, now) => e.GetBaselineStatus(id, now))) : TypedResults.NotFound();
 
     private static async Task<Results<Ok<AcknowledgeView>, NotFound, ProblemHttpResult>> Acknowledge(
-        string id, string rule, HttpContext http, AlarmService alarms, LiveState live, AuditLog audit, EventHub hub)
+        string id, string rule, HttpContext http, AlarmService alarms, LiveState live)
     {
         // Gateway faults (store, forwarding) sit on the engine's "gateway" chair and are acknowledged like any other.
         if (!live.ChairIds.Contains(id) && id != Core.Alarms.AlarmEngine.GatewayChair)
@@ -74,17 +74,12 @@ public static class NurseApi
             return TypedResults.Problem($"rule: chair {id} has no active alarm '{rule}'.", statusCode: StatusCodes.Status404NotFound, title: "No such alarm");
         }
 
-        var done = await alarms.RunAsync((e, now, events) => e.Acknowledge(id, rule, user, now, events), http.RequestAborted).ConfigureAwait(false);
-        if (done)
-        {
-            audit.Write("alarm.acknowledged", user, id, rule);
-        }
-
-        return TypedResults.Ok(new AcknowledgeView(done ? 1 : 0, Publish(alarms, hub, id)));
+        var done = await CommandAsync(
+            http, alarms, [id], (e, now, events) => e.Acknowledge(id, rule, user, now, events), done => done ? ("alarm.acknowledged", id, rule) : null).ConfigureAwait(false);
+        return TypedResults.Ok(new AcknowledgeView(done ? 1 : 0, StatusOf(alarms, id)));
     }
 
-    private static async Task<Results<Ok<AcknowledgeView>, NotFound>> AcknowledgeChair(
-        string id, HttpContext http, AlarmService alarms, LiveState live, AuditLog audit, EventHub hub)
+    private static async Task<Results<Ok<AcknowledgeView>, NotFound>> AcknowledgeChair(string id, HttpContext http, AlarmService alarms, LiveState live)
     {
         if (!live.ChairIds.Contains(id))
         {
@@ -92,32 +87,29 @@ public static class NurseApi
         }
 
         var user = http.User.UserName();
-        var count = await alarms.RunAsync((e, now, events) => e.AcknowledgeChair(id, user, now, events), http.RequestAborted).ConfigureAwait(false);
-        if (count > 0)
-        {
-            audit.Write("alarm.acknowledged_all", user, id, string.Create(CultureInfo.InvariantCulture, $"{count} alarm(s)"));
-        }
-
-        return TypedResults.Ok(new AcknowledgeView(count, Publish(alarms, hub, id)));
+        var count = await CommandAsync(
+            http, alarms, [id], (e, now, events) => e.AcknowledgeChair(id, user, now, events),
+            count => count > 0 ? ("alarm.acknowledged_all", id, string.Create(CultureInfo.InvariantCulture, $"{count} alarm(s)")) : null).ConfigureAwait(false);
+        return TypedResults.Ok(new AcknowledgeView(count, StatusOf(alarms, id)));
     }
 
     private static async Task<Results<Ok<PauseView>, NotFound, ValidationProblem>> PauseChair(
-        string id, PauseRequest? request, HttpContext http, AlarmService alarms, LiveState live, AuditLog audit, EventHub hub)
+        string id, PauseRequest? request, HttpContext http, AlarmService alarms, LiveState live)
     {
         if (!live.ChairIds.Contains(id))
         {
             return TypedResults.NotFound();
         }
 
-        return await Pause(id, request, http, alarms, live, audit, hub).ConfigureAwait(false);
+        return await Pause(id, request, http, alarms, live).ConfigureAwait(false);
     }
 
     private static Task<Results<Ok<PauseView>, NotFound, ValidationProblem>> PauseAll(
-        PauseRequest? request, HttpContext http, AlarmService alarms, LiveState live, AuditLog audit, EventHub hub) =>
-        Pause(null, request, http, alarms, live, audit, hub);
+        PauseRequest? request, HttpContext http, AlarmService alarms, LiveState live) =>
+        Pause(null, request, http, alarms, live);
 
     private static async Task<Results<Ok<PauseView>, NotFound, ValidationProblem>> Pause(
-        string? chair, PauseRequest? request, HttpContext http, AlarmService alarms, LiveState live, AuditLog audit, EventHub hub)
+        string? chair, PauseRequest? request, HttpContext http, AlarmService alarms, LiveState live)
     {
         var seconds = request?.Seconds ?? 120;
         if (seconds is <= 0 or > MaxPauseRequestSeconds)
@@ -126,51 +118,43 @@ public static class NurseApi
         }
 
         var user = http.User.UserName();
-        var granted = await alarms.RunAsync(
-            (e, now, events) => e.Pause(chair, user, now, TimeSpan.FromSeconds(seconds), events), http.RequestAborted).ConfigureAwait(false);
-        audit.Write("audio.paused", user, chair ?? AlarmEngine.AllChairs, string.Create(CultureInfo.InvariantCulture, $"{granted.TotalSeconds:0} s"));
-        foreach (var id in chair is null ? live.ChairIds : [chair])
-        {
-            Publish(alarms, hub, id);
-        }
-
+        var granted = await CommandAsync(
+            http, alarms, chair is null ? live.ChairIds : [chair], (e, now, events) => e.Pause(chair, user, now, TimeSpan.FromSeconds(seconds), events),
+            granted => ("audio.paused", chair ?? AlarmEngine.AllChairs, string.Create(CultureInfo.InvariantCulture, $"{granted.TotalSeconds:0} s"))).ConfigureAwait(false);
         return TypedResults.Ok(new PauseView(chair ?? AlarmEngine.AllChairs, (int)Math.Ceiling(granted.TotalSeconds)));
     }
 
-    private static async Task<Results<Ok<PauseView>, NotFound>> ResumeChair(
-        string id, HttpContext http, AlarmService alarms, LiveState live, AuditLog audit, EventHub hub)
+    private static async Task<Results<Ok<PauseView>, NotFound>> ResumeChair(string id, HttpContext http, AlarmService alarms, LiveState live)
     {
         if (!live.ChairIds.Contains(id))
         {
             return TypedResults.NotFound();
         }
 
-        return TypedResults.Ok(await Resume(id, http, alarms, live, audit, hub).ConfigureAwait(false));
+        return TypedResults.Ok(await Resume(id, http, alarms, live).ConfigureAwait(false));
     }
 
-    private static async Task<Ok<PauseView>> ResumeAll(HttpContext http, AlarmService alarms, LiveState live, AuditLog audit, EventHub hub) =>
-        TypedResults.Ok(await Resume(null, http, alarms, live, audit, hub).ConfigureAwait(false));
+    private static async Task<Ok<PauseView>> ResumeAll(HttpContext http, AlarmService alarms, LiveState live) =>
+        TypedResults.Ok(await Resume(null, http, alarms, live).ConfigureAwait(false));
 
-    private static async Task<PauseView> Resume(string? chair, HttpContext http, AlarmService alarms, LiveState live, AuditLog audit, EventHub hub)
+    private static async Task<PauseView> Resume(string? chair, HttpContext http, AlarmService alarms, LiveState live)
     {
         var user = http.User.UserName();
-        await alarms.RunAsync((e, now, events) =>
-        {
-            e.ResumeAudio(chair, user, now, events);
-            return 0;
-        }, http.RequestAborted).ConfigureAwait(false);
-        audit.Write("audio.resumed", user, chair ?? AlarmEngine.AllChairs, null);
-        foreach (var id in chair is null ? live.ChairIds : [chair])
-        {
-            Publish(alarms, hub, id);
-        }
+        await CommandAsync(
+            http, alarms, chair is null ? live.ChairIds : [chair],
+            (e, now, events) =>
+            {
+                e.ResumeAudio(chair, user, now, events);
+                return 0;
+            },
+            _ => ("audio.resumed", chair ?? AlarmEngine.AllChairs, null)).ConfigureAwait(false);
 
         var remaining = chair is null ? TimeSpan.Zero : alarms.Read((e, now) => e.PauseRemaining(chair, now));
         return new PauseView(chair ?? AlarmEngine.AllChairs, (int)Math.Ceiling(remaining.TotalSeconds));
     }
 
     private static async Task<Results<Ok<SessionView>, NotFound, ValidationProblem, Conflict<ProblemDetailsView>>> StartSession(
-        string id, StartSessionRequest request, HttpContext http, AlarmService alarms, LiveState live, AuditLog audit, EventHub hub, TimeProvider time)
+        string id, StartSessionRequest request, HttpContext http, AlarmService alarms, LiveState live, TimeProvider time)
     {
         if (!live.ChairIds.Contains(id))
         {
@@ -206,7 +190,11 @@ public static class NurseApi
         IReadOnlyList<string> warnings;
         try
         {
-            warnings = await alarms.RunAsync((e, at, events) => e.StartSession(session, at, events), http.RequestAborted).ConfigureAwait(false);
+            // The pseudonym stays out of the audit details: the session id is enough to follow it.
+            warnings = await CommandAsync(
+                http, alarms, [id], (e, at, events) => e.StartSession(session, at, events),
+                warnings => ("session.started", id, string.Create(CultureInfo.InvariantCulture,
+                    $"session {session.Id}, {session.Drug}, dose {session.DoseGrams?.ToString(CultureInfo.InvariantCulture) ?? "-"} g, rate {session.RateGramsPerHour?.ToString(CultureInfo.InvariantCulture) ?? "-"} g/h, bolus {session.BolusGrams?.ToString(CultureInfo.InvariantCulture) ?? "-"} g{(warnings.Count > 0 ? "; warnings: " + string.Join("; ", warnings) : "")}"))).ConfigureAwait(false);
         }
         catch (ArgumentException ex)
         {
@@ -217,32 +205,23 @@ public static class NurseApi
             return TypedResults.Conflict(new ProblemDetailsView("Session already running", ex.Message));
         }
 
-        // The pseudonym stays out of the audit details: the session id is enough to follow it.
-        audit.Write("session.started", http.User.UserName(), id, string.Create(CultureInfo.InvariantCulture,
-            $"session {session.Id}, {session.Drug}, dose {session.DoseGrams?.ToString(CultureInfo.InvariantCulture) ?? "-"} g, rate {session.RateGramsPerHour?.ToString(CultureInfo.InvariantCulture) ?? "-"} g/h, bolus {session.BolusGrams?.ToString(CultureInfo.InvariantCulture) ?? "-"} g{(warnings.Count > 0 ? "; warnings: " + string.Join("; ", warnings) : "")}"));
-        return TypedResults.Ok(new SessionView(session, warnings, Publish(alarms, hub, id)));
+        return TypedResults.Ok(new SessionView(session, warnings, StatusOf(alarms, id)));
     }
 
-    private static async Task<Results<Ok<SessionView>, NotFound>> StopSession(
-        string id, HttpContext http, AlarmService alarms, LiveState live, AuditLog audit, EventHub hub)
+    private static async Task<Results<Ok<SessionView>, NotFound>> StopSession(string id, HttpContext http, AlarmService alarms, LiveState live)
     {
         if (!live.ChairIds.Contains(id))
         {
             return TypedResults.NotFound();
         }
 
-        var stopped = await alarms.RunAsync((e, now, events) => e.StopSession(id, now, events), http.RequestAborted).ConfigureAwait(false);
-        if (stopped is null)
-        {
-            return TypedResults.NotFound();
-        }
-
-        audit.Write("session.stopped", http.User.UserName(), id, $"session {stopped.Id}");
-        return TypedResults.Ok(new SessionView(stopped, [], Publish(alarms, hub, id)));
+        var stopped = await CommandAsync(
+            http, alarms, [id], (e, now, events) => e.StopSession(id, now, events), stopped => stopped is null ? null : ("session.stopped", id, $"session {stopped.Id}")).ConfigureAwait(false);
+        return stopped is null ? TypedResults.NotFound() : TypedResults.Ok(new SessionView(stopped, [], StatusOf(alarms, id)));
     }
 
     private static async Task<Results<Ok<ChairStatusView>, NotFound, ValidationProblem, Conflict<ProblemDetailsView>>> ConfirmBaseline(
-        string id, BaselineRequest? request, HttpContext http, AlarmService alarms, LiveState live, AuditLog audit, EventHub hub)
+        string id, BaselineRequest? request, HttpContext http, AlarmService alarms, LiveState live)
     {
         if (!live.ChairIds.Contains(id))
         {
@@ -259,7 +238,10 @@ public static class NurseApi
         BaselineStatus status;
         try
         {
-            status = await alarms.RunAsync((e, now, _) => e.ConfirmBaseline(id, user, now, entered), http.RequestAborted).ConfigureAwait(false);
+            status = await CommandAsync(
+                http, alarms, [id], (e, now, _) => e.ConfirmBaseline(id, user, now, entered),
+                status => status is not { State: BaselineState.Confirmed, Baseline: { } b } ? null : ("baseline.confirmed", id, string.Create(CultureInfo.InvariantCulture,
+                    $"{(entered is null ? "proposal" : "entered by hand")}: sys {b.Sys:0.#}, dia {b.Dia:0.#}, map {b.Map:0.#}, hr {b.Hr:0.#}, rr {b.Rr:0.#} ({b.NibpReadings} NIBP readings)"))).ConfigureAwait(false);
         }
         catch (ArgumentException ex)
         {
@@ -271,14 +253,11 @@ public static class NurseApi
             return TypedResults.Conflict(new ProblemDetailsView("Baseline not confirmed", status.Message));
         }
 
-        var b = status.Baseline!;
-        audit.Write("baseline.confirmed", user, id, string.Create(CultureInfo.InvariantCulture,
-            $"{(entered is null ? "proposal" : "entered by hand")}: sys {b.Sys:0.#}, dia {b.Dia:0.#}, map {b.Map:0.#}, hr {b.Hr:0.#}, rr {b.Rr:0.#} ({b.NibpReadings} NIBP readings)"));
-        return TypedResults.Ok(Publish(alarms, hub, id));
+        return TypedResults.Ok(StatusOf(alarms, id));
     }
 
     private static async Task<Results<Ok<ChairStatusView>, NotFound, ProblemHttpResult>> ConfirmCheck(
-        string id, string check, HttpContext http, AlarmService alarms, LiveState live, AuditLog audit, EventHub hub)
+        string id, string check, HttpContext http, AlarmService alarms, LiveState live)
     {
         if (!live.ChairIds.Contains(id))
         {
@@ -286,24 +265,34 @@ public static class NurseApi
         }
 
         var user = http.User.UserName();
-        var done = await alarms.RunAsync((e, now, events) => e.ConfirmCheck(id, check, user, now, events), http.RequestAborted).ConfigureAwait(false);
-        if (!done)
-        {
-            return TypedResults.Problem($"check: chair {id} has no nursing check '{check}' scheduled.", statusCode: StatusCodes.Status404NotFound, title: "No such check");
-        }
-
-        audit.Write("check.confirmed", user, id, check);
-        return TypedResults.Ok(Publish(alarms, hub, id));
+        var done = await CommandAsync(
+            http, alarms, [id], (e, now, events) => e.ConfirmCheck(id, check, user, now, events), done => done ? ("check.confirmed", id, check) : null).ConfigureAwait(false);
+        return done
+            ? TypedResults.Ok(StatusOf(alarms, id))
+            : TypedResults.Problem($"check: chair {id} has no nursing check '{check}' scheduled.", statusCode: StatusCodes.Status404NotFound, title: "No such check");
     }
 
     private static ChairStatusView StatusOf(AlarmService alarms, string id) => alarms.Read((e, now) => ChairStatusView.From(e.StatusOf(id, now)));
 
-    /// <summary>Pushes the chair's new status to every dashboard so other browsers update without polling.</summary>
-    private static ChairStatusView Publish(AlarmService alarms, EventHub hub, string id)
+    /// <summary>
+    /// Runs a nurse command. Its transitions, its audit entry (<paramref name="audit"/>: action, chair, details; null
+    /// for nothing to audit) and the new status of <paramref name="chairs"/> for every dashboard (so other browsers
+    /// update without polling) leave the engine together, in commit order. An aborted request stops only the waiting.
+    /// </summary>
+    private static Task<T> CommandAsync<T>(
+        HttpContext http,
+        AlarmService alarms,
+        IEnumerable<string> chairs,
+        Func<AlarmEngine, DateTimeOffset, List<AlarmEvent>, T> command,
+        Func<T, (string Action, string Chair, string? Details)?> audit)
     {
-        var view = StatusOf(alarms, id);
-        hub.Publish(StatusEvent, view);
-        return view;
+        var user = http.User.UserName();
+        return alarms.RunAsync(
+            command,
+            (engine, now, result) => new CommandTrail(
+                audit(result) is { } a ? new AuditEntry(a.Action, user, a.Chair, a.Details, now) : null,
+                [.. chairs.Select(id => new DashboardEvent(StatusEvent, ChairStatusView.From(engine.StatusOf(id, now))))]),
+            http.RequestAborted);
     }
 
     private static TimeSpan? Minutes(double? minutes) => minutes is { } m ? TimeSpan.FromMinutes(m) : null;

@@ -48,6 +48,12 @@ public static class VitalsApi
             return TypedResults.NotFound();
         }
 
+        if (minutes is { } m && (m < 1 || m > MaxHistory.TotalMinutes))
+        {
+            return TypedResults.Problem(
+                $"minutes: use 1-{MaxHistory.TotalMinutes} (at most {MaxHistory.TotalHours} h).", statusCode: StatusCodes.Status400BadRequest, title: "minutes is out of range");
+        }
+
         var end = to ?? time.GetUtcNow();
         var start = from ?? end - TimeSpan.FromMinutes(minutes ?? 30);
         if (start >= end || end - start > MaxHistory)
@@ -59,16 +65,59 @@ public static class VitalsApi
         return TypedResults.Ok(store.Query(id, start, end).Select(ObsView.From).ToList());
     }
 
-    private static Ok<List<StoredEvent>> Events(SqliteStore store, long? after, string? type, string? chair, int? limit) =>
-        TypedResults.Ok(store.ReadEvents(after ?? 0, type, chair, Math.Clamp(limit ?? 200, 1, 1000)));
+    /// <summary>Event log types every reader may see; the rest (audit, alarm configuration) are for admins only.</summary>
+    public static readonly IReadOnlyList<string> ReadableEventTypes = [SqliteStore.AlarmEventType, SqliteStore.FeedStatusEventType];
+
+    private static Results<Ok<List<StoredEvent>>, ValidationProblem> Events(SqliteStore store, HttpContext http, long? after, string? type, string? chair, int? limit)
+    {
+        if (limit is < 1 or > 1000)
+        {
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["limit"] = ["Use 1-1000."] });
+        }
+
+        var max = limit ?? 200;
+        if (http.User.IsInRole(Roles.Admin))
+        {
+            return TypedResults.Ok(store.ReadEvents(after ?? 0, type, chair, max));
+        }
+
+        if (type is not null)
+        {
+            return ReadableEventTypes.Contains(type)
+                ? TypedResults.Ok(store.ReadEvents(after ?? 0, type, chair, max))
+                : TypedResults.ValidationProblem(new Dictionary<string, string[]>
+                {
+                    ["type"] = [$"Use one of {string.Join(", ", ReadableEventTypes)}; other event types are for admins (GET /api/admin/audit)."],
+                });
+        }
+
+        // Without a type, read on past the admin-only entries until the page is full or the log ends.
+        var result = new List<StoredEvent>(max);
+        for (long from = after ?? 0, scanned = 0; result.Count < max && scanned < AdminApi.MaxScan;)
+        {
+            var page = store.ReadEvents(from, null, chair, 1000);
+            if (page.Count == 0)
+            {
+                break;
+            }
+
+            from = page[^1].Id;
+            scanned += page.Count;
+            result.AddRange(page.Where(e => ReadableEventTypes.Contains(e.Type)).Take(max - result.Count));
+        }
+
+        return TypedResults.Ok(result);
+    }
 
     private static Ok<StatusView> Status(
-        FeedRegistry feeds, LiveState live, ObservationPipeline pipeline, StoreWriter writer, EventHub hub, StorageMaintenance storage, MqttBridge mqtt, TimeProvider time, HttpContext http) =>
+        FeedRegistry feeds, LiveState live, ObservationPipeline pipeline, StoreWriter writer, EventHub hub, StorageMaintenance storage, MqttBridge mqtt,
+        DeviceClocks clocks, TimeProvider time, HttpContext http) =>
         TypedResults.Ok(new StatusView(
             time.GetUtcNow(), feeds.Snapshot(), pipeline.Processed, pipeline.Queued, writer.Written, writer.Pending, hub.SubscriberCount, storage.Health(),
             live.ChairIds.ToDictionary(c => c, live.StaleSigns, StringComparer.Ordinal),
             http.RequestServices.GetService<Feeds.Hl7FeedService>()?.Sources,
-            mqtt.Status()));
+            mqtt.Status(),
+            clocks.Status(time.GetUtcNow())));
 
     private static ServerSentEventsResult<string> Stream(
         LiveState live, EventHub hub, GatewayOptions options, TimeProvider time, IHostApplicationLifetime lifetime, HttpContext http)
@@ -76,16 +125,21 @@ public static class VitalsApi
         // Linked to ApplicationStopping so an open stream does not hold shutdown for the whole timeout.
         var cts = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted, lifetime.ApplicationStopping);
         http.Response.RegisterForDispose(cts);
-        var snapshot = new SnapshotView(options.Site, options.Demo, time.GetUtcNow(), live.Snapshot(), live.GatewayAlarms());
-        var first = new SseItem<string>(JsonSerializer.Serialize(snapshot, Json.Options), "snapshot");
-        return TypedResults.ServerSentEvents(hub.Subscribe(first, cts.Token));
+        return TypedResults.ServerSentEvents(hub.Subscribe(
+            () => new SseItem<string>(
+                JsonSerializer.Serialize(
+                    new SnapshotView(options.Site, options.Demo, time.GetUtcNow(), live.Snapshot(), live.GatewayAlarms(), live.Stale.Seconds()),
+                    Json.Options),
+                "snapshot"),
+            cts.Token));
     }
 
     /// <summary>Gateway identity for the dashboard header.</summary>
     public sealed record InfoView(string Site, bool Demo, DateTimeOffset ServerTime, string Notice);
 
-    /// <summary>Everything the dashboard needs on connect.</summary>
-    public sealed record SnapshotView(string Site, bool Demo, DateTimeOffset ServerTime, List<ChairView> Chairs, List<AlarmEvent> GatewayAlarms);
+    /// <summary>Everything the dashboard needs on connect; <paramref name="StaleSeconds"/> are the limits it judges a value's age by.</summary>
+    public sealed record SnapshotView(
+        string Site, bool Demo, DateTimeOffset ServerTime, List<ChairView> Chairs, List<AlarmEvent> GatewayAlarms, IReadOnlyDictionary<Sign, double> StaleSeconds);
 
     /// <summary>Pipeline and feed health: per-feed counters, stale signs per chair, and HL7 counters per sending address.</summary>
     public sealed record StatusView(
@@ -99,7 +153,8 @@ public static class VitalsApi
         StorageHealth Storage,
         Dictionary<string, IReadOnlyList<Vitals.Core.Sign>> StaleSigns,
         IReadOnlyList<Vitals.Devices.Mllp.MllpSourceStats>? Hl7Sources,
-        MqttStatusView? Mqtt = null);
+        MqttStatusView? Mqtt = null,
+        DeviceClockStatus? DeviceClocks = null);
 }
 
 /// <summary>The safety statement shown on every screen and in the README.</summary>

@@ -1,9 +1,7 @@
 using Microsoft.AspNetCore.Antiforgery;
-using Microsoft.AspNetCore.Authentication;
-using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Vitals.Gateway.Api;
 using Vitals.Gateway.Config;
-using Vitals.Storage.Sqlite;
 
 namespace Vitals.Gateway.Auth;
 
@@ -16,14 +14,18 @@ public static class AuthApi
         var auth = app.MapGroup("/api/auth").AllowAnonymous();
         auth.MapGet("/csrf", Csrf);
         auth.MapGet("/me", Me);
-        auth.MapPost("/login", Login).RequireAntiforgery().RequireRateLimiting(AuthSetup.LoginRateLimit);
+        auth.MapPost("/login", Login).RequireAntiforgery().RequireRateLimiting(AuthSetup.LoginRateLimit).LimitBody(WebSecurity.SmallBodyLimit);
         auth.MapPost("/logout", Logout).RequireAntiforgery();
 
-        var users = app.MapGroup("/api/users").RequireAuthorization(Policies.Admin).RequireAntiforgery();
-        users.MapGet("/", (UserService service) => TypedResults.Ok(service.All().Select(UserView.From).ToList()));
+        var users = app.MapGroup("/api/users").RequireAuthorization(Policies.Admin).RequireAntiforgery().LimitBody(WebSecurity.SmallBodyLimit);
+        users.MapGet("/", ListUsers);
         users.MapPost("/", CreateUser);
         users.MapPut("/{name}", UpdateUser);
         users.MapDelete("/{name}", DeleteUser);
+
+        var throttling = app.MapGroup("/api/admin/login-throttling").RequireAuthorization(Policies.Admin).RequireAntiforgery().WithTags("Admin");
+        throttling.MapGet("/", (UserService users) => TypedResults.Ok(users.Throttle.Snapshot(users.Pseudonymize)));
+        throttling.MapDelete("/", ClearThrottling);
         return app;
     }
 
@@ -42,7 +44,7 @@ public static class AuthApi
     }
 
     private static async Task<Results<NoContent, ProblemHttpResult, ValidationProblem>> Login(
-        LoginRequest request, HttpContext http, UserService users, AuditLog audit)
+        LoginRequest request, HttpContext http, UserService users, AuditLog audit, TimeProvider time)
     {
         if (string.IsNullOrWhiteSpace(request.Name) || string.IsNullOrEmpty(request.Password))
         {
@@ -52,10 +54,26 @@ public static class AuthApi
             });
         }
 
-        var result = users.Verify(request.Name, request.Password);
+        if (request.Name.Length > UserService.MaxNameLength || request.Password.Length > UserService.MaxPasswordLength)
+        {
+            var field = request.Name.Length > UserService.MaxNameLength ? "name" : "password";
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]>
+            {
+                [field] = [$"Too long: user names have at most {UserService.MaxNameLength} characters, passwords {UserService.MaxPasswordLength}."],
+            });
+        }
+
+        var result = users.Verify(request.Name, request.Password, http.Connection.RemoteIpAddress?.ToString() ?? "unknown");
         if (!result.Ok)
         {
-            audit.Write("login.failed", request.Name, null, result.LockedUntil is null ? "wrong credentials" : "locked");
+            // A typed name that is no account is often a password typed into the wrong field: never store it as typed.
+            audit.Write("login.failed", users.Pseudonymize(request.Name), null, result.RetryAt is null ? "wrong credentials" : "throttled");
+            if (result.RetryAt is { } retryAt)
+            {
+                http.Response.Headers.RetryAfter = UserService.SecondsUntil(retryAt, time).ToString(System.Globalization.CultureInfo.InvariantCulture);
+                return TypedResults.Problem(result.Error, statusCode: StatusCodes.Status429TooManyRequests, title: "Login throttled");
+            }
+
             return TypedResults.Problem(result.Error, statusCode: StatusCodes.Status401Unauthorized, title: "Login failed");
         }
 
@@ -71,7 +89,7 @@ public static class AuthApi
             audit.Write("logout", http.User.UserName(), null, null);
         }
 
-        await http.SignOutAsync(CookieAuthenticationDefaults.AuthenticationScheme).ConfigureAwait(false);
+        await AuthSetup.SignOutAsync(http).ConfigureAwait(false);
         return TypedResults.NoContent();
     }
 
@@ -85,6 +103,13 @@ public static class AuthApi
 
         audit.Write("user.created", http.User.UserName(), null, $"{request.Name} ({request.Role})");
         return TypedResults.Created($"/api/users/{request.Name}", new UserView(request.Name!, request.Role!, false, null));
+    }
+
+    private static Ok<List<UserView>> ListUsers(UserService users)
+    {
+        var throttled = users.Throttle.Snapshot(name => name).Where(t => t.Kind == "account" && t.RetryAt is not null)
+            .ToDictionary(t => t.Key, t => t.RetryAt, StringComparer.OrdinalIgnoreCase);
+        return TypedResults.Ok(users.All().Select(u => new UserView(u.Name, u.Role, u.Disabled, throttled.GetValueOrDefault(u.Name))).ToList());
     }
 
     private static Results<NoContent, ValidationProblem, NotFound> UpdateUser(
@@ -121,6 +146,21 @@ public static class AuthApi
         return TypedResults.NoContent();
     }
 
+    /// <summary>Clears the login delays of one account name or address (<c>?account=</c>, <c>?address=</c>), or all of them.</summary>
+    private static Results<NoContent, NotFound> ClearThrottling(string? account, string? address, UserService users, AuditLog audit, HttpContext http)
+    {
+        if (!users.Throttle.Clear(NullIfEmpty(account), NullIfEmpty(address)))
+        {
+            return TypedResults.NotFound();
+        }
+
+        var what = string.Join(", ", new[] { NullIfEmpty(account) is { } a ? users.Pseudonymize(a) : null, NullIfEmpty(address) }.OfType<string>());
+        audit.Write("login.throttling_cleared", http.User.UserName(), null, what.Length == 0 ? "all" : what);
+        return TypedResults.NoContent();
+    }
+
+    private static string? NullIfEmpty(string? value) => string.IsNullOrEmpty(value) ? null : value;
+
     private static ValidationProblem Invalid((string Field, string Message) problem) =>
         TypedResults.ValidationProblem(new Dictionary<string, string[]> { [problem.Field] = [problem.Message] });
 
@@ -142,10 +182,6 @@ public static class AuthApi
     /// <summary>A demo account shown on the demo login page.</summary>
     public sealed record DemoUserView(string Name, string Role, string Password);
 
-    /// <summary>A user as admins see it (never the hash).</summary>
-    public sealed record UserView(string Name, string Role, bool Disabled, DateTimeOffset? LockedUntil)
-    {
-        /// <summary>Converts a stored account.</summary>
-        public static UserView From(UserRecord u) => new(u.Name, u.Role, u.Disabled, u.LockedUntil);
-    }
+    /// <summary>A user as admins see it (never the hash); <c>throttledUntil</c>: logins for this name from new devices wait until then.</summary>
+    public sealed record UserView(string Name, string Role, bool Disabled, DateTimeOffset? ThrottledUntil);
 }

@@ -31,6 +31,9 @@ public static class AuthSetup
                 o.LoginPath = "/login";
                 o.AccessDeniedPath = "/login";
 
+                // Every request: the session must still exist (not logged out, revoked, or past its absolute lifetime).
+                o.Events.OnValidatePrincipal = ValidateSessionAsync;
+
                 // APIs answer 401/403; pages redirect to the login page.
                 o.Events.OnRedirectToLogin = ctx => ApiOrRedirect(ctx, StatusCodes.Status401Unauthorized);
                 o.Events.OnRedirectToAccessDenied = ctx => ApiOrRedirect(ctx, StatusCodes.Status403Forbidden);
@@ -44,6 +47,7 @@ public static class AuthSetup
             o.HeaderName = "X-CSRF-TOKEN";
             o.Cookie.Name = "vitals.csrf";
             o.Cookie.SameSite = SameSiteMode.Strict;
+            o.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
         });
         services.AddRateLimiter(o =>
         {
@@ -84,12 +88,34 @@ public static class AuthSetup
     /// <summary>The name of the signed-in user, for audit entries.</summary>
     public static string UserName(this ClaimsPrincipal user) => user.Identity?.Name ?? "anonymous";
 
-    /// <summary>Signs <paramref name="name"/> in with <paramref name="role"/>.</summary>
+    /// <summary>Signs <paramref name="name"/> in with <paramref name="role"/> in a new server-side session.</summary>
     public static Task SignInAsync(HttpContext http, string name, string role)
     {
+        var id = http.RequestServices.GetRequiredService<SessionRegistry>().Start(name);
         var identity = new ClaimsIdentity(
-            [new Claim(ClaimTypes.Name, name), new Claim(ClaimTypes.Role, role)], CookieAuthenticationDefaults.AuthenticationScheme);
+            [new Claim(ClaimTypes.Name, name), new Claim(ClaimTypes.Role, role), new Claim(SessionClaim, id)],
+            CookieAuthenticationDefaults.AuthenticationScheme);
         return http.SignInAsync(CookieAuthenticationDefaults.AuthenticationScheme, new ClaimsPrincipal(identity));
+    }
+
+    /// <summary>Ends the caller's session on the server and clears its cookie.</summary>
+    public static Task SignOutAsync(HttpContext http)
+    {
+        http.RequestServices.GetRequiredService<SessionRegistry>().End(http.User.FindFirstValue(SessionClaim));
+        return http.SignOutAsync(CookieAuthenticationDefaults.AuthenticationScheme);
+    }
+
+    private const string SessionClaim = "vitals.session";
+
+    private static async Task ValidateSessionAsync(CookieValidatePrincipalContext ctx)
+    {
+        var sessions = ctx.HttpContext.RequestServices.GetRequiredService<SessionRegistry>();
+        var principal = ctx.Principal;
+        if (principal is null || !sessions.IsValid(principal.FindFirstValue(SessionClaim), principal.Identity?.Name))
+        {
+            ctx.RejectPrincipal();
+            await ctx.HttpContext.SignOutAsync(CookieAuthenticationDefaults.AuthenticationScheme).ConfigureAwait(false);
+        }
     }
 
     private static Task ApiOrRedirect(RedirectContext<CookieAuthenticationOptions> ctx, int status)
@@ -104,9 +130,9 @@ public static class AuthSetup
             ctx.Response.StatusCode = status;
             ctx.Response.ContentType = "text/html; charset=utf-8";
             return ctx.Response.WriteAsync(
-                "<!doctype html><title>Vitals: not allowed</title><body style=\"font-family:system-ui;background:#0b0f14;color:#e8edf2\">"
+                "<!doctype html><title>Vitals: not allowed</title><link rel=\"stylesheet\" href=\"/app.css\"><body>"
                 + "<h1>403: this page needs another role</h1><p>You are signed in without the role this page needs (admin pages need an admin).</p>"
-                + "<p><a style=\"color:#8fc1ff\" href=\"/\">Chair overview</a> &middot; <a style=\"color:#8fc1ff\" href=\"/login\">Log in as someone else</a></p></body>");
+                + "<p><a href=\"/\">Chair overview</a> &middot; <a href=\"/login\">Log in as someone else</a></p></body>");
         }
         else
         {

@@ -29,23 +29,29 @@ public static class Policies
 }
 
 /// <summary>The outcome of a login attempt. Messages never say whether the user exists.</summary>
-public sealed record LoginResult(UserRecord? User, string? Error, DateTimeOffset? LockedUntil = null)
+/// <param name="User">The account, when the credentials were accepted.</param>
+/// <param name="Error">Why not, in words for the login page.</param>
+/// <param name="RetryAt">Set when the attempt was not checked because of throttling: try again after then.</param>
+public sealed record LoginResult(UserRecord? User, string? Error, DateTimeOffset? RetryAt = null)
 {
     /// <summary>True when the credentials were accepted.</summary>
     public bool Ok => User is not null;
 }
 
-/// <summary>Local accounts: password checks with lockout, account management, first-run bootstrap.</summary>
-public sealed class UserService(UserStore store, TimeProvider time)
+/// <summary>Local accounts: password checks with throttling, account management, first-run bootstrap.</summary>
+public sealed class UserService(UserStore store, SessionRegistry sessions, LoginThrottle throttle, TimeProvider time)
 {
-    /// <summary>Consecutive failures before an account is locked.</summary>
-    public const int MaxFailedLogins = 5;
-
     /// <summary>Shortest password accepted.</summary>
     public const int MinPasswordLength = 10;
 
-    /// <summary>How long a locked account stays locked.</summary>
-    public static readonly TimeSpan LockoutDuration = TimeSpan.FromMinutes(15);
+    /// <summary>Longest user name (accounts and login attempts alike).</summary>
+    public const int MaxNameLength = 64;
+
+    /// <summary>Longest password a login or account change may send (PasswordHasher cost grows with length).</summary>
+    public const int MaxPasswordLength = 256;
+
+    /// <summary>The answer to every rejected login, whether the name exists, is disabled, or the password is wrong.</summary>
+    public const string WrongCredentials = "Wrong user name or password.";
 
     /// <summary>Demo accounts, created only by <c>vitals demo</c> and shown on its login page.</summary>
     public static readonly IReadOnlyList<(string Name, string Role, string Password)> DemoUsers =
@@ -57,42 +63,54 @@ public sealed class UserService(UserStore store, TimeProvider time)
 
     private readonly PasswordHasher<string> hasher = new();
 
-    /// <summary>Checks a name and password, counting failures and locking the account after <see cref="MaxFailedLogins"/>.</summary>
-    public LoginResult Verify(string name, string password)
+    /// <summary>The sessions this service ends when an account changes.</summary>
+    public SessionRegistry Sessions => sessions;
+
+    /// <summary>The login throttle (admins can see and clear it).</summary>
+    public LoginThrottle Throttle => throttle;
+
+    /// <summary>
+    /// Checks a name and password typed from <paramref name="address"/>. Throttled attempts are not checked at all, and
+    /// unknown, disabled and throttled names get exactly the answers a real account would.
+    /// </summary>
+    public LoginResult Verify(string name, string password, string address = "local")
     {
-        const string Invalid = "Wrong user name or password.";
-        var now = time.GetUtcNow();
+        if (throttle.RetryAt(name, address) is { } retryAt)
+        {
+            return new LoginResult(null, $"Too many failed logins for this name or from this device. Wait {SecondsUntil(retryAt, time)} s and try again.", retryAt);
+        }
+
         var user = store.Find(name);
         if (user is null || user.Disabled)
         {
             // Hash anyway so a missing user takes as long as a wrong password.
             hasher.HashPassword(name, password);
-            return new LoginResult(null, Invalid);
-        }
-
-        if (user.LockedUntil is { } until && until > now)
-        {
-            return new LoginResult(null, $"Too many failed logins. Try again after {until:HH:mm} UTC or ask an admin.", until);
+            throttle.Failed(name, address);
+            return new LoginResult(null, WrongCredentials);
         }
 
         if (hasher.VerifyHashedPassword(user.Name, user.PasswordHash, password) == PasswordVerificationResult.Failed)
         {
-            var failed = user.FailedLogins + 1;
-            var lockedUntil = failed >= MaxFailedLogins ? now + LockoutDuration : (DateTimeOffset?)null;
-            store.Update(user with { FailedLogins = failed >= MaxFailedLogins ? 0 : failed, LockedUntil = lockedUntil });
-            return lockedUntil is null
-                ? new LoginResult(null, Invalid)
-                : new LoginResult(null, $"Too many failed logins. Try again after {lockedUntil:HH:mm} UTC or ask an admin.", lockedUntil);
+            throttle.Failed(name, address);
+            return new LoginResult(null, WrongCredentials);
         }
 
-        var ok = user with { FailedLogins = 0, LockedUntil = null };
-        if (ok != user)
-        {
-            store.Update(ok);
-        }
-
-        return new LoginResult(ok, null);
+        throttle.Succeeded(name, address);
+        return new LoginResult(user, null);
     }
+
+    /// <summary>Whole seconds from now until <paramref name="at"/>, at least 1 (for messages and Retry-After).</summary>
+    public static int SecondsUntil(DateTimeOffset at, TimeProvider time) =>
+        Math.Max(1, (int)Math.Ceiling((at - time.GetUtcNow()).TotalSeconds));
+
+    /// <summary>
+    /// How a typed login name appears in the audit log and the throttling view: an existing account's own name; any
+    /// other text (often a password typed into the name field) only as <c>unknown:</c> and 8 hex digits of its SHA-256,
+    /// enough to see repeated attempts with the same name, never the text.
+    /// </summary>
+    public string Pseudonymize(string typed) =>
+        store.Find(typed) is { } user ? user.Name
+            : "unknown:" + Convert.ToHexStringLower(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(typed.ToLowerInvariant())))[..8];
 
     /// <summary>Every account (hashes included; callers must not expose them).</summary>
     public List<UserRecord> All() => store.All();
@@ -124,19 +142,35 @@ public sealed class UserService(UserStore store, TimeProvider time)
             return problem;
         }
 
-        store.Update(user with
+        var updated = user with
         {
             Role = role ?? user.Role,
             PasswordHash = password is null ? user.PasswordHash : hasher.HashPassword(user.Name, password),
             Disabled = disabled ?? user.Disabled,
-            FailedLogins = password is null ? user.FailedLogins : 0,
-            LockedUntil = password is null ? user.LockedUntil : null,
-        });
+        };
+        store.Update(updated);
+
+        // Any change to who the account is or how it signs in ends its sessions (ASVS 3.3.3).
+        if (updated != user)
+        {
+            sessions.EndAllOf(user.Name);
+        }
+
+        if (password is not null)
+        {
+            throttle.Clear(user.Name, null);
+        }
+
         return null;
     }
 
-    /// <summary>Deletes an account; false if there was none.</summary>
-    public bool Delete(string name) => store.Delete(name);
+    /// <summary>Deletes an account and ends its sessions; false if there was none.</summary>
+    public bool Delete(string name)
+    {
+        var deleted = store.Delete(name);
+        sessions.EndAllOf(name);
+        return deleted;
+    }
 
     /// <summary>
     /// First run: demo mode creates the demo accounts; otherwise, with no accounts at all, creates <c>admin</c>
@@ -192,13 +226,17 @@ public sealed class UserService(UserStore store, TimeProvider time)
     }
 
     private static (string Field, string Message)? CheckName(string name) =>
-        string.IsNullOrWhiteSpace(name) || name.Length > 64 || !name.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '-' or '_')
-            ? ("name", "Use 1-64 letters, digits, '.', '-' or '_'.")
-            : null;
+        string.IsNullOrWhiteSpace(name) || name.Length > MaxNameLength || !name.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '-' or '_')
+            ? ("name", $"Use 1-{MaxNameLength} letters, digits, '.', '-' or '_'.")
+            : string.Equals(name, Api.KioskApi.KioskUser, StringComparison.OrdinalIgnoreCase)
+                ? ("name", $"'{name}' is reserved for the wall-display kiosk link.")
+                : null;
 
     private static (string Field, string Message)? CheckRole(string role) =>
         Roles.All.Contains(role) ? null : ("role", $"Role must be one of {string.Join(", ", Roles.All)}.");
 
     private static (string Field, string Message)? CheckPassword(string password) =>
-        password.Length < MinPasswordLength ? ("password", $"Password must be at least {MinPasswordLength} characters.") : null;
+        password.Length is < MinPasswordLength or > MaxPasswordLength
+            ? ("password", $"Password must be {MinPasswordLength}-{MaxPasswordLength} characters.")
+            : null;
 }

@@ -91,6 +91,12 @@ public static partial class ChairBindings
     public static Dictionary<string, string[]> Validate(GatewayOptions options, string chairId, List<DeviceOptions> devices)
     {
         ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(devices);
+        if (LineFileProblems(options, devices) is { Count: > 0 } fileProblems)
+        {
+            return fileProblems;
+        }
+
         var index = options.Chairs.FindIndex(c => c.Id == chairId);
         var prefix = $"chairs[{index}].";
         var result = new Dictionary<string, List<string>>(StringComparer.Ordinal);
@@ -113,7 +119,8 @@ public static partial class ChairBindings
                     m.Groups["chair"].Value == index.ToString(System.Globalization.CultureInfo.InvariantCulture)
                         ? $"devices[{m.Groups["device"].Value}]"
                         : $"chair '{options.Chairs[int.Parse(m.Groups["chair"].Value, System.Globalization.CultureInfo.InvariantCulture)].Id}' ({m.Value})");
-                Add(path[prefix.Length..], text);
+                var key = path[prefix.Length..];
+                Add(key, IsLineFileKey(key, devices) ? LineFileInvalid : text);
             }
             else if (OtherChairConflict().Match(error) is { Success: true } m && m.Groups["chair"].Value == index.ToString(System.Globalization.CultureInfo.InvariantCulture))
             {
@@ -126,6 +133,45 @@ public static partial class ChairBindings
 
         return result.ToDictionary(e => e.Key, e => e.Value.ToArray(), StringComparer.Ordinal);
     }
+
+    private const string LineFileInvalid =
+        "the line-device file is not valid. Fix: check it with 'vitals decode --protocol line --map FILE' on the gateway (the problem is not shown here, so file content never reaches the browser), or write the settings inline.";
+
+    /// <summary>
+    /// Line-device files named in an admin binding must be relative paths inside <see cref="GatewayOptions.AdminLineConfigDirectory"/>,
+    /// so the admin view can never read other files on the host.
+    /// </summary>
+    private static Dictionary<string, string[]> LineFileProblems(GatewayOptions options, List<DeviceOptions> devices)
+    {
+        var problems = new Dictionary<string, string[]>(StringComparer.Ordinal);
+        var dir = options.AdminLineConfigDirectory();
+        for (var i = 0; i < devices.Count; i++)
+        {
+            if (devices[i].LineConfig is not { ValueKind: JsonValueKind.String } element)
+            {
+                continue;
+            }
+
+            var file = element.GetString() ?? "";
+            var full = dir is null || file.Length == 0 || Path.IsPathRooted(file) ? null : Path.GetFullPath(Path.Combine(dir, file));
+            if (full is null || !full.StartsWith(dir + Path.DirectorySeparatorChar, StringComparison.Ordinal))
+            {
+                problems[$"devices[{i}].lineConfig"] = [dir is null
+                    ? "this gateway has no line-device folder (it runs without a config file). Fix: write the line-device settings inline as an object."
+                    : $"give the name of a file in the line-device folder {dir} (set by lineConfigDirectory in the config file), or write the settings inline."];
+            }
+        }
+
+        return problems;
+    }
+
+    private static bool IsLineFileKey(string key, List<DeviceOptions> devices) =>
+        LineConfigIndex().Match(key) is { Success: true } m
+        && int.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) is var i && i < devices.Count
+        && devices[i].LineConfig is { ValueKind: JsonValueKind.String };
+
+    [GeneratedRegex(@"^devices\[(\d+)\]\.lineConfig$", RegexOptions.None, 100)]
+    private static partial Regex LineConfigIndex();
 
     /// <summary>A one-line summary of a device list for the audit log: ids, kinds and the binding key, never mappings or line configs.</summary>
     public static string Summary(IEnumerable<DeviceOptions> devices) =>

@@ -22,9 +22,33 @@ public sealed partial class GatewayOptions
     /// </summary>
     public Dictionary<string, double>? StaleSeconds { get; set; }
 
+    /// <summary>
+    /// Seconds a reading's device time may lie ahead of the gateway's clock; a reading dated further ahead is re-stamped
+    /// with its receive time, marked questionable, and raises "monitor clock wrong" (<see cref="DeviceClockPolicy"/>).
+    /// </summary>
+    public double ClockSkewSeconds { get; set; } = DeviceClockPolicy.DefaultMaxAhead.TotalSeconds;
+
+    /// <summary>Hours a reading may be old on arrival before it is treated the same way (a wrong or reset monitor clock).</summary>
+    public double ClockMaxAgeHours { get; set; } = DeviceClockPolicy.DefaultMaxBehind.TotalHours;
+
+    /// <summary>The device-clock policy of <see cref="ClockSkewSeconds"/> and <see cref="ClockMaxAgeHours"/>.</summary>
+    public DeviceClockPolicy DeviceClock() => new(TimeSpan.FromSeconds(ClockSkewSeconds), TimeSpan.FromHours(ClockMaxAgeHours));
+
     /// <summary>Directory of the config file, for relative <c>lineConfig</c> paths (null: the working directory).</summary>
     [JsonIgnore]
     public string? BaseDirectory { get; set; }
+
+    /// <summary>
+    /// Folder that line-device files named in the admin view's bindings must be in (config key <c>lineConfigDirectory</c>,
+    /// relative to the config file's folder; default: the config file's folder). Without a config file (demo), admin
+    /// bindings take line-device settings inline only.
+    /// </summary>
+    public string? LineConfigDirectory { get; set; }
+
+    /// <summary>The full path of <see cref="LineConfigDirectory"/>, or null when admins may give inline settings only.</summary>
+    public string? AdminLineConfigDirectory() =>
+        BaseDirectory is null && LineConfigDirectory is null ? null
+            : Path.GetFullPath(Path.Combine(BaseDirectory ?? Directory.GetCurrentDirectory(), LineConfigDirectory ?? "."));
 
     /// <summary>True when the gateway runs an MLLP listener.</summary>
     public bool HasHl7Listener => Hl7 is not null || AllDevices().Any(d => d.Device.Kind == DeviceOptions.Hl7Kind);
@@ -88,6 +112,16 @@ public sealed partial class GatewayOptions
     private void ValidateFeeds(List<string> errors)
     {
         Hl7?.Validate("hl7", errors);
+
+        if (double.IsNaN(ClockSkewSeconds) || ClockSkewSeconds is < 1 or > 86_400)
+        {
+            errors.Add($"clockSkewSeconds: {ClockSkewSeconds} is out of range. Fix: use 1 to 86400 seconds (default {DeviceClockPolicy.DefaultMaxAhead.TotalSeconds:0}).");
+        }
+
+        if (double.IsNaN(ClockMaxAgeHours) || ClockMaxAgeHours is < 0.1 or > 8760)
+        {
+            errors.Add($"clockMaxAgeHours: {ClockMaxAgeHours} is out of range. Fix: use 0.1 to 8760 hours (default {DeviceClockPolicy.DefaultMaxBehind.TotalHours:0}).");
+        }
 
         if (StaleSeconds is not null)
         {

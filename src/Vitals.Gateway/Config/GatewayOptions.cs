@@ -196,6 +196,13 @@ public sealed partial class DeviceOptions
     /// <summary>For <c>mqtt</c>: how to read a vendor's JSON; null: the Vitals JSON schema (hardware-docs/mqtt.md).</summary>
     public Vitals.Devices.Json.JsonMapping? Mapping { get; set; }
 
+    /// <summary>For <c>simulator</c>: the simulated monitor these options describe (scenario names are checked at startup).</summary>
+    public SimulatorOptions ToSimulatorOptions()
+    {
+        Scenarios.TryParse(Scenario, out var scenario);
+        return new SimulatorOptions(scenario, Seed, TimeScale, TimeSpan.FromMinutes(NibpCycleMinutes));
+    }
+
     internal void Validate(string path, List<string> errors)
     {
         if (string.IsNullOrWhiteSpace(Id))

@@ -1,7 +1,6 @@
 using Vitals.Gateway.Config;
 using Vitals.Gateway.Mqtt;
 using Vitals.Gateway.Pipeline;
-using Vitals.Simulator;
 
 namespace Vitals.Gateway.Feeds;
 
@@ -161,9 +160,7 @@ public sealed class FeedManager(GatewayOptions options, IServiceProvider service
             {
                 var status = registry.Register(chair.Id, device.Id, device.Kind);
                 statuses.Add(status);
-                Scenarios.TryParse(device.Scenario, out var scenario);
-                var sim = new SimulatorOptions(scenario, device.Seed, device.TimeScale, TimeSpan.FromMinutes(device.NibpCycleMinutes));
-                runs.Add(new SimulatorFeed(options.Site, chair.Id, device.Id, sim, simulatorStep, status, pipeline.Writer, time).RunAsync);
+                runs.Add(new SimulatorFeed(options.Site, chair.Id, device.Id, device.ToSimulatorOptions(), simulatorStep, status, pipeline.Writer, time).RunAsync);
             }
         }
 

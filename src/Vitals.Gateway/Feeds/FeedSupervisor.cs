@@ -12,7 +12,8 @@ public sealed record StaleView(string Chair, IReadOnlyList<Sign> StaleSigns);
 /// technical alarms when they appear and clear when they go; changes in a chair's stale signs go to dashboards.
 /// </summary>
 public sealed partial class FeedSupervisor(
-    FeedRegistry feeds, LiveState live, AlarmService alarms, EventHub hub, TimeProvider time, ILogger<FeedSupervisor> logger, Hl7FeedService? hl7 = null)
+    FeedRegistry feeds, LiveState live, AlarmService alarms, EventHub hub, LoopSupervisor supervisor, TimeProvider time, ILogger<FeedSupervisor> logger,
+    DeviceClocks clocks, Hl7FeedService? hl7 = null)
     : BackgroundService
 {
     /// <summary>How often conditions and stale signs are checked.</summary>
@@ -30,7 +31,12 @@ public sealed partial class FeedSupervisor(
         ["Interference"] = ("interference", "SpO2: interference detected", AlarmPriority.Low),
         ["AmbientLight"] = ("ambient_light", "SpO2: too much ambient light", AlarmPriority.Low),
         ["LowSignalIq"] = ("low_signal_iq", "SpO2: low signal IQ", AlarmPriority.Low),
+
+        // Not a device report: the gateway's judgement of the device's timestamps (DeviceClocks).
+        [ClockWrong] = ("clock_wrong", "Monitor clock wrong: readings dated with the time received", AlarmPriority.Low),
     };
+
+    private const string ClockWrong = "ClockWrong";
 
     private readonly Dictionary<string, HashSet<string>> raised = new(StringComparer.Ordinal);
     private readonly Dictionary<string, IReadOnlyList<Sign>> lastStale = new(StringComparer.Ordinal);
@@ -64,17 +70,19 @@ public sealed partial class FeedSupervisor(
     }
 
     /// <inheritdoc />
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) => supervisor.RunAsync("feeds.supervisor", CheckEveryIntervalAsync, stoppingToken);
+
+    private async Task CheckEveryIntervalAsync(CancellationToken ct)
     {
         using var timer = new PeriodicTimer(Interval, time);
         try
         {
-            while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
+            while (await timer.WaitForNextTickAsync(ct).ConfigureAwait(false))
             {
-                await CheckAsync(stoppingToken).ConfigureAwait(false);
+                await CheckAsync(ct).ConfigureAwait(false);
             }
         }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
         }
     }
@@ -101,6 +109,11 @@ public sealed partial class FeedSupervisor(
             {
                 current.TryAdd(condition, feed.Device);
             }
+        }
+
+        foreach (var (chair, device) in clocks.WrongAt(time.GetUtcNow()))
+        {
+            (now.TryGetValue(chair, out var set) ? set : now[chair] = new(StringComparer.Ordinal)).TryAdd(ClockWrong, device);
         }
 
         foreach (var (chair, current) in now)

@@ -27,20 +27,17 @@ public sealed class SimulatorFeed(
         {
             while (await timer.WaitForNextTickAsync(ct).ConfigureAwait(false))
             {
-                readings.Clear();
-                patient.Step(readings);
+                var now = time.GetUtcNow();
+                var observations = Step(patient, readings, now);
                 status.SetConnected(!patient.IsSilent);
-                if (readings.Count == 0)
+                if (observations.Count == 0)
                 {
                     continue;
                 }
 
-                var now = time.GetUtcNow();
-                foreach (var r in readings)
+                foreach (var o in observations)
                 {
-                    await output.WriteAsync(
-                        new Observation(site, chair, device, r.Sign, r.Value, now, now, SourceProtocol.Simulator, ObservationQuality.Simulated),
-                        ct).ConfigureAwait(false);
+                    await output.WriteAsync(o, ct).ConfigureAwait(false);
                 }
 
                 status.FrameOk(now);
@@ -53,5 +50,16 @@ public sealed class SimulatorFeed(
         {
             status.SetConnected(false);
         }
+    }
+
+    /// <summary>One monitor second of <paramref name="patient"/>: its readings as observations stamped <paramref name="now"/> (none while silent).</summary>
+    /// <remarks>Tests replay the demo on a manual clock through this, exactly as the feed plays it.</remarks>
+    internal List<Observation> Step(SimulatedPatient patient, List<SimReading> readings, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(patient);
+        ArgumentNullException.ThrowIfNull(readings);
+        readings.Clear();
+        patient.Step(readings);
+        return [.. readings.Select(r => new Observation(site, chair, device, r.Sign, r.Value, now, now, SourceProtocol.Simulator, ObservationQuality.Simulated))];
     }
 }

@@ -25,6 +25,7 @@ public sealed partial class MqttBridge : BackgroundService
 
     private readonly GatewayOptions options;
     private readonly ObservationPipeline pipeline;
+    private readonly LoopSupervisor supervisor;
     private readonly FeedRegistry feeds;
     private readonly LiveState live;
     private readonly TimeProvider time;
@@ -55,6 +56,7 @@ public sealed partial class MqttBridge : BackgroundService
         FeedRegistry feeds,
         LiveState live,
         AlarmService alarms,
+        LoopSupervisor supervisor,
         TimeProvider time,
         ILogger<MqttBridge> logger,
         Func<string, string?> environment)
@@ -64,6 +66,7 @@ public sealed partial class MqttBridge : BackgroundService
         ArgumentNullException.ThrowIfNull(alarms);
         this.options = options;
         this.pipeline = pipeline;
+        this.supervisor = supervisor;
         this.feeds = feeds;
         this.live = live;
         this.time = time;
@@ -156,7 +159,9 @@ public sealed partial class MqttBridge : BackgroundService
             Interlocked.Read(ref refused) + (c?.DroppedQos0Count ?? 0),
             c?.PendingQos1Count ?? 0,
             Interlocked.Read(ref unknownChair),
-            lastBadMessage);
+            lastBadMessage,
+            c?.OversizedSkippedCount ?? 0,
+            c?.LastOversized);
     }
 
     /// <inheritdoc />
@@ -219,7 +224,9 @@ public sealed partial class MqttBridge : BackgroundService
 
     /// <inheritdoc />
     protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
-        client is null ? Task.CompletedTask : Task.WhenAll(ReceiveAsync(client, stoppingToken), PublishStateAsync(client, stoppingToken));
+        client is not { } c ? Task.CompletedTask : Task.WhenAll(
+            supervisor.RunAsync("mqtt.receive", ct => ReceiveAsync(c, ct), stoppingToken),
+            supervisor.RunAsync("mqtt.state", ct => PublishStateAsync(c, ct), stoppingToken));
 
     private async Task ReceiveAsync(MqttClient c, CancellationToken ct)
     {

@@ -31,13 +31,13 @@ public sealed record MqttTopics(string Prefix, string Site)
     }
 }
 
-/// <summary>Payload of <c>&lt;prefix&gt;/&lt;site&gt;/&lt;chair&gt;/alarm</c>: one alarm transition. Null members are omitted.</summary>
+/// <summary>Payload of <c>&lt;prefix&gt;/&lt;site&gt;/&lt;chair&gt;/alarm</c>: one alarm transition. Null members are omitted (an audio pause event has no priority).</summary>
 public sealed record MqttAlarmMessage(
     string Site,
     string Chair,
     string Rule,
     Sign? Sign,
-    AlarmPriority Priority,
+    AlarmPriority? Priority,
     AlarmKind Kind,
     AlarmState State,
     double? Value,
@@ -59,7 +59,7 @@ public sealed record MqttChairState(
 public sealed record MqttValue(double Value, string Unit, DateTimeOffset Time, ObservationQuality? Quality);
 
 /// <summary>An active alarm in the chair state.</summary>
-public sealed record MqttActiveAlarm(string Rule, Sign? Sign, AlarmPriority Priority, AlarmKind Kind, AlarmState State, double? Value, double? Limit, DateTimeOffset Time, string Message);
+public sealed record MqttActiveAlarm(string Rule, Sign? Sign, AlarmPriority? Priority, AlarmKind Kind, AlarmState State, double? Value, double? Limit, DateTimeOffset Time, string Message);
 
 /// <summary>Payload of the retained <c>&lt;prefix&gt;/&lt;site&gt;/gateway/status</c>: <c>online</c> at connect, <c>offline</c> as last will or at shutdown.</summary>
 public sealed record MqttGatewayStatus(string State, string Site, string? Version, DateTimeOffset? Time);
@@ -75,6 +75,8 @@ public sealed record MqttGatewayStatus(string State, string Site, string? Versio
 /// <param name="PendingQos1">QoS 1 messages not yet acknowledged by the broker.</param>
 /// <param name="UnknownChair">Messages on obs topics of chairs with no <c>mqtt</c> device (counted bad, skipped).</param>
 /// <param name="LastBadMessage">Why the last observation message was bad (chair and reason; never the payload).</param>
+/// <param name="Oversized">Messages above the maximum packet size (1 MiB), skipped unread while the connection stays up.</param>
+/// <param name="LastOversized">Topic and size of the last of them.</param>
 public sealed record MqttStatusView(
     string State,
     string Broker,
@@ -85,4 +87,6 @@ public sealed record MqttStatusView(
     long Dropped,
     int PendingQos1,
     long UnknownChair,
-    string? LastBadMessage);
+    string? LastBadMessage,
+    long Oversized,
+    string? LastOversized);

@@ -39,10 +39,17 @@ public sealed class LiveState
         chairs = chairList.ToDictionary(c => c.Id, c => new ChairEntry(c.Id, c.Name), StringComparer.Ordinal);
     }
 
+    /// <summary>When a sign counts as stale; the dashboard takes these limits from the stream's snapshot.</summary>
+    public StalePolicy Stale => stale;
+
     /// <summary>Configured chair ids in order.</summary>
     public IReadOnlyCollection<string> ChairIds => chairs.Keys;
 
-    /// <summary>Records an observation as its chair's latest value of that sign.</summary>
+    /// <summary>
+    /// Records an observation as its chair's latest value of that sign: the most recently received one, whatever its
+    /// device time (a device dated in the future once froze the tile; the pipeline re-stamps such readings, see
+    /// <see cref="DeviceClocks"/>).
+    /// </summary>
     public void Apply(Observation o)
     {
         if (!chairs.TryGetValue(o.Chair, out var chair))
@@ -52,10 +59,7 @@ public sealed class LiveState
 
         lock (chair)
         {
-            if (!chair.Values.TryGetValue(o.Sign, out var old) || old.At <= o.MeasuredAt)
-            {
-                chair.Values[o.Sign] = new LatestValue(o.Value, o.Unit, o.MeasuredAt, o.Quality);
-            }
+            chair.Values[o.Sign] = new LatestValue(o.Value, o.Unit, o.MeasuredAt, o.Quality);
 
             // Staleness is judged on arrival time: device clocks can be wrong, the gateway's is the reference.
             chair.Received[o.Sign] = o.ReceivedAt;

@@ -7,14 +7,17 @@ namespace Vitals.Gateway.Pipeline;
 /// <summary>
 /// The one path every reading takes: feeds write to a bounded channel; this service updates live state,
 /// judges each reading with the alarm engine, pushes to dashboards and queues it for the store.
-/// A clock tick each second lets the engine time condition delays and feed loss.
+/// A clock tick each second lets the engine time condition delays, feed loss, escalation and pause expiry. Both loops
+/// run under the <see cref="LoopSupervisor"/>: neither can die silently while the other lives on.
 /// </summary>
 public sealed class ObservationPipeline(
     AlarmService alarms,
     LiveState live,
     EventHub hub,
     StoreWriter store,
-    TimeProvider time) : BackgroundService
+    LoopSupervisor supervisor,
+    TimeProvider time,
+    DeviceClocks clocks) : BackgroundService
 {
     /// <summary>Readings queued between feeds and the pipeline before feeds wait.</summary>
     public const int Capacity = 10_000;
@@ -41,9 +44,11 @@ public sealed class ObservationPipeline(
     /// <inheritdoc />
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        await Task.WhenAll(ConsumeAsync(stoppingToken), TickAsync(stoppingToken)).ConfigureAwait(false);
+        await Task.WhenAll(
+            supervisor.RunAsync("pipeline", ConsumeAsync, stoppingToken),
+            supervisor.RunAsync("alarm.clock", TickAsync, stoppingToken)).ConfigureAwait(false);
 
-        // Saved on every change at the next tick; once more here so a clean stop keeps the very latest state.
+        // Saved after every change and every tick with new readings; once more so a clean stop keeps the very latest.
         alarms.Save();
     }
 
@@ -56,7 +61,14 @@ public sealed class ObservationPipeline(
             {
                 while (batch.Count < MaxBatch && input.Reader.TryRead(out var o))
                 {
-                    batch.Add(o);
+                    // The device-clock policy, once for every feed; an HL7 AA waits on the reading as queued.
+                    var admitted = clocks.Admit(o);
+                    if (!ReferenceEquals(admitted, o))
+                    {
+                        store.Replaced(o, admitted);
+                    }
+
+                    batch.Add(admitted);
                 }
 
                 foreach (var o in batch)

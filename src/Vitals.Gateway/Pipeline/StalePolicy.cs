@@ -50,6 +50,9 @@ public sealed class StalePolicy
     /// <summary>The threshold of each checked sign.</summary>
     public IReadOnlyDictionary<Sign, TimeSpan> Thresholds => thresholds;
 
+    /// <summary>The thresholds in seconds, as the dashboard's snapshot carries them (an unchecked sign is absent).</summary>
+    public IReadOnlyDictionary<Sign, double> Seconds() => thresholds.ToDictionary(t => t.Key, t => t.Value.TotalSeconds);
+
     /// <summary>The stale signs, in sign order, given each sign's last arrival time.</summary>
     public IReadOnlyList<Sign> Evaluate(IReadOnlyDictionary<Sign, DateTimeOffset> received, DateTimeOffset now)
     {

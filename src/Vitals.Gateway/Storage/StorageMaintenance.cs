@@ -23,7 +23,9 @@ public sealed record ForwarderView(string Outbox, InfluxForwarderHealth Health);
 /// Keeps the store healthy: runs the InfluxDB forwarders (observations and events, each with its own cursor)
 /// when configured, records feed status samples for the <c>feed_status</c> measurement, compacts history older
 /// than the retention (never what is not yet forwarded), and turns store, backlog and lag problems into
-/// technical alarms on the <c>gateway</c> chair.
+/// technical alarms on the <c>gateway</c> chair. The check loop and each forwarder run under the
+/// <see cref="LoopSupervisor"/>; a store that refuses a feed status sample or a compaction (locked by another
+/// process, say) is retried at the next check, the writer's failure already raising the store alarm.
 /// </summary>
 public sealed partial class StorageMaintenance : BackgroundService
 {
@@ -36,6 +38,7 @@ public sealed partial class StorageMaintenance : BackgroundService
     private readonly StoreWriter writer;
     private readonly FeedRegistry feeds;
     private readonly AlarmService alarms;
+    private readonly LoopSupervisor supervisor;
     private readonly TimeProvider time;
     private readonly ILogger<StorageMaintenance> logger;
     private readonly StoreRetentionOptions retention;
@@ -45,9 +48,10 @@ public sealed partial class StorageMaintenance : BackgroundService
 
     /// <summary>Creates the service; with <see cref="GatewayOptions.Influx"/> set, builds both forwarders.</summary>
     public StorageMaintenance(
-        GatewayOptions options, SqliteStore store, StoreWriter writer, FeedRegistry feeds, AlarmService alarms, TimeProvider time,
-        ILoggerFactory loggers, Func<string, string?>? environment = null)
+        GatewayOptions options, SqliteStore store, StoreWriter writer, FeedRegistry feeds, AlarmService alarms, LoopSupervisor supervisor,
+        TimeProvider time, ILoggerFactory loggers, Func<string, string?>? environment = null)
     {
+        this.supervisor = supervisor;
         this.options = options;
         this.store = store;
         this.writer = writer;
@@ -90,39 +94,53 @@ public sealed partial class StorageMaintenance : BackgroundService
     }
 
     /// <inheritdoc />
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
+        Task.WhenAll([
+            supervisor.RunAsync("storage.maintenance", CheckAsync, stoppingToken),
+            .. forwarders.Select(f => supervisor.RunAsync("forwarder." + f.Outbox.Name, f.Forwarder.RunAsync, stoppingToken)),
+        ]);
+
+    private async Task CheckAsync(CancellationToken ct)
     {
-        var running = forwarders.Select(f => f.Forwarder.RunAsync(stoppingToken)).ToList();
         var nextSample = time.GetUtcNow();
         var nextCompact = time.GetUtcNow() + TimeSpan.FromMinutes(1);
         using var timer = new PeriodicTimer(CheckEvery, time);
         try
         {
-            while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
+            while (await timer.WaitForNextTickAsync(ct).ConfigureAwait(false))
             {
                 var now = time.GetUtcNow();
-                if (forwarders.Count > 0 && now >= nextSample)
+                if (forwarders.Count > 0 && now >= nextSample && TryStore("feed status", () => store.AppendFeedStatus(
+                    [.. feeds.Snapshot().Select(f => new FeedStatusSample(options.Site, f.Chair, f.Device, f.Connected, f.FramesOk, f.FramesBad, now))])))
                 {
                     nextSample = now + FeedSampleEvery;
-                    store.AppendFeedStatus([.. feeds.Snapshot().Select(f => new FeedStatusSample(
-                        options.Site, f.Chair, f.Device, f.Connected, f.FramesOk, f.FramesBad, now))]);
                 }
 
-                if (now >= nextCompact)
+                if (now >= nextCompact && TryStore("compaction", () => LogCompacted(logger, store.Compact(retention.CompactBefore(now), forwarders.Count > 0))))
                 {
                     nextCompact = now + CompactEvery;
-                    var deleted = store.Compact(retention.CompactBefore(now), forwarders.Count > 0);
-                    LogCompacted(logger, deleted);
                 }
 
-                await RaiseFaultsAsync(Health(countQuarantined: false), stoppingToken).ConfigureAwait(false);
+                RaiseFaults(Health(countQuarantined: false));
             }
         }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
         }
+    }
 
-        await Task.WhenAll(running).ConfigureAwait(false);
+    private bool TryStore(string what, Action write)
+    {
+        try
+        {
+            write();
+            return true;
+        }
+        catch (Exception e) when (e is Microsoft.Data.Sqlite.SqliteException or IOException)
+        {
+            LogStoreBusy(logger, what, e.Message);
+            return false;
+        }
     }
 
     /// <inheritdoc />
@@ -137,20 +155,20 @@ public sealed partial class StorageMaintenance : BackgroundService
         base.Dispose();
     }
 
-    private async Task RaiseFaultsAsync(StorageHealth health, CancellationToken ct)
+    private void RaiseFaults(StorageHealth health)
     {
         var lagging = health.Forwarders.FirstOrDefault(f => f.Health.LagSeconds > options.InfluxLagAlarmSeconds);
         var full = health.Backlog.FirstOrDefault(b => b.BacklogFull);
         var warning = health.Backlog.FirstOrDefault(b => b.Warning);
-        await SetFaultAsync("store", health.StoreFailure is not null, AlarmPriority.High,
-            $"Readings cannot be saved to the local store ({health.StoreFailure}); they are held in memory and retried", ct).ConfigureAwait(false);
-        await SetFaultAsync("forwarder.lag", lagging is not null, AlarmPriority.Medium,
-            $"InfluxDB forwarding is {lagging?.Health.LagSeconds:0} s behind ({lagging?.Health.LastError ?? "no error reported"})", ct).ConfigureAwait(false);
-        await SetFaultAsync("backlog", warning is not null, full is not null ? AlarmPriority.High : AlarmPriority.Medium,
-            $"Forwarding backlog is {(full is not null ? "at its limit" : "near its limit")}: {warning?.Rows} rows, oldest {warning?.OldestAge.TotalHours:0.#} h", ct).ConfigureAwait(false);
+        SetFault("store", health.StoreFailure is not null, AlarmPriority.High,
+            $"Readings cannot be saved to the local store ({health.StoreFailure}); they are held in memory and retried");
+        SetFault("forwarder.lag", lagging is not null, AlarmPriority.Medium,
+            $"InfluxDB forwarding is {lagging?.Health.LagSeconds:0} s behind ({lagging?.Health.LastError ?? "no error reported"})");
+        SetFault("backlog", warning is not null, full is not null ? AlarmPriority.High : AlarmPriority.Medium,
+            $"Forwarding backlog is {(full is not null ? "at its limit" : "near its limit")}: {warning?.Rows} rows, oldest {warning?.OldestAge.TotalHours:0.#} h");
     }
 
-    private async Task SetFaultAsync(string code, bool active, AlarmPriority priority, string text, CancellationToken ct)
+    private void SetFault(string code, bool active, AlarmPriority priority, string text)
     {
         // Report on change only (raised, escalated as a backlog goes from warning to full, cleared): the engine
         // logs every transition.
@@ -161,13 +179,16 @@ public sealed partial class StorageMaintenance : BackgroundService
         }
 
         faults[code] = level;
-        await alarms.RunAsync((engine, now, events) =>
+        alarms.Run((engine, now, events) =>
         {
             engine.ReportGatewayFault(code, text, active, now, events, priority);
             return 0;
-        }, ct).ConfigureAwait(false);
+        });
     }
 
     [LoggerMessage(EventId = 3101, Level = LogLevel.Information, Message = "Compacted {Deleted} stored frames older than the retention")]
     private static partial void LogCompacted(ILogger logger, long deleted);
+
+    [LoggerMessage(EventId = 3103, Level = LogLevel.Warning, Message = "The store refused the {What} ({Reason}); retrying at the next check")]
+    private static partial void LogStoreBusy(ILogger logger, string what, string reason);
 }

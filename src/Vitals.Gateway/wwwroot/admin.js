@@ -284,7 +284,7 @@
         const r = await call('DELETE', `/api/users/${enc(u.name)}`);
         if (r.ok) { flash(`${u.name} deleted`); loadUsers(); } else err.textContent = r.message;
       });
-      const state = u.disabled ? 'disabled' : u.lockedUntil && new Date(u.lockedUntil) > new Date() ? `locked until ${new Date(u.lockedUntil).toLocaleTimeString()}` : 'active';
+      const state = u.disabled ? 'disabled' : u.throttledUntil && new Date(u.throttledUntil) > new Date() ? `logins delayed until ${new Date(u.throttledUntil).toLocaleTimeString()}` : 'active';
       return make('tr', {}, make('td', { textContent: u.name }), make('td', {}, role), make('td', { textContent: state }), make('td', {}, pw, err), make('td', {}, save, ' ', toggle, ' ', del));
     }));
   }

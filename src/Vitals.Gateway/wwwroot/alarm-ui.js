@@ -7,8 +7,14 @@ const alarmUi = (() => {
   const ICON = { high: '\u25B2\u25B2\u25B2', medium: '\u25B2\u25B2', low: '\u25B2' };
   const SILENT_STATES = new Set(['acknowledged']);
   const isSilenced = (a) => SILENT_STATES.has(a.state);
-  // A continuous sign older than this is stale and must not look live; NIBP is episodic and shows its age instead.
-  const STALE_MS = { hr: 10000, pr: 10000, spo2: 10000, rr: 15000, temp: 120000, nibp_sys: 20 * 60000 };
+  // A value older than its sign's limit is stale and must not look live. The limits come from the stream's snapshot
+  // (staleSeconds: the server's StalePolicy with its config), so the page and the API's staleSigns agree; a sign
+  // missing from them is not checked (its check is turned off).
+  let staleMs = {};
+  function setStaleLimits(seconds) {
+    staleMs = Object.fromEntries(Object.entries(seconds || {}).map(([sign, s]) => [sign, s * 1000]));
+  }
+  const isStale = (sign, ageMs) => sign in staleMs && ageMs > staleMs[sign];
   // No stream message (the server ticks every second) for this long: every tile shows NOT LIVE (within 2 s).
   const HEARTBEAT_LOST_MS = 1800;
 
@@ -182,7 +188,7 @@ const alarmUi = (() => {
   }
 
   return {
-    RANK, ICON, SILENT_STATES, isSilenced, STALE_MS, HEARTBEAT_LOST_MS, PAUSE_RULE, redirectIfSignedOut, byPriority, fmtCountdown, fmtElapsed,
+    RANK, ICON, SILENT_STATES, isSilenced, setStaleLimits, isStale, HEARTBEAT_LOST_MS, PAUSE_RULE, redirectIfSignedOut, byPriority, fmtCountdown, fmtElapsed,
     enable, disable, isEnabled, update, act, account, canAct, condition, stateLabel, historyWords, clockText, timeAxis,
   };
 })();

@@ -2,7 +2,7 @@
 'use strict';
 
 const TREND_MS = 30 * 60 * 1000;
-const { STALE_MS, isSilenced, PAUSE_RULE } = alarmUi;
+const { isStale, isSilenced, PAUSE_RULE } = alarmUi;
 const PRIORITY_RANK = alarmUi.RANK;
 const PRIORITY_ICON = alarmUi.ICON;
 // Signs shown in each value cell: an alarm on any of them marks the cell.
@@ -98,8 +98,7 @@ function applyObs(o) {
   if (!chair) return;
   // A new cuff reading can complete a session's baseline proposal, which the engine does not push: ask once.
   if (o.sign === 'nibp_sys' && chair.status && chair.status.session && chair.status.baseline.state !== 'confirmed') refreshStatus(chair);
-  const prev = chair.values[o.sign];
-  if (!prev || new Date(prev.at) <= new Date(o.at)) chair.values[o.sign] = o;
+  chair.values[o.sign] = o; // the most recently received, as on the server (LiveState)
   addToTrend(chair, o);
 }
 
@@ -189,7 +188,7 @@ function renderChair(chair, now) {
     const o = values[sign];
     if (!o) return ['--', '', false];
     const age = now - new Date(o.at).getTime();
-    const stale = age > (STALE_MS[sign] || 10000);
+    const stale = isStale(sign, age);
     return [o.value.toFixed(digits), stale ? `${fmtAge(age)}` : '', stale];
   };
   const [hr, hrSub, hrStale] = show('hr');
@@ -203,7 +202,7 @@ function renderChair(chair, now) {
   if (sys) {
     const age = now - new Date(sys.at).getTime();
     const text = `${sys.value.toFixed(0)}/${dia ? dia.value.toFixed(0) : '--'}`;
-    setValue(node, 'nibp', text, `measured ${fmtAge(age)}`, age > STALE_MS.nibp_sys);
+    setValue(node, 'nibp', text, `measured ${fmtAge(age)}`, isStale('nibp_sys', age));
     node.querySelector('.nibp .map').textContent = map ? `(${map.value.toFixed(0)})` : '';
   } else {
     setValue(node, 'nibp', '--/--', 'no cuff reading yet', false);
@@ -407,6 +406,7 @@ function onSnapshot(snap) {
   skewMs = new Date(snap.serverTime).getTime() - Date.now();
   el('site').textContent = `- ${snap.site}`;
   el('demo-flag').hidden = !snap.demo;
+  alarmUi.setStaleLimits(snap.staleSeconds);
   for (const view of snap.chairs) {
     let chair = chairs.get(view.id);
     if (!chair) { chair = createTile(view); chairs.set(view.id, chair); loadHistory(chair); }

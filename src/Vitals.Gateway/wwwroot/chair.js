@@ -4,7 +4,7 @@
 (() => {
   const chairId = decodeURIComponent(location.pathname.split('/').pop());
   const enc = encodeURIComponent(chairId);
-  const { STALE_MS, isSilenced, PAUSE_RULE } = alarmUi;
+  const { isStale, isSilenced, PAUSE_RULE } = alarmUi;
   const SIGNS = ['hr', 'pr', 'rr', 'nibp_sys', 'nibp_dia', 'nibp_map', 'spo2', 'temp'];
   const LABEL = { hr: 'HR', pr: 'PR', rr: 'RR', nibp_sys: 'Sys', nibp_dia: 'Dia', nibp_map: 'Mean', spo2: 'SpO2', temp: 'Temp' };
   const UNIT = { hr: '/min', pr: '/min', rr: '/min', nibp_sys: 'mmHg', nibp_dia: 'mmHg', nibp_map: 'mmHg', spo2: '%', temp: '\u00B0C' };
@@ -302,7 +302,7 @@
       span.append(label, num);
       if (!o) { num.textContent = '--'; return span; }
       const age = now - new Date(o.at).getTime();
-      const stale = age > (STALE_MS[sign] || (sign.startsWith('nibp') ? STALE_MS.nibp_sys : 10000));
+      const stale = isStale(sign, age);
       num.textContent = sign === 'temp' ? o.value.toFixed(1) : o.value.toFixed(0);
       const unit = document.createElement('small');
       unit.textContent = ` ${UNIT[sign]}${stale || sign.startsWith('nibp') ? `, ${fmtAge(age)}` : ''}`;
@@ -341,6 +341,7 @@
   function onSnapshot(snap) {
     skewMs = new Date(snap.serverTime).getTime() - Date.now();
     el('demo-flag').hidden = !snap.demo;
+    alarmUi.setStaleLimits(snap.staleSeconds);
     const view = snap.chairs.find((c) => c.id === chairId);
     if (!view) return;
     name = view.name;
@@ -356,8 +357,7 @@
   function onObs(list) {
     for (const o of list) {
       if (o.chair !== chairId) continue;
-      const prev = values[o.sign];
-      if (!prev || new Date(prev.at) <= new Date(o.at)) values[o.sign] = o;
+      values[o.sign] = o; // the most recently received, as on the server (LiveState)
       addPoint(o);
       // A new cuff reading can complete the baseline proposal; the engine does not push that, so ask once.
       if (o.sign === 'nibp_sys' && status && status.session && status.baseline.state !== 'confirmed') loadStatus();

@@ -1,5 +1,11 @@
 'use strict';
 
+// Same rule as the server (Pages.IsLocalUrl): a path on this site, never //host, /\host or anything with control characters.
+function localPath(next) {
+  if (!next || /[\u0000-\u001f\u007f]/.test(next) || next[0] !== '/' || next[1] === '/' || next[1] === '\\') return '/';
+  return next;
+}
+
 (async () => {
   vitalsShell.showAccount();
   const form = document.getElementById('login-form');
@@ -19,12 +25,11 @@
     error.textContent = '';
     const res = await vitalsApi.send('POST', '/api/auth/login', { name: form.name.value, password: form.password.value });
     if (res.status === 204) {
-      const next = new URLSearchParams(location.search).get('ReturnUrl');
-      location.href = next && next.startsWith('/') && !next.startsWith('//') ? next : '/';
+      location.href = localPath(new URLSearchParams(location.search).get('ReturnUrl'));
       return;
     }
-    if (res.status === 429) { error.textContent = 'Too many attempts from this device. Wait a minute and try again.'; return; }
     const problem = await res.json().catch(() => ({}));
+    if (res.status === 429 && !problem.detail) { error.textContent = 'Too many attempts from this device. Wait a minute and try again.'; return; }
     error.textContent = problem.detail || Object.values(problem.errors || {}).flat()[0] || 'Login failed.';
     form.password.value = '';
     form.password.focus();

@@ -8,7 +8,8 @@ namespace Vitals.Mqtt.Packets;
 /// Pure MQTT 3.1.1 framing and decoding: bytes in, packets out, no I/O. Partial and coalesced packets
 /// are normal: <see cref="TryReadPacket"/> returns false until a whole packet is buffered.
 /// Anything malformed throws <see cref="MqttProtocolException"/>; nothing is allocated from a length
-/// field before that many bytes have arrived and passed the <see cref="MaxPacketSize"/> check.
+/// field before that many bytes have arrived and passed the <see cref="MaxPacketSize"/> check (a PUBLISH above it
+/// yields only its head, <see cref="OversizedPublishPacket"/>, for the caller to skip the rest).
 /// </summary>
 public sealed class MqttPacketReader
 {
@@ -26,7 +27,7 @@ public sealed class MqttPacketReader
         MaxPacketSize = maxPacketSize;
     }
 
-    /// <summary>Largest packet, fixed header included, that is accepted; larger ones throw.</summary>
+    /// <summary>Largest packet, fixed header included, that is decoded; a larger PUBLISH comes back as an <see cref="OversizedPublishPacket"/>, anything else larger throws.</summary>
     public int MaxPacketSize { get; }
 
     /// <summary>
@@ -75,6 +76,11 @@ public sealed class MqttPacketReader
         var headerLength = (int)reader.Consumed;
         if ((long)headerLength + remaining > MaxPacketSize)
         {
+            if (type == MqttPacketType.Publish)
+            {
+                return TryReadOversizedPublishHead(ref buffer, headerLength, remaining, flags, out packet);
+            }
+
             throw new MqttProtocolException(
                 $"{type} packet of {headerLength + (long)remaining} bytes exceeds the maximum packet size of {MaxPacketSize} bytes.");
         }
@@ -105,6 +111,37 @@ public sealed class MqttPacketReader
         }
 
         buffer = buffer.Slice(headerLength + remaining);
+        return true;
+    }
+
+    /// <summary>
+    /// A PUBLISH above <see cref="MaxPacketSize"/> (a broker may hold such a retained message for anyone): reads only
+    /// its topic and packet identifier, which lead the variable header [MQTT 3.3.2], and returns an
+    /// <see cref="OversizedPublishPacket"/> telling the caller how many bytes to discard.
+    /// </summary>
+    private static bool TryReadOversizedPublishHead(
+        ref ReadOnlySequence<byte> buffer, int headerLength, int remaining, int flags, [NotNullWhen(true)] out MqttPacket? packet)
+    {
+        packet = null;
+        var qosBytes = ((flags >> 1) & 0x03) == 0 ? 0 : 2;
+        if (buffer.Length < headerLength + 2)
+        {
+            return false;
+        }
+
+        Span<byte> lengthBytes = stackalloc byte[2];
+        buffer.Slice(headerLength, 2).CopyTo(lengthBytes);
+        var headLength = Math.Min(remaining, 2 + ((lengthBytes[0] << 8) | lengthBytes[1]) + qosBytes);
+        if (buffer.Length < headerLength + headLength)
+        {
+            return false;
+        }
+
+        var head = buffer.Slice(headerLength, headLength).ToArray();
+        var r = new BodyReader(head, MqttPacketType.Publish);
+        var (topic, qos, packetId) = DecodePublishHead(ref r, flags);
+        packet = new OversizedPublishPacket(topic, qos, (flags & 0x01) != 0, packetId, headerLength + (long)remaining, remaining - headLength);
+        buffer = buffer.Slice(headerLength + headLength);
         return true;
     }
 
@@ -254,9 +291,16 @@ public sealed class MqttPacketReader
 
     private static PublishPacket DecodePublish(ref BodyReader r, int flags)
     {
+        var (topic, qos, packetId) = DecodePublishHead(ref r, flags);
+        var payload = r.ReadRest().ToArray();
+        return new PublishPacket(topic, payload, qos, (flags & 0x01) != 0, (flags & 0x08) != 0, packetId);
+    }
+
+    /// <summary>The variable header of a PUBLISH: topic name, then the packet identifier at QoS 1 and 2 [MQTT 3.3.2].</summary>
+    private static (string Topic, MqttQualityOfService Qos, ushort PacketId) DecodePublishHead(ref BodyReader r, int flags)
+    {
         var qos = (MqttQualityOfService)((flags >> 1) & 0x03);
-        var dup = (flags & 0x08) != 0;
-        if (qos == MqttQualityOfService.AtMostOnce && dup)
+        if (qos == MqttQualityOfService.AtMostOnce && (flags & 0x08) != 0)
         {
             throw new MqttProtocolException("PUBLISH QoS 0 with DUP set [MQTT-3.3.1-2].");
         }
@@ -264,8 +308,7 @@ public sealed class MqttPacketReader
         var topic = r.ReadString();
         MqttTopic.ValidateTopicName(topic); // [MQTT-3.3.2-2] no wildcards in a topic name.
         var packetId = qos == MqttQualityOfService.AtMostOnce ? (ushort)0 : r.ReadPacketId();
-        var payload = r.ReadRest().ToArray();
-        return new PublishPacket(topic, payload, qos, (flags & 0x01) != 0, dup, packetId);
+        return (topic, qos, packetId);
     }
 
     private static SubscribePacket DecodeSubscribe(ref BodyReader r)

@@ -76,6 +76,16 @@ public sealed record PublishPacket(string Topic, ReadOnlyMemory<byte> Payload, M
 }
 
 /// <summary>
+/// The head of a PUBLISH larger than the reader's maximum packet size: the topic and packet identifier (0 at QoS 0),
+/// enough to acknowledge it. The reader consumed only the head; the caller discards the next <see cref="Discard"/>
+/// bytes of the stream unbuffered, so one oversized message costs neither memory nor the connection.
+/// </summary>
+public sealed record OversizedPublishPacket(string Topic, MqttQualityOfService Qos, bool Retain, ushort PacketId, long Size, long Discard) : MqttPacket
+{
+    public override MqttPacketType Type => MqttPacketType.Publish;
+}
+
+/// <summary>
 /// The acknowledgements whose variable header is the packet identifier alone and which have no payload:
 /// PUBACK, PUBREC, PUBREL, PUBCOMP and UNSUBACK [MQTT 3.4.2, 3.5.2, 3.6.2, 3.7.2, 3.11.2].
 /// </summary>

@@ -50,7 +50,7 @@ public static class InfluxSchema
         writer.BeginPoint(Alarms)
             .Tag("chair", alarm.Chair)
             .Tag("kind", KindName(alarm.Kind))
-            .Tag("priority", PriorityName(alarm.Priority))
+            .Tag("priority", alarm.Priority is { } priority ? PriorityName(priority) : null) // pause events have none: the tag is left out
             .Tag("rule", alarm.Rule)
             .Tag("site", alarm.Site)
             .Field("state", StateName(alarm.State))

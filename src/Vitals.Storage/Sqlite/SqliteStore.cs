@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text;
 using Microsoft.Data.Sqlite;
 using SQLitePCL;
 using Vitals.Core;
@@ -28,7 +29,13 @@ public sealed partial class SqliteStore : IDisposable
     public const string FeedStatusEventType = "feed_status";
 
     /// <summary>Schema 1: observations, events, config. 2 adds forward_cursors and quarantine. 3 stores a row per frame in vitals.</summary>
-    private const int SchemaVersion = 3;
+    private const int SchemaVersion = 4;
+
+    /// <summary>
+    /// Who an event log entry names (alarm acknowledgements, configuration changes, audit entries), as indexed. A row
+    /// that is not JSON has no user: json_extract would fail its insert.
+    /// </summary>
+    private const string UserExpression = "CASE WHEN json_valid(data) THEN lower(json_extract(data, '$.user')) END";
 
     private static readonly string[] SourceNames = Enum.GetNames<SourceProtocol>();
 
@@ -247,6 +254,12 @@ public sealed partial class SqliteStore : IDisposable
         cmd.Parameters.AddWithValue("$chair", (object?)chair ?? DBNull.Value);
         cmd.Parameters.AddWithValue("$limit", limit);
         using var reader = cmd.ExecuteReader();
+        return ReadStoredEvents(reader);
+    }
+
+    /// <summary>The rows of a <c>SELECT id, at_ms, type, chair, data FROM events</c>.</summary>
+    private static List<StoredEvent> ReadStoredEvents(SqliteDataReader reader)
+    {
         var result = new List<StoredEvent>();
         while (reader.Read())
         {
@@ -259,6 +272,49 @@ public sealed partial class SqliteStore : IDisposable
         }
 
         return result;
+    }
+
+    /// <summary>
+    /// The newest <paramref name="limit"/> event log entries of <paramref name="types"/>, newest first, optionally of
+    /// one chair, by one user (the payload's <c>user</c>, ASCII case-insensitive) and within [<paramref name="from"/>,
+    /// <paramref name="to"/>]. Each type is read newest-first through an index (schema 4), so the cost depends on the
+    /// entries returned, not on the size of the log.
+    /// </summary>
+    public List<StoredEvent> ReadEventsNewestFirst(
+        IReadOnlyCollection<string> types, string? chair, string? user, DateTimeOffset? from, DateTimeOffset? to, int limit)
+    {
+        ArgumentNullException.ThrowIfNull(types);
+        using var conn = OpenReader();
+        using var cmd = conn.CreateCommand();
+
+        // Only the filters given appear in the statement, so the planner sees the index's exact expression.
+        var sql = new StringBuilder("SELECT id, at_ms, type, chair, data FROM events WHERE type = $type");
+        AddFilter(" AND chair = $chair", "$chair", chair);
+        AddFilter($" AND {UserExpression} = lower($user)", "$user", user);
+        AddFilter(" AND at_ms >= $from", "$from", from?.ToUnixTimeMilliseconds());
+        AddFilter(" AND at_ms <= $to", "$to", to?.ToUnixTimeMilliseconds());
+        cmd.CommandText = sql.Append(" ORDER BY id DESC LIMIT $limit;").ToString();
+        cmd.Parameters.AddWithValue("$limit", limit);
+        var type = cmd.Parameters.Add("$type", SqliteType.Text);
+        var result = new List<StoredEvent>();
+        foreach (var t in types.Distinct(StringComparer.Ordinal))
+        {
+            type.Value = t;
+            using var reader = cmd.ExecuteReader();
+            result.AddRange(ReadStoredEvents(reader));
+        }
+
+        result.Sort((a, b) => b.Id.CompareTo(a.Id));
+        return result.Count > limit ? result[..limit] : result;
+
+        void AddFilter(string clause, string name, object? value)
+        {
+            if (value is not null and not "")
+            {
+                sql.Append(clause);
+                cmd.Parameters.AddWithValue(name, value);
+            }
+        }
     }
 
     /// <summary>A configuration value, or null.</summary>
@@ -376,6 +432,22 @@ public sealed partial class SqliteStore : IDisposable
             }
 
             MigrateStep(3, MigrateToFrames);
+        }
+
+        if (version < 4)
+        {
+            // The audit view reads newest-first by type and chair or user; building the indexes reads the log once.
+            var rows = version < 1 ? 0 : Scalar(writer, "SELECT count(*) FROM events;");
+            if (rows > 100_000)
+            {
+                upgrading?.Invoke(string.Create(CultureInfo.InvariantCulture,
+                    $"Upgrading {Path} to schema 4: indexing {rows:N0} event log entries once; this can take a few seconds."));
+            }
+
+            MigrateStep(4, $"""
+                CREATE INDEX IF NOT EXISTS events_type_chair ON events (type, chair, id);
+                CREATE INDEX IF NOT EXISTS events_type_user ON events (type, {UserExpression}, id);
+                """);
         }
     }
 

@@ -6,10 +6,15 @@ namespace Vitals.Storage.Sqlite;
 /// <param name="Name">Login name (case-insensitive).</param>
 /// <param name="Role">One of <c>admin</c>, <c>nurse</c>, <c>viewer</c>.</param>
 /// <param name="PasswordHash">Password hash.</param>
-/// <param name="FailedLogins">Consecutive failed logins since the last success.</param>
-/// <param name="LockedUntil">Logins are refused until then, after too many failures.</param>
 /// <param name="Disabled">An admin disabled the account.</param>
-public sealed record UserRecord(string Name, string Role, string PasswordHash, int FailedLogins, DateTimeOffset? LockedUntil, bool Disabled);
+/// <remarks>The table's old <c>failed_logins</c> and <c>locked_until_ms</c> columns are no longer used: login throttling lives in memory.</remarks>
+public sealed record UserRecord(string Name, string Role, string PasswordHash, bool Disabled);
+
+/// <summary>A signed-in session as stored: only the SHA-256 of its id, so a copy of the database cannot be replayed.</summary>
+/// <param name="IdHash">Lower-case hex SHA-256 of the session id the cookie carries.</param>
+/// <param name="User">The account (or <c>kiosk</c>) it belongs to.</param>
+/// <param name="Created">When it began (the absolute lifetime counts from here).</param>
+public sealed record StoredSession(string IdHash, string User, DateTimeOffset Created);
 
 /// <summary>Local user accounts, in the same SQLite file as the rest of the store.</summary>
 public sealed class UserStore
@@ -25,8 +30,55 @@ public sealed class UserStore
                 name TEXT PRIMARY KEY COLLATE NOCASE, role TEXT NOT NULL, password_hash TEXT NOT NULL,
                 failed_logins INTEGER NOT NULL DEFAULT 0, locked_until_ms INTEGER, disabled INTEGER NOT NULL DEFAULT 0,
                 created_ms INTEGER NOT NULL);
+            CREATE TABLE IF NOT EXISTS sessions (
+                id_hash TEXT PRIMARY KEY, user TEXT NOT NULL COLLATE NOCASE, created_ms INTEGER NOT NULL);
             """, cmd => cmd.ExecuteNonQuery());
     }
+
+    /// <summary>Every stored session: the SHA-256 of its id, its user and when it began.</summary>
+    public List<StoredSession> Sessions()
+    {
+        var result = new List<StoredSession>();
+        Execute("SELECT id_hash, user, created_ms FROM sessions;", cmd =>
+        {
+            using var r = cmd.ExecuteReader();
+            while (r.Read())
+            {
+                result.Add(new StoredSession(r.GetString(0), r.GetString(1), DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(2))));
+            }
+        });
+        return result;
+    }
+
+    /// <summary>Stores a new session and deletes those that began before <paramref name="expiredBefore"/>.</summary>
+    public void AddSession(StoredSession session, DateTimeOffset expiredBefore)
+    {
+        ArgumentNullException.ThrowIfNull(session);
+        Execute(
+            "DELETE FROM sessions WHERE created_ms < $expired; INSERT INTO sessions (id_hash, user, created_ms) VALUES ($id, $user, $at);",
+            cmd =>
+            {
+                Bind(cmd, ("$expired", expiredBefore.ToUnixTimeMilliseconds()), ("$id", session.IdHash), ("$user", session.User),
+                    ("$at", session.Created.ToUnixTimeMilliseconds()));
+                cmd.ExecuteNonQuery();
+            });
+    }
+
+    /// <summary>Deletes one session by the hash of its id.</summary>
+    public void DeleteSession(string idHash) =>
+        Execute("DELETE FROM sessions WHERE id_hash = $id;", cmd =>
+        {
+            Bind(cmd, ("$id", idHash));
+            cmd.ExecuteNonQuery();
+        });
+
+    /// <summary>Deletes every session of <paramref name="user"/> (case-insensitive).</summary>
+    public void DeleteSessionsOf(string user) =>
+        Execute("DELETE FROM sessions WHERE user = $user;", cmd =>
+        {
+            Bind(cmd, ("$user", user));
+            cmd.ExecuteNonQuery();
+        });
 
     /// <summary>Number of accounts.</summary>
     public long Count()
@@ -62,13 +114,11 @@ public sealed class UserStore
         var changed = 0;
         Execute(
             """
-            UPDATE users SET role = $role, password_hash = $hash, failed_logins = $failed, locked_until_ms = $locked, disabled = $disabled
-            WHERE name = $name;
+            UPDATE users SET role = $role, password_hash = $hash, disabled = $disabled WHERE name = $name;
             """,
             cmd =>
             {
-                Bind(cmd, ("$name", user.Name), ("$role", user.Role), ("$hash", user.PasswordHash), ("$failed", user.FailedLogins),
-                    ("$locked", user.LockedUntil?.ToUnixTimeMilliseconds()), ("$disabled", user.Disabled ? 1 : 0));
+                Bind(cmd, ("$name", user.Name), ("$role", user.Role), ("$hash", user.PasswordHash), ("$disabled", user.Disabled ? 1 : 0));
                 changed = cmd.ExecuteNonQuery();
             });
         return changed == 1;
@@ -97,15 +147,13 @@ public sealed class UserStore
     private List<UserRecord> Read(string where, params (string Name, object? Value)[] values)
     {
         var result = new List<UserRecord>();
-        Execute($"SELECT name, role, password_hash, failed_logins, locked_until_ms, disabled FROM users {where};", cmd =>
+        Execute($"SELECT name, role, password_hash, disabled FROM users {where};", cmd =>
         {
             Bind(cmd, values);
             using var r = cmd.ExecuteReader();
             while (r.Read())
             {
-                result.Add(new UserRecord(
-                    r.GetString(0), r.GetString(1), r.GetString(2), r.GetInt32(3),
-                    r.IsDBNull(4) ? null : DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(4)), r.GetInt32(5) != 0));
+                result.Add(new UserRecord(r.GetString(0), r.GetString(1), r.GetString(2), r.GetInt32(3) != 0));
             }
         });
         return result;

@@ -95,7 +95,7 @@ public class RandomisedInvariantTests
                     Assert.True(e.Priority >= priority, $"{rule.Key.Rule}: priority fell from {priority} to {e.Priority}");
                 }
 
-                priority = e.Priority;
+                priority = e.Priority ?? throw new InvalidOperationException($"{rule.Key.Rule}: an alarm event without a priority");
                 previous = e.State;
             }
         }

@@ -106,6 +106,29 @@ public class SnapshotTests
     }
 
     [Fact]
+    public void Snapshot_SixteenChairsWithHalfAnHourOfHr_KeepsOnlyTheRateWindowCompactly()
+    {
+        var h = new EngineHarness();
+        for (var second = 0; second < 1800; second++)
+        {
+            h.Clock.Advance(TimeSpan.FromSeconds(1));
+            for (var chair = 1; chair <= 16; chair++)
+            {
+                h.Observe(Sign.Hr, 70 + (second % 7), chair: $"c{chair}");
+                h.Observe(Sign.Spo2, 97, chair: $"c{chair}");
+            }
+        }
+
+        var snapshot = h.Engine.Snapshot();
+        var json = JsonSerializer.Serialize(snapshot);
+
+        // 30 min of HR and SpO2 were seen; only HR's 5 min rate window (301 readings a chair) is kept, about 10 bytes a reading.
+        Assert.All(snapshot.Chairs, c => Assert.Equal(301, Assert.Single(c.Readings!, r => r.Sign == Sign.Hr).Values.Count));
+        Assert.All(snapshot.Chairs, c => Assert.DoesNotContain(c.Readings!, r => r.Sign == Sign.Spo2));
+        Assert.InRange(json.Length, 16 * 301 * 2, 16 * 301 * 16);
+    }
+
+    [Fact]
     public void Restore_UnknownFormatVersion_Throws()
     {
         var engine = new AlarmEngine();

@@ -4,6 +4,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Vitals.Core;
 using Vitals.Core.Alarms;
 using Vitals.Gateway.Alarms;
+using Vitals.Gateway.Pipeline;
 
 namespace Vitals.Gateway.Tests.Alarms;
 
@@ -20,9 +21,14 @@ public sealed class AlarmRestartTests : IDisposable
     [Fact]
     public async Task Restart_ActiveAndAcknowledgedAlarms_AreRestored()
     {
-        await using (var host = await GatewayHost.StartAsync(GatewayHost.OneChair("hypotension", 60), TimeSpan.FromMilliseconds(20), dir))
+        // The monitor is silent (one step an hour) and the test sends one low NIBP reading: nothing clears the alarm
+        // between the acknowledgement and the stop.
+        await using (var host = await GatewayHost.StartAsync(GatewayHost.OneChair("hypotension", 60), TimeSpan.FromHours(1), dir))
         {
-            await GatewayHost.WaitUntil(TimeSpan.FromSeconds(20), async () => (await Active(host)).Any(a => a.Rule == "nibp_sys.low"));
+            var now = DateTimeOffset.UtcNow;
+            await host.App.Services.GetRequiredService<ObservationPipeline>().Writer.WriteAsync(
+                new Observation("test-site", "chair-1", "sim-1", Sign.NibpSys, 85, now, now, SourceProtocol.Simulator));
+            await Eventually.TrueAsync(async () => (await Active(host)).Any(a => a.Rule == "nibp_sys.low"), "the nibp_sys.low alarm before the restart");
             var service = host.App.Services.GetRequiredService<AlarmService>();
             var acked = await service.RunAsync((e, now, events) => e.Acknowledge("chair-1", "nibp_sys.low", "nurse-a", now, events), CancellationToken.None);
             Assert.True(acked);
@@ -68,6 +74,6 @@ public sealed class AlarmRestartTests : IDisposable
     private static async Task<List<AlarmView>> Active(GatewayHost host)
     {
         var json = await host.Http.GetStringAsync(new Uri("api/alarms", UriKind.Relative));
-        return JsonSerializer.Deserialize<List<AlarmView>>(json, Pipeline.Json.Options)!;
+        return JsonSerializer.Deserialize<List<AlarmView>>(json, Json.Options)!;
     }
 }

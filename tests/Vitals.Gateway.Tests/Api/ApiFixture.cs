@@ -82,6 +82,4 @@ public sealed class ApiFixture : IAsyncLifetime
     /// <summary>The audit entries (newest first) matching a query string.</summary>
     public async Task<List<JsonElement>> AuditAsync(string query) =>
         [.. (await GetJsonAsync(Admin, "api/admin/audit?" + query)).EnumerateArray()];
-
-    public static Task WaitUntilAsync(Func<Task<bool>> condition, TimeSpan timeout) => GatewayHost.WaitUntil(timeout, condition);
 }

@@ -155,22 +155,23 @@ public class BindingsApiTests(ApiFixture f) : IClassFixture<ApiFixture>
     /// <summary>Waits until chair's feeds list <paramref name="present"/> (with frames) and not <paramref name="absent"/>.</summary>
     private static async Task WaitForFeedAsync(HttpClient client, string present, string absent, string chair = "chair-2")
     {
-        var deadline = TimeProvider.System.GetTimestamp() + TimeProvider.System.TimestampFrequency * 10;
         string last = "";
-        while (TimeProvider.System.GetTimestamp() < deadline)
+        try
         {
-            var view = await GetJsonAsync(client, $"api/chairs/{chair}");
-            var feeds = view.GetProperty("feeds").EnumerateArray().ToList();
-            last = view.GetProperty("feeds").GetRawText();
-            if (feeds.Any(x => x.GetProperty("device").GetString() == present && x.GetProperty("framesOk").GetInt64() > 0)
-                && feeds.All(x => x.GetProperty("device").GetString() != absent))
-            {
-                return;
-            }
-
-            await Task.Delay(100);
+            await Eventually.TrueAsync(
+                async () =>
+                {
+                    var view = await GetJsonAsync(client, $"api/chairs/{chair}");
+                    var feeds = view.GetProperty("feeds").EnumerateArray().ToList();
+                    last = view.GetProperty("feeds").GetRawText();
+                    return feeds.Any(x => x.GetProperty("device").GetString() == present && x.GetProperty("framesOk").GetInt64() > 0)
+                        && feeds.All(x => x.GetProperty("device").GetString() != absent);
+                },
+                $"chair {chair}: feed {present} running and {absent} gone");
         }
-
-        Assert.Fail($"chair {chair}: expected feed {present} running and {absent} gone; feeds: {last}");
+        catch (TimeoutException e)
+        {
+            Assert.Fail($"{e.Message} Feeds: {last}");
+        }
     }
 }

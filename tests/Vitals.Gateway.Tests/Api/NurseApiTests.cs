@@ -84,23 +84,37 @@ public class NurseApiTests(ApiFixture f) : IClassFixture<ApiFixture>
     }
 
     [Fact]
-    public async Task PauseAll_ThenResumeAll_AuditedForAllChairs()
+    public async Task PauseAll_ThenResumeAll_EveryChairPausedThenResumed_BothAuditedForAllChairs()
     {
         using var paused = await GatewayHost.SendAsync(f.Admin, Post, "api/pause", new { seconds = 30 });
         Assert.Equal(HttpStatusCode.OK, paused.StatusCode);
         var body = await ApiFixture.JsonAsync(paused);
         Assert.Equal("*", body.GetProperty("chair").GetString());
         Assert.Equal(30, body.GetProperty("remainingSeconds").GetInt32());
+        foreach (var chair in new[] { "chair-1", "chair-2" })
+        {
+            var status = await f.GetJsonAsync(f.Viewer, $"api/chairs/{chair}/status");
+            Assert.InRange(status.GetProperty("pauseRemainingSeconds").GetInt32(), 1, 30);
+        }
 
         // A reloaded page reads the pause in force (any reader, the wall display too).
         var inForce = await f.GetJsonAsync(f.Viewer, "api/pause");
         Assert.Equal("*", inForce.GetProperty("chair").GetString());
         Assert.InRange(inForce.GetProperty("remainingSeconds").GetInt32(), 1, 30);
+
         using var resumed = await GatewayHost.SendAsync(f.Admin, Post, "api/resume");
         Assert.Equal(HttpStatusCode.OK, resumed.StatusCode);
         Assert.Equal(0, (await f.GetJsonAsync(f.Viewer, "api/pause")).GetProperty("remainingSeconds").GetInt32());
-        var audit = await f.AuditAsync("type=audit&chair=*");
-        Assert.Contains(audit, e => e.GetProperty("summary").GetString()!.StartsWith("audio.resumed", StringComparison.Ordinal));
+        foreach (var chair in new[] { "chair-1", "chair-2" })
+        {
+            Assert.Equal(0, (await f.GetJsonAsync(f.Viewer, $"api/chairs/{chair}/status")).GetProperty("pauseRemainingSeconds").GetInt32());
+        }
+
+        // Newest first: the resume, then the pause, both by admin and for all chairs ("*").
+        var audit = await f.AuditAsync("type=audit&chair=*&user=admin");
+        Assert.True(audit.Count >= 2, $"expected the pause and the resume in the audit log, got {audit.Count} entries");
+        Assert.Equal(["audio.resumed", "audio.paused: 30 s"], audit.Take(2).Select(e => e.GetProperty("summary").GetString()));
+        Assert.All(audit.Take(2), e => Assert.Equal("*", e.GetProperty("chair").GetString()));
     }
 
     [Fact]
@@ -137,21 +151,19 @@ public class NurseApiTests(ApiFixture f) : IClassFixture<ApiFixture>
     public async Task Acknowledge_BradycardiaAlarm_SilencedAndAudited()
     {
         // The bradycardia chair runs 60x: its HR low alarm is raised within seconds.
-        await ApiFixture.WaitUntilAsync(async () =>
+        await Eventually.TrueAsync(async () =>
             (await f.GetJsonAsync(f.Nurse, "api/chairs/chair-1/status")).GetProperty("alarms").EnumerateArray()
-                .Any(a => a.GetProperty("rule").GetString() == "hr.low"), TimeSpan.FromSeconds(30));
+                .Any(a => a.GetProperty("rule").GetString() == "hr.low"), "the chair-1 HR low alarm");
 
         using var response = await GatewayHost.SendAsync(f.Nurse, Post, "api/chairs/chair-1/alarms/hr.low/acknowledge");
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         var body = await ApiFixture.JsonAsync(response);
         var alarm = body.GetProperty("status").GetProperty("alarms").EnumerateArray().FirstOrDefault(a => a.GetProperty("rule").GetString() == "hr.low");
 
-        // Acknowledged (or, had the condition ended meanwhile, cleared by the acknowledgement).
-        if (alarm.ValueKind == JsonValueKind.Object)
-        {
-            Assert.True(alarm.GetProperty("acknowledged").GetBoolean());
-            Assert.Equal("nurse1", alarm.GetProperty("acknowledgedBy").GetString());
-        }
+        // The scenario holds HR near 42 from its 12th minute on, so the condition persists: acknowledged, not cleared.
+        Assert.Equal(JsonValueKind.Object, alarm.ValueKind);
+        Assert.True(alarm.GetProperty("acknowledged").GetBoolean());
+        Assert.Equal("nurse1", alarm.GetProperty("acknowledgedBy").GetString());
 
         var audit = await f.AuditAsync("type=audit&chair=chair-1&user=nurse1");
         Assert.Contains(audit, e => e.GetProperty("summary").GetString() == "alarm.acknowledged: hr.low");
@@ -169,14 +181,44 @@ public class NurseApiTests(ApiFixture f) : IClassFixture<ApiFixture>
     }
 
     [Fact]
-    public async Task AcknowledgeChair_ReturnsCountAndStatus()
+    public async Task AcknowledgeChair_WithActiveAlarm_ReturnsItsCountAndAcknowledgedStatus_NothingLeftToAcknowledge()
     {
-        using var response = await GatewayHost.SendAsync(f.Nurse, Post, "api/chairs/chair-2/acknowledge");
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        var body = await ApiFixture.JsonAsync(response);
-        Assert.True(body.GetProperty("acknowledged").GetInt32() >= 0);
-        Assert.Equal("chair-2", body.GetProperty("status").GetProperty("chair").GetString());
+        // The stable chair (HR ~64-80) alarms once its HR low limit is raised above its rate.
+        using (var limit = await GatewayHost.SendAsync(f.Admin, HttpMethod.Put, "api/admin/chairs/chair-2/overrides/hr.low.medium", new { value = 100 }))
+        {
+            Assert.Equal(HttpStatusCode.OK, limit.StatusCode);
+        }
+
+        try
+        {
+            await Eventually.TrueAsync(
+                async () => Unacknowledged(await f.GetJsonAsync(f.Nurse, "api/chairs/chair-2/status")).Contains("hr.low"), "the chair-2 HR low alarm");
+
+            using var response = await GatewayHost.SendAsync(f.Nurse, Post, "api/chairs/chair-2/acknowledge");
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            var body = await ApiFixture.JsonAsync(response);
+            var status = body.GetProperty("status");
+            Assert.Equal("chair-2", status.GetProperty("chair").GetString());
+            var acknowledgedByNurse = status.GetProperty("alarms").EnumerateArray()
+                .Where(a => a.GetProperty("acknowledged").GetBoolean() && a.GetProperty("acknowledgedBy").GetString() == "nurse1")
+                .Select(a => a.GetProperty("rule").GetString()).ToList();
+            Assert.Contains("hr.low", acknowledgedByNurse);
+            Assert.Equal(acknowledgedByNurse.Count, body.GetProperty("acknowledged").GetInt32());
+            Assert.Empty(Unacknowledged(status));
+
+            // A second acknowledgement finds nothing left.
+            using var again = await GatewayHost.SendAsync(f.Nurse, Post, "api/chairs/chair-2/acknowledge");
+            Assert.Equal(0, (await ApiFixture.JsonAsync(again)).GetProperty("acknowledged").GetInt32());
+        }
+        finally
+        {
+            // A null value removes the override.
+            (await GatewayHost.SendAsync(f.Admin, HttpMethod.Put, "api/admin/chairs/chair-2/overrides/hr.low.medium", new { value = (double?)null })).Dispose();
+        }
     }
+
+    private static List<string?> Unacknowledged(JsonElement status) =>
+        [.. status.GetProperty("alarms").EnumerateArray().Where(a => !a.GetProperty("acknowledged").GetBoolean()).Select(a => a.GetProperty("rule").GetString())];
 
     [Theory]
     [InlineData("Jane Doe", "magnesium sulfate", null, "patientPseudonym")]

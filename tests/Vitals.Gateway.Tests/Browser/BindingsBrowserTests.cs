@@ -27,7 +27,7 @@ public class BindingsBrowserTests
         await page.FillAsync("#name", "admin");
         await page.FillAsync("#password", GatewayHost.AdminPassword);
         await page.ClickAsync("button[type=submit]");
-        await page.WaitForURLAsync(new Uri(host.Address, "admin").ToString(), new() { Timeout = 20_000 });
+        await page.WaitForURLAsync(new Uri(host.Address, "admin").ToString());
 
         var chair = page.Locator("fieldset.binding-chair[data-chair='chair-2']");
         await Assertions.Expect(chair).ToContainTextAsync("From the configuration file");

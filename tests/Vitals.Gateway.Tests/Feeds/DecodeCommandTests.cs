@@ -20,7 +20,7 @@ public sealed class DecodeCommandTests : IDisposable
     [Fact]
     public void Decode_MasimoCapture_PrintsEveryObservationAndExitsZero()
     {
-        var (code, lines, err) = Decode("masimo", null, Wait.Capture("masimo-rad8-ascii1.txt"));
+        var (code, lines, err) = Decode("masimo", null, Repo.Capture("masimo-rad8-ascii1.txt"));
         Assert.Equal(0, code);
         Assert.Equal("", err);
         Assert.NotEmpty(lines);
@@ -36,7 +36,7 @@ public sealed class DecodeCommandTests : IDisposable
     [Fact]
     public void Decode_TimeZone_ConvertsDeviceLocalTimeToUtc()
     {
-        var (code, lines, _) = Decode("masimo", null, Wait.Capture("masimo-rad8-ascii1.txt"), "America/New_York");
+        var (code, lines, _) = Decode("masimo", null, Repo.Capture("masimo-rad8-ascii1.txt"), "America/New_York");
         Assert.Equal(0, code);
         Assert.Equal("2016-02-23T03:47:45Z", lines[0].GetProperty("time").GetString());
     }
@@ -44,7 +44,7 @@ public sealed class DecodeCommandTests : IDisposable
     [Fact]
     public void Decode_LineDeviceWithMap_UsesTheMap()
     {
-        var (code, lines, _) = Decode("line", Wait.Capture("nonin-7500.json"), Wait.Capture("nonin-7500.txt"));
+        var (code, lines, _) = Decode("line", Repo.Capture("nonin-7500.json"), Repo.Capture("nonin-7500.txt"));
         Assert.Equal(0, code);
         Assert.Contains(lines, l => l.GetProperty("sign").GetString() == "pr");
     }
@@ -52,7 +52,7 @@ public sealed class DecodeCommandTests : IDisposable
     [Fact]
     public void Decode_Hl7WithChairMap_NamesTheChair()
     {
-        var capture = Wait.Capture(Path.Combine("hl7", "nist_pcd_al_ne.hl7"));
+        var capture = Repo.Capture(Path.Combine("hl7", "nist_pcd_al_ne.hl7"));
         var (plainCode, plain, _) = Decode("hl7", null, capture);
         Assert.Equal(0, plainCode);
         Assert.NotEmpty(plain);
@@ -78,7 +78,7 @@ public sealed class DecodeCommandTests : IDisposable
         Assert.Equal("invalid", lines[0].GetProperty("quality").GetString());
         Assert.Contains("bad frame at byte 64:", err, StringComparison.Ordinal);
 
-        var (hl7Code, _, hl7Err) = Decode("hl7", null, Wait.Capture(Path.Combine("hl7", "stream_mixed.mllp")));
+        var (hl7Code, _, hl7Err) = Decode("hl7", null, Repo.Capture(Path.Combine("hl7", "stream_mixed.mllp")));
         Assert.Equal(3, hl7Code);
         Assert.Contains("bad frame at byte", hl7Err, StringComparison.Ordinal);
     }
@@ -98,7 +98,7 @@ public sealed class DecodeCommandTests : IDisposable
     public async Task Cli_DecodeVerb_IsWiredAndValidatesTimeZone()
     {
         var error = new StringWriter();
-        var code = await Cli.BuildRoot(error).Parse(["decode", "--protocol", "masimo", "--time-zone", "Mars/Olympus", Wait.Capture("masimo-rad8-ascii1.txt")]).InvokeAsync();
+        var code = await Cli.BuildRoot(error).Parse(["decode", "--protocol", "masimo", "--time-zone", "Mars/Olympus", Repo.Capture("masimo-rad8-ascii1.txt")]).InvokeAsync();
         Assert.Equal(2, code);
         Assert.Contains("--time-zone", error.ToString(), StringComparison.Ordinal);
     }

@@ -95,7 +95,7 @@ public sealed class FeedConfigTests
         var dir = Directory.CreateTempSubdirectory("vitals-config-").FullName;
         try
         {
-            File.Copy(Wait.Capture("nonin-7500.json"), Path.Combine(dir, "nonin.json"));
+            File.Copy(Repo.Capture("nonin-7500.json"), Path.Combine(dir, "nonin.json"));
             var json = """{ "chairs": [ { "id": "c1", "devices": [ { "id": "n1", "kind": "serial", "codec": "line", "port": "/dev/ttyS0", "lineConfig": "nonin.json" } ] } ] }""";
             File.WriteAllText(Path.Combine(dir, "vitals.json"), json);
             var options = ConfigLoader.Load(Path.Combine(dir, "vitals.json"));

@@ -53,7 +53,7 @@ public sealed class Hl7FeedEndToEndTests
         await AssertAckAsync(good, Hl7OruWriter.Format(readings, DateTimeOffset.UtcNow, "BED1", "M3"), "M3", Hl7AckCode.Accept, cts.Token);
         await AssertAckAsync(bad, Hl7OruWriter.Format(readings, DateTimeOffset.UtcNow, "BED2", "M4"), "M4", Hl7AckCode.Accept, cts.Token);
 
-        await Wait.UntilAsync(
+        await Eventually.TrueAsync(
             async () =>
             {
                 using var history = JsonDocument.Parse(await host.Http.GetStringAsync(new Uri("api/chairs/chair-1/history?minutes=5", UriKind.Relative)));
@@ -114,7 +114,7 @@ public sealed class Hl7FeedEndToEndTests
 
         // Only heart rate from now on: the feed is alive, SpO2 is not.
         var n = 0;
-        await Wait.UntilAsync(
+        await Eventually.TrueAsync(
             async () =>
             {
                 readings.Clear();

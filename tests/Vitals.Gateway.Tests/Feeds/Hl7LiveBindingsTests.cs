@@ -97,7 +97,7 @@ public sealed class Hl7LiveBindingsTests
                 }
             },
             CancellationToken.None);
-        await Wait.UntilAsync(() => Task.FromResult(Volatile.Read(ref sent) >= 3), "the monitor sending");
+        await Eventually.TrueAsync(() => Volatile.Read(ref sent) >= 3, "the monitor sending");
 
         var sentBefore = Volatile.Read(ref sent);
         for (var i = 0; i < 8; i++)
@@ -108,7 +108,7 @@ public sealed class Hl7LiveBindingsTests
         }
 
         var sentDuring = Volatile.Read(ref sent) - sentBefore;
-        await Wait.UntilAsync(() => Task.FromResult(Volatile.Read(ref sent) >= sentBefore + sentDuring + 2), "messages after the last change");
+        await Eventually.TrueAsync(() => Volatile.Read(ref sent) >= sentBefore + sentDuring + 2, "messages after the last change");
         await stop.CancelAsync();
         await sender.WaitAsync(AckTimeout);
 
@@ -136,5 +136,5 @@ public sealed class Hl7LiveBindingsTests
         host.App.Services.GetRequiredService<SqliteStore>().Query(chair, DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddMinutes(1));
 
     private static Task WaitStoredAsync(GatewayHost host, string chair, double hr) =>
-        Wait.UntilAsync(() => Task.FromResult(Stored(host, chair).Any(o => o.Sign == Sign.Hr && o.Value == hr)), $"hr {hr} stored for {chair}");
+        Eventually.TrueAsync(() => Stored(host, chair).Any(o => o.Sign == Sign.Hr && o.Value == hr), $"hr {hr} stored for {chair}");
 }

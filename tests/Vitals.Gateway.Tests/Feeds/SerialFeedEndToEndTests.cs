@@ -32,7 +32,7 @@ public sealed class SerialFeedEndToEndTests
         var monitor = Task.Run(() => PlayMonitor(pty, () => Volatile.Read(ref exc), cts.Token), cts.Token);
 
         // Readings arrive and are stored.
-        await Wait.UntilAsync(
+        await Eventually.TrueAsync(
             async () =>
             {
                 using var history = JsonDocument.Parse(await host.Http.GetStringAsync(new Uri("api/chairs/chair-1/history?minutes=5", UriKind.Relative)));
@@ -57,9 +57,9 @@ public sealed class SerialFeedEndToEndTests
 
         // Sensor off (EXC 0x020) raises the technical alarm; back on the patient clears it.
         Volatile.Write(ref exc, MasimoAsciiWriter.SetMode | MasimoAsciiWriter.SensorOff);
-        await Wait.UntilAsync(async () => (await host.Http.GetStringAsync(new Uri("api/alarms", UriKind.Relative))).Contains("device.sensor_off", StringComparison.Ordinal), "sensor off alarm raised");
+        await Eventually.TrueAsync(async () => (await host.Http.GetStringAsync(new Uri("api/alarms", UriKind.Relative))).Contains("device.sensor_off", StringComparison.Ordinal), "sensor off alarm raised");
         Volatile.Write(ref exc, MasimoAsciiWriter.SetMode);
-        await Wait.UntilAsync(async () => !(await host.Http.GetStringAsync(new Uri("api/alarms", UriKind.Relative))).Contains("device.sensor_off", StringComparison.Ordinal), "sensor off alarm cleared");
+        await Eventually.TrueAsync(async () => !(await host.Http.GetStringAsync(new Uri("api/alarms", UriKind.Relative))).Contains("device.sensor_off", StringComparison.Ordinal), "sensor off alarm cleared");
 
         await cts.CancelAsync();
         await monitor.ContinueWith(_ => { }, TaskScheduler.Default);

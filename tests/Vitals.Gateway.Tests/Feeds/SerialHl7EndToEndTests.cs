@@ -38,7 +38,7 @@ public sealed class SerialHl7EndToEndTests
         await using var host = await GatewayHost.StartAsync(options, TimeSpan.FromHours(1));
 
         // Write only once the gateway has the slave in raw mode (before that the tty would echo and translate CR).
-        await Wait.UntilAsync(async () => (await FeedAsync(host)).GetProperty("connected").GetBoolean(), "serial hl7 feed connected");
+        await Eventually.TrueAsync(async () => (await FeedAsync(host)).GetProperty("connected").GetBoolean(), "serial hl7 feed connected");
 
         var patient = new SimulatedPatient(new SimulatorOptions(ScenarioKind.Stable, 11, 1));
         var readings = new List<SimReading>();
@@ -67,7 +67,7 @@ public sealed class SerialHl7EndToEndTests
         Assert.Equal(Hl7AckCode.Accept, ack.Code);
         Assert.Equal("S2", ack.AcknowledgedControlId);
 
-        await Wait.UntilAsync(
+        await Eventually.TrueAsync(
             async () =>
             {
                 using var history = JsonDocument.Parse(await host.Http.GetStringAsync(new Uri("api/chairs/chair-4/history?minutes=5", UriKind.Relative)));

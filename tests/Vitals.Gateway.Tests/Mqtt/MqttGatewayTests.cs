@@ -24,13 +24,14 @@ public sealed class MqttGatewayTests(MosquittoFixture fixture) : IClassFixture<M
         await using var host = await StartAsync(Options(Anonymous(prefix)));
         await host.WaitConnectedAsync();
         var live = host.App.Services.GetRequiredService<LiveState>();
+        var ts = DateTimeOffset.UtcNow.AddMinutes(-2).ToUnixTimeMilliseconds(); // a device time the clock policy accepts
 
         // The SUBACK may trail CONNACK a little: publish until the reading shows.
-        await WaitUntilAsync(
+        await Eventually.TrueAsync(
             () =>
             {
                 PubAsync(Broker.Port, $"{prefix}/{Site}/chair-1/obs", """{"device":"mon-1","readings":[{"sign":"hr","value":77},{"mdc":150456,"value":96,"quality":"questionable"}]}""").Wait();
-                PubAsync(Broker.Port, $"{prefix}/{Site}/chair-2/obs", """{"HeartRate":64,"SpO2":"98","ts":1795341600000}""").Wait();
+                PubAsync(Broker.Port, $"{prefix}/{Site}/chair-2/obs", $$"""{"HeartRate":64,"SpO2":"98","ts":{{ts}}}""").Wait();
                 var v1 = live.Snapshot("chair-1")!.Values;
                 var v2 = live.Snapshot("chair-2")!.Values;
                 return v1.ContainsKey(Sign.Spo2) && v2.ContainsKey(Sign.Spo2);
@@ -42,7 +43,7 @@ public sealed class MqttGatewayTests(MosquittoFixture fixture) : IClassFixture<M
         Assert.Equal(ObservationQuality.Questionable, chair1.Values[Sign.Spo2].Quality);
         var chair2 = live.Snapshot("chair-2")!;
         Assert.Equal(64, chair2.Values[Sign.Hr].Value);
-        Assert.Equal(DateTimeOffset.FromUnixTimeMilliseconds(1795341600000), chair2.Values[Sign.Hr].At);
+        Assert.Equal(DateTimeOffset.FromUnixTimeMilliseconds(ts), chair2.Values[Sign.Hr].At);
 
         var feed = Assert.Single(chair1.Feeds);
         Assert.Equal(("mqtt", "mon-1", true), (feed.Kind, feed.Device, feed.Connected));
@@ -50,13 +51,47 @@ public sealed class MqttGatewayTests(MosquittoFixture fixture) : IClassFixture<M
 
         var store = host.App.Services.GetRequiredService<SqliteStore>();
         var now = DateTimeOffset.UtcNow;
-        await WaitUntilAsync(() => store.Query("chair-1", now.AddMinutes(-5), now.AddMinutes(1)).Any(o => o.Sign == Sign.Hr && o.Value == 77 && o.Source == SourceProtocol.Mqtt), "the reading in history");
+        await Eventually.TrueAsync(() => store.Query("chair-1", now.AddMinutes(-5), now.AddMinutes(1)).Any(o => o.Sign == Sign.Hr && o.Value == 77 && o.Source == SourceProtocol.Mqtt), "the reading in history");
 
         using var status = JsonDocument.Parse(await host.Http.GetStringAsync(new Uri("api/status", UriKind.Relative)));
         var mqtt = status.RootElement.GetProperty("mqtt");
         Assert.Equal("connected", mqtt.GetProperty("state").GetString());
         Assert.True(mqtt.GetProperty("received").GetInt64() >= 2);
         Assert.Equal($"mqtt://127.0.0.1:{Broker.Port}", mqtt.GetProperty("broker").GetString());
+    }
+
+    [Fact]
+    public async Task Obs_RetainedMessageOverOneMiBOnUnknownChair_SkippedCountedInStatusAndReadingsStillFlow()
+    {
+        var prefix = NewPrefix();
+        await using (var publisher = new Vitals.Mqtt.MqttClient(new Vitals.Mqtt.MqttClientOptions
+        {
+            Host = "127.0.0.1", Port = Broker.Port, ClientId = "big-" + prefix, MaxPacketSize = 4 * 1024 * 1024,
+        }))
+        {
+            await publisher.ConnectAsync();
+            await publisher.PublishAsync($"{prefix}/{Site}/chair-99/obs", new byte[1100 * 1024], MqttQualityOfService.AtLeastOnce, retain: true);
+            await publisher.FlushAsync().WaitAsync(MqttTestSupport.Timeout);
+        }
+
+        await using var host = await StartAsync(Options(Anonymous(prefix)));
+        await host.WaitConnectedAsync();
+        await WaitUntilAsync(() => host.Bridge().Status()!.Oversized == 1, "the retained oversized message to be skipped");
+
+        // The connection stayed: a reading published after it arrives.
+        var live = host.App.Services.GetRequiredService<LiveState>();
+        await WaitUntilAsync(
+            () =>
+            {
+                PubAsync(Broker.Port, $"{prefix}/{Site}/chair-1/obs", """{"device":"mon-1","readings":[{"sign":"hr","value":66}]}""").Wait();
+                return live.Snapshot("chair-1")!.Values.TryGetValue(Sign.Hr, out var hr) && hr.Value == 66;
+            },
+            "a reading after the oversized message");
+        using var status = JsonDocument.Parse(await host.Http.GetStringAsync(new Uri("api/status", UriKind.Relative)));
+        var mqtt = status.RootElement.GetProperty("mqtt");
+        Assert.Equal("connected", mqtt.GetProperty("state").GetString());
+        Assert.Equal(1, mqtt.GetProperty("oversized").GetInt64());
+        Assert.StartsWith($"{prefix}/{Site}/chair-99/obs (", mqtt.GetProperty("lastOversized").GetString(), StringComparison.Ordinal); // once: never reconnected
     }
 
     [Fact]
@@ -71,7 +106,7 @@ public sealed class MqttGatewayTests(MosquittoFixture fixture) : IClassFixture<M
             "--site", Site, "--chair", "chair-1", "--topic-prefix", prefix, "--scenario", "stable", "--step-ms", "0", "--count", "5"]);
 
         var live = host.App.Services.GetRequiredService<LiveState>();
-        await WaitUntilAsync(() => live.Snapshot("chair-1")!.Feeds.Single().FramesOk == 5, "all 5 simulated messages to arrive");
+        await Eventually.TrueAsync(() => live.Snapshot("chair-1")!.Feeds.Single().FramesOk == 5, "all 5 simulated messages to arrive");
         var chair = live.Snapshot("chair-1")!;
         Assert.InRange(chair.Values[Sign.Hr].Value, 40, 140);
         Assert.True(chair.Values.ContainsKey(Sign.NibpSys));
@@ -87,7 +122,7 @@ public sealed class MqttGatewayTests(MosquittoFixture fixture) : IClassFixture<M
         var live = host.App.Services.GetRequiredService<LiveState>();
         FeedSnapshot Feed() => live.Snapshot("chair-1")!.Feeds.Single();
 
-        await WaitUntilAsync(
+        await Eventually.TrueAsync(
             () =>
             {
                 PubAsync(Broker.Port, $"{prefix}/{Site}/chair-1/obs", "{\"sign\":\"hr\",\"value\":").Wait();
@@ -98,10 +133,10 @@ public sealed class MqttGatewayTests(MosquittoFixture fixture) : IClassFixture<M
 
         await PubAsync(Broker.Port, $"{prefix}/{Site}/chair-9/obs", """{"sign":"hr","value":70}""");
         await PubAsync(Broker.Port, $"{prefix}/{Site}/chair-3/obs", """{"sign":"hr","value":70}""");
-        await WaitUntilAsync(() => host.Bridge().Status()!.UnknownChair >= 2, "messages for chairs without an mqtt device to be counted");
+        await Eventually.TrueAsync(() => host.Bridge().Status()!.UnknownChair >= 2, "messages for chairs without an mqtt device to be counted");
 
         await PubAsync(Broker.Port, $"{prefix}/{Site}/chair-1/obs", """{"sign":"rr","value":13}""");
-        await WaitUntilAsync(() => live.Snapshot("chair-1")!.Values.ContainsKey(Sign.Rr), "a good reading after bad ones");
+        await Eventually.TrueAsync(() => live.Snapshot("chair-1")!.Values.ContainsKey(Sign.Rr), "a good reading after bad ones");
         Assert.False(live.Snapshot("chair-3")!.Values.TryGetValue(Sign.Hr, out var hr) && hr.Value == 70);
         Assert.True(Feed().FramesOk >= 1);
     }
@@ -124,11 +159,12 @@ public sealed class MqttGatewayTests(MosquittoFixture fixture) : IClassFixture<M
         Assert.Equal(Site, alarm.GetProperty("site").GetString());
         Assert.Equal("raised", alarm.GetProperty("state").GetString());
         Assert.Equal("physiological", alarm.GetProperty("kind").GetString());
-        Assert.Contains(alarm.GetProperty("priority").GetString(), new[] { "low", "medium", "high" });
+        // The default profile (README): systolic below 80 mmHg is the high-priority band of nibp_sys.low.
+        Assert.Equal("nibp_sys.low", alarm.GetProperty("rule").GetString());
+        Assert.Equal("high", alarm.GetProperty("priority").GetString());
         Assert.Equal(72, alarm.GetProperty("value").GetDouble());
-        Assert.True(alarm.GetProperty("limit").GetDouble() > 72);
-        Assert.False(string.IsNullOrEmpty(alarm.GetProperty("rule").GetString()));
-        Assert.False(string.IsNullOrEmpty(alarm.GetProperty("message").GetString()));
+        Assert.Equal(80, alarm.GetProperty("limit").GetDouble());
+        Assert.Contains("72", alarm.GetProperty("message").GetString(), StringComparison.Ordinal);
         Assert.True(alarm.GetProperty("time").GetDateTimeOffset() > DateTimeOffset.UtcNow.AddMinutes(-1));
 
         // A late subscriber gets the retained chair state (published within a second of the change).
@@ -200,7 +236,7 @@ public sealed class MqttGatewayTests(MosquittoFixture fixture) : IClassFixture<M
         var options = Options(new MqttOptions { Url = $"mqtt://{MosquittoBroker.User}@127.0.0.1:{Broker.PasswordPort}", TopicPrefix = NewPrefix() });
         await using var host = await StartAsync(options, name => name == MqttOptions.DefaultPasswordEnv ? "wrong" : null);
 
-        await WaitUntilAsync(() => host.Bridge().Status()!.LastError is not null, "the refusal to be reported");
+        await Eventually.TrueAsync(() => host.Bridge().Status()!.LastError is not null, "the refusal to be reported");
         var status = host.Bridge().Status()!;
         Assert.NotEqual("connected", status.State);
         // mosquitto 2.0 answers a wrong password with "not authorized" (CONNACK 5); 3.1.1 also allows 4.
@@ -234,7 +270,7 @@ public sealed class MqttGatewayTests(MosquittoFixture fixture) : IClassFixture<M
         await using var host = await StartAsync(Options(tls));
         await host.WaitConnectedAsync();
         var live = host.App.Services.GetRequiredService<LiveState>();
-        await WaitUntilAsync(
+        await Eventually.TrueAsync(
             () =>
             {
                 PubAsync(Broker.Port, $"{prefix}/{Site}/chair-1/obs", """{"sign":"temp","value":99.1,"unit":"[degF]"}""").Wait();
@@ -250,7 +286,7 @@ public sealed class MqttGatewayTests(MosquittoFixture fixture) : IClassFixture<M
         var options = Options(new MqttOptions { Url = $"mqtts://127.0.0.1:{Broker.TlsPort}", TopicPrefix = NewPrefix(), CaFile = Broker.WrongCaFile });
         await using var host = await StartAsync(options);
 
-        await WaitUntilAsync(() => host.Bridge().Status()!.LastError is not null, "the TLS failure to be reported");
+        await Eventually.TrueAsync(() => host.Bridge().Status()!.LastError is not null, "the TLS failure to be reported");
         Assert.NotEqual("connected", host.Bridge().Status()!.State);
         Assert.Contains("certificate", host.Bridge().Status()!.LastError, StringComparison.OrdinalIgnoreCase);
     }

@@ -34,7 +34,7 @@ public sealed class MqttLiveBindingsTests(MosquittoFixture fixture) : IClassFixt
         string Topic(string chair) => $"{prefix}/{Site}/{chair}/obs";
 
         // The SUBACK may trail CONNACK a little: publish until the reading shows.
-        await WaitUntilAsync(
+        await Eventually.TrueAsync(
             () =>
             {
                 PubAsync(Broker.Port, Topic("chair-1"), """{"device":"mon","readings":[{"sign":"hr","value":61}]}""").Wait();
@@ -55,11 +55,11 @@ public sealed class MqttLiveBindingsTests(MosquittoFixture fixture) : IClassFixt
         // The old chair's topic is skipped as an unknown chair ...
         var unknownBefore = host.Bridge().Status()!.UnknownChair;
         await PubAsync(Broker.Port, Topic("chair-1"), """{"device":"mon","readings":[{"sign":"hr","value":62}]}""");
-        await WaitUntilAsync(() => host.Bridge().Status()!.UnknownChair > unknownBefore, "the message on chair-1's topic to be skipped");
+        await Eventually.TrueAsync(() => host.Bridge().Status()!.UnknownChair > unknownBefore, "the message on chair-1's topic to be skipped");
 
         // ... and the new chair's is read with the new device's vendor mapping (the Vitals schema would refuse it).
         await PubAsync(Broker.Port, Topic("chair-2"), """{"Pulse":117}""");
-        await WaitUntilAsync(() => MqttHr(host, "chair-2").Contains(117), "chair-2's reading after the move");
+        await Eventually.TrueAsync(() => MqttHr(host, "chair-2").Contains(117), "chair-2's reading after the move");
 
         Assert.All(MqttHr(host, "chair-1"), hr => Assert.Equal(61, hr)); // 61 maybe more than once (published until seen), never 62
         Assert.Equal(117, Assert.Single(MqttHr(host, "chair-2")));
@@ -77,7 +77,7 @@ public sealed class MqttLiveBindingsTests(MosquittoFixture fixture) : IClassFixt
         var change = await host.PutDevicesAsync("chair-1", new { id = "mon", kind = "mqtt" });
 
         Assert.Equal("now", change.GetProperty("applied").GetString());
-        await WaitUntilAsync(
+        await Eventually.TrueAsync(
             () =>
             {
                 PubAsync(Broker.Port, $"{prefix}/{Site}/chair-1/obs", """{"sign":"hr","value":66}""").Wait();

@@ -27,17 +27,17 @@ public sealed class MqttOutageTests(PersistentMosquittoFixture fixture) : IClass
         await subscriber.SubscribeAsync($"{prefix}/{Site}/+/alarm", MqttQualityOfService.AtLeastOnce);
 
         await Broker.StopAsync();
-        await WaitUntilAsync(() => host.Bridge().Status()!.State != "connected", "the gateway to notice the outage");
+        await Eventually.TrueAsync(() => host.Bridge().Status()!.State != "connected", "the gateway to notice the outage");
 
         // Readings keep flowing and alarms keep being judged with the broker gone.
         var pipeline = host.App.Services.GetRequiredService<ObservationPipeline>();
         var live = host.App.Services.GetRequiredService<LiveState>();
         var now = DateTimeOffset.UtcNow;
         await pipeline.Writer.WriteAsync(new Observation(Site, "chair-1", "mon-1", Sign.NibpSys, 85, now, now, SourceProtocol.Mqtt));
-        await WaitUntilAsync(() => live.Snapshot("chair-1")!.Alarms.Count > 0, "the alarm to be raised during the outage");
+        await Eventually.TrueAsync(() => live.Snapshot("chair-1")!.Alarms.Count > 0, "the alarm to be raised during the outage");
         var rule = live.Snapshot("chair-1")!.Alarms[0].Rule;
         await pipeline.Writer.WriteAsync(new Observation(Site, "chair-1", "mon-1", Sign.NibpSys, 125, now.AddSeconds(1), now.AddSeconds(1), SourceProtocol.Mqtt));
-        await WaitUntilAsync(() => live.Snapshot("chair-1")!.Alarms.All(a => a.Rule != rule), "the alarm to clear during the outage");
+        await Eventually.TrueAsync(() => live.Snapshot("chair-1")!.Alarms.All(a => a.Rule != rule), "the alarm to clear during the outage");
         Assert.True(host.Bridge().Status()!.PendingQos1 >= 2);
 
         await Broker.RestartAsync();
@@ -47,7 +47,7 @@ public sealed class MqttOutageTests(PersistentMosquittoFixture fixture) : IClass
         Assert.Equal(85, raised.Json.GetProperty("value").GetDouble());
         Assert.Equal(MqttQualityOfService.AtLeastOnce, cleared.Message.Qos);
         await host.WaitConnectedAsync();
-        await WaitUntilAsync(() => host.Bridge().Status()!.PendingQos1 == 0, "every QoS 1 message to be acknowledged");
+        await Eventually.TrueAsync(() => host.Bridge().Status()!.PendingQos1 == 0, "every QoS 1 message to be acknowledged");
         Assert.Equal(0, host.Bridge().Status()!.Dropped);
     }
 

@@ -57,19 +57,8 @@ internal static class MqttTestSupport
 
     public static MqttBridge Bridge(this GatewayHost host) => host.App.Services.GetRequiredService<MqttBridge>();
 
-    /// <summary>Polls <paramref name="condition"/> until true or the timeout; fails with <paramref name="what"/>.</summary>
-    public static async Task WaitUntilAsync(Func<bool> condition, string what, TimeSpan? timeout = null)
-    {
-        var deadline = DateTimeOffset.UtcNow + (timeout ?? Timeout);
-        while (!condition())
-        {
-            Assert.True(DateTimeOffset.UtcNow < deadline, $"Timed out waiting for {what}.");
-            await Task.Delay(50);
-        }
-    }
-
     public static Task WaitConnectedAsync(this GatewayHost host) =>
-        WaitUntilAsync(() => host.Bridge().Status()?.State == "connected", "the gateway to connect to the broker: " + host.Bridge().Status()?.LastError);
+        Eventually.TrueAsync(() => host.Bridge().Status()?.State == "connected", "the gateway to connect to the broker: " + host.Bridge().Status()?.LastError);
 
     /// <summary>Publishes with the independent <c>mosquitto_pub</c>.</summary>
     public static Task PubAsync(int port, string topic, string payload) =>

@@ -1,6 +1,9 @@
 using System.Diagnostics;
 using System.Text.Json;
 using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.DependencyInjection;
+using Vitals.Core;
+using Vitals.Gateway.Alarms;
 using Vitals.Storage.Tests.Influx;
 
 namespace Vitals.Gateway.Tests.Storage;
@@ -28,7 +31,7 @@ public sealed class InfluxForwardingTests : IDisposable
         options.Influx = influx.Url("vitals");
         await using var host = await GatewayHost.StartAsync(options, TimeSpan.FromMilliseconds(20), dir);
 
-        await GatewayHost.WaitUntil(TimeSpan.FromSeconds(30), async () => await influx.ScalarAsync("vitals", "SELECT count(hr) FROM vitals") > 100
+        await GatewayHost.WaitUntil(TimeSpan.FromSeconds(60), async () => await influx.ScalarAsync("vitals", "SELECT count(hr) FROM vitals") > 100
             && await influx.ScalarAsync("vitals", "SELECT count(state) FROM alarms") > 0
             && await influx.ScalarAsync("vitals", "SELECT count(frames_ok) FROM feed_status") > 0);
         var tags = await influx.RowsAsync("vitals", "SELECT hr, chair, site, device FROM vitals LIMIT 1");
@@ -36,10 +39,32 @@ public sealed class InfluxForwardingTests : IDisposable
         Assert.Equal("test-site", tags[0]["site"].GetString());
         Assert.Equal("sim-1", tags[0]["device"].GetString());
 
+        // Technical alarms (a device condition at a chair) and gateway alarms (no chair's, no sign) travel the same
+        // path, raised and cleared; they used to be quarantined for their missing sign.
+        var alarms = host.App.Services.GetRequiredService<AlarmService>();
+        foreach (var (active, points) in new[] { (true, 1), (false, 2) })
+        {
+            // One transition at a time: InfluxDB keeps one point per series and millisecond.
+            await alarms.RunAsync((engine, now, events) =>
+            {
+                engine.ReportTechnical("chair-1", "sensor_off", "SpO2: sensor off patient", active, now, events);
+                engine.ReportGatewayFault("probe", "A gateway fault raised by the test", active, now, events, AlarmPriority.High);
+                return 0;
+            }, default);
+            await GatewayHost.WaitUntil(TimeSpan.FromSeconds(60), async () =>
+                await influx.ScalarAsync("vitals", "SELECT count(state) FROM alarms WHERE kind = 'technical' AND chair = 'chair-1'") >= points
+                && await influx.ScalarAsync("vitals", "SELECT count(state) FROM alarms WHERE kind = 'technical' AND rule = 'gateway.probe'") >= points);
+        }
+
+        var gateway = await influx.RowsAsync("vitals", "SELECT state, chair, priority FROM alarms WHERE rule = 'gateway.probe'");
+        Assert.Equal(["raised", "cleared"], gateway.Select(r => r["state"].GetString()));
+        Assert.All(gateway, r => Assert.Equal(("gateway", "high"), (r["chair"].GetString(), r["priority"].GetString())));
+
         using var status = JsonDocument.Parse(await host.Http.GetStringAsync(new Uri("api/status", UriKind.Relative)));
         var storage = status.RootElement.GetProperty("storage");
         Assert.True(storage.GetProperty("forwarding").GetBoolean());
         Assert.Equal(2, storage.GetProperty("forwarders").GetArrayLength());
+        Assert.Equal(0, storage.GetProperty("quarantined").GetInt64());
     }
 
     [Fact]

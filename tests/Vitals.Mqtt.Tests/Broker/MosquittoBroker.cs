@@ -266,27 +266,28 @@ public sealed class MosquittoBroker : IAsyncDisposable
         process.BeginErrorReadLine();
         _process = process;
 
-        var deadline = Stopwatch.StartNew();
         foreach (var port in new[] { Port, PasswordPort, TlsPort, MutualTlsPort })
         {
-            while (true)
-            {
-                if (process.HasExited)
+            await Eventually.TrueAsync(
+                async () =>
                 {
-                    throw new InvalidOperationException($"mosquitto exited with {process.ExitCode}: {Log}");
-                }
+                    if (process.HasExited)
+                    {
+                        throw new InvalidOperationException($"mosquitto exited with {process.ExitCode}: {Log}");
+                    }
 
-                try
-                {
-                    using var probe = new TcpClient();
-                    await probe.ConnectAsync(IPAddress.Loopback, port);
-                    break;
-                }
-                catch (SocketException) when (deadline.Elapsed < TimeSpan.FromSeconds(10))
-                {
-                    await Task.Delay(20);
-                }
-            }
+                    try
+                    {
+                        using var probe = new TcpClient();
+                        await probe.ConnectAsync(IPAddress.Loopback, port);
+                        return true;
+                    }
+                    catch (SocketException)
+                    {
+                        return false;
+                    }
+                },
+                $"mosquitto to listen on port {port}");
         }
     }
 

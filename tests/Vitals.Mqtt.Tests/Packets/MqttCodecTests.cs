@@ -174,7 +174,8 @@ public class MqttCodecTests
         { "connect level 3", [0x10, 0x0C, 0x00, 0x04, (byte)'M', (byte)'Q', (byte)'T', (byte)'T', 0x03, 0x02, 0x00, 0x3C, 0x00, 0x00] },
         { "connect reserved flag", [0x10, 0x0C, 0x00, 0x04, (byte)'M', (byte)'Q', (byte)'T', (byte)'T', 0x04, 0x03, 0x00, 0x3C, 0x00, 0x00] },
         { "connect password without user", [0x10, 0x0E, 0x00, 0x04, (byte)'M', (byte)'Q', (byte)'T', (byte)'T', 0x04, 0x42, 0x00, 0x3C, 0x00, 0x00, 0x00, 0x00] },
-        { "oversize packet", [0x30, 0xFF, 0xFF, 0x7F] },
+        { "oversize packet (not a PUBLISH)", [0x90, 0xFF, 0xFF, 0x7F] },
+        { "oversize publish with a wildcard topic", [0x30, 0xFF, 0xFF, 0x7F, 0x00, 0x01, 0x23] },
     };
 
     [Theory]
@@ -193,11 +194,42 @@ public class MqttCodecTests
     public void TryReadPacket_OversizeHeaderAlone_ThrowsBeforeBodyArrives()
     {
         var reader = new MqttPacketReader(maxPacketSize: 1000);
-        var buffer = new ReadOnlySequence<byte>([0x30, 0xE8, 0x07]); // remaining length 1000 -> 1003 bytes
+        var buffer = new ReadOnlySequence<byte>([0x90, 0xE8, 0x07]); // SUBACK, remaining length 1000 -> 1003 bytes
 
         var ex = Assert.Throws<MqttProtocolException>(() => reader.TryReadPacket(ref buffer, out _));
 
         Assert.Contains("maximum packet size", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(MqttQualityOfService.AtMostOnce, 0)]
+    [InlineData(MqttQualityOfService.AtLeastOnce, 4242)]
+    public void TryReadPacket_OversizePublishFedByteByByte_YieldsHeadOnlyAndTheBytesToDiscard(MqttQualityOfService qos, int packetId)
+    {
+        var reader = new MqttPacketReader(maxPacketSize: 1000);
+        var publish = new PublishPacket("vitals/a/chair9/obs", new byte[5000], qos, Retain: true, PacketId: (ushort)packetId);
+        var bytes = MqttPacketWriter.ToArray(publish);
+        var next = MqttPacketWriter.ToArray(PingRespPacket.Instance);
+
+        // Only the head is needed: fed one byte at a time, it is recognised as soon as the packet id is in.
+        MqttPacket? packet = null;
+        var fed = 0;
+        var buffer = ReadOnlySequence<byte>.Empty;
+        while (packet is null)
+        {
+            buffer = new ReadOnlySequence<byte>(bytes, 0, ++fed);
+            reader.TryReadPacket(ref buffer, out packet);
+        }
+
+        var head = Assert.IsType<OversizedPublishPacket>(packet);
+        Assert.Equal(("vitals/a/chair9/obs", qos, true, (ushort)packetId, (long)bytes.Length), (head.Topic, head.Qos, head.Retain, head.PacketId, head.Size));
+        Assert.True(buffer.IsEmpty);
+        Assert.Equal(bytes.Length - fed, head.Discard);
+
+        // What follows the discarded bytes decodes normally.
+        var rest = new ReadOnlySequence<byte>([.. bytes.AsSpan(fed + (int)head.Discard), .. next]);
+        Assert.True(reader.TryReadPacket(ref rest, out var after));
+        Assert.IsType<PingRespPacket>(after);
     }
 
     [Fact]

@@ -92,6 +92,14 @@ public sealed class InfluxSchemaTests
     }
 
     [Fact]
+    public void WriteAlarm_PauseEventWithoutPriority_OmitsThePriorityTag()
+    {
+        var pause = new AlarmEvent("north", "c1", "audio.pause", null, null, AlarmKind.Technical, AlarmState.Resumed, null, 120, "Audio resumed", T0, "ann");
+        var text = Lines(w => InfluxSchema.WriteAlarm(w, pause), out _);
+        Assert.Equal($"alarms,chair=c1,kind=technical,rule=audio.pause,site=north state=\"resumed\",limit=120,message=\"Audio resumed\",user=\"ann\" {Ms}\n", text);
+    }
+
+    [Fact]
     public void WriteFeedStatus_Snapshot_BoolAndFloatCounters()
     {
         var text = Lines(w => InfluxSchema.WriteFeedStatus(w, new FeedStatusSample("north", "c1", "dev1", true, 1200, 3, T0)), out _);

@@ -56,7 +56,7 @@ public sealed class InfluxV2WireTests
         using var forwarder = new InfluxForwarder(outbox, new InfluxWriteClient(endpoint, http, requestTimeout: TimeSpan.FromSeconds(5)), ForwarderHarness.FastOptions());
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(15));
         var run = forwarder.RunAsync(cts.Token);
-        await ForwarderHarness.WaitUntilAsync(() => outbox.Cursor == outbox.Head, TimeSpan.FromSeconds(10), "delivery after 429");
+        await Eventually.TrueAsync(() => outbox.Cursor == outbox.Head, "delivery after 429");
         await cts.CancelAsync();
         await run;
 
@@ -80,7 +80,7 @@ public sealed class InfluxV2WireTests
         using var forwarder = new InfluxForwarder(outbox, new InfluxWriteClient(endpoint, http, requestTimeout: TimeSpan.FromSeconds(5)), options);
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(15));
         var run = forwarder.RunAsync(cts.Token);
-        await ForwarderHarness.WaitUntilAsync(() => forwarder.Health.CircuitState == "open", TimeSpan.FromSeconds(10), "the circuit to open");
+        await Eventually.TrueAsync(() => forwarder.Health.CircuitState == "open", "the circuit to open");
         await cts.CancelAsync();
         await run;
 

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text;
 using Vitals.Core;
 using Vitals.Storage.Influx;
@@ -49,19 +48,8 @@ internal static class ForwarderHarness
         }
     }
 
-    public static async Task WaitUntilAsync(Func<bool> condition, TimeSpan timeout, string what)
-    {
-        var sw = Stopwatch.StartNew();
-        while (!condition())
-        {
-            if (sw.Elapsed > timeout)
-            {
-                throw new TimeoutException($"timed out after {timeout} waiting for {what}");
-            }
-
-            await Task.Delay(20);
-        }
-    }
+    /// <summary>The old name of <see cref="Eventually.TrueAsync(Func{bool}, string, TimeSpan?, CancellationToken)"/>, kept for callers on branches in flight.</summary>
+    public static Task WaitUntilAsync(Func<bool> condition, TimeSpan timeout, string what) => Eventually.TrueAsync(condition, what, timeout);
 }
 
 [Collection("influxd")]
@@ -83,7 +71,7 @@ public sealed class InfluxdIntegrationTests(InfluxdFixture fixture)
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         var run = forwarder.RunAsync(cts.Token);
 
-        await ForwarderHarness.WaitUntilAsync(() => outbox.Cursor == outbox.Head, TimeSpan.FromSeconds(20), "the outbox to drain");
+        await Eventually.TrueAsync(() => outbox.Cursor == outbox.Head, "the outbox to drain");
         await cts.CancelAsync();
         await run;
 
@@ -171,7 +159,7 @@ public sealed class InfluxdIntegrationTests(InfluxdFixture fixture)
         using var forwarder = new InfluxForwarder(outbox, client, ForwarderHarness.FastOptions(batchSize: 5000));
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         var run = forwarder.RunAsync(cts.Token);
-        await ForwarderHarness.WaitUntilAsync(() => outbox.Cursor == outbox.Head, TimeSpan.FromSeconds(20), "the outbox to drain");
+        await Eventually.TrueAsync(() => outbox.Cursor == outbox.Head, "the outbox to drain");
         await cts.CancelAsync();
         await run;
 

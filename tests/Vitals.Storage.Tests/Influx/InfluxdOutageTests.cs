@@ -27,16 +27,16 @@ public sealed class InfluxdOutageTests
             }
         });
 
-        await ForwarderHarness.WaitUntilAsync(() => outbox.Cursor > 0, TimeSpan.FromSeconds(10), "a first delivery");
+        await Eventually.TrueAsync(() => outbox.Cursor > 0, "a first delivery");
         server.Kill();
         var cursorAtKill = outbox.Cursor;
-        await ForwarderHarness.WaitUntilAsync(() => forwarder.Health.LastError is not null, TimeSpan.FromSeconds(10), "the forwarder to notice the outage");
+        await Eventually.TrueAsync(() => forwarder.Health.LastError is not null, "the forwarder to notice the outage");
         await Task.Delay(700);
         Assert.True(outbox.Cursor < Chairs * Frames * 3, "the outage must happen mid-run");
         Assert.True(forwarder.Health.LagPoints > 0);
         server.Start();
         await producer;
-        await ForwarderHarness.WaitUntilAsync(() => outbox.Cursor == outbox.Head, TimeSpan.FromSeconds(25), "the backlog to drain after restart");
+        await Eventually.TrueAsync(() => outbox.Cursor == outbox.Head, "the backlog to drain after restart");
         await cts.CancelAsync();
         await run;
 
@@ -81,7 +81,7 @@ public sealed class InfluxdOutageTests
         using var forwarder = new InfluxForwarder(outbox, ForwarderHarness.Client(server.Url("authdb"), http, "admin", "wrong-pass"), ForwarderHarness.FastOptions());
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(20));
         var run = forwarder.RunAsync(cts.Token);
-        await ForwarderHarness.WaitUntilAsync(() => forwarder.Health.LastError is not null, TimeSpan.FromSeconds(10), "an auth error");
+        await Eventually.TrueAsync(() => forwarder.Health.LastError is not null, "an auth error");
         await cts.CancelAsync();
         await run;
         Assert.StartsWith("InfluxDB rejected the credentials for database 'authdb' (HTTP 401)", forwarder.Health.LastError, StringComparison.Ordinal);

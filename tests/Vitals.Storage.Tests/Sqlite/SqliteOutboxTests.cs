@@ -178,6 +178,69 @@ public sealed class SqliteOutboxTests : IDisposable
     }
 
     [Fact]
+    public void StorageJson_PauseEventWithoutPriority_OmitsTheKeyAndReadsBack()
+    {
+        var pause = new AlarmEvent("north", "*", "audio.pause", null, null, AlarmKind.Technical, AlarmState.Paused, 120, 120, "Audio paused for 120 s (all chairs)", T0, "ann");
+
+        var json = JsonSerializer.Serialize(pause, StorageJson.Options);
+
+        Assert.DoesNotContain("priority", json, StringComparison.Ordinal);
+        Assert.Equal(pause, JsonSerializer.Deserialize<AlarmEvent>(json, StorageJson.Options));
+    }
+
+    [Fact]
+    public void StorageJson_TechnicalAlarmWithoutSign_ReadsBack()
+    {
+        var feedLost = new AlarmEvent("north", "c1", "feed.lost", null, AlarmPriority.Medium, AlarmKind.Technical, AlarmState.Raised, 15, 15, "No data from the monitor for 15 s", T0);
+
+        var json = JsonSerializer.Serialize(feedLost, StorageJson.Options);
+
+        Assert.DoesNotContain("sign", json, StringComparison.Ordinal);
+        Assert.Equal(feedLost, JsonSerializer.Deserialize<AlarmEvent>(json, StorageJson.Options));
+    }
+
+    [Fact]
+    public async Task EventsOutbox_EveryAlarmShapeTheEngineWrites_RoundTripsWithNothingQuarantined()
+    {
+        // Every state, kind and priority, with and without the optional parts: technical and gateway alarms carry no
+        // sign, a check reminder no value or limit, a pause its user. Nulls are omitted when written.
+        var written = new List<AlarmEvent>();
+        foreach (var state in Enum.GetValues<AlarmState>())
+        {
+            foreach (var kind in Enum.GetValues<AlarmKind>())
+            {
+                foreach (var priority in Enum.GetValues<AlarmPriority>())
+                {
+                    for (var optional = 0; optional < 8; optional++)
+                    {
+                        written.Add(new AlarmEvent(
+                            "north", written.Count % 3 == 0 ? "gateway" : "c1", kind == AlarmKind.Technical ? "feed.lost" : "hr.low",
+                            (optional & 1) == 0 ? null : Sign.Hr, priority, kind, state,
+                            (optional & 2) == 0 ? null : 42.5, (optional & 2) == 0 ? null : 50, "text", T0.AddSeconds(written.Count),
+                            (optional & 4) == 0 ? null : "ann"));
+                    }
+                }
+            }
+        }
+
+        var status = new FeedStatusSample("north", "c1", "dev-1", false, 0, 0, T0);
+        using var store = new SqliteStore(DbPath);
+        store.AppendEvents(SqliteStore.AlarmEventType, [.. written.Select(e => (e.At, (string?)e.Chair, JsonSerializer.Serialize(e, StorageJson.Options)))]);
+        store.AppendFeedStatus([status]);
+
+        var batch = await SqliteOutbox.ForEvents(store).ReadAfterAsync(0, 10_000, default);
+
+        Assert.Equal(0, store.CountQuarantined());
+        Assert.Equal(written, batch.Records.Where(r => r.Alarm is not null).Select(r => r.Alarm!));
+        Assert.Equal(status, batch.Records[^1].FeedStatus);
+
+        // Only nullable parts may be missing: an alarm without its chair is still refused.
+        Assert.Throws<JsonException>(() => JsonSerializer.Deserialize<AlarmEvent>(
+            """{"site":"north","rule":"feed.lost","priority":"high","kind":"technical","state":"raised","message":"m","at":"2026-11-22T09:00:05+00:00"}""",
+            StorageJson.Options));
+    }
+
+    [Fact]
     public async Task EventsOutbox_UndecodableRows_QuarantinedOnceAndSkipped()
     {
         using var store = new SqliteStore(DbPath);

@@ -121,7 +121,7 @@ public sealed class SqliteRetentionTests : IDisposable
         }
 
         SqliteConnection.ClearAllPools();
-        Assert.Equal(3, Scalar(DbPath, "PRAGMA user_version;"));
+        Assert.Equal(4, Scalar(DbPath, "PRAGMA user_version;"));
         Assert.Equal(0, Scalar(DbPath, "SELECT count(*) FROM sqlite_master WHERE name = 'observations';"));
         using var reopened = new SqliteStore(DbPath);
         Assert.Equal(1, reopened.GetForwardCursor(SqliteOutbox.ObservationsName));
@@ -129,7 +129,7 @@ public sealed class SqliteRetentionTests : IDisposable
     }
 
     [Fact]
-    public void Open_NewFile_IsSchemaV3()
+    public void Open_NewFile_IsSchemaV4()
     {
         var said = new List<string>();
         using (new SqliteStore(DbPath, said.Add))
@@ -139,8 +139,9 @@ public sealed class SqliteRetentionTests : IDisposable
         Assert.Empty(said); // nothing to convert, nothing to announce
 
         SqliteConnection.ClearAllPools();
-        Assert.Equal(3, Scalar(DbPath, "PRAGMA user_version;"));
+        Assert.Equal(4, Scalar(DbPath, "PRAGMA user_version;"));
         Assert.Equal(1, Scalar(DbPath, "SELECT count(*) FROM sqlite_master WHERE name = 'vitals_chair_time';"));
+        Assert.Equal(1, Scalar(DbPath, "SELECT count(*) FROM sqlite_master WHERE name = 'events_type_user';"));
         Assert.Equal(1, Scalar(DbPath, "SELECT count(*) FROM sqlite_master WHERE name = 'forward_cursors';"));
     }
 

@@ -21,6 +21,42 @@ public sealed class SqliteStoreTests : IDisposable
         new("site-a", chair, "dev-1", sign, value, T0.AddSeconds(second), T0.AddSeconds(second).AddMilliseconds(40), SourceProtocol.Hl7Mllp, ObservationQuality.Questionable);
 
     [Fact]
+    public void ReadEventsNewestFirst_LogOfThreeHundredThousandRows_NewestMatchesOfEveryFilter()
+    {
+        // Past the 200,000 rows the audit view used to scan from the start: mostly feed status, with alarms and
+        // audit entries by two users at eight chairs throughout.
+        using var store = new SqliteStore(DbPath);
+        var model = new List<(long Id, string Type, string Chair, string? User, DateTimeOffset At)>();
+        var n = 0;
+        for (var block = 0; block < 300; block++)
+        {
+            foreach (var (type, count) in new[] { ("feed_status", 900), ("alarm", 60), ("audit", 40) })
+            {
+                var rows = Enumerable.Range(n, count).Select(i =>
+                    (At: T0.AddSeconds(i), Chair: $"c{i % 8}", User: type == "feed_status" || i % 3 == 0 ? null : i % 2 == 0 ? "Ann" : "bob")).ToList();
+                var last = store.AppendEvents(type, [.. rows.Select(r => (r.At, (string?)r.Chair, r.User is null ? "{}" : $$"""{"user":"{{r.User}}"}"""))]);
+                model.AddRange(rows.Select((r, k) => (last - count + 1 + k, type, r.Chair, r.User, r.At)));
+                n += count;
+            }
+        }
+
+        string[] auditTypes = ["audit", "alarm-config", "alarm"];
+        List<long> Expected(Func<(long Id, string Type, string Chair, string? User, DateTimeOffset At), bool> match, int limit) =>
+            [.. model.Where(match).OrderByDescending(e => e.Id).Take(limit).Select(e => e.Id)];
+        List<long> Actual(IReadOnlyCollection<string> types, string? chair, string? user, DateTimeOffset? from, DateTimeOffset? to, int limit) =>
+            [.. store.ReadEventsNewestFirst(types, chair, user, from, to, limit).Select(e => e.Id)];
+
+        Assert.Equal(Expected(e => e.Type != "feed_status" && e.User == "Ann", 200), Actual(auditTypes, null, "ann", null, null, 200));
+        Assert.Equal(Expected(e => e.Type != "feed_status" && e.Chair == "c3", 500), Actual(auditTypes, "c3", null, null, null, 500));
+        Assert.Equal(Expected(e => e.Type == "audit" && e.Chair == "c5" && e.User == "bob", 20), Actual(["audit"], "c5", "BOB", null, null, 20));
+        var from = T0.AddSeconds(100_000);
+        var to = T0.AddSeconds(150_000);
+        Assert.Equal(Expected(e => e.Type == "alarm" && e.At >= from && e.At <= to, 100), Actual(["alarm"], null, null, from, to, 100));
+        Assert.Equal(Expected(e => e.Type != "feed_status", 5), Actual(auditTypes, "", "", null, null, 5));
+        Assert.Equal(model.Max(e => e.Id), Assert.Single(Actual(auditTypes, null, null, null, null, 1))); // the very last entry
+    }
+
+    [Fact]
     public void Append_ThenReopen_KeepsEveryFieldOfHistory()
     {
         using (var store = new SqliteStore(DbPath))

@@ -1,18 +1,8 @@
 namespace Vitals.Gateway.Tests.Feeds;
 
-/// <summary>Polling helpers with a hard timeout, so a broken feed fails the test instead of hanging it.</summary>
-internal static class Wait
+/// <summary>Paths in the repository: the shared sample captures.</summary>
+internal static class Repo
 {
-    public static async Task UntilAsync(Func<Task<bool>> condition, string what, double seconds = 10)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(seconds);
-        while (!await condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, $"{what}: not within {seconds} s");
-            await Task.Delay(50);
-        }
-    }
-
     /// <summary>The repository root (holds Vitals.sln), for the shared sample captures.</summary>
     public static string RepoRoot()
     {

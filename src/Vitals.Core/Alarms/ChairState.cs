@@ -1,0 +1,106 @@
+namespace Vitals.Core.Alarms;
+
+/// <summary>What the engine knows about one chair: its feed, session, baseline, condition timers and recent readings.</summary>
+internal sealed class ChairState(ChairKey key)
+{
+    private readonly Dictionary<Sign, List<Reading>> history = [];
+
+    public ChairKey Key { get; } = key;
+
+    public string Site => Key.Site;
+
+    public string Chair => Key.Chair;
+
+    /// <summary>Last observation of any sign, valid or not: the feed is alive.</summary>
+    public DateTimeOffset? LastReceived { get; set; }
+
+    public bool WatchFeed { get; set; }
+
+    public DateTimeOffset? LastHrAt { get; set; }
+
+    public DateTimeOffset? LastNibpAt { get; set; }
+
+    public InfusionSession? Session { get; set; }
+
+    public Baseline? Baseline { get; set; }
+
+    public IReadOnlyList<string> MagnesiumWarnings { get; set; } = [];
+
+    public SortedDictionary<string, DateTimeOffset> ChecksDue { get; } = new(StringComparer.Ordinal);
+
+    public SortedDictionary<string, ConditionTrack> Tracks { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Continuous signs this chair's monitor sends, with when each last gave a judgeable reading.</summary>
+    public SortedDictionary<Sign, SignSignal> Signals { get; } = [];
+
+    public ConditionTrack Track(string rule)
+    {
+        if (!Tracks.TryGetValue(rule, out var track))
+        {
+            Tracks[rule] = track = new ConditionTrack();
+        }
+
+        return track;
+    }
+
+    public IReadOnlyList<Reading> HistoryOf(Sign sign) => history.TryGetValue(sign, out var list) ? list : [];
+
+    public IReadOnlyDictionary<Sign, IReadOnlyList<Reading>> History() =>
+        history.ToDictionary(p => p.Key, p => (IReadOnlyList<Reading>)p.Value);
+
+    public void Record(Sign sign, Reading reading, TimeSpan keep)
+    {
+        if (!history.TryGetValue(sign, out var list))
+        {
+            history[sign] = list = [];
+        }
+
+        list.Add(reading);
+        var cutoff = reading.At - keep;
+        var stale = 0;
+        while (stale < list.Count && list[stale].At < cutoff)
+        {
+            stale++;
+        }
+
+        if (stale > 0)
+        {
+            list.RemoveRange(0, stale);
+        }
+    }
+}
+
+/// <summary>One continuous sign at one chair: since when it is expected and when it last gave a reading the rules could judge.</summary>
+internal sealed class SignSignal(DateTimeOffset firstSeen)
+{
+    public DateTimeOffset FirstSeen { get; } = firstSeen;
+
+    public DateTimeOffset? LastValid { get; set; }
+
+    /// <summary>Why the latest reading could not be judged (null when it could).</summary>
+    public string? Problem { get; set; }
+
+    public DateTimeOffset LostSince => LastValid ?? FirstSeen;
+}
+
+/// <summary>Every chair the engine has seen, in site-then-chair order.</summary>
+internal sealed class ChairRegistry
+{
+    private readonly SortedDictionary<ChairKey, ChairState> chairs = new(ChairKey.Order);
+
+    public IEnumerable<ChairState> All => chairs.Values;
+
+    public ChairState Get(ChairKey key)
+    {
+        if (!chairs.TryGetValue(key, out var state))
+        {
+            chairs[key] = state = new ChairState(key);
+        }
+
+        return state;
+    }
+
+    public ChairState? Find(ChairKey key) => chairs.GetValueOrDefault(key);
+
+    public void Clear() => chairs.Clear();
+}
