@@ -65,6 +65,9 @@ public static class VitalsApi
         return TypedResults.Ok(store.Query(id, start, end).Select(ObsView.From).ToList());
     }
 
+    // A read without a type skips admin-only entries; it stops after this many rows so one request stays cheap.
+    private const int MaxScan = 200_000;
+
     /// <summary>Event log types every reader may see; the rest (audit, alarm configuration) are for admins only.</summary>
     public static readonly IReadOnlyList<string> ReadableEventTypes = [SqliteStore.AlarmEventType, SqliteStore.FeedStatusEventType];
 
@@ -93,7 +96,7 @@ public static class VitalsApi
 
         // Without a type, read on past the admin-only entries until the page is full or the log ends.
         var result = new List<StoredEvent>(max);
-        for (long from = after ?? 0, scanned = 0; result.Count < max && scanned < AdminApi.MaxScan;)
+        for (long from = after ?? 0, scanned = 0; result.Count < max && scanned < MaxScan;)
         {
             var page = store.ReadEvents(from, null, chair, 1000);
             if (page.Count == 0)
