@@ -42,6 +42,17 @@ public class ChunkingPropertyTests
         string json = File.ReadAllText(TestData.CapturePath("nonin-7500.json"));
         var reference = TestData.DecodeStream(LineCodec.FromJson(json), stream);
 
+        // The reference itself is checked against the capture read independently: every line's SPO2 then HR, dashes skipped.
+        var expected = System.Text.Encoding.ASCII.GetString(stream).Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .SelectMany(line => System.Text.RegularExpressions.Regex.Matches(line, @"(SPO2|HR)=(\d+)"))
+            .Select(m => (m.Groups[1].Value == "SPO2" ? Vitals.Core.Sign.Spo2 : Vitals.Core.Sign.Pr, double.Parse(m.Groups[2].Value, System.Globalization.CultureInfo.InvariantCulture)))
+            .ToList();
+        Assert.Equal(20, expected.Count);
+        Assert.Empty(reference.Errors);
+        Assert.Equal((12, 0), (reference.Ok, reference.Bad));
+        Assert.Equal(expected, reference.Observations.Select(o => (o.Sign, o.Value)));
+        Assert.All(reference.Observations, o => Assert.Equal(TestData.ReceivedAt, o.MeasuredAt));
+
         Prop.ForAll(Gen.Choose(1, 40).ToArbitrary(), size =>
             TestData.DecodeStream(LineCodec.FromJson(json), stream, Enumerable.Repeat(size, stream.Length)).Observations.SequenceEqual(reference.Observations))
             .Check(Config.QuickThrowOnFailure.WithMaxTest(60));

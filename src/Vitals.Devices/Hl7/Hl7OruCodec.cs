@@ -98,6 +98,11 @@ public sealed class Hl7OruCodec
 
         var mshEnd = SegmentEnd(message, start);
         var msh = message[start..mshEnd];
+        if (msh.Length < 4)
+        {
+            // "MSH" then a segment end: there is no MSH-1 field separator to read.
+            return Fail(std, Hl7AckCode.Error, 100, "MSH segment ends before MSH-1");
+        }
 
         // HL7 v2.x MSH-1/MSH-2: MSH-1 is the character after "MSH"; MSH-2 holds component, repetition, escape, subcomponent.
         var fieldSep = msh[3];
@@ -530,7 +535,7 @@ public sealed class Hl7OruCodec
 
         try
         {
-            time = new DateTimeOffset(local, offset);
+            time = new DateTimeOffset(local, offset).ToUniversalTime(); // one convention for every codec: UTC
             return true;
         }
         catch (ArgumentOutOfRangeException)
@@ -887,6 +892,14 @@ public sealed class Hl7OruCodec
         }
 
         var text = chars[..count];
+        foreach (var c in text)
+        {
+            if (char.IsControl(c))
+            {
+                return null; // an id with control characters would corrupt logs and screens: use the configured device id
+            }
+        }
+
         if (stringLookup.TryGetValue(text, out var cached))
         {
             return cached;

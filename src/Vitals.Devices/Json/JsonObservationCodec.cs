@@ -452,8 +452,7 @@ public sealed class JsonObservationCodec
             return false;
         }
 
-        at = LineTime.FromDeviceLocal(local, zone);
-        return true;
+        return LineTime.TryFromDeviceLocal(local, zone, out at);
     }
 
     private static string Describe(JsonElement e) => e.ValueKind switch

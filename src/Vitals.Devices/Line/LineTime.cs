@@ -5,11 +5,22 @@ namespace Vitals.Devices.Line;
 /// <summary>Parses configured time fields, and turns device times into UTC for every codec.</summary>
 internal static class LineTime
 {
-    /// <summary>A device's wall-clock time, read in <paramref name="zone"/>, as UTC.</summary>
-    public static DateTimeOffset FromDeviceLocal(DateTime local, TimeZoneInfo zone)
+    /// <summary>
+    /// A device's wall-clock time, read in <paramref name="zone"/>, as UTC; false when that instant is outside
+    /// what a <see cref="DateTimeOffset"/> can hold (year 1 in a zone ahead of UTC, 9999-12-31 in one behind).
+    /// </summary>
+    public static bool TryFromDeviceLocal(DateTime local, TimeZoneInfo zone, out DateTimeOffset utc)
     {
         local = DateTime.SpecifyKind(local, DateTimeKind.Unspecified);
-        return new DateTimeOffset(local, zone.GetUtcOffset(local)).ToUniversalTime();
+        long ticks = local.Ticks - zone.GetUtcOffset(local).Ticks;
+        if (ticks < DateTime.MinValue.Ticks || ticks > DateTime.MaxValue.Ticks)
+        {
+            utc = default;
+            return false;
+        }
+
+        utc = new DateTimeOffset(ticks, TimeSpan.Zero);
+        return true;
     }
 
     /// <summary>Unix seconds (or milliseconds) as a time; false when outside the representable range.</summary>
@@ -76,7 +87,6 @@ internal static class LineTime
             return false;
         }
 
-        result = FromDeviceLocal(local, zone);
-        return true;
+        return TryFromDeviceLocal(local, zone, out result);
     }
 }

@@ -180,7 +180,6 @@ public sealed class MasimoCodec : ILineCodec
             return false;
         }
 
-        result = LineTime.FromDeviceLocal(new DateTime(year, month, day, hour, minute, second, DateTimeKind.Unspecified), zone);
-        return true;
+        return LineTime.TryFromDeviceLocal(new DateTime(year, month, day, hour, minute, second, DateTimeKind.Unspecified), zone, out result);
     }
 }

@@ -30,6 +30,8 @@ public class Hl7MalformedTests
             { "missing MSH", Message("PID|||1", "OBX|1|NM|147842^^MDC|1|72|/min|||||R") },
             { "MSH without encoding chars", Encoding.ASCII.GetBytes("MSH|\r") },
             { "MSH only", Encoding.ASCII.GetBytes("MSH|^~\\&|A|B|||20261121||ORU^R01|1|P|2.6\r") },
+            { "MSH ends before MSH-1 (CR)", Encoding.ASCII.GetBytes("MSH\r^AAA|") },
+            { "MSH ends before MSH-1 (LF)", Encoding.ASCII.GetBytes("MSH\n^AAAA") },
             { "letters as separators", Encoding.ASCII.GetBytes("MSHAbcdeAfoo\r") },
             { "bit flips", flipped },
             { "no message type", Message("MSH|^~\\&|A|B|||20261121||||P|2.6", "OBX|1|NM|147842^^MDC|1|72|/min|||||R") },

@@ -103,6 +103,24 @@ public class JsonObservationCodecTests
         Assert.Equal(new DateTimeOffset(2026, 11, 22, 10, 0, 0, TimeSpan.Zero), Assert.Single(output).MeasuredAt);
     }
 
+    [Theory]
+    [InlineData("0001-01-01T00:30:00", 5, null)] // a zone ahead of UTC: the instant falls before year 1
+    [InlineData("9999-12-31T23:30:00", -5, null)] // a zone behind UTC: the instant falls after year 9999
+    [InlineData("01.01.0001 00:30:00", 5, "dd.MM.yyyy HH:mm:ss")] // the same through a vendor mapping's time format
+    [InlineData("31.12.9999 23:30:00", -5, "dd.MM.yyyy HH:mm:ss")]
+    public void Decode_DeviceTimeOutsideRepresentableRange_IsBadReadingNotException(string time, int zoneHours, string? format)
+    {
+        var zone = TimeZoneInfo.CreateCustomTimeZone("z", TimeSpan.FromHours(zoneHours), "z", "z");
+        var mapping = format is null ? null : new JsonMapping { Fields = [new JsonFieldMapping { Field = "pulse", Sign = "pr" }], TimeField = "when", TimeFormat = format };
+        var json = format is null ? $$"""{"sign":"hr","value":70,"time":"{{time}}"}""" : $$"""{"pulse":61,"when":"{{time}}"}""";
+
+        var (result, output) = Decode(json, mapping, Context with { DeviceTimeZone = zone });
+
+        Assert.False(result.Ok);
+        Assert.NotNull(result.Error);
+        Assert.Empty(output);
+    }
+
     [Fact]
     public void Decode_NullValue_IsSkippedWithoutError()
     {

@@ -56,6 +56,22 @@ public class LineCodecTests
         Assert.Equal(39, all.Observations.Count);
     }
 
+    [Theory]
+    [InlineData("0001-01-01T00:30:00", 5)] // a zone ahead of UTC: the instant falls before year 1
+    [InlineData("9999-12-31T23:30:00", -5)] // a zone behind UTC: the instant falls after year 9999
+    public void Decode_DeviceTimeOutsideRepresentableRange_IsBadFrameNotException(string time, int zoneHours)
+    {
+        var zone = TimeZoneInfo.CreateCustomTimeZone("z", TimeSpan.FromHours(zoneHours), "z", "z");
+        var codec = LineCodec.FromJson(File.ReadAllText(TestData.CapturePath("spotcheck-nibp.json")));
+        var output = new List<Observation>();
+
+        var result = codec.Decode(System.Text.Encoding.ASCII.GetBytes(time + ",SC-1,121,78,92,67,98.6"), TestData.Context(zone), output);
+
+        Assert.False(result.Ok);
+        Assert.NotNull(result.Error);
+        Assert.Empty(output);
+    }
+
     [Fact]
     public void Decode_KpaAndScale_Converted()
     {

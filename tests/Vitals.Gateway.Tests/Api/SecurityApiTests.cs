@@ -24,7 +24,7 @@ public sealed class SecurityApiTests(ApiFixture fx) : IClassFixture<ApiFixture>
 
             // chair-1's bradycardia raises alarms within seconds; wait for them, so the untyped read has something to filter.
             var all = default(JsonElement);
-            await ApiFixture.WaitUntilAsync(async () => (all = await fx.GetJsonAsync(client, "api/events?limit=1000")).GetArrayLength() > 0, TimeSpan.FromSeconds(30));
+            await Eventually.TrueAsync(async () => (all = await fx.GetJsonAsync(client, "api/events?limit=1000")).GetArrayLength() > 0, "readable events in the log", TimeSpan.FromSeconds(30));
             Assert.All(all.EnumerateArray(), e => Assert.Contains(e.GetProperty("type").GetString(), VitalsApi.ReadableEventTypes));
         }
 

@@ -57,7 +57,7 @@ public sealed class DeviceClockEndToEndTests(MosquittoFixture fixture) : IClassF
         var topic = $"{prefix}/{MqttTestSupport.Site}/chair-1/obs";
 
         // The subscription may trail the connection a little: publish the wrongly dated reading until it shows.
-        await Wait.UntilAsync(
+        await Eventually.TrueAsync(
             async () =>
             {
                 await MqttTestSupport.PubAsync(fixture.Broker.Port, topic, """{"device":"mon-1","time":"2999-01-01T00:00:00Z","readings":[{"sign":"hr","value":77}]}""");
@@ -89,14 +89,14 @@ public sealed class DeviceClockEndToEndTests(MosquittoFixture fixture) : IClassF
     private static async Task AssertClockHandledAsync(GatewayHost host, string chair, Sign sign, double[] sent, DateTimeOffset start)
     {
         var name = sign.Info().ShortName;
-        await Wait.UntilAsync(
+        await Eventually.TrueAsync(
             async () => (await ChairAsync(host, chair)).GetProperty("values").TryGetProperty(name, out var v) && v.GetProperty("value").GetDouble() == sent[^1],
             $"the latest {name} ({sent[^1]}) to be the live value");
         var live = (await ChairAsync(host, chair)).GetProperty("values").GetProperty(name);
         Assert.InRange(live.GetProperty("at").GetDateTimeOffset(), start.AddSeconds(-1), DateTimeOffset.UtcNow.AddSeconds(1));
 
         // The trend keeps every point, each dated when it arrived.
-        await Wait.UntilAsync(
+        await Eventually.TrueAsync(
             async () =>
             {
                 using var history = JsonDocument.Parse(await host.Http.GetStringAsync(new Uri($"api/chairs/{chair}/history?minutes=5", UriKind.Relative)));
@@ -107,7 +107,7 @@ public sealed class DeviceClockEndToEndTests(MosquittoFixture fixture) : IClassF
             "every reading in history, dated when received");
 
         // One low-priority technical alarm at the chair, naming the clock, and the count on the status endpoint.
-        await Wait.UntilAsync(async () => (await host.Http.GetStringAsync(new Uri("api/alarms", UriKind.Relative))).Contains("device.clock_wrong", StringComparison.Ordinal), "the clock alarm");
+        await Eventually.TrueAsync(async () => (await host.Http.GetStringAsync(new Uri("api/alarms", UriKind.Relative))).Contains("device.clock_wrong", StringComparison.Ordinal), "the clock alarm");
         var alarm = (await ChairAsync(host, chair)).GetProperty("alarms").EnumerateArray().Single(a => a.GetProperty("rule").GetString() == "device.clock_wrong");
         Assert.Equal(("low", "technical"), (alarm.GetProperty("priority").GetString(), alarm.GetProperty("kind").GetString()));
         Assert.Contains("Monitor clock wrong", alarm.GetProperty("message").GetString(), StringComparison.Ordinal);

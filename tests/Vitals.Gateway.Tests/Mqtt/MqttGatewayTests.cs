@@ -76,11 +76,11 @@ public sealed class MqttGatewayTests(MosquittoFixture fixture) : IClassFixture<M
 
         await using var host = await StartAsync(Options(Anonymous(prefix)));
         await host.WaitConnectedAsync();
-        await WaitUntilAsync(() => host.Bridge().Status()!.Oversized == 1, "the retained oversized message to be skipped");
+        await Eventually.TrueAsync(() => host.Bridge().Status()!.Oversized == 1, "the retained oversized message to be skipped");
 
         // The connection stayed: a reading published after it arrives.
         var live = host.App.Services.GetRequiredService<LiveState>();
-        await WaitUntilAsync(
+        await Eventually.TrueAsync(
             () =>
             {
                 PubAsync(Broker.Port, $"{prefix}/{Site}/chair-1/obs", """{"device":"mon-1","readings":[{"sign":"hr","value":66}]}""").Wait();

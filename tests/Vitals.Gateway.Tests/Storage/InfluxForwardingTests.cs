@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Text.Json;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
@@ -68,50 +69,70 @@ public sealed class InfluxForwardingTests : IDisposable
     }
 
     [Fact]
-    public async Task Gateway_KilledWithSigkillMidForwardAndRestarted_LosesNothingStored()
+    public async Task Gateway_KilledWithSigkillMidForwardAndRestarted_EveryStoredLineAcknowledgedOnce()
     {
         await influx.CreateDatabaseAsync("vitals");
+        using var proxy = new CountingInfluxProxy(influx.BaseUri); // counts on the wire: InfluxDB's overwrite hides duplicates
+
+        // Lines of a measurement with a timestamp (ms, the line's last token) up to ms that influxd acknowledged.
+        int Acknowledged(string measurement, long ms) =>
+            proxy.AcceptedLines(measurement).Count(l => long.Parse(l.AsSpan(l.LastIndexOf(' ') + 1), CultureInfo.InvariantCulture) <= ms);
         var config = Path.Combine(dir, "vitals.json");
         var chairs = string.Join(",", Enumerable.Range(1, 4).Select(i =>
             $$"""{ "id": "chair-{{i}}", "devices": [ { "id": "sim-{{i}}", "kind": "simulator", "scenario": "stable", "seed": {{i}} } ] }"""));
-        await File.WriteAllTextAsync(config, $$"""{ "site": "kill-test", "influx": "{{influx.Url("vitals")}}", "chairs": [ {{chairs}} ] }""");
+        await File.WriteAllTextAsync(config, $$"""{ "site": "kill-test", "influx": "{{proxy.Url("vitals")}}", "influxLagAlarmSeconds": 10, "chairs": [ {{chairs}} ] }""");
 
         using (var first = StartGateway(config))
         {
-            await GatewayHost.WaitUntil(TimeSpan.FromSeconds(30), async () => await influx.ScalarAsync("vitals", "SELECT count(hr) FROM vitals") >= 8);
+            await GatewayHost.WaitUntil(TimeSpan.FromSeconds(60), () => Task.FromResult(proxy.AcceptedLines("vitals").Count >= 8 && proxy.AcceptedLines("feed_status").Count > 0));
 
-            // InfluxDB goes away, so the gateway builds a backlog it has not forwarded; then it is killed without
-            // any chance to flush or commit.
+            // InfluxDB goes away, so the gateway builds a backlog of readings and alarm transitions (its own forwarding-lag
+            // alarm) it has not forwarded; then it is killed without any chance to flush or commit.
             influx.Kill();
-            await GatewayHost.WaitUntil(TimeSpan.FromSeconds(30), () => Task.FromResult(StoredHr() >= 40));
+            await GatewayHost.WaitUntil(TimeSpan.FromSeconds(90), () => Task.FromResult(StoredRows() >= 40 && StoredEvents(AlarmType) > 0));
             first.Kill();
             await first.WaitForExitAsync();
         }
 
-        var killedAt = MaxHrMs();
-        var storedBeforeKill = StoredHrUpTo(killedAt);
+        var killedAt = Sql("SELECT max(measured_ms) FROM vitals WHERE measured_ms <= $ms;", long.MaxValue);
+        var eventsKilledAt = Sql("SELECT max(at_ms) FROM events WHERE at_ms <= $ms;", long.MaxValue);
+        var stored = (Vitals: (int)StoredRows(), Alarms: (int)StoredEvents(AlarmType), FeedStatus: (int)StoredEvents(FeedStatusType));
+        Assert.True(Acknowledged("vitals", killedAt) < stored.Vitals, "the kill should leave readings not yet forwarded");
+        Assert.True(Acknowledged("alarms", eventsKilledAt) < stored.Alarms, "the kill should leave alarm transitions not yet forwarded");
         influx.Start();
-        Assert.True(await ForwardedUpTo(killedAt) < storedBeforeKill, "the kill should leave rows not yet forwarded");
 
+        var drained = false;
         using (var second = StartGateway(config))
         {
-            await GatewayHost.WaitUntil(TimeSpan.FromSeconds(30), async () => await ForwardedUpTo(killedAt) >= storedBeforeKill);
+            try
+            {
+                await GatewayHost.WaitUntil(TimeSpan.FromSeconds(60), () => Task.FromResult(
+                    Acknowledged("vitals", killedAt) >= stored.Vitals && Acknowledged("alarms", eventsKilledAt) >= stored.Alarms
+                    && Acknowledged("feed_status", eventsKilledAt) >= stored.FeedStatus));
+                drained = true;
+            }
+            catch (Xunit.Sdk.XunitException)
+            {
+                // The counts below say which backlog did not arrive.
+            }
+
             second.Kill();
             await second.WaitForExitAsync();
         }
 
-        // Every reading the first run stored arrived exactly once (same series and timestamp overwrite, so a count
-        // equal to the store's means none missing and none extra).
-        Assert.Equal(storedBeforeKill, await ForwardedUpTo(killedAt));
+        // Every frame, alarm transition and feed status the first run stored was acknowledged by InfluxDB exactly once.
+        Assert.Equal(stored, (Acknowledged("vitals", killedAt), Acknowledged("alarms", eventsKilledAt), Acknowledged("feed_status", eventsKilledAt)));
+        Assert.True(drained);
+        Assert.Empty(proxy.AcknowledgedTwice());
+        Assert.True(proxy.UnacknowledgedPosts > 0, "the outage must have cost at least one write");
     }
 
-    private Task<long> ForwardedUpTo(long ms) => influx.ScalarAsync("vitals", $"SELECT count(hr) FROM vitals WHERE time <= {ms}ms");
+    private const string AlarmType = "alarm";
+    private const string FeedStatusType = "feed_status";
 
-    private long StoredHr() => StoredHrUpTo(long.MaxValue);
+    private long StoredRows() => Sql("SELECT count(*) FROM vitals WHERE measured_ms <= $ms;", long.MaxValue);
 
-    private long MaxHrMs() => Sql("SELECT max(measured_ms) FROM vitals WHERE hr IS NOT NULL AND measured_ms <= $ms;", long.MaxValue);
-
-    private long StoredHrUpTo(long ms) => Sql("SELECT count(*) FROM vitals WHERE hr IS NOT NULL AND measured_ms <= $ms;", ms);
+    private long StoredEvents(string type) => Sql($"SELECT count(*) FROM events WHERE type = '{type}' AND at_ms <= $ms;", long.MaxValue);
 
     private long Sql(string sql, long ms)
     {

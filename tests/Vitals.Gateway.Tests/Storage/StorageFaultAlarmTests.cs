@@ -25,7 +25,7 @@ public sealed class StorageFaultAlarmTests(ITestOutputHelper output)
         return $"http://127.0.0.1:{port}/?db=vitals";
     }
 
-    private static async Task<JsonElement?> GatewayAlarm(GatewayHost host, string rule)
+    internal static async Task<JsonElement?> GatewayAlarm(GatewayHost host, string rule)
     {
         using var doc = JsonDocument.Parse(await host.Http.GetStringAsync(new Uri("api/alarms", UriKind.Relative)));
         foreach (var alarm in doc.RootElement.EnumerateArray())
@@ -220,7 +220,7 @@ public sealed class StorageFaultAlarmTests(ITestOutputHelper output)
         return [.. doc.RootElement.EnumerateArray().Where(a => a.GetProperty("chair").GetString() == chair).Select(a => a.GetProperty("rule").GetString()!)];
     }
 
-    private static async Task<long> StoredAsync(GatewayHost host)
+    internal static async Task<long> StoredAsync(GatewayHost host)
     {
         using var status = JsonDocument.Parse(await host.Http.GetStringAsync(new Uri("api/status", UriKind.Relative)));
         return status.RootElement.GetProperty("stored").GetInt64();

@@ -61,18 +61,29 @@ public sealed class InfluxForwarderRedeliveryTests(InfluxdFixture fixture)
     [Fact]
     public async Task FromUrl_V1Url_ForwardsWithCredentialsFromEnvironment()
     {
-        await _server.CreateDatabaseAsync("fromurl");
+        // A server that requires auth: the delivery below succeeds only if the forwarder sends the environment's credentials.
+        using var server = new InfluxdServer(authEnabled: true);
+        using (await server.QueryAsync("CREATE USER gw WITH PASSWORD 'pw' WITH ALL PRIVILEGES"))
+        {
+        }
+
+        await server.CreateDatabaseAsync("fromurl", "gw", "pw");
+        using var http = new HttpClient();
+        var withoutCredentials = await ForwarderHarness.Client(server.Url("fromurl"), http).WriteAsync("feed_status,chair=c0 connected=true 1763625600000\n"u8.ToArray(), CancellationToken.None);
+        Assert.Equal(InfluxWriteStatus.Unauthorized, withoutCredentials.Status);
+
         var outbox = new InMemoryOutbox();
         outbox.Add(new FeedStatusSample("north", "c2", "d2", false, 10, 1, ForwarderHarness.T0));
-        using var http = new HttpClient();
-        // No auth on this server: influxd 1.x ignores credentials when auth is disabled.
-        using var forwarder = InfluxForwarder.FromUrl(_server.Url("fromurl"), outbox, http, ForwarderHarness.FastOptions(),
+        using var forwarder = InfluxForwarder.FromUrl(server.Url("fromurl"), outbox, http, ForwarderHarness.FastOptions(),
             environment: key => key switch { InfluxEndpoint.UsernameVariable => "gw", InfluxEndpoint.PasswordVariable => "pw", _ => null });
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(20));
         var run = forwarder.RunAsync(cts.Token);
         await ForwarderHarness.WaitUntilAsync(() => outbox.Cursor == outbox.Head, TimeSpan.FromSeconds(10), "delivery");
         await cts.CancelAsync();
         await run;
-        Assert.Equal(1, await _server.ScalarAsync("fromurl", "SELECT count(frames_ok) FROM feed_status WHERE connected = false"));
+
+        Assert.Null(forwarder.Health.LastError);
+        using var rows = await server.QueryAsync("SELECT count(frames_ok) FROM feed_status WHERE connected = false", "fromurl", "gw", "pw");
+        Assert.Equal(1, rows.RootElement.GetProperty("results")[0].GetProperty("series")[0].GetProperty("values")[0][1].GetInt64());
     }
 }

@@ -37,6 +37,19 @@ internal static class SqliteForwarding
         Assert.Equal((steps + 1) / 2, await server.ScalarAsync(db, "SELECT count(state) FROM alarms WHERE state = 'raised'"));
         Assert.Equal(steps, await server.ScalarAsync(db, "SELECT count(frames_ok) FROM feed_status WHERE device = 'devc1'"));
     }
+
+    /// <summary>
+    /// Counted on the wire, where a duplicate cannot hide behind InfluxDB's overwrite of same-timestamp points: every
+    /// frame, alarm transition and feed status was acknowledged by influxd exactly once.
+    /// </summary>
+    public static void AssertEachLineAcknowledgedOnce(CountingInfluxProxy proxy, int chairs, int steps)
+    {
+        Assert.Empty(proxy.AcknowledgedTwice());
+        Assert.Equal(chairs * steps * 5, proxy.AcceptedLines("vitals").Count);
+        Assert.Equal(steps, proxy.AcceptedLines("alarms").Count);
+        Assert.Equal(steps, proxy.AcceptedLines("feed_status").Count);
+        Assert.Equal(proxy.AcceptedLines().Count, proxy.AcceptedLines("vitals").Count + (2 * steps));
+    }
 }
 
 /// <summary>Kills influxd, so it owns one.</summary>
@@ -57,10 +70,11 @@ public sealed class SqliteForwardingOutageTests : IDisposable
         const int Steps = 60; // 3000 frames of 3 observations, 60 alarm transitions, 60 feed statuses
         using var server = new InfluxdServer();
         await server.CreateDatabaseAsync("sqlite_outage");
+        using var proxy = new CountingInfluxProxy(server.BaseUri);
         using var store = new SqliteStore(Path.Combine(dir, "vitals.db"));
         using var http = new HttpClient();
-        using var observations = new InfluxForwarder(SqliteOutbox.ForObservations(store), ForwarderHarness.Client(server.Url("sqlite_outage"), http), ForwarderHarness.FastOptions(batchSize: 300));
-        using var events = new InfluxForwarder(SqliteOutbox.ForEvents(store), ForwarderHarness.Client(server.Url("sqlite_outage"), http), ForwarderHarness.FastOptions(batchSize: 20));
+        using var observations = new InfluxForwarder(SqliteOutbox.ForObservations(store), ForwarderHarness.Client(proxy.Url("sqlite_outage"), http), ForwarderHarness.FastOptions(batchSize: 300));
+        using var events = new InfluxForwarder(SqliteOutbox.ForEvents(store), ForwarderHarness.Client(proxy.Url("sqlite_outage"), http), ForwarderHarness.FastOptions(batchSize: 20));
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         var runs = Task.WhenAll(observations.RunAsync(cts.Token), events.RunAsync(cts.Token));
 
@@ -90,6 +104,8 @@ public sealed class SqliteForwardingOutageTests : IDisposable
         await runs;
 
         await SqliteForwarding.AssertExactlyOnceAsync(server, "sqlite_outage", Chairs, Steps);
+        SqliteForwarding.AssertEachLineAcknowledgedOnce(proxy, Chairs, Steps);
+        Assert.True(proxy.UnacknowledgedPosts > 0, "the outage must have cost at least one write");
         Assert.Equal(0, store.CountQuarantined());
         Assert.Equal(0, observations.Health.LagPoints);
         Assert.Equal(0, SqliteOutbox.ForObservations(store).GetBacklog(ForwarderHarness.T0, new StoreRetentionOptions()).Rows);

@@ -83,7 +83,7 @@ public sealed class SqliteStoreTests : IDisposable
     }
 
     [Fact]
-    public void Append_Batch100k_StoresAllAndReturnsLastSequence()
+    public void Append_Batch100k_OneTransactionAllOrNothing()
     {
         using var store = new SqliteStore(DbPath);
         var batch = Enumerable.Range(0, 100_000).Select(i => Obs($"c{i % 8}", (Sign)(i % 8), i % 200, i / 8)).ToList();
@@ -91,6 +91,24 @@ public sealed class SqliteStoreTests : IDisposable
         Assert.Equal(100_000, last);
         Assert.Equal(100_000, store.CountObservations());
         Assert.Equal(12_500, store.Query("c3", T0, T0.AddDays(1)).Count);
+
+        // One transaction means all or nothing: when the very last row of a second 100k batch fails, none of the 99,999
+        // rows before it may stay (a batch committed in pieces would keep them).
+        using (var other = new SqliteConnection($"Data Source={DbPath};Pooling=False"))
+        {
+            other.Open();
+            using var create = other.CreateCommand();
+            create.CommandText = "CREATE TRIGGER poison BEFORE INSERT ON vitals WHEN NEW.device = 'poison' BEGIN SELECT RAISE(ABORT, 'poisoned row'); END;";
+            create.ExecuteNonQuery();
+        }
+
+        var second = batch.Select(o => o with { MeasuredAt = o.MeasuredAt.AddDays(1) }).ToList();
+        second[^1] = second[^1] with { Device = "poison" };
+        var failure = Assert.ThrowsAny<Exception>(() => store.Append(second));
+        Assert.Contains("poisoned row", failure.ToString(), StringComparison.Ordinal);
+        Assert.Equal(100_000, store.CountObservations());
+        Assert.Empty(store.Query("c3", T0.AddDays(1), T0.AddDays(2)));
+        Assert.Equal(100_001, store.Append([second[0]])); // the failed batch left the writer usable
     }
 
     [Fact]
