@@ -24,7 +24,7 @@ internal static class MqttCommand
         var seed = new Option<int>("--seed") { Description = "Random seed.", DefaultValueFactory = _ => 1 };
         var timeScale = new Option<double>("--time-scale") { Description = "Scenario minutes per monitor minute.", DefaultValueFactory = _ => 1 };
         var stepMs = new Option<int>("--step-ms") { Description = "Real milliseconds per monitor second (1000 = real time; 0 = as fast as possible).", DefaultValueFactory = _ => 1000 };
-        var count = new Option<int>("--count") { Description = "Monitor seconds to publish; 0 = until Ctrl+C.", DefaultValueFactory = _ => 0 };
+        var count = new Option<int>("--count") { Description = Vitals.Simulator.Cli.ProtocolCommands.CountHelp, DefaultValueFactory = _ => 0 };
         var command = new Command("mqtt", "Publish a scenario's readings over MQTT as Vitals JSON (simulated data).")
         {
             broker, ca, site, chair, device, prefix, scenario, seed, timeScale, stepMs, count,
@@ -80,7 +80,8 @@ internal static class MqttCommand
             var sent = 0;
             try
             {
-                for (var i = 0; n == 0 || i < n; i++)
+                // Counts publishes, like lines (serial) and messages (hl7): silent monitor seconds do not count.
+                while (n == 0 || sent < n)
                 {
                     if (timer is not null && !await timer.WaitForNextTickAsync(ct).ConfigureAwait(false))
                     {

@@ -186,6 +186,12 @@ public static class ProtocolCommands
             catch (OperationCanceledException)
             {
             }
+            catch (Exception e) when (sent == 0 && Refused(e))
+            {
+                error.WriteLine($"vitals-sim: nothing accepts HL7 at {endPoint} (connection refused). Fix: start the gateway with an HL7 listener (config hl7.listen, or a device of kind hl7) and use its port.");
+                output.WriteLine(Report(sent, accepted, errors, mismatched));
+                return 1;
+            }
             catch (Exception e) when (e is IOException or TimeoutException or System.Net.Sockets.SocketException)
             {
                 error.WriteLine($"vitals-sim: {e.Message}");
@@ -199,8 +205,25 @@ public static class ProtocolCommands
         return command;
     }
 
+    /// <summary>True when the connection was refused (no listener on that port), however the transport wrapped it.</summary>
+    private static bool Refused(Exception? e)
+    {
+        for (; e is not null; e = e.InnerException)
+        {
+            if (e is System.Net.Sockets.SocketException { SocketErrorCode: System.Net.Sockets.SocketError.ConnectionRefused })
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
     private static string Report(int sent, int accepted, int errors, int mismatched) =>
         string.Create(CultureInfo.InvariantCulture, $"sent {sent}, AA {accepted}, AE/AR {errors}, bad or mismatched ACK {mismatched}");
+
+    /// <summary>What <c>--count</c> means, the same in every protocol.</summary>
+    internal const string CountHelp = "Stop after this many lines, messages or publishes (seconds in which the monitor sends nothing do not count); 0 = run until Ctrl+C.";
 
     /// <summary>The <c>--scenario</c> option every command takes.</summary>
     internal static Option<string> ScenarioOption() =>
@@ -221,7 +244,7 @@ public static class ProtocolCommands
         new Option<int>("--seed") { Description = "Random seed.", DefaultValueFactory = _ => 1 },
         new Option<double>("--time-scale") { Description = "Scenario minutes per monitor minute.", DefaultValueFactory = _ => 1 },
         new Option<int>("--step-ms") { Description = "Real milliseconds per monitor second (1000 = real time; smaller plays faster).", DefaultValueFactory = _ => 1000 },
-        new Option<int>("--count") { Description = "Stop after this many lines or messages (0 = run until Ctrl+C).", DefaultValueFactory = _ => 0 });
+        new Option<int>("--count") { Description = CountHelp, DefaultValueFactory = _ => 0 });
 
     private static bool TryPatient(
         ParseResult parse, Option<string> scenario, Option<int> seed, Option<double> timeScale, Option<int> stepMs,

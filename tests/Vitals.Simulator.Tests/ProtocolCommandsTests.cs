@@ -34,6 +34,21 @@ public class ProtocolCommandsTests
         Assert.Contains("no chair mapping", badError, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Hl7_NoListenerOnThePort_SaysSoAndHowToFix()
+    {
+        var free = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        free.Start();
+        var port = ((System.Net.IPEndPoint)free.LocalEndpoint).Port;
+        free.Stop();
+
+        var (code, output, error) = await RunAsync(ProtocolCommands.Hl7, "--connect", $"127.0.0.1:{port}", "--bed", "BED1", "--count", "3", "--step-ms", "10");
+        Assert.Equal(1, code);
+        Assert.Contains($"nothing accepts HL7 at 127.0.0.1:{port} (connection refused)", error, StringComparison.Ordinal);
+        Assert.Contains("hl7.listen", error, StringComparison.Ordinal);
+        Assert.Contains("sent 0", output, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("--connect", "10.1.2.3:2575", "--bed", "B")]
     [InlineData("--connect", "127.0.0.1", "--bed", "B")]

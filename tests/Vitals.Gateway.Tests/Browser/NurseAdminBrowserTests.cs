@@ -77,10 +77,10 @@ public class NurseAdminBrowserTests
         Assert.Contains("/login", page.Url, StringComparison.Ordinal);
 
         await LoginAsync(page, host, "admin", GatewayHost.AdminPassword, "/admin");
-        await Assertions.Expect(page.Locator("#profile-rows input[name='hr.low.medium']")).ToHaveValueAsync("50");
+        await Assertions.Expect(page.Locator("#profile-grid input[name='hr.low.medium']")).ToHaveValueAsync("50");
         await Assertions.Expect(page.Locator("#binding-editors fieldset.binding-chair")).ToHaveCountAsync(2);
         await Assertions.Expect(page.Locator("#user-rows tr")).ToHaveCountAsync(2);
-        await Assertions.Expect(page.Locator("#health-body")).ToContainTextAsync("sim-1");
+        await Assertions.Expect(page.Locator("#health-feeds")).ToContainTextAsync("sim-1");
         await Assertions.Expect(page.Locator("#audit-rows tr").First).ToBeVisibleAsync();
         await Assertions.Expect(page.Locator("footer.safety")).ToContainTextAsync("bedside monitor's own alarms remain primary");
         await ShotAsync(page, "admin-view-1920x1080");
@@ -165,20 +165,22 @@ public class NurseAdminBrowserTests
         await Assertions.Expect(page.Locator("#chair-select option")).ToHaveCountAsync(2);
         await page.SelectOptionAsync("#chair-select", "chair-1");
 
-        // 170 would put the low limit above the high one: refused, with the message at the field.
-        await page.FillAsync("#override-add input[name=key]", "nibp_sys.low.medium");
-        await page.FillAsync("#override-add input[name=value]", "170");
-        await page.ClickAsync("#override-add button[type=submit]");
-        await Assertions.Expect(page.Locator("#err-override-add")).ToContainTextAsync("nibp_sys.low.medium");
-        await Assertions.Expect(page.Locator("#override-rows")).ToContainTextAsync("No overrides");
+        // 170 would put the low limit above the high one: refused, with the message beside the row.
+        var cell = page.Locator("#override-grid input[name='nibp_sys.low.medium']");
+        var result = page.Locator("#override-grid tr.sign-row", new() { Has = page.Locator("input[name='nibp_sys.low.medium']") }).Locator(".row-result");
+        await cell.FillAsync("170");
+        await page.ClickAsync("#override-grid .review-open");
+        await page.ClickAsync("#override-grid .review-save");
+        await Assertions.Expect(result).ToContainTextAsync("nibp_sys.low.medium");
+        await Assertions.Expect(page.Locator("#override-note")).ToContainTextAsync("No overrides");
 
         // A stable chair (systolic ~120) alarms once its low limit is raised to 150.
-        await page.FillAsync("#override-add input[name=value]", "150");
-        await page.ClickAsync("#override-add button[type=submit]");
-        await Assertions.Expect(page.Locator("#override-rows input[name='nibp_sys.low.medium']")).ToHaveValueAsync("150");
-        await Assertions.Expect(page.Locator("#override-rows tr", new() { Has = page.Locator("input[name='nibp_sys.low.medium']") }))
-            .ToContainTextAsync("NIBP systolic: medium priority when below (mmHg)");
-        await Assertions.Expect(page.Locator("#msg")).ToContainTextAsync("nibp_sys.low.medium");
+        await cell.FillAsync("150");
+        await page.ClickAsync("#override-grid .review-open");
+        await page.ClickAsync("#override-grid .review-save");
+        await Assertions.Expect(cell).ToHaveValueAsync("150");
+        await Assertions.Expect(cell).ToHaveAttributeAsync("aria-label", "NIBP systolic, medium alarm below (mmHg)");
+        await Assertions.Expect(result).ToContainTextAsync("90 -> 150, saved");
 
         var context = await browser.NewContextAsync(new BrowserNewContextOptions { ViewportSize = Wall });
         var nurse = await context.NewPageAsync();
@@ -189,8 +191,7 @@ public class NurseAdminBrowserTests
 
         // The change is in the audit log shown on the admin page.
         await page.SelectOptionAsync("#audit-form select[name=type]", "alarm-config");
-        await page.ClickAsync("#audit-form button[type=submit]");
-        await Assertions.Expect(page.Locator("#audit-rows")).ToContainTextAsync("nibp_sys.low.medium 90 -> 150");
+        await Assertions.Expect(page.Locator("#audit-rows")).ToContainTextAsync("Chair 1 override: NIBP systolic: medium alarm below (mmHg) 90 -> 150");
     }
 
     private static async Task<bool> HasEventAsync(GatewayHost host, string rule, string state)
