@@ -1,5 +1,8 @@
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging.Abstractions;
+using Vitals.Gateway.Alarms;
 using Vitals.Gateway.Pipeline;
 
 namespace Vitals.Gateway.Tests.Pipeline;
@@ -40,6 +43,44 @@ public sealed class LoopSupervisorTests
         await stop.CancelAsync();
         await supervised.WaitAsync(TimeSpan.FromSeconds(30));
         Assert.Equal(3, starts);
+    }
+
+    [Fact]
+    public async Task RunAsync_LoopFailsEveryTime_StopsTheHostWithExitCode1AfterMaxFailures()
+    {
+        await using var host = await GatewayHost.StartAsync(GatewayHost.OneChair("stable", 1), TimeSpan.FromHours(1));
+        var lifetime = new RecordingLifetime();
+        var supervisor = new LoopSupervisor(
+            host.App.Services.GetRequiredService<AlarmService>(), lifetime, TimeProvider.System, NullLogger<LoopSupervisor>.Instance);
+        var starts = 0;
+        var exitCodeBefore = Environment.ExitCode;
+        try
+        {
+            // Backoff 1 + 2 + 4 + 8 s between the five failures, then the host is stopped, never left running without the loop.
+            await supervisor.RunAsync("doomed", _ => Interlocked.Increment(ref starts) > 0 ? throw new IOException("disk gone") : Task.CompletedTask, CancellationToken.None)
+                .WaitAsync(TimeSpan.FromMinutes(2));
+
+            Assert.Equal(LoopSupervisor.MaxFailures, starts);
+            Assert.True(lifetime.StopRequested);
+            Assert.Equal(1, Environment.ExitCode);
+        }
+        finally
+        {
+            Environment.ExitCode = exitCodeBefore;
+        }
+    }
+
+    private sealed class RecordingLifetime : IHostApplicationLifetime
+    {
+        public bool StopRequested { get; private set; }
+
+        public CancellationToken ApplicationStarted => CancellationToken.None;
+
+        public CancellationToken ApplicationStopping => CancellationToken.None;
+
+        public CancellationToken ApplicationStopped => CancellationToken.None;
+
+        public void StopApplication() => StopRequested = true;
     }
 
     private static async Task<JsonElement?> GatewayAlarm(GatewayHost host, string rule)
