@@ -195,15 +195,7 @@ public sealed class MllpDurableAckTests
         Assert.True(all.IsEmpty);
     }
 
-    internal static async Task WaitUntil(Func<bool> condition)
-    {
-        var deadline = TimeProvider.System.GetTimestamp();
-        while (!condition())
-        {
-            Assert.True(TimeProvider.System.GetElapsedTime(deadline) < Timeout, "condition not met in time");
-            await Task.Delay(20);
-        }
-    }
+    internal static Task WaitUntil(Func<bool> condition) => Eventually.TrueAsync(condition, "the listener's condition");
 
     /// <summary>A store whose commits the test performs by hand (the real one is the gateway's StoreWriter).</summary>
     private sealed class ManualStore : IReadingStore
