@@ -1,5 +1,8 @@
 using System.CommandLine;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
 using Vitals.Gateway.Config;
+using Vitals.Gateway.Feeds;
 
 namespace Vitals.Gateway;
 
@@ -119,9 +122,22 @@ public static class Cli
             return await Fail(error, $"--urls: cannot listen on {options.Urls}: {e.Message}. Fix: stop the other program using it or pass --urls http://127.0.0.1:PORT.").ConfigureAwait(false);
         }
 
-        await Console.Out.WriteLineAsync($"Vitals {(options.Demo ? "demo" : "gateway")} for site '{options.Site}': {options.Chairs.Count} chairs, dashboard at {string.Join(", ", options.Urls.Split(';'))}, data in {Path.GetFullPath(options.Data)}. Ctrl+C stops.").ConfigureAwait(false);
+        await Console.Out.WriteLineAsync(StartedLine(app, options)).ConfigureAwait(false);
         await app.WaitForShutdownAsync(ct).ConfigureAwait(false);
         return 0;
+    }
+
+    /// <summary>
+    /// The line saying the gateway is up, with the addresses it actually bound: with port 0 (tests, scripts) the kernel
+    /// picks the port, and this line is the one place a supervising process can read it from.
+    /// </summary>
+    private static string StartedLine(WebApplication app, GatewayOptions options)
+    {
+        var bound = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses;
+        var dashboard = bound is { Count: > 0 } ? string.Join(", ", bound) : string.Join(", ", options.Urls.Split(';'));
+        var hl7 = app.Services.GetService<Hl7FeedService>()?.LocalEndPoint is { } endPoint ? $", HL7/MLLP on {endPoint}" : "";
+        return $"Vitals {(options.Demo ? "demo" : "gateway")} for site '{options.Site}': {options.Chairs.Count} chairs, dashboard at {dashboard}{hl7}, "
+            + $"data in {Path.GetFullPath(options.Data)}. Ctrl+C stops.";
     }
 
     private static Task<int> Fail(TextWriter error, string message)

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Net;
-using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
 using Microsoft.Data.Sqlite;
@@ -8,7 +7,6 @@ using Vitals.Core;
 using Vitals.Devices.Hl7;
 using Vitals.Devices.Mllp;
 using Vitals.Gateway.Alarms;
-using Vitals.Gateway.Pipeline;
 using Vitals.Simulator;
 using Xunit.Abstractions;
 
@@ -32,26 +30,25 @@ public sealed class AlarmCrashRecoveryTests(ITestOutputHelper output) : IDisposa
     [Fact]
     public async Task GatewayProcess_Sigkilled_ActiveLatchedAcknowledgedAlarmsAndPauseAreRestored()
     {
-        var hl7Port = FreePort();
         var chairs = string.Join(",", Enumerable.Range(1, 4).Select(i =>
             $$"""{ "id": "chair-{{i}}", "devices": [ { "id": "b40-{{i}}", "kind": "hl7", "match": "BED{{i}}" } ] }"""));
         var config = Path.Combine(dir, "vitals.json");
         await File.WriteAllTextAsync(config, $$"""
-            { "site": "crash-test", "hl7": { "listen": "127.0.0.1:{{hl7Port}}", "chairRule": "pv1Bed", "timeZone": "UTC" }, "chairs": [ {{chairs}} ] }
+            { "site": "crash-test", "hl7": { "listen": "127.0.0.1:0", "chairRule": "pv1Bed", "timeZone": "UTC" }, "chairs": [ {{chairs}} ] }
             """);
 
         using (var first = await GatewayProcess.StartAsync(config, dir))
         {
-            await using (var mllp = await MllpClient.ConnectAsync("127.0.0.1", hl7Port, TimeSpan.FromSeconds(10)))
+            await using (var mllp = await MllpClient.ConnectAsync("127.0.0.1", first.Hl7Port, TimeSpan.FromSeconds(30)))
             {
                 await SendNibpAsync(mllp, "BED1", 70, "M1"); // high
                 await SendNibpAsync(mllp, "BED2", 70, "M2"); // high, acknowledged below
                 await SendNibpAsync(mllp, "BED3", 85, "M3"); // medium, left active
-                await WaitUntil(async () => (await first.AlarmsAsync()).Count(a => a.Rule == "nibp_sys.low") == 3);
+                await first.WaitUntilAsync(async () => (await Alarms(first)).Count(a => a.Rule == "nibp_sys.low") == 3, "three low-NIBP alarms", Generous);
                 await SendNibpAsync(mllp, "BED1", 120, "M4"); // condition over, unacknowledged high: latched
             }
 
-            await WaitUntil(async () => (await first.StatusAsync("chair-1")).Alarms.Any(a => a.Latched));
+            await first.WaitUntilAsync(async () => (await Status(first, "chair-1")).Alarms.Any(a => a.Latched), "chair-1's alarm to latch", Generous);
             using (var ack = await first.SendAsync(HttpMethod.Post, "api/chairs/chair-2/alarms/nibp_sys.low/acknowledge"))
             {
                 Assert.Equal(HttpStatusCode.OK, ack.StatusCode);
@@ -64,27 +61,31 @@ public sealed class AlarmCrashRecoveryTests(ITestOutputHelper output) : IDisposa
 
             // The last command answered; how long until the store holds it is the bound on what a crash may lose.
             var answered = Stopwatch.StartNew();
-            await WaitUntil(() => Task.FromResult(SavedStateHoldsEverything()));
+            await first.WaitUntilAsync(() => Task.FromResult(SavedStateHoldsEverything()), "the saved engine state to hold every change", Generous);
             output.WriteLine($"engine state on disk {answered.Elapsed.TotalMilliseconds:0} ms after the last command was answered");
 
             first.Kill();
         }
 
         using var second = await GatewayProcess.StartAsync(config, dir);
-        var latched = Assert.Single((await second.StatusAsync("chair-1")).Alarms);
+        var latched = Assert.Single((await Status(second, "chair-1")).Alarms);
         Assert.Equal(("nibp_sys.low", "high", true, false), (latched.Rule, latched.Priority, latched.Latched, latched.Acknowledged));
-        var acknowledged = Assert.Single((await second.StatusAsync("chair-2")).Alarms);
+        var acknowledged = Assert.Single((await Status(second, "chair-2")).Alarms);
         Assert.Equal(("high", true, "admin"), (acknowledged.Priority, acknowledged.Acknowledged, acknowledged.AcknowledgedBy));
-        var active = Assert.Single((await second.StatusAsync("chair-3")).Alarms);
+        var active = Assert.Single((await Status(second, "chair-3")).Alarms);
         Assert.Equal(("medium", false, false), (active.Priority, active.Latched, active.Acknowledged));
-        var paused = await second.StatusAsync("chair-4");
+        var paused = await Status(second, "chair-4");
         Assert.InRange(paused.PauseRemainingSeconds, 1, 120);
     }
+
+    private static Task<List<AlarmView>> Alarms(GatewayProcess gateway) => gateway.GetAsync<List<AlarmView>>("api/alarms");
+
+    private static Task<StatusView> Status(GatewayProcess gateway, string chair) => gateway.GetAsync<StatusView>($"api/chairs/{chair}/status");
 
     private static async Task SendNibpAsync(MllpClient mllp, string bed, double sys, string controlId)
     {
         var message = Hl7OruWriter.Format([new SimReading(Sign.NibpSys, sys, TimeSpan.Zero)], DateTimeOffset.UtcNow, bed, controlId);
-        var ack = await mllp.SendAsync(Encoding.UTF8.GetBytes(message), TimeSpan.FromSeconds(10));
+        var ack = await mllp.SendAsync(Encoding.UTF8.GetBytes(message), TimeSpan.FromSeconds(30));
         Assert.True(Hl7Ack.TryParse(ack, out var parsed) && parsed!.Code == Hl7AckCode.Accept, Encoding.UTF8.GetString(ack));
     }
 
@@ -110,96 +111,7 @@ public sealed class AlarmCrashRecoveryTests(ITestOutputHelper output) : IDisposa
                 && c.TryGetProperty("pausedUntil", out var until) && until.ValueKind == JsonValueKind.String);
     }
 
-    private static Task WaitUntil(Func<Task<bool>> condition) => GatewayHost.WaitUntil(Generous, condition);
-
-    private static int FreePort()
-    {
-        using var probe = new TcpListener(IPAddress.Loopback, 0);
-        probe.Start();
-        return ((IPEndPoint)probe.LocalEndpoint).Port;
-    }
-
     private sealed record AlarmView(string Chair, string Rule, string Priority, bool Latched, bool Acknowledged, string? AcknowledgedBy);
 
     private sealed record StatusView(List<AlarmView> Alarms, int PauseRemainingSeconds);
-
-    /// <summary><c>vitals run</c> as a child process on a free port, signed in as admin.</summary>
-    private sealed class GatewayProcess : IDisposable
-    {
-        private readonly Process process;
-        private readonly HttpClient http;
-
-        private GatewayProcess(Process process, HttpClient http)
-        {
-            this.process = process;
-            this.http = http;
-        }
-
-        public static async Task<GatewayProcess> StartAsync(string config, string data)
-        {
-            var port = FreePort();
-            var psi = new ProcessStartInfo("dotnet")
-            {
-                ArgumentList = { Path.Combine(AppContext.BaseDirectory, "vitals.dll"), "run", "--config", config, "--data", data, "--urls", $"http://127.0.0.1:{port}" },
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-                Environment = { ["VITALS_ADMIN_PASSWORD"] = GatewayHost.AdminPassword },
-            };
-            var process = Process.Start(psi)!;
-            process.OutputDataReceived += (_, _) => { };
-            process.ErrorDataReceived += (_, _) => { };
-            process.BeginOutputReadLine();
-            process.BeginErrorReadLine();
-            var http = new HttpClient(new HttpClientHandler { CookieContainer = new CookieContainer(), AllowAutoRedirect = false })
-            {
-                BaseAddress = new Uri($"http://127.0.0.1:{port}/"),
-                Timeout = TimeSpan.FromSeconds(30),
-            };
-            var gateway = new GatewayProcess(process, http);
-
-            // A child process starting the whole gateway on a busy 2-core machine gets more time than an in-process one.
-            await WaitUntil(async () =>
-            {
-                Assert.False(process.HasExited, $"the gateway exited with code {(process.HasExited ? process.ExitCode : 0)}");
-                try
-                {
-                    using var health = await http.GetAsync(new Uri("healthz", UriKind.Relative));
-                    return health.IsSuccessStatusCode;
-                }
-                catch (HttpRequestException)
-                {
-                    return false;
-                }
-            });
-            using var login = await gateway.SendAsync(HttpMethod.Post, "api/auth/login", new { name = "admin", password = GatewayHost.AdminPassword });
-            Assert.Equal(HttpStatusCode.NoContent, login.StatusCode);
-            return gateway;
-        }
-
-        public Task<HttpResponseMessage> SendAsync(HttpMethod method, string path, object? body = null) => GatewayHost.SendAsync(http, method, path, body);
-
-        public async Task<List<AlarmView>> AlarmsAsync() =>
-            JsonSerializer.Deserialize<List<AlarmView>>(await http.GetStringAsync(new Uri("api/alarms", UriKind.Relative)), Json.Options)!;
-
-        public async Task<StatusView> StatusAsync(string chair) =>
-            JsonSerializer.Deserialize<StatusView>(await http.GetStringAsync(new Uri($"api/chairs/{chair}/status", UriKind.Relative)), Json.Options)!;
-
-        /// <summary>SIGKILL: no shutdown hook runs, nothing is flushed.</summary>
-        public void Kill()
-        {
-            process.Kill();
-            process.WaitForExit();
-        }
-
-        public void Dispose()
-        {
-            if (!process.HasExited)
-            {
-                Kill();
-            }
-
-            http.Dispose();
-            process.Dispose();
-        }
-    }
 }

@@ -1,7 +1,5 @@
 using System.Collections.Concurrent;
-using System.Diagnostics;
 using System.Globalization;
-using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using Microsoft.Data.Sqlite;
@@ -31,11 +29,10 @@ public sealed class Hl7CrashDurabilityTests : IDisposable
     [Fact]
     public async Task Gateway_KilledWithSigkillDuringHl7Traffic_EveryAcknowledgedReadingStoredExactlyOnce()
     {
-        var port = FreePort();
         var config = Path.Combine(dir, "vitals.json");
         var chairs = string.Join(",", Enumerable.Range(1, Senders).Select(i =>
             $$"""{ "id": "chair-{{i}}", "devices": [ { "id": "mon-{{i}}", "kind": "hl7", "match": "BED{{i}}" } ] }"""));
-        await File.WriteAllTextAsync(config, $$"""{ "site": "kill-test", "hl7": { "listen": "127.0.0.1:{{port}}", "chairRule": "pv1Bed", "timeZone": "UTC" }, "chairs": [ {{chairs}} ] }""");
+        await File.WriteAllTextAsync(config, $$"""{ "site": "kill-test", "hl7": { "listen": "127.0.0.1:0", "chairRule": "pv1Bed", "timeZone": "UTC" }, "chairs": [ {{chairs}} ] }""");
 
         // Each message: HR and SpO2 for one bed at its own 10 ms step (sender s, message n), so rows name their message.
         // Three rounds of full-speed traffic ended by SIGKILL, each restart recovering the store as the product would:
@@ -44,26 +41,22 @@ public sealed class Hl7CrashDurabilityTests : IDisposable
         var acked = new ConcurrentDictionary<(int Sender, int N), bool>();
         for (var round = 0; round < Rounds; round++)
         {
-            using var gateway = StartGateway(config);
-            await GatewayHost.WaitUntil(TimeSpan.FromSeconds(60), () => Task.FromResult(CanConnect(port)));
+            using var gateway = await GatewayProcess.StartAsync(config, dir, signIn: false);
             var before = acked.Count;
             using var stop = new CancellationTokenSource();
             var first = round * PerRound;
-            var senders = Enumerable.Range(1, Senders).Select(s => Task.Run(() => SendUntilDeadAsync(port, s, start, first, acked, stop.Token))).ToArray();
-            await GatewayHost.WaitUntil(TimeSpan.FromSeconds(60), () => Task.FromResult(acked.Count - before >= 1000));
+            var senders = Enumerable.Range(1, Senders).Select(s => Task.Run(() => SendUntilDeadAsync(gateway.Hl7Port, s, start, first, acked, stop.Token))).ToArray();
+            await gateway.WaitUntilAsync(() => Task.FromResult(acked.Count - before >= 1000), "1000 messages acknowledged this round", TimeSpan.FromMinutes(3));
             await Task.Delay(TimeSpan.FromSeconds(1)); // full speed for a while
             gateway.Kill(); // SIGKILL: no flush, no clean stop
-            await gateway.WaitForExitAsync();
             await stop.CancelAsync();
             await Task.WhenAll(senders);
         }
 
         // A last restart recovers the store after the last kill.
-        using (var again = StartGateway(config))
+        using (var again = await GatewayProcess.StartAsync(config, dir, signIn: false))
         {
-            await GatewayHost.WaitUntil(TimeSpan.FromSeconds(60), () => Task.FromResult(CanConnect(port)));
             again.Kill();
-            await again.WaitForExitAsync();
         }
 
         var stored = StoredReadings(start);
@@ -127,43 +120,5 @@ public sealed class Hl7CrashDurabilityTests : IDisposable
         }
 
         return readings;
-    }
-
-    private static int FreePort()
-    {
-        using var probe = new TcpListener(IPAddress.Loopback, 0);
-        probe.Start();
-        return ((IPEndPoint)probe.LocalEndpoint).Port;
-    }
-
-    private static bool CanConnect(int port)
-    {
-        try
-        {
-            using var client = new TcpClient();
-            client.Connect(IPAddress.Loopback, port);
-            return true;
-        }
-        catch (SocketException)
-        {
-            return false;
-        }
-    }
-
-    private Process StartGateway(string config)
-    {
-        var psi = new ProcessStartInfo("dotnet")
-        {
-            ArgumentList = { Path.Combine(AppContext.BaseDirectory, "vitals.dll"), "run", "--config", config, "--data", dir, "--urls", "http://127.0.0.1:0" },
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            Environment = { ["VITALS_ADMIN_PASSWORD"] = GatewayHost.AdminPassword },
-        };
-        var process = Process.Start(psi)!;
-        process.OutputDataReceived += (_, _) => { };
-        process.ErrorDataReceived += (_, _) => { };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        return process;
     }
 }
