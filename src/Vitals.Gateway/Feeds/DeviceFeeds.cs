@@ -80,8 +80,7 @@ public sealed class Hl7FeedService : IHostedService, IAsyncDisposable
         var hl7 = options.Hl7 ?? new Hl7Options();
         var endPoint = hl7.ListenEndPoint;
         listen = hl7.Listen;
-        Listener = feeds.Register("", $"mllp:{hl7.Listen}", "hl7-listener");
-        devices = [.. options.AllDevices().Where(d => d.Device.Kind == DeviceOptions.Hl7Kind).Select(d => Register(d.Chair.Id, d.Device))];
+        var counters = new FeedCounters();
         listener = new MllpListener(
             new MllpListenerOptions
             {
@@ -93,12 +92,15 @@ public sealed class Hl7FeedService : IHostedService, IAsyncDisposable
                 Store = store, // AA only once the message's readings are committed
                 Site = options.Site,
                 DeviceTimeZone = DeviceOptions.ResolveZone(hl7.TimeZone),
-                Counters = Listener.Counters,
+                Counters = counters,
                 MessageHandled = OnMessage,
             },
             CreateCodec(options),
             pipeline.Writer,
             time);
+        Listener = feeds.Register("", $"mllp:{hl7.Listen}", "hl7-listener", counters, () => new ListenerConnections(
+            listener.ActiveConnections, listener.IdleClosed, listener.Evicted, listener.Refused, listener.ConnectionFaults));
+        devices = [.. options.AllDevices().Where(d => d.Device.Kind == DeviceOptions.Hl7Kind).Select(d => Register(d.Chair.Id, d.Device))];
     }
 
     /// <summary>The listener-wide counters.</summary>

@@ -14,6 +14,7 @@ namespace Vitals.Gateway.Pipeline;
 /// <param name="Reconnects">Times the transport was lost and retried.</param>
 /// <param name="LastError">Why the last frame was bad or the transport dropped.</param>
 /// <param name="Conditions">Technical conditions the device reports now (for example <c>SensorOff</c>).</param>
+/// <param name="Connections">The HL7 listener's connection counters (only on the <c>hl7-listener</c> entry).</param>
 public sealed record FeedSnapshot(
     string Chair,
     string Device,
@@ -25,13 +26,23 @@ public sealed record FeedSnapshot(
     DateTimeOffset? LastFrameAt,
     long Reconnects = 0,
     string? LastError = null,
-    IReadOnlyList<string>? Conditions = null);
+    IReadOnlyList<string>? Conditions = null,
+    ListenerConnections? Connections = null);
+
+/// <summary>What a TCP listener did with its connections, since start.</summary>
+/// <param name="Open">Connections open now.</param>
+/// <param name="IdleClosed">Closed because they sent no complete message within the idle timeout (<c>hl7.idleTimeoutSeconds</c>).</param>
+/// <param name="Evicted">Idle connections closed to make room for a new one at a connection cap (<c>hl7.maxConnectionsPerSource</c> or the listener-wide cap).</param>
+/// <param name="Refused">New connections closed at once: a cap was reached and every connection in it was busy with a message.</param>
+/// <param name="Faults">Connections ended by an unexpected error in the gateway (not by the peer); should stay 0.</param>
+public sealed record ListenerConnections(int Open, long IdleClosed, long Evicted, long Refused, long Faults);
 
 /// <summary>
 /// One feed's identity and its counters. The counting itself is <see cref="FeedCounters"/> (Vitals.Devices), the one
 /// counter type every feed (simulator, serial, HL7) updates; this adds the chair binding and kind.
 /// </summary>
-public sealed class FeedStatus(string chair, string device, string kind, FeedCounters? counters = null)
+/// <remarks><paramref name="connections"/> reads a listener's connection counters (the <c>hl7-listener</c> entry only).</remarks>
+public sealed class FeedStatus(string chair, string device, string kind, FeedCounters? counters = null, Func<ListenerConnections>? connections = null)
 {
     /// <summary>Chair the feed is bound to.</summary>
     public string Chair { get; } = chair;
@@ -67,7 +78,8 @@ public sealed class FeedStatus(string chair, string device, string kind, FeedCou
     {
         var c = Counters.Snapshot();
         return new FeedSnapshot(
-            Chair, Device, Kind, c.Connected, c.FramesOk, c.FramesBad, c.Bytes, c.LastFrameAt, c.Reconnects, c.LastError, c.Conditions.Count == 0 ? null : c.Conditions);
+            Chair, Device, Kind, c.Connected, c.FramesOk, c.FramesBad, c.Bytes, c.LastFrameAt, c.Reconnects, c.LastError, c.Conditions.Count == 0 ? null : c.Conditions,
+            connections?.Invoke());
     }
 }
 
@@ -77,9 +89,9 @@ public sealed class FeedRegistry
     private readonly List<FeedStatus> feeds = [];
 
     /// <summary>Registers a feed and returns its status; pass the feed's own <paramref name="counters"/> when it has them.</summary>
-    public FeedStatus Register(string chair, string device, string kind, FeedCounters? counters = null)
+    public FeedStatus Register(string chair, string device, string kind, FeedCounters? counters = null, Func<ListenerConnections>? connections = null)
     {
-        var status = new FeedStatus(chair, device, kind, counters);
+        var status = new FeedStatus(chair, device, kind, counters, connections);
         lock (feeds)
         {
             feeds.Add(status);
