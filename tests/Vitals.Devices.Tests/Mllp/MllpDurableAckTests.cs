@@ -6,6 +6,7 @@ using Vitals.Devices.Feeds;
 using Vitals.Devices.Hl7;
 using Vitals.Devices.Mllp;
 using Vitals.Devices.Tests.Hl7;
+using static Vitals.Devices.Tests.Mllp.TestListener;
 
 namespace Vitals.Devices.Tests.Mllp;
 
@@ -15,35 +16,15 @@ namespace Vitals.Devices.Tests.Mllp;
 /// </summary>
 public sealed class MllpDurableAckTests
 {
-    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(20);
-
-    private static MllpListener Start(ChannelWriter<Observation> output, Action<MllpListenerOptions>? configure = null)
-    {
-        var options = new MllpListenerOptions { Address = "127.0.0.1", Port = 0, Site = "clinic", Chair = "chair-1" };
-        configure?.Invoke(options);
-        var listener = new MllpListener(options, Hl7TestData.Codec(), output, TimeProvider.System);
-        listener.Start();
-        return listener;
-    }
-
-    private static Task<MllpClient> Connect(MllpListener listener) =>
-        MllpClient.ConnectAsync("127.0.0.1", listener.LocalEndPoint!.Port, Timeout);
-
-    private static Hl7Ack ParseAck(byte[] ack)
-    {
-        Assert.True(Hl7Ack.TryParse(ack, out var parsed), Encoding.ASCII.GetString(ack));
-        return parsed!;
-    }
-
     [Fact]
     public async Task Listener_WithStore_AnswersAaOnlyAfterCommit()
     {
         var channel = Channel.CreateUnbounded<Observation>();
         var store = new ManualStore();
         await using var listener = Start(channel.Writer, o => o.Store = store);
-        await using var client = await Connect(listener);
+        await using var client = await ConnectAsync(listener);
 
-        var ack = client.SendAsync(Hl7TestData.EightObx("D-1"), Timeout);
+        var ack = client.SendAsync(Hl7TestData.EightObx("D-1"), Generous);
         await WaitUntil(() => channel.Reader.Count == 8);
         await WaitUntil(() => store.Watched.Count == 1);
         await Task.Delay(300); // the ACK must still be held: nothing is committed yet
@@ -62,9 +43,9 @@ public sealed class MllpDurableAckTests
         var channel = Channel.CreateUnbounded<Observation>();
         var store = new ManualStore();
         await using var listener = Start(channel.Writer, o => (o.Store, o.AckTimeout) = (store, TimeSpan.FromMilliseconds(300)));
-        await using var client = await Connect(listener);
+        await using var client = await ConnectAsync(listener);
 
-        var ack = ParseAck(await client.SendAsync(Hl7TestData.EightObx("D-2"), Timeout));
+        var ack = ParseAck(await client.SendAsync(Hl7TestData.EightObx("D-2"), Generous));
 
         Assert.Equal((Hl7AckCode.Error, "D-2"), (ack.Code, ack.AcknowledgedControlId));
         Assert.Contains("retransmit", ack.ErrorText, StringComparison.Ordinal);
@@ -79,15 +60,15 @@ public sealed class MllpDurableAckTests
         // The old listener queued 4, answered AE, and the retransmit stored those 4 twice.
         var channel = Channel.CreateBounded<Observation>(4);
         await using var listener = Start(channel.Writer, o => o.ChannelWriteTimeout = TimeSpan.FromMilliseconds(200));
-        await using var client = await Connect(listener);
+        await using var client = await ConnectAsync(listener);
         var taken = new List<Observation>();
 
-        var ack = client.SendAsync(Hl7TestData.EightObx("HALF-1"), Timeout);
+        var ack = client.SendAsync(Hl7TestData.EightObx("HALF-1"), Generous);
         await WaitUntil(() => channel.Reader.Count == 4);
         await Task.Delay(600);
         while (taken.Count < 8)
         {
-            taken.Add(await channel.Reader.ReadAsync().AsTask().WaitAsync(Timeout));
+            taken.Add(await channel.Reader.ReadAsync().AsTask().WaitAsync(Generous));
         }
 
         var parsed = ParseAck(await ack);
@@ -105,9 +86,9 @@ public sealed class MllpDurableAckTests
         }
 
         await using var listener = Start(channel.Writer, o => o.ChannelWriteTimeout = TimeSpan.FromMilliseconds(200));
-        await using var client = await Connect(listener);
+        await using var client = await ConnectAsync(listener);
 
-        var ack = ParseAck(await client.SendAsync(Hl7TestData.EightObx("FULL-2"), Timeout));
+        var ack = ParseAck(await client.SendAsync(Hl7TestData.EightObx("FULL-2"), Generous));
         var left = new List<Observation>();
         while (channel.Reader.TryRead(out var o))
         {
@@ -124,13 +105,8 @@ public sealed class MllpDurableAckTests
     public async Task Listener_RowForUnmappedEquipment_AnswersAeAndQueuesNoRowOfTheMessage()
     {
         var channel = Channel.CreateUnbounded<Observation>();
-        await using var listener = new MllpListener(
-            new MllpListenerOptions { Address = "127.0.0.1", Port = 0, Site = "clinic" }, // no fallback chair
-            Hl7TestData.Codec(Hl7ChairRule.EquipmentId, ("EUI-A", "chair-a")),
-            channel.Writer,
-            TimeProvider.System);
-        listener.Start();
-        await using var client = await Connect(listener);
+        await using var listener = Start(channel.Writer, o => o.Chair = "", Hl7TestData.Codec(Hl7ChairRule.EquipmentId, ("EUI-A", "chair-a"))); // no fallback chair
+        await using var client = await ConnectAsync(listener);
         var message = Hl7TestData.Message(
             "MSH|^~\\&|GW|F|||20261121101530+0000||ORU^R01|U-1|P|2.6",
             "OBR|1|||x|||20261121101500+0000",
@@ -138,7 +114,7 @@ public sealed class MllpDurableAckTests
             "OBR|2|||x|||20261121101500+0000",
             "OBX|2|NM|147842^^MDC|1.1.1.1|90|/min|||||R|||||||EUI-UNKNOWN");
 
-        var ack = ParseAck(await client.SendAsync(message, Timeout));
+        var ack = ParseAck(await client.SendAsync(message, Generous));
 
         Assert.Equal((Hl7AckCode.Error, "U-1"), (ack.Code, ack.AcknowledgedControlId));
         Assert.Contains("EUI-UNKNOWN", ack.ErrorText, StringComparison.Ordinal);
@@ -154,10 +130,10 @@ public sealed class MllpDurableAckTests
         await using var listener = Start(channel.Writer, o => o.MessageHandled = (_, _) =>
             garbageSeenWhileAnswering = self!.GetCounters().Single().GarbageBytes);
         self = listener;
-        await using var client = await Connect(listener);
+        await using var client = await ConnectAsync(listener);
 
         await client.SendRawAsync((byte[])[.. "\0\0junk"u8, .. MllpEncoder.Frame(Hl7TestData.EightObx("G-1"))]);
-        var ack = ParseAck(await client.ReceiveAsync(Timeout));
+        var ack = ParseAck(await client.ReceiveAsync(Generous));
 
         Assert.Equal(Hl7AckCode.Accept, ack.Code);
         Assert.Equal(6, garbageSeenWhileAnswering);
@@ -195,7 +171,6 @@ public sealed class MllpDurableAckTests
         Assert.True(all.IsEmpty);
     }
 
-    internal static Task WaitUntil(Func<bool> condition) => Eventually.TrueAsync(condition, "the listener's condition");
 
     /// <summary>A store whose commits the test performs by hand (the real one is the gateway's StoreWriter).</summary>
     private sealed class ManualStore : IReadingStore

@@ -6,29 +6,19 @@ using Vitals.Core;
 using Vitals.Devices.Hl7;
 using Vitals.Devices.Mllp;
 using Vitals.Devices.Tests.Hl7;
+using static Vitals.Devices.Tests.Mllp.TestListener;
 
 namespace Vitals.Devices.Tests.Mllp;
 
 /// <summary>Idle connections, however many and from however many addresses, never keep a sending monitor out.</summary>
 public sealed class MllpListenerStarvationTests
 {
-    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
-
-    private static MllpListener Start(Channel<Observation> channel, Action<MllpListenerOptions> configure)
-    {
-        var options = new MllpListenerOptions { Address = "127.0.0.1", Port = 0, Site = "clinic", Chair = "chair-1" };
-        configure(options);
-        var listener = new MllpListener(options, Hl7TestData.Codec(), channel.Writer, TimeProvider.System);
-        listener.Start();
-        return listener;
-    }
-
     /// <summary>Opens a TCP connection from <paramref name="from"/> (any 127.x.y.z works on Linux loopback) that sends nothing.</summary>
     private static async Task<Socket> OpenIdle(int port, string from)
     {
         var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         socket.Bind(new IPEndPoint(IPAddress.Parse(from), 0));
-        await socket.ConnectAsync(new IPEndPoint(IPAddress.Loopback, port)).WaitAsync(Timeout);
+        await socket.ConnectAsync(new IPEndPoint(IPAddress.Loopback, port)).WaitAsync(Generous);
         return socket;
     }
 
@@ -37,7 +27,7 @@ public sealed class MllpListenerStarvationTests
         var buffer = new byte[16];
         try
         {
-            using var cts = new CancellationTokenSource(Timeout);
+            using var cts = new CancellationTokenSource(Generous);
             return await socket.ReceiveAsync(buffer, SocketFlags.None, cts.Token) == 0;
         }
         catch (SocketException)
@@ -56,7 +46,7 @@ public sealed class MllpListenerStarvationTests
     public async Task Listener_HundredsOfIdleConnectionsFromManyAddresses_NewSenderGetsAa()
     {
         var channel = Channel.CreateUnbounded<Observation>();
-        await using var listener = Start(channel, o => o.MaxConnections = 256);
+        await using var listener = Start(channel.Writer, o => o.MaxConnections = 256);
         var port = listener.LocalEndPoint!.Port;
         var idle = new List<Socket>();
         try
@@ -67,17 +57,17 @@ public sealed class MllpListenerStarvationTests
                 idle.Add(await OpenIdle(port, $"127.1.{i / 10}.1"));
             }
 
-            await MllpDurableAckTests.WaitUntil(() => listener.Evicted + listener.Refused >= 400 - 256);
+            await WaitUntil(() => listener.Evicted + listener.Refused >= 400 - 256);
 
-            await using var monitor = await MllpClient.ConnectAsync("127.0.0.1", port, Timeout);
-            var ack = Send(await monitor.SendAsync(Hl7TestData.EightObx("LEGIT-1"), Timeout));
-            var again = Send(await monitor.SendAsync(Hl7TestData.EightObx("LEGIT-2"), Timeout));
+            await using var monitor = await MllpClient.ConnectAsync("127.0.0.1", port, Generous);
+            var ack = Send(await monitor.SendAsync(Hl7TestData.EightObx("LEGIT-1"), Generous));
+            var again = Send(await monitor.SendAsync(Hl7TestData.EightObx("LEGIT-2"), Generous));
 
             Assert.Equal((Hl7AckCode.Accept, "LEGIT-1"), (ack.Code, ack.AcknowledgedControlId));
             Assert.Equal((Hl7AckCode.Accept, "LEGIT-2"), (again.Code, again.AcknowledgedControlId));
             Assert.Equal(0, listener.Refused); // idle connections always make room
             // An evicted connection is counted at once but closes on its own task: wait for the count to settle.
-            await MllpDurableAckTests.WaitUntil(() => listener.ActiveConnections <= 256 + 1);
+            await WaitUntil(() => listener.ActiveConnections <= 256 + 1);
         }
         finally
         {
@@ -89,7 +79,7 @@ public sealed class MllpListenerStarvationTests
     public async Task Listener_OneAddressOpensManyIdleConnections_CappedAndItsOwnOldestMakesRoom()
     {
         var channel = Channel.CreateUnbounded<Observation>();
-        await using var listener = Start(channel, o => o.MaxConnectionsPerSource = 5);
+        await using var listener = Start(channel.Writer, o => o.MaxConnectionsPerSource = 5);
         var port = listener.LocalEndPoint!.Port;
         var idle = new List<Socket>();
         try
@@ -100,10 +90,10 @@ public sealed class MllpListenerStarvationTests
             }
 
             // Everything but the 5 newest from that address was closed; a monitor at another address is untouched.
-            await MllpDurableAckTests.WaitUntil(() => listener.ActiveConnections == 5);
+            await WaitUntil(() => listener.ActiveConnections == 5);
             Assert.True(await ClosedByPeer(idle[0]));
-            await using var monitor = await MllpClient.ConnectAsync("127.0.0.1", port, Timeout);
-            var ack = Send(await monitor.SendAsync(Hl7TestData.EightObx("OTHER-1"), Timeout));
+            await using var monitor = await MllpClient.ConnectAsync("127.0.0.1", port, Generous);
+            var ack = Send(await monitor.SendAsync(Hl7TestData.EightObx("OTHER-1"), Generous));
 
             Assert.Equal(Hl7AckCode.Accept, ack.Code);
             Assert.Equal(295, listener.Evicted);
@@ -119,11 +109,11 @@ public sealed class MllpListenerStarvationTests
     public async Task Listener_NoCompleteMessageForIdleTimeout_ClosesConnectionButNotAnActiveOne()
     {
         var channel = Channel.CreateUnbounded<Observation>();
-        await using var listener = Start(channel, o => o.IdleTimeout = TimeSpan.FromSeconds(1));
+        await using var listener = Start(channel.Writer, o => o.IdleTimeout = TimeSpan.FromSeconds(1));
         var port = listener.LocalEndPoint!.Port;
         using var silent = await OpenIdle(port, "127.0.0.1");
         using var slow = await OpenIdle(port, "127.0.0.1");
-        await using var active = await MllpClient.ConnectAsync("127.0.0.1", port, Timeout);
+        await using var active = await MllpClient.ConnectAsync("127.0.0.1", port, Generous);
         await slow.SendAsync("\u000bMSH|^~\\&|"u8.ToArray(), SocketFlags.None); // a frame that is never finished
 
         var sends = 0;
@@ -131,13 +121,13 @@ public sealed class MllpListenerStarvationTests
         while (!closed.IsCompleted)
         {
             // Keeps completing messages, more often than the idle timeout: never closed.
-            Assert.Equal(Hl7AckCode.Accept, Send(await active.SendAsync(Hl7TestData.EightObx($"A-{sends++}"), Timeout)).Code);
+            Assert.Equal(Hl7AckCode.Accept, Send(await active.SendAsync(Hl7TestData.EightObx($"A-{sends++}"), Generous)).Code);
             await Task.Delay(200);
         }
 
         var results = await closed;
         Assert.Equal([true, true], results);
-        Assert.Equal(Hl7AckCode.Accept, Send(await active.SendAsync(Hl7TestData.EightObx("A-last"), Timeout)).Code);
+        Assert.Equal(Hl7AckCode.Accept, Send(await active.SendAsync(Hl7TestData.EightObx("A-last"), Generous)).Code);
         Assert.Equal(2, listener.IdleClosed);
         Assert.Equal(0, listener.Evicted);
     }

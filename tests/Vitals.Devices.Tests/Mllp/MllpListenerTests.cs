@@ -4,44 +4,25 @@ using Vitals.Core;
 using Vitals.Devices.Hl7;
 using Vitals.Devices.Mllp;
 using Vitals.Devices.Tests.Hl7;
+using static Vitals.Devices.Tests.Mllp.TestListener;
 
 namespace Vitals.Devices.Tests.Mllp;
 
 public sealed class MllpListenerTests
 {
-    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
-
-    private static MllpListener Start(Channel<Observation> channel, Action<MllpListenerOptions>? configure = null)
-    {
-        var options = new MllpListenerOptions { Address = "127.0.0.1", Port = 0, Site = "clinic", Chair = "chair-1" };
-        configure?.Invoke(options);
-        var listener = new MllpListener(options, Hl7TestData.Codec(), channel.Writer, TimeProvider.System);
-        listener.Start();
-        return listener;
-    }
-
-    private static Task<MllpClient> Connect(MllpListener listener) =>
-        MllpClient.ConnectAsync("127.0.0.1", listener.LocalEndPoint!.Port, Timeout);
-
-    private static Hl7Ack ParseAck(byte[] ack)
-    {
-        Assert.True(Hl7Ack.TryParse(ack, out var parsed), Encoding.ASCII.GetString(ack));
-        return parsed!;
-    }
-
     [Fact]
     public async Task Listener_ConcurrentClients_AcksEveryMessageAaWithItsControlId()
     {
         var channel = Channel.CreateUnbounded<Observation>();
-        await using var listener = Start(channel);
+        await using var listener = Start(channel.Writer);
 
         async Task<int> Client(int c)
         {
-            await using var client = await Connect(listener);
+            await using var client = await ConnectAsync(listener);
             for (var m = 0; m < 5; m++)
             {
                 var id = $"C{c}-M{m}";
-                var ack = ParseAck(await client.SendAsync(Hl7TestData.EightObx(id), Timeout));
+                var ack = ParseAck(await client.SendAsync(Hl7TestData.EightObx(id), Generous));
                 Assert.Equal(Hl7AckCode.Accept, ack.Code);
                 Assert.Equal(id, ack.AcknowledgedControlId);
             }
@@ -49,7 +30,7 @@ public sealed class MllpListenerTests
             return c;
         }
 
-        await Task.WhenAll(Enumerable.Range(0, 6).Select(Client)).WaitAsync(Timeout);
+        await Task.WhenAll(Enumerable.Range(0, 6).Select(Client)).WaitAsync(Generous);
 
         Assert.Equal(6 * 5 * 8, channel.Reader.Count);
         var stats = Assert.Single(listener.GetCounters());
@@ -64,17 +45,17 @@ public sealed class MllpListenerTests
     public async Task Listener_BadMessageOnOneConnection_AnswersAeAndOtherConnectionKeepsWorking()
     {
         var channel = Channel.CreateUnbounded<Observation>();
-        await using var listener = Start(channel);
-        await using var bad = await Connect(listener);
-        await using var good = await Connect(listener);
+        await using var listener = Start(channel.Writer);
+        await using var bad = await ConnectAsync(listener);
+        await using var good = await ConnectAsync(listener);
 
         var unusable = Hl7TestData.Message("MSH|^~\\&|M|F|||20261121101530||ORU^R01|BAD-1|P|2.6", "OBX|1|NM|999999^^MDC|1|5|/min|||||R");
-        var ae = ParseAck(await bad.SendAsync(unusable, Timeout));
-        var aa = ParseAck(await good.SendAsync(Hl7TestData.EightObx("GOOD-1"), Timeout));
-        var notOru = ParseAck(await bad.SendAsync(Hl7TestData.Capture("adt_a01_not_oru.hl7"), Timeout));
+        var ae = ParseAck(await bad.SendAsync(unusable, Generous));
+        var aa = ParseAck(await good.SendAsync(Hl7TestData.EightObx("GOOD-1"), Generous));
+        var notOru = ParseAck(await bad.SendAsync(Hl7TestData.Capture("adt_a01_not_oru.hl7"), Generous));
         var garbageThenGood = bad.SendRawAsync("\0\0junk"u8.ToArray());
-        await garbageThenGood.WaitAsync(Timeout);
-        var again = ParseAck(await bad.SendAsync(Hl7TestData.EightObx("BAD-CONN-2"), Timeout));
+        await garbageThenGood.WaitAsync(Generous);
+        var again = ParseAck(await bad.SendAsync(Hl7TestData.EightObx("BAD-CONN-2"), Generous));
 
         Assert.Equal((Hl7AckCode.Error, "BAD-1"), (ae.Code, ae.AcknowledgedControlId));
         Assert.NotNull(ae.ErrorText);
@@ -92,11 +73,11 @@ public sealed class MllpListenerTests
     public async Task Listener_ChannelFull_AnswersAeNeverAa()
     {
         var channel = Channel.CreateBounded<Observation>(4);
-        await using var listener = Start(channel, o => (o.ChannelWriteTimeout, o.AckTimeout) = (TimeSpan.FromMilliseconds(200), TimeSpan.FromMilliseconds(300)));
-        await using var client = await Connect(listener);
+        await using var listener = Start(channel.Writer, o => (o.ChannelWriteTimeout, o.AckTimeout) = (TimeSpan.FromMilliseconds(200), TimeSpan.FromMilliseconds(300)));
+        await using var client = await ConnectAsync(listener);
 
         // Room for 4 of 8 and a pipeline that never drains: the message cannot be taken whole, so it is never AA.
-        var ack = ParseAck(await client.SendAsync(Hl7TestData.EightObx("FULL-1"), Timeout));
+        var ack = ParseAck(await client.SendAsync(Hl7TestData.EightObx("FULL-1"), Generous));
 
         Assert.Equal(Hl7AckCode.Error, ack.Code);
         Assert.Equal("FULL-1", ack.AcknowledgedControlId);
@@ -108,14 +89,14 @@ public sealed class MllpListenerTests
     public async Task Listener_ClientDropsMidFrame_OtherConnectionUnaffected()
     {
         var channel = Channel.CreateUnbounded<Observation>();
-        await using var listener = Start(channel);
-        await using var stays = await Connect(listener);
-        var drops = await Connect(listener);
+        await using var listener = Start(channel.Writer);
+        await using var stays = await ConnectAsync(listener);
+        var drops = await ConnectAsync(listener);
         var framed = MllpEncoder.Frame(Hl7TestData.EightObx("DROP"));
-        await drops.SendRawAsync(framed.AsMemory(0, framed.Length / 2)).WaitAsync(Timeout);
+        await drops.SendRawAsync(framed.AsMemory(0, framed.Length / 2)).WaitAsync(Generous);
         await drops.DisposeAsync();
 
-        var ack = ParseAck(await stays.SendAsync(Hl7TestData.EightObx("STAYS"), Timeout));
+        var ack = ParseAck(await stays.SendAsync(Hl7TestData.EightObx("STAYS"), Generous));
 
         Assert.Equal((Hl7AckCode.Accept, "STAYS"), (ack.Code, ack.AcknowledgedControlId));
         Assert.Equal(8, channel.Reader.Count);
@@ -125,11 +106,11 @@ public sealed class MllpListenerTests
     public async Task Listener_OversizeFrame_DiscardedAndConnectionKeepsWorking()
     {
         var channel = Channel.CreateUnbounded<Observation>();
-        await using var listener = Start(channel, o => o.MaxFrameSize = 4096);
-        await using var client = await Connect(listener);
+        await using var listener = Start(channel.Writer, o => o.MaxFrameSize = 4096);
+        await using var client = await ConnectAsync(listener);
 
-        await client.SendRawAsync(MllpEncoder.Frame(Encoding.ASCII.GetBytes("MSH|^~\\&|" + new string('X', 100_000)))).WaitAsync(Timeout);
-        var ack = ParseAck(await client.SendAsync(Hl7TestData.EightObx("AFTER"), Timeout));
+        await client.SendRawAsync(MllpEncoder.Frame(Encoding.ASCII.GetBytes("MSH|^~\\&|" + new string('X', 100_000)))).WaitAsync(Generous);
+        var ack = ParseAck(await client.SendAsync(Hl7TestData.EightObx("AFTER"), Generous));
 
         Assert.Equal((Hl7AckCode.Accept, "AFTER"), (ack.Code, ack.AcknowledgedControlId));
         var stats = Assert.Single(listener.GetCounters());
@@ -141,18 +122,13 @@ public sealed class MllpListenerTests
     public async Task ReplaceCodec_OpenConnection_NextMessageUsesNewChairMapOnSameConnection()
     {
         var channel = Channel.CreateUnbounded<Observation>();
-        await using var listener = new MllpListener(
-            new MllpListenerOptions { Address = "127.0.0.1", Port = 0, Site = "clinic" }, // no fallback chair: unmapped is AE
-            Hl7TestData.Codec(Hl7ChairRule.Pv1Bed, ("CHAIR-02", "chair-2")),
-            channel.Writer,
-            TimeProvider.System);
-        listener.Start();
-        await using var client = await Connect(listener);
+        await using var listener = Start(channel.Writer, o => o.Chair = "", Hl7TestData.Codec(Hl7ChairRule.Pv1Bed, ("CHAIR-02", "chair-2"))); // no fallback chair: unmapped is AE
+        await using var client = await ConnectAsync(listener);
 
-        var before = ParseAck(await client.SendAsync(Hl7TestData.EightObx("R1"), Timeout)); // PV1-3 bed CHAIR-01: not in the map
+        var before = ParseAck(await client.SendAsync(Hl7TestData.EightObx("R1"), Generous)); // PV1-3 bed CHAIR-01: not in the map
         var next = Hl7TestData.Codec(Hl7ChairRule.Pv1Bed, ("CHAIR-01", "chair-7"));
         listener.ReplaceCodec(next);
-        var after = ParseAck(await client.SendAsync(Hl7TestData.EightObx("R2"), Timeout));
+        var after = ParseAck(await client.SendAsync(Hl7TestData.EightObx("R2"), Generous));
 
         Assert.Equal((Hl7AckCode.Error, "R1"), (before.Code, before.AcknowledgedControlId));
         Assert.Equal((Hl7AckCode.Accept, "R2"), (after.Code, after.AcknowledgedControlId));
@@ -169,11 +145,11 @@ public sealed class MllpListenerTests
     public async Task StopAsync_WithOpenConnections_ClosesThemPromptly()
     {
         var channel = Channel.CreateUnbounded<Observation>();
-        var listener = Start(channel);
-        await using var client = await Connect(listener);
-        await client.SendAsync(Hl7TestData.EightObx("S1"), Timeout);
+        var listener = Start(channel.Writer);
+        await using var client = await ConnectAsync(listener);
+        await client.SendAsync(Hl7TestData.EightObx("S1"), Generous);
 
-        await listener.DisposeAsync().AsTask().WaitAsync(Timeout);
+        await listener.DisposeAsync().AsTask().WaitAsync(Generous);
 
         Assert.Equal(0, listener.ActiveConnections);
         await Assert.ThrowsAnyAsync<Exception>(() => client.SendAsync(Hl7TestData.EightObx("S2"), TimeSpan.FromSeconds(2)));
@@ -186,9 +162,9 @@ public sealed class MllpListenerTests
     public async Task AcceptedConnection_KeepAliveIdle_KernelRunsKeepAliveTimer(int idleSeconds, string? timer)
     {
         var channel = Channel.CreateUnbounded<Observation>();
-        await using var listener = Start(channel, o => o.KeepAliveIdle = TimeSpan.FromSeconds(idleSeconds));
-        await using var client = await Connect(listener);
-        await client.SendAsync(Hl7TestData.EightObx("K1"), Timeout); // acknowledged: the connection is being served
+        await using var listener = Start(channel.Writer, o => o.KeepAliveIdle = TimeSpan.FromSeconds(idleSeconds));
+        await using var client = await ConnectAsync(listener);
+        await client.SendAsync(Hl7TestData.EightObx("K1"), Generous); // acknowledged: the connection is being served
 
         var port = listener.LocalEndPoint!.Port;
         var ss = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("ss", ["-tnoH", "state", "established", $"( sport = :{port} )"]) { RedirectStandardOutput = true })!;
