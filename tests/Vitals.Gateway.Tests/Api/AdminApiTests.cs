@@ -128,7 +128,7 @@ public class AdminApiTests(ApiFixture f) : IClassFixture<ApiFixture>
     [Fact]
     public async Task ChairOverride_LowAboveHigh_ErrorKeyedByTheEditedKeyInPlainNamesAndUnits()
     {
-        const string High = "api/admin/chairs/chair-3/overrides/nibp_sys.high.medium";
+        const string High = "api/admin/chairs/chair-1/overrides/nibp_sys.high.medium";
         using (var high = await GatewayHost.SendAsync(f.Admin, Put, High, new { value = 160 }))
         {
             Assert.Equal(HttpStatusCode.OK, high.StatusCode);
@@ -136,7 +136,7 @@ public class AdminApiTests(ApiFixture f) : IClassFixture<ApiFixture>
 
         try
         {
-            using var bad = await GatewayHost.SendAsync(f.Admin, Put, "api/admin/chairs/chair-3/overrides/nibp_sys.low.medium", new { value = 170 });
+            using var bad = await GatewayHost.SendAsync(f.Admin, Put, "api/admin/chairs/chair-1/overrides/nibp_sys.low.medium", new { value = 170 });
             Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
             var errors = (await ApiFixture.JsonAsync(bad)).GetProperty("errors");
             var message = Assert.Single(errors.GetProperty("nibp_sys.low.medium").EnumerateArray()).GetString()!;
