@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 using System.Threading.Channels;
 using Vitals.Core;
@@ -8,7 +9,8 @@ using Vitals.Devices.Serial;
 /// <summary>
 /// Idle cost of serial feeds: opens --ports pty pairs, runs a <see cref="SerialFeed"/> (what the gateway runs per serial
 /// device) on each slave with nothing arriving, and prints this process's CPU (utime+stime from /proc/self/stat) and
-/// context switches (voluntary + involuntary, summed over /proc/self/task/*/status) over --seconds.
+/// context switches (voluntary + involuntary, summed over /proc/self/task/*/status) over --seconds; then how fast a
+/// pending read notices an unplug (pty master closed).
 ///   dotnet run -c Release --project tests/Vitals.Load -- --serial-idle [--ports 20] [--seconds 60]
 /// </summary>
 internal static class SerialIdle
@@ -53,9 +55,38 @@ internal static class SerialIdle
         await cts.CancelAsync();
         await Task.WhenAll(runs);
         ptys.ForEach(pty => pty.Dispose());
+        var unplug = await UnplugMillisecondsAsync(20);
         double cpuPercent = (cpu1 - cpu0) / seconds * 100;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"serial idle, {ports} open ports with no data, {seconds} s: CPU {cpuPercent:F2} % of one core ({(ports == 0 ? "runtime baseline" : $"{cpuPercent / ports:F3} % per port")}), {switches.Total / (double)seconds:F0} context switches/s, {Environment.ProcessorCount} cores, load average {File.ReadAllText("/proc/loadavg").Split(' ')[0]}"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"unplug (pty master closed under a pending read) to SerialPortGoneException: median {unplug[unplug.Count / 2]:F2} ms, max {unplug[^1]:F2} ms over {unplug.Count}"));
+    }
+
+    /// <summary>How long a pending read takes to report the device gone after its pty master closes, sorted.</summary>
+    private static async Task<List<double>> UnplugMillisecondsAsync(int times)
+    {
+        var result = new List<double>();
+        for (int i = 0; i < times; i++)
+        {
+            var pty = PseudoTerminal.Open();
+            await using var port = LinuxSerialPort.Open(new SerialPortSettings { Path = pty.SlavePath });
+            var read = port.ReadAsync(new byte[16], CancellationToken.None).AsTask();
+            await Task.Delay(50); // the read is waiting on the readiness thread
+            long started = Stopwatch.GetTimestamp();
+            pty.Dispose();
+            try
+            {
+                await read;
+            }
+            catch (SerialPortGoneException)
+            {
+                result.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            }
+        }
+
+        result.Sort();
+        return result;
     }
 
     /// <summary>CPU seconds the process has used, all threads (ended ones too).</summary>
