@@ -27,6 +27,7 @@ public class MqttConfigTests
             "vitals.json");
 
         Assert.Equal("clinic/vitals", options.Mqtt!.TopicPrefix);
+        Assert.Equal(MqttOptions.DefaultStateRepublishSeconds, options.Mqtt.StateRepublishSeconds);
         Assert.Equal("gw-1", options.Mqtt.ToClientOptions("s1", _ => null).ClientId);
         Assert.Equal("kPa", options.Chairs[0].Devices[0].Mapping!.Fields[1].Unit);
     }
@@ -56,6 +57,8 @@ public class MqttConfigTests
     [InlineData("""{ "url": "mqtt://h", "topicPrefix": "" }""", "mqtt.topicPrefix:")]
     [InlineData("""{ "url": "mqtt://h", "topicPrefix": "/vitals" }""", "mqtt.topicPrefix:")]
     [InlineData("""{ "url": "mqtt://h", "clientId": "" }""", "mqtt.clientId:")]
+    [InlineData("""{ "url": "mqtt://h", "stateRepublishSeconds": -1 }""", "mqtt.stateRepublishSeconds: -1 is out of range")]
+    [InlineData("""{ "url": "mqtt://h", "stateRepublishSeconds": 86400 }""", "mqtt.stateRepublishSeconds: 86400 is out of range")]
     public void Parse_BadMqttValue_MessageNamesKeyAndFix(string mqtt, string expected)
     {
         var problems = Problems($$"""{ "mqtt": {{mqtt}}, {{Chairs}} }""");
