@@ -1,7 +1,3 @@
-using System.Collections.Concurrent;
-using System.Text;
-using Vitals.Gateway.Config;
-using Vitals.Mqtt.Packets;
 using Vitals.Mqtt.Tests.Broker;
 using static Vitals.Gateway.Tests.Mqtt.MqttTestSupport;
 
@@ -21,21 +17,9 @@ public sealed class MqttStateRepublishTests(MosquittoFixture fixture) : IClassFi
         var port = fixture.Broker.Port;
 
         // Subscribed before either gateway starts, so every message either of them sends is counted.
-        await using var sub = await TestClients.ConnectedAsync(TestClients.Options(port));
-        await sub.SubscribeAsync($"{prefix}/+/+/state", MqttQualityOfService.AtLeastOnce);
-        await sub.SubscribeAsync($"{prefix}/+/gateway/status", MqttQualityOfService.AtLeastOnce);
-        var copies = new ConcurrentDictionary<(string Topic, string Payload), int>();
-        using var stop = new CancellationTokenSource();
-        var reader = Task.Run(async () =>
-        {
-            await foreach (var m in sub.Messages.ReadAllAsync(stop.Token))
-            {
-                copies.AddOrUpdate((m.Topic, Encoding.UTF8.GetString(m.Payload.Span)), 1, (_, n) => n + 1);
-            }
-        });
-
-        await using var every = await StartAsync(TwoMqttChairs("every-second", prefix, port, republishSeconds: 1));
-        await using var onChange = await StartAsync(TwoMqttChairs("on-change", prefix, port, republishSeconds: 0));
+        await using var sub = await TopicRecorder.StartAsync(port, [$"{prefix}/+/+/state", $"{prefix}/+/gateway/status"]);
+        await using var every = await StartAsync(QuietChairs("every-second", prefix, port, republishSeconds: 1));
+        await using var onChange = await StartAsync(QuietChairs("on-change", prefix, port, republishSeconds: 0));
         await every.WaitConnectedAsync();
         await onChange.WaitConnectedAsync();
         foreach (var site in new[] { "every-second", "on-change" })
@@ -44,37 +28,24 @@ public sealed class MqttStateRepublishTests(MosquittoFixture fixture) : IClassFi
                 () =>
                 {
                     PubAsync(port, $"{prefix}/{site}/chair-1/obs", """{"device":"mon-1","readings":[{"sign":"hr","value":77}]}""").Wait();
-                    return Copies(copies, $"{prefix}/{site}/chair-1/state", "\"hr\":{\"value\":77") > 0;
+                    return Copies(sub, $"{prefix}/{site}/chair-1/state", "\"hr\":{\"value\":77") > 0;
                 },
                 $"{site}'s chair-1 state with the reading");
         }
 
         // Three identical copies of each message: the state did not change, it was published again.
         await Eventually.TrueAsync(
-            () => Copies(copies, $"{prefix}/every-second/chair-1/state", "\"hr\":{\"value\":77") >= 3
-                && Copies(copies, $"{prefix}/every-second/chair-2/state", "\"chair\":\"chair-2\"") >= 3
-                && Copies(copies, $"{prefix}/every-second/gateway/status", "\"state\":\"online\"") >= 3,
+            () => Copies(sub, $"{prefix}/every-second/chair-1/state", "\"hr\":{\"value\":77") >= 3
+                && Copies(sub, $"{prefix}/every-second/chair-2/state", "\"chair\":\"chair-2\"") >= 3
+                && Copies(sub, $"{prefix}/every-second/gateway/status", "\"state\":\"online\"") >= 3,
             "three identical copies of every-second's chair states and online status");
 
         // Meanwhile the gateway with republishing off, connected as long, sent its never-changing chair-2 once.
-        Assert.Equal(1, Copies(copies, $"{prefix}/on-change/chair-2/state", "\"chair\":\"chair-2\""));
-        Assert.Equal(1, Copies(copies, $"{prefix}/on-change/gateway/status", "\"state\":\"online\""));
-        await stop.CancelAsync();
-        await reader.ContinueWith(_ => { }, TaskScheduler.Default);
+        Assert.Equal(1, Copies(sub, $"{prefix}/on-change/chair-2/state", "\"chair\":\"chair-2\""));
+        Assert.Equal(1, Copies(sub, $"{prefix}/on-change/gateway/status", "\"state\":\"online\""));
     }
 
     /// <summary>How many identical copies of the most repeated payload on <paramref name="topic"/> containing <paramref name="fragment"/> arrived.</summary>
-    private static int Copies(ConcurrentDictionary<(string Topic, string Payload), int> copies, string topic, string fragment) =>
-        copies.Where(c => c.Key.Topic == topic && c.Key.Payload.Contains(fragment, StringComparison.Ordinal)).Select(c => c.Value).DefaultIfEmpty(0).Max();
-
-    private static GatewayOptions TwoMqttChairs(string site, string prefix, int port, int republishSeconds) => new()
-    {
-        Site = site,
-        Mqtt = new MqttOptions { Url = $"mqtt://127.0.0.1:{port}", TopicPrefix = prefix, StateRepublishSeconds = republishSeconds },
-        Chairs =
-        [
-            new ChairOptions { Id = "chair-1", Devices = [new DeviceOptions { Id = "mon-1", Kind = "mqtt" }] },
-            new ChairOptions { Id = "chair-2", Devices = [new DeviceOptions { Id = "mon-2", Kind = "mqtt" }] },
-        ],
-    };
+    private static int Copies(TopicRecorder sub, string topic, string fragment) =>
+        sub.On(topic, fragment).CountBy(m => m.Payload).Select(c => c.Value).DefaultIfEmpty(0).Max();
 }

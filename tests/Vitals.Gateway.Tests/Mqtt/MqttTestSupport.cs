@@ -46,6 +46,21 @@ internal static class MqttTestSupport
         ],
     };
 
+    /// <summary>
+    /// Site <paramref name="site"/> with two chairs read over MQTT: until something is published to their obs topics
+    /// their state never changes, so every state message after the first is a republish.
+    /// </summary>
+    public static GatewayOptions QuietChairs(string site, string prefix, int port, int republishSeconds) => new()
+    {
+        Site = site,
+        Mqtt = new MqttOptions { Url = $"mqtt://127.0.0.1:{port}", TopicPrefix = prefix, StateRepublishSeconds = republishSeconds },
+        Chairs =
+        [
+            new ChairOptions { Id = "chair-1", Devices = [new DeviceOptions { Id = "mon-1", Kind = "mqtt" }] },
+            new ChairOptions { Id = "chair-2", Devices = [new DeviceOptions { Id = "mon-2", Kind = "mqtt" }] },
+        ],
+    };
+
     public static Task<GatewayHost> StartAsync(GatewayOptions options, Func<string, string?>? environment = null) =>
         GatewayHost.StartAsync(options, TimeSpan.FromSeconds(1), environment: environment, beforeStart: app =>
             app.Services.GetRequiredService<MqttBridge>().Tune = o => o with
