@@ -1,0 +1,129 @@
+using Microsoft.Extensions.DependencyInjection;
+using Vitals.Gateway.Alarms;
+using Vitals.Gateway.Config;
+using Vitals.Gateway.Tests.Mqtt;
+using Vitals.Mqtt.Tests.Broker;
+using static Vitals.Gateway.Tests.Mqtt.MqttTestSupport;
+
+namespace Vitals.Gateway.Tests.Topology;
+
+/// <summary>
+/// Real gateways with simulated chairs publishing to their own site mosquitto, each bridged to a central mosquitto with
+/// mosquitto's own bridge; a central-style subscriber (persistent session) on the central broker. Brokers are
+/// restarted and the bridges cut while alarms are raised: every QoS 1 alarm still arrives, and state flows again.
+/// </summary>
+public sealed class BridgedBrokersTests
+{
+    [Fact]
+    public async Task TwoSites_StateAlarmAndStatus_ArriveAtCentralBroker()
+    {
+        var prefix = NewPrefix();
+        await using var brokers = await BridgedBrokers.StartAsync(2, prefix);
+        await using var central = await CentralAsync(brokers);
+        await using var site1 = await StartAsync(SimulatedChairs("north", prefix, brokers.Sites[0].Port));
+        await using var site2 = await StartAsync(SimulatedChairs("south", prefix, brokers.Sites[1].Port));
+
+        foreach (var site in new[] { "north", "south" })
+        {
+            await central.WaitForAsync($"{prefix}/{site}/gateway/status", fragments: "\"state\":\"online\"");
+            foreach (var chair in new[] { "chair-1", "chair-2" })
+            {
+                await central.WaitForAsync($"{prefix}/{site}/{chair}/state", fragments: [$"\"site\":\"{site}\"", "\"hr\":{"]);
+            }
+        }
+
+        await RaiseAsync(site2, "chair-2", "probe-south");
+        await central.WaitForAsync($"{prefix}/south/chair-2/alarm", fragments: ["\"site\":\"south\"", "\"rule\":\"device.probe-south\"", "\"state\":\"raised\""]);
+        Assert.DoesNotContain(central.Messages, m => m.Topic.StartsWith($"{prefix}/north/", StringComparison.Ordinal) && m.Topic.EndsWith("/alarm", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task SiteBrokerRestart_AlarmsRaisedWhileDownArrive_AndStateFlowsAgain()
+    {
+        var prefix = NewPrefix();
+        await using var brokers = await BridgedBrokers.StartAsync(1, prefix);
+        await using var central = await CentralAsync(brokers);
+        await using var site = await StartAsync(SimulatedChairs("north", prefix, brokers.Sites[0].Port));
+        await central.WaitForAsync($"{prefix}/north/chair-1/state");
+
+        await brokers.Sites[0].StopAsync();
+        await Eventually.TrueAsync(() => site.Bridge().Status()!.State != "connected", "the gateway to see its broker gone");
+        for (var i = 0; i < 5; i++)
+        {
+            await RaiseAsync(site, "chair-1", $"outage{i}"); // queued in the gateway's MQTT client
+        }
+
+        await brokers.Sites[0].RestartAsync();
+        for (var i = 0; i < 5; i++)
+        {
+            await central.WaitForAsync($"{prefix}/north/chair-1/alarm", fragments: [$"\"rule\":\"device.outage{i}\"", "\"state\":\"raised\""]);
+        }
+
+        // The reconnect announced itself (an online status of a later connect), and live state arrives again after it.
+        await Eventually.TrueAsync(
+            () => central.On($"{prefix}/north/gateway/status", "\"state\":\"online\"").Select(m => m.Payload).Distinct().Count() >= 2,
+            "the online status of the gateway's reconnect at central");
+        var before = central.On($"{prefix}/north/chair-2/state").Count;
+        await central.WaitForAsync($"{prefix}/north/chair-2/state", count: before + 2);
+        Assert.Equal(0, site.Bridge().Status()!.PendingQos1);
+    }
+
+    [Fact]
+    public async Task CentralBrokerOutage_Qos1AlarmsQueuedAtSiteBridge_ArriveAfterwards()
+    {
+        var prefix = NewPrefix();
+        await using var brokers = await BridgedBrokers.StartAsync(1, prefix);
+        await using var central = await CentralAsync(brokers);
+        await using var site = await StartAsync(SimulatedChairs("north", prefix, brokers.Sites[0].Port));
+        await central.WaitForAsync($"{prefix}/north/chair-1/state");
+
+        // The bridge is down; the gateway stays connected to its site broker, which queues for the bridge.
+        await brokers.Central.StopAsync();
+        for (var i = 0; i < 20; i++)
+        {
+            await RaiseAsync(site, "chair-1", $"cut{i}");
+        }
+
+        await Eventually.TrueAsync(() => site.Bridge().Status()!.PendingQos1 == 0, "the site broker to acknowledge every alarm");
+        Assert.Equal("connected", site.Bridge().Status()!.State);
+
+        await brokers.Central.RestartAsync();
+        for (var i = 0; i < 20; i++)
+        {
+            await central.WaitForAsync($"{prefix}/north/chair-1/alarm", fragments: [$"\"rule\":\"device.cut{i}\"", "\"state\":\"raised\""]);
+        }
+
+        var before = central.On($"{prefix}/north/chair-2/state").Count;
+        await central.WaitForAsync($"{prefix}/north/chair-2/state", count: before + 2);
+    }
+
+    /// <summary>A subscriber on the central broker with central's subscriptions and a persistent session.</summary>
+    private static Task<TopicRecorder> CentralAsync(BridgedBrokers brokers) =>
+        TopicRecorder.StartAsync(
+            brokers.Central.Port,
+            [$"{brokers.Prefix}/+/+/state", $"{brokers.Prefix}/+/+/alarm", $"{brokers.Prefix}/+/gateway/status"],
+            "central-" + brokers.Prefix,
+            persistent: true);
+
+    /// <summary>A technical alarm as a monitor fault would raise it (rule <c>device.&lt;name&gt;</c>), at once.</summary>
+    private static Task RaiseAsync(GatewayHost site, string chair, string name) =>
+        site.App.Services.GetRequiredService<AlarmService>().RunAsync(
+            (engine, now, events) =>
+            {
+                engine.ReportTechnical(chair, name, $"Probe fault {name}", true, now, events);
+                return 0;
+            },
+            default);
+
+    /// <summary>Site <paramref name="site"/> with two simulated monitors (values every second), republishing state every 2 s.</summary>
+    private static GatewayOptions SimulatedChairs(string site, string prefix, int port) => new()
+    {
+        Site = site,
+        Mqtt = new MqttOptions { Url = $"mqtt://127.0.0.1:{port}", TopicPrefix = prefix, StateRepublishSeconds = 2 },
+        Chairs =
+        [
+            new ChairOptions { Id = "chair-1", Devices = [new DeviceOptions { Id = "sim-1", Scenario = "stable", TimeScale = 1 }] },
+            new ChairOptions { Id = "chair-2", Devices = [new DeviceOptions { Id = "sim-2", Scenario = "stable", Seed = 2, TimeScale = 1 }] },
+        ],
+    };
+}
