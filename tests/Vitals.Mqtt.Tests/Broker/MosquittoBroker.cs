@@ -37,6 +37,9 @@ public sealed class MosquittoBroker : IAsyncDisposable
 
     public string Directory { get; }
 
+    /// <summary>The running mosquitto's process id (for CPU and memory figures), or null while stopped.</summary>
+    public int? ProcessId => _process is { HasExited: false } p ? p.Id : null;
+
     /// <summary>Anonymous listener.</summary>
     public int Port { get; }
 
