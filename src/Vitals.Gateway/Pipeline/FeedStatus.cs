@@ -2,31 +2,6 @@ using Vitals.Devices.Feeds;
 
 namespace Vitals.Gateway.Pipeline;
 
-/// <summary>A point-in-time copy of a feed's counters, as served on the status endpoint and the dashboard.</summary>
-/// <param name="Chair">Chair the feed is bound to (empty for the HL7 listener, which serves many chairs).</param>
-/// <param name="Device">Device id (for the listener, <c>mllp:address:port</c>).</param>
-/// <param name="Kind"><c>simulator</c>, <c>serial</c>, <c>hl7</c> or <c>hl7-listener</c>.</param>
-/// <param name="Connected">Transport open (simulator: not silent; hl7 device: the listener has a connection and the device has sent).</param>
-/// <param name="FramesOk">Frames (lines, messages, simulator steps) that decoded.</param>
-/// <param name="FramesBad">Frames that could not be used.</param>
-/// <param name="Bytes">Bytes received (0 for the in-process simulator).</param>
-/// <param name="LastFrameAt">When the last good frame arrived.</param>
-/// <param name="Reconnects">Times the transport was lost and retried.</param>
-/// <param name="LastError">Why the last frame was bad or the transport dropped.</param>
-/// <param name="Conditions">Technical conditions the device reports now (for example <c>SensorOff</c>).</param>
-public sealed record FeedSnapshot(
-    string Chair,
-    string Device,
-    string Kind,
-    bool Connected,
-    long FramesOk,
-    long FramesBad,
-    long Bytes,
-    DateTimeOffset? LastFrameAt,
-    long Reconnects = 0,
-    string? LastError = null,
-    IReadOnlyList<string>? Conditions = null);
-
 /// <summary>
 /// One feed's identity and its counters. The counting itself is <see cref="FeedCounters"/> (Vitals.Devices), the one
 /// counter type every feed (simulator, serial, HL7) updates; this adds the chair binding and kind.

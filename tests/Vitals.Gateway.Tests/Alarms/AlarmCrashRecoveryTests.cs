@@ -8,7 +8,6 @@ using Vitals.Core;
 using Vitals.Devices.Hl7;
 using Vitals.Devices.Mllp;
 using Vitals.Gateway.Alarms;
-using Vitals.Gateway.Pipeline;
 using Vitals.Simulator;
 using Xunit.Abstractions;
 

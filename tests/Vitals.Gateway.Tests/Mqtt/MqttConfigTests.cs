@@ -1,5 +1,4 @@
 using Vitals.Gateway.Config;
-using Vitals.Gateway.Mqtt;
 
 namespace Vitals.Gateway.Tests.Mqtt;
 

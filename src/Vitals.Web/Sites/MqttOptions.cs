@@ -1,6 +1,6 @@
 using Vitals.Mqtt;
 
-namespace Vitals.Gateway.Config;
+namespace Vitals.Web;
 
 /// <summary>The <c>mqtt</c> section of the config file (or <c>--mqtt URL</c> and friends): the broker the gateway reads and publishes through.</summary>
 public sealed class MqttOptions
