@@ -39,18 +39,18 @@ public sealed class AlarmCrashRecoveryTests(ITestOutputHelper output) : IDisposa
             { "site": "crash-test", "hl7": { "listen": "127.0.0.1:{{hl7Port}}", "chairRule": "pv1Bed", "timeZone": "UTC" }, "chairs": [ {{chairs}} ] }
             """);
 
-        using (var first = await GatewayProcess.StartAsync(config, dir))
+        using (var first = await VitalsProcess.RunAsync(config, dir))
         {
             await using (var mllp = await MllpClient.ConnectAsync("127.0.0.1", hl7Port, TimeSpan.FromSeconds(10)))
             {
                 await SendNibpAsync(mllp, "BED1", 70, "M1"); // high
                 await SendNibpAsync(mllp, "BED2", 70, "M2"); // high, acknowledged below
                 await SendNibpAsync(mllp, "BED3", 85, "M3"); // medium, left active
-                await WaitUntil(async () => (await first.AlarmsAsync()).Count(a => a.Rule == "nibp_sys.low") == 3);
+                await WaitUntil(async () => (await first.GetJsonAsync<List<AlarmView>>("api/alarms")).Count(a => a.Rule == "nibp_sys.low") == 3);
                 await SendNibpAsync(mllp, "BED1", 120, "M4"); // condition over, unacknowledged high: latched
             }
 
-            await WaitUntil(async () => (await first.StatusAsync("chair-1")).Alarms.Any(a => a.Latched));
+            await WaitUntil(async () => (await first.GetJsonAsync<StatusView>("api/chairs/chair-1/status")).Alarms.Any(a => a.Latched));
             using (var ack = await first.SendAsync(HttpMethod.Post, "api/chairs/chair-2/alarms/nibp_sys.low/acknowledge"))
             {
                 Assert.Equal(HttpStatusCode.OK, ack.StatusCode);
@@ -69,14 +69,14 @@ public sealed class AlarmCrashRecoveryTests(ITestOutputHelper output) : IDisposa
             first.Kill();
         }
 
-        using var second = await GatewayProcess.StartAsync(config, dir);
-        var latched = Assert.Single((await second.StatusAsync("chair-1")).Alarms);
+        using var second = await VitalsProcess.RunAsync(config, dir);
+        var latched = Assert.Single((await second.GetJsonAsync<StatusView>("api/chairs/chair-1/status")).Alarms);
         Assert.Equal(("nibp_sys.low", "high", true, false), (latched.Rule, latched.Priority, latched.Latched, latched.Acknowledged));
-        var acknowledged = Assert.Single((await second.StatusAsync("chair-2")).Alarms);
+        var acknowledged = Assert.Single((await second.GetJsonAsync<StatusView>("api/chairs/chair-2/status")).Alarms);
         Assert.Equal(("high", true, "admin"), (acknowledged.Priority, acknowledged.Acknowledged, acknowledged.AcknowledgedBy));
-        var active = Assert.Single((await second.StatusAsync("chair-3")).Alarms);
+        var active = Assert.Single((await second.GetJsonAsync<StatusView>("api/chairs/chair-3/status")).Alarms);
         Assert.Equal(("medium", false, false), (active.Priority, active.Latched, active.Acknowledged));
-        var paused = await second.StatusAsync("chair-4");
+        var paused = await second.GetJsonAsync<StatusView>("api/chairs/chair-4/status");
         Assert.InRange(paused.PauseRemainingSeconds, 1, 120);
     }
 
@@ -121,84 +121,4 @@ public sealed class AlarmCrashRecoveryTests(ITestOutputHelper output) : IDisposa
     private sealed record AlarmView(string Chair, string Rule, string Priority, bool Latched, bool Acknowledged, string? AcknowledgedBy);
 
     private sealed record StatusView(List<AlarmView> Alarms, int PauseRemainingSeconds);
-
-    /// <summary><c>vitals run</c> as a child process on a free port, signed in as admin.</summary>
-    private sealed class GatewayProcess : IDisposable
-    {
-        private readonly Process process;
-        private readonly HttpClient http;
-
-        private GatewayProcess(Process process, HttpClient http)
-        {
-            this.process = process;
-            this.http = http;
-        }
-
-        public static async Task<GatewayProcess> StartAsync(string config, string data)
-        {
-            var port = FreePort();
-            var psi = new ProcessStartInfo("dotnet")
-            {
-                ArgumentList = { Path.Combine(AppContext.BaseDirectory, "vitals.dll"), "run", "--config", config, "--data", data, "--urls", $"http://127.0.0.1:{port}" },
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-                Environment = { ["VITALS_ADMIN_PASSWORD"] = GatewayHost.AdminPassword },
-            };
-            var process = Process.Start(psi)!;
-            process.OutputDataReceived += (_, _) => { };
-            process.ErrorDataReceived += (_, _) => { };
-            process.BeginOutputReadLine();
-            process.BeginErrorReadLine();
-            var http = new HttpClient(new HttpClientHandler { CookieContainer = new CookieContainer(), AllowAutoRedirect = false })
-            {
-                BaseAddress = new Uri($"http://127.0.0.1:{port}/"),
-                Timeout = TimeSpan.FromSeconds(30),
-            };
-            var gateway = new GatewayProcess(process, http);
-
-            // A child process starting the whole gateway on a busy 2-core machine gets more time than an in-process one.
-            await WaitUntil(async () =>
-            {
-                Assert.False(process.HasExited, $"the gateway exited with code {(process.HasExited ? process.ExitCode : 0)}");
-                try
-                {
-                    using var health = await http.GetAsync(new Uri("healthz", UriKind.Relative));
-                    return health.IsSuccessStatusCode;
-                }
-                catch (HttpRequestException)
-                {
-                    return false;
-                }
-            });
-            using var login = await gateway.SendAsync(HttpMethod.Post, "api/auth/login", new { name = "admin", password = GatewayHost.AdminPassword });
-            Assert.Equal(HttpStatusCode.NoContent, login.StatusCode);
-            return gateway;
-        }
-
-        public Task<HttpResponseMessage> SendAsync(HttpMethod method, string path, object? body = null) => GatewayHost.SendAsync(http, method, path, body);
-
-        public async Task<List<AlarmView>> AlarmsAsync() =>
-            JsonSerializer.Deserialize<List<AlarmView>>(await http.GetStringAsync(new Uri("api/alarms", UriKind.Relative)), Json.Options)!;
-
-        public async Task<StatusView> StatusAsync(string chair) =>
-            JsonSerializer.Deserialize<StatusView>(await http.GetStringAsync(new Uri($"api/chairs/{chair}/status", UriKind.Relative)), Json.Options)!;
-
-        /// <summary>SIGKILL: no shutdown hook runs, nothing is flushed.</summary>
-        public void Kill()
-        {
-            process.Kill();
-            process.WaitForExit();
-        }
-
-        public void Dispose()
-        {
-            if (!process.HasExited)
-            {
-                Kill();
-            }
-
-            http.Dispose();
-            process.Dispose();
-        }
-    }
 }

@@ -1,6 +1,3 @@
-using Microsoft.Extensions.DependencyInjection;
-using Vitals.Gateway.Alarms;
-using Vitals.Gateway.Config;
 using Vitals.Gateway.Tests.Mqtt;
 using Vitals.Mqtt.Tests.Broker;
 using static Vitals.Gateway.Tests.Mqtt.MqttTestSupport;
@@ -32,7 +29,7 @@ public sealed class BridgedBrokersTests
             }
         }
 
-        await RaiseAsync(site2, "chair-2", "probe-south");
+        await RaiseTechnicalAsync(site2, "chair-2", "probe-south");
         await central.WaitForAsync($"{prefix}/south/chair-2/alarm", fragments: ["\"site\":\"south\"", "\"rule\":\"device.probe-south\"", "\"state\":\"raised\""]);
         Assert.DoesNotContain(central.Messages, m => m.Topic.StartsWith($"{prefix}/north/", StringComparison.Ordinal) && m.Topic.EndsWith("/alarm", StringComparison.Ordinal));
     }
@@ -50,7 +47,7 @@ public sealed class BridgedBrokersTests
         await Eventually.TrueAsync(() => site.Bridge().Status()!.State != "connected", "the gateway to see its broker gone");
         for (var i = 0; i < 5; i++)
         {
-            await RaiseAsync(site, "chair-1", $"outage{i}"); // queued in the gateway's MQTT client
+            await RaiseTechnicalAsync(site, "chair-1", $"outage{i}"); // queued in the gateway's MQTT client
         }
 
         await brokers.Sites[0].RestartAsync();
@@ -81,7 +78,7 @@ public sealed class BridgedBrokersTests
         await brokers.Central.StopAsync();
         for (var i = 0; i < 20; i++)
         {
-            await RaiseAsync(site, "chair-1", $"cut{i}");
+            await RaiseTechnicalAsync(site, "chair-1", $"cut{i}");
         }
 
         await Eventually.TrueAsync(() => site.Bridge().Status()!.PendingQos1 == 0, "the site broker to acknowledge every alarm");
@@ -104,26 +101,4 @@ public sealed class BridgedBrokersTests
             [$"{brokers.Prefix}/+/+/state", $"{brokers.Prefix}/+/+/alarm", $"{brokers.Prefix}/+/gateway/status"],
             "central-" + brokers.Prefix,
             persistent: true);
-
-    /// <summary>A technical alarm as a monitor fault would raise it (rule <c>device.&lt;name&gt;</c>), at once.</summary>
-    private static Task RaiseAsync(GatewayHost site, string chair, string name) =>
-        site.App.Services.GetRequiredService<AlarmService>().RunAsync(
-            (engine, now, events) =>
-            {
-                engine.ReportTechnical(chair, name, $"Probe fault {name}", true, now, events);
-                return 0;
-            },
-            default);
-
-    /// <summary>Site <paramref name="site"/> with two simulated monitors (values every second), republishing state every 2 s.</summary>
-    private static GatewayOptions SimulatedChairs(string site, string prefix, int port) => new()
-    {
-        Site = site,
-        Mqtt = new MqttOptions { Url = $"mqtt://127.0.0.1:{port}", TopicPrefix = prefix, StateRepublishSeconds = 2 },
-        Chairs =
-        [
-            new ChairOptions { Id = "chair-1", Devices = [new DeviceOptions { Id = "sim-1", Scenario = "stable", TimeScale = 1 }] },
-            new ChairOptions { Id = "chair-2", Devices = [new DeviceOptions { Id = "sim-2", Scenario = "stable", Seed = 2, TimeScale = 1 }] },
-        ],
-    };
 }

@@ -1,5 +1,3 @@
-using Microsoft.Extensions.DependencyInjection;
-using Vitals.Gateway.Alarms;
 using Vitals.Gateway.Tests.Mqtt;
 using Vitals.Mqtt.Tests.Broker;
 using Xunit.Abstractions;
@@ -66,13 +64,7 @@ public sealed class RabbitMqClusterTests(RabbitMqClusterFixture fixture, ITestOu
         {
             await host.WaitConnectedAsync();
             await b.WaitForAsync($"{prefix}/site-a/gateway/status", fragments: "\"state\":\"online\"");
-            await host.App.Services.GetRequiredService<AlarmService>().RunAsync(
-                (engine, now, events) =>
-                {
-                    engine.ReportTechnical("chair-1", "probe", "Probe disconnected", true, now, events);
-                    return 0;
-                },
-                default);
+            await RaiseTechnicalAsync(host, "chair-1", "probe");
             await b.WaitForAsync($"{prefix}/site-a/chair-1/alarm", fragments: ["\"rule\":\"device.probe\"", "\"state\":\"raised\""]);
         }
         finally
