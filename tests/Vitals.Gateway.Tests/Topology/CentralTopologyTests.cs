@@ -63,6 +63,41 @@ public sealed class CentralTopologyTests(ITestOutputHelper output) : IDisposable
         }
     }
 
+    [Fact]
+    public async Task SiteBrokerRestartAndBridgeOutage_CentralShowsSilenceThenRecovers_AlarmsRaisedMeanwhileShown()
+    {
+        var prefix = NewPrefix();
+        await using var brokers = await BridgedBrokers.StartAsync(2, prefix);
+        await using var central = await CentralHost.StartAsync(brokers.Central.Port, prefix, silentSeconds: 5);
+        await using var north = await StartAsync(SimulatedChairs("north", prefix, brokers.Sites[0].Port));
+        await using var south = await StartAsync(SimulatedChairs("south", prefix, brokers.Sites[1].Port));
+        await Eventually.TrueAsync(async () => await central.SiteLiveAsync("north", 2) && await central.SiteLiveAsync("south", 2), "both sites live at central", TimeSpan.FromSeconds(90));
+
+        // Site 1's broker down: no will can be published (the broker holding it is gone), so central sees silence.
+        await brokers.Sites[0].StopAsync();
+        var stopped = Stopwatch.StartNew();
+        await RaiseTechnicalAsync(north, "chair-1", "during-site-outage");
+        await Eventually.TrueAsync(() => central.HasAlarmAsync("north", "central.site_offline"), "central to mark the silent site 1 offline");
+        output.WriteLine($"silent site 1 offline at central {stopped.ElapsedMilliseconds} ms after its broker stopped (silence limit 5 s)");
+        Assert.True(await central.SiteLiveAsync("south", 2), "site 2 stays live");
+        await brokers.Sites[0].RestartAsync();
+        await Eventually.TrueAsync(() => central.SiteLiveAsync("north", 2), "site 1 live again after its broker restarted", TimeSpan.FromSeconds(90));
+        await Eventually.TrueAsync(() => central.HasAlarmAsync("north", "device.during-site-outage", "chair-1"), "the alarm raised while site 1's broker was down");
+        await Eventually.TrueAsync(async () => !await central.HasAlarmAsync("north", "central.site_offline"), "central's offline alarm of site 1 to clear");
+
+        // The central broker down: every bridge is cut and central itself is disconnected; alarms raised meanwhile
+        // wait in the site brokers' bridge queues.
+        await brokers.Central.StopAsync();
+        await RaiseTechnicalAsync(south, "chair-2", "during-bridge-outage");
+        await RaiseTechnicalAsync(north, "chair-2", "during-bridge-outage");
+        await brokers.Central.RestartAsync();
+        await Eventually.TrueAsync(
+            async () => await central.HasAlarmAsync("south", "device.during-bridge-outage", "chair-2") && await central.HasAlarmAsync("north", "device.during-bridge-outage", "chair-2"),
+            "both sites' alarms raised during the bridge outage at central",
+            TimeSpan.FromSeconds(90));
+        await Eventually.TrueAsync(async () => await central.SiteLiveAsync("north", 2) && await central.SiteLiveAsync("south", 2), "both sites live after the bridge outage", TimeSpan.FromSeconds(90));
+    }
+
     /// <summary>A <c>vitals run</c> config: two simulated chairs, state republished every 2 s, on the given site broker.</summary>
     private async Task<string> WriteConfigAsync(string site, string prefix, int port)
     {

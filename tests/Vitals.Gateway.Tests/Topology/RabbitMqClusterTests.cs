@@ -55,6 +55,26 @@ public sealed class RabbitMqClusterTests(RabbitMqClusterFixture fixture, ITestOu
     }
 
     [Fact]
+    public async Task Central_OnNodeB_StartedAfterGatewaysPublishedOnNodeA_ConvergesThroughRepublish()
+    {
+        var prefix = NewPrefix();
+        await using var republishing = await StartAsync(SimulatedChairs("north", prefix, NodeA));
+        await using var onChange = await StartAsync(QuietChairs("on-change", prefix, NodeA, republishSeconds: 0));
+        await republishing.WaitConnectedAsync();
+        await onChange.WaitConnectedAsync();
+        await Eventually.TrueAsync(() => onChange.Bridge().Status()!.Published >= 3, "the on-change gateway's status and chair states published");
+
+        await using var central = await CentralHost.StartAsync(NodeB, prefix);
+        await Eventually.TrueAsync(() => central.SiteLiveAsync("north", 2), "central on node B to show site north live with every chair's values");
+        await RaiseTechnicalAsync(republishing, "chair-1", "probe");
+        await Eventually.TrueAsync(() => central.HasAlarmAsync("north", "device.probe", "chair-1"), "the alarm raised on node A at central on node B");
+
+        // The gateway that publishes only on change, connected all along, never reaches central: its retained status
+        // and states stayed on node A.
+        Assert.Null(await central.SiteAsync("on-change"));
+    }
+
+    [Fact]
     public async Task AlarmAndStatus_PublishedOnNodeA_ReachSubscriberOnNodeB()
     {
         var prefix = NewPrefix();
