@@ -1,4 +1,5 @@
 using System.Globalization;
+using Vitals.Mqtt.Packets;
 
 namespace Vitals.Mqtt.Tests.Broker;
 
@@ -81,7 +82,7 @@ public sealed class BridgedBrokers : IAsyncDisposable
         var probe = $"{Prefix}/bridge-probe/{Guid.NewGuid():N}";
         await using var central = new MqttClient(TestClients.Options(Central.Port));
         await central.ConnectAsync().WaitAsync(TestClients.TestTimeout);
-        await central.SubscribeAsync(probe, Packets.MqttQualityOfService.AtLeastOnce).WaitAsync(TestClients.TestTimeout);
+        await central.SubscribeAsync(probe, MqttQualityOfService.AtLeastOnce).WaitAsync(TestClients.TestTimeout);
         var port = Sites[site].Port.ToString(CultureInfo.InvariantCulture);
 
         // Published again until it arrives: the bridge may still be connecting (it retries every 1-2 s).
