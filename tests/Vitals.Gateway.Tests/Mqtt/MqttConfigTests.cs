@@ -114,8 +114,8 @@ public class MqttConfigTests
             var cli = new MqttCliOptions();
             var command = new System.CommandLine.Command("x");
             cli.AddTo(command);
-            cli.Apply(command.Parse("--mqtt mqtts://h:8884 --mqtt-ca ca.pem --mqtt-cert c.pem --mqtt-key k.pem"), options);
-            Assert.Equal(("mqtts://h:8884", "ca.pem", "c.pem", "k.pem", "p"), (options.Mqtt.Url, options.Mqtt.CaFile, options.Mqtt.ClientCertFile, options.Mqtt.ClientKeyFile, options.Mqtt.TopicPrefix));
+            options.Mqtt = cli.Apply(command.Parse("--mqtt mqtts://h:8884 --mqtt-ca ca.pem --mqtt-cert c.pem --mqtt-key k.pem"), options.Mqtt);
+            Assert.Equal(("mqtts://h:8884", "ca.pem", "c.pem", "k.pem", "p"), (options.Mqtt!.Url, options.Mqtt.CaFile, options.Mqtt.ClientCertFile, options.Mqtt.ClientKeyFile, options.Mqtt.TopicPrefix));
         }
     }
 
