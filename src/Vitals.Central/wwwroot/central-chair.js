@@ -7,6 +7,7 @@
   let site = null;
   let alarms = [];
   let streamLive = false;
+  const UNITS = { 'mm[Hg]': 'mmHg', Cel: '\u00B0C' }; // UCUM codes as people read them
   const NAMES = { hr: 'Heart rate', pr: 'Pulse rate', spo2: 'SpO2', rr: 'Respiration rate', nibp_sys: 'NIBP systolic', nibp_dia: 'NIBP diastolic', nibp_map: 'NIBP mean', temp: 'Temperature' };
 
   function render() {
@@ -24,7 +25,7 @@
     el('no-alarms').hidden = mine.length > 0;
     el('values').replaceChildren(...Object.entries(chair.values).map(([sign, v]) => {
       const tr = document.createElement('tr');
-      for (const text of [NAMES[sign] || sign, `${centralView.fmt(sign, v)} ${v.unit}`, centralView.clock(v.at)]) {
+      for (const text of [NAMES[sign] || sign, `${centralView.fmt(sign, v)} ${UNITS[v.unit] || v.unit}`, centralView.clock(v.at)]) {
         const td = document.createElement('td'); td.textContent = text; tr.appendChild(td);
       }
       return tr;

@@ -3,12 +3,12 @@
 
 const centralView = (() => {
   const two = (n) => String(n).padStart(2, '0');
-  const minutes = (ms) => `${Math.max(0, Math.floor(ms / 60000))} min`;
+  const since = (ms) => (ms < 60000 ? `${Math.max(0, Math.floor(ms / 1000))} s` : alarmUi.fmtElapsed(ms));
 
   /** "Site · Chair: message", plus how long it is unacknowledged at its site when over central's limit. */
   function alarmText(a, now) {
     const where = a.chair === 'gateway' ? `${a.site} gateway` : `${a.site} \u00B7 ${a.chairName}`;
-    return { where, message: alarmUi.condition(a), overdue: a.overdue ? `UNACKNOWLEDGED ${minutes(now - new Date(a.unackedSince).getTime())} at site` : '' };
+    return { where, message: alarmUi.condition(a), overdue: a.overdue ? `UNACKNOWLEDGED ${since(now - new Date(a.unackedSince).getTime())} at site` : '' };
   }
 
   /** Renders alarms into an <ol>: priority shape and colour, site name first, overdue ones marked. */

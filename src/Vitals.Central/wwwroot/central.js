@@ -90,7 +90,7 @@
       renderTile(site, siteNode(site.site), c.chair);
     },
     alarms: (list) => { alarms = list; renderAll(); },
-    tick: () => {},
+    tick: renderAlarms, // keeps the "unacknowledged for" times current
   }, (live) => {
     streamLive = live;
     el('connection').hidden = live;
