@@ -33,7 +33,7 @@ public sealed class CentralHost : IAsyncDisposable
 
     public SiteBook Book => App.Services.GetRequiredService<SiteBook>();
 
-    public static async Task<CentralHost> StartAsync(int brokerPort, int silentSeconds = 30, int unackedSeconds = 120, bool signIn = true)
+    public static async Task<CentralHost> StartAsync(int brokerPort, int silentSeconds = 30, int unackedSeconds = 120, bool signIn = true, string? influx = null)
     {
         var data = Directory.CreateTempSubdirectory("vitals-central-").FullName;
         var options = new CentralOptions
@@ -43,6 +43,7 @@ public sealed class CentralHost : IAsyncDisposable
             Mqtt = new MqttOptions { Url = $"mqtt://127.0.0.1:{brokerPort}" },
             SilentSeconds = silentSeconds,
             UnackedSeconds = unackedSeconds,
+            Influx = influx,
         };
         Assert.Empty(options.Validate(_ => null));
         var app = CentralApp.Build(options, b => b.SetMinimumLevel(LogLevel.Warning), name => name == "VITALS_ADMIN_PASSWORD" ? GatewayHost.AdminPassword : null);

@@ -32,9 +32,54 @@
     }));
   }
 
+  // Trends from the sites' shared InfluxDB (only when central has --influx): one small panel per sign, its own scale.
+  const SERIES = [['hr', 'HR /min'], ['nibpSys', 'NIBP sys mmHg'], ['spo2', 'SpO2 %']];
+  const SVG = 'http://www.w3.org/2000/svg';
+  function panel(key, label, points) {
+    const div = document.createElement('div');
+    div.className = `trend-panel ${key}`;
+    const values = points.filter((p) => typeof p[key] === 'number'); // buckets without the sign omit it
+    const lo = Math.min(...values.map((p) => p[key]));
+    const hi = Math.max(...values.map((p) => p[key]));
+    const name = document.createElement('span');
+    name.textContent = values.length ? `${label}: ${lo.toFixed(0)}-${hi.toFixed(0)}` : `${label}: no data`;
+    const svg = document.createElementNS(SVG, 'svg');
+    svg.setAttribute('viewBox', '0 0 1000 100');
+    svg.setAttribute('preserveAspectRatio', 'none');
+    svg.setAttribute('role', 'img');
+    svg.setAttribute('aria-label', name.textContent);
+    if (values.length) {
+      const t0 = points[0].t; const span = Math.max(1, points[points.length - 1].t - t0); const range = Math.max(1, hi - lo);
+      const line = document.createElementNS(SVG, 'polyline');
+      line.setAttribute('points', values.map((p) => `${(((p.t - t0) / span) * 1000).toFixed(1)},${(95 - ((p[key] - lo) / range) * 90).toFixed(1)}`).join(' '));
+      svg.appendChild(line);
+    }
+    div.append(name, svg);
+    return div;
+  }
+
+  async function loadTrend(minutes) {
+    for (const b of document.querySelectorAll('#trend-controls button')) b.setAttribute('aria-pressed', String(b.dataset.minutes === String(minutes)));
+    const res = await fetch(`/api/sites/${encodeURIComponent(siteName)}/chairs/${encodeURIComponent(chairId)}/history?minutes=${minutes}`, { credentials: 'same-origin' });
+    const body = await res.json().catch(() => ({}));
+    if (!res.ok) { el('trend-status').textContent = body.detail || `History unavailable (${res.status}).`; el('trends').replaceChildren(); return; }
+    el('trend-status').textContent = `${body.points.length} points, ${body.bucketSeconds} s each, from InfluxDB`;
+    el('trends').replaceChildren(...SERIES.map(([key, label]) => panel(key, label, body.points)));
+  }
+
+  let trendsShown = false;
+  function showTrends(history) {
+    if (!history || trendsShown) return;
+    trendsShown = true;
+    el('history-note').hidden = true;
+    el('trend-controls').hidden = false;
+    for (const b of document.querySelectorAll('#trend-controls button')) b.addEventListener('click', () => loadTrend(Number(b.dataset.minutes)));
+    loadTrend(30);
+  }
+
   vitalsShell.showAccount();
   vitalsShell.stream({
-    snapshot: (s) => { site = s.sites.find((x) => x.site === siteName) || null; alarms = s.alarms; render(); },
+    snapshot: (s) => { site = s.sites.find((x) => x.site === siteName) || null; alarms = s.alarms; render(); showTrends(s.history); },
     site: (s) => { if (s.site === siteName) { site = s; render(); } },
     chair: (c) => {
       if (c.site !== siteName || !site) return;
