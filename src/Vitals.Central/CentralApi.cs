@@ -22,6 +22,7 @@ public static class CentralApi
         api.MapGet("/sites", (SiteBook book, TimeProvider time) => TypedResults.Ok(book.Sites(time.GetUtcNow())));
         api.MapGet("/sites/{site}", Site);
         api.MapGet("/sites/{site}/chairs/{chair}", Chair);
+        api.MapGet("/sites/{site}/chairs/{chair}/history", History);
         api.MapGet("/alarms", (SiteBook book, TimeProvider time) => TypedResults.Ok(book.Alarms(time.GetUtcNow())));
         api.MapGet("/status", Status);
         api.MapGet("/stream", Stream);
@@ -34,6 +35,33 @@ public static class CentralApi
 
     private static Results<Ok<ChairView>, NotFound> Chair(string site, string chair, SiteBook book) =>
         book.Chair(site, chair) is { } view ? TypedResults.Ok(view) : TypedResults.NotFound();
+
+    /// <summary>The chair's trend over <paramref name="minutes"/> (30, 120 or 480) from the shared InfluxDB.</summary>
+    private static async Task<Results<Ok<TrendView>, ProblemHttpResult>> History(
+        string site, string chair, int? minutes, HttpContext http, CancellationToken ct)
+    {
+        if (http.RequestServices.GetService<InfluxHistory>() is not { } history)
+        {
+            return TypedResults.Problem(
+                "Live values only: central was started without --influx, so it has no history.", statusCode: StatusCodes.Status404NotFound, title: "No history store");
+        }
+
+        var window = minutes ?? InfluxHistory.WindowMinutes[0];
+        if (!InfluxHistory.WindowMinutes.Contains(window))
+        {
+            return TypedResults.Problem(
+                $"minutes: {window} is not offered. Use one of {string.Join(", ", InfluxHistory.WindowMinutes)}.", statusCode: StatusCodes.Status400BadRequest, title: "Bad window");
+        }
+
+        try
+        {
+            return TypedResults.Ok(await history.TrendAsync(site, chair, window, ct).ConfigureAwait(false));
+        }
+        catch (HistoryUnavailableException e)
+        {
+            return TypedResults.Problem(e.Message, statusCode: StatusCodes.Status502BadGateway, title: "History unavailable");
+        }
+    }
 
     private static Ok<CentralStatus> Status(SiteBook book, CentralLink link, EventHub hub, TimeProvider time) =>
         TypedResults.Ok(new CentralStatus(time.GetUtcNow(), link.Status(), book.Counters(), hub.SubscriberCount, hub.Overflows));

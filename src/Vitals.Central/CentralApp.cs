@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Http.Json;
+using Vitals.Storage.Influx;
 using Vitals.Storage.Sqlite;
 
 namespace Vitals.Central;
@@ -45,6 +46,11 @@ public static partial class CentralApp
             options, sp.GetRequiredService<SiteBook>(), sp.GetRequiredService<EventHub>(), sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<ILogger<CentralLink>>(), env));
         builder.Services.AddHostedService(sp => sp.GetRequiredService<CentralLink>());
+        if (options.Influx is { } influx)
+        {
+            builder.Services.AddSingleton(new InfluxHistory(
+                InfluxEndpoint.Parse(influx, env), new HttpClient { Timeout = TimeSpan.FromSeconds(20) }));
+        }
 
         var app = builder.Build();
         if (WebSecurity.PlainHttpBeyondLoopback(urls) is { Count: > 0 } exposed)

@@ -1,3 +1,5 @@
+using Vitals.Storage.Influx;
+
 namespace Vitals.Central;
 
 /// <summary>Settings of <c>vitals central</c>, from the command line; validated at startup.</summary>
@@ -73,9 +75,16 @@ public sealed class CentralOptions : IWebAccessOptions
             errors.Add($"--unacked-after: {UnackedSeconds} is out of range. Fix: use 10 to 86400 seconds (default {DefaultUnackedSeconds}).");
         }
 
-        if (Influx is { } influx && (!Uri.TryCreate(influx, UriKind.Absolute, out var i) || (i.Scheme != "http" && i.Scheme != "https")))
+        if (Influx is { } influx)
         {
-            errors.Add($"--influx: '{influx}' is not an http(s) URL. Fix: use http://host:8086/?db=NAME (1.x) or http://host:8086/?org=ORG&bucket=BUCKET (2.x).");
+            try
+            {
+                InfluxEndpoint.Parse(influx, environment);
+            }
+            catch (InfluxConfigurationException e)
+            {
+                errors.Add($"{e.Message} Fix: use http://host:8086/?db=NAME (1.x) or http://host:8086/?org=ORG&bucket=BUCKET (2.x).");
+            }
         }
 
         return errors;
