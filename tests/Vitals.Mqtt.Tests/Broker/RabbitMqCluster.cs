@@ -16,7 +16,10 @@ namespace Vitals.Mqtt.Tests.Broker;
 /// </summary>
 public sealed class RabbitMqCluster : IAsyncDisposable
 {
-    private const string ServerDirectory = "/usr/lib/rabbitmq/lib/rabbitmq_server-3.10.8/sbin";
+    // Debian's package keeps the server scripts (which run as the calling user, unlike the /usr/sbin wrappers) here.
+    private static readonly string ServerDirectory = Directory.Exists("/usr/lib/rabbitmq/lib")
+        ? Directory.GetDirectories("/usr/lib/rabbitmq/lib", "rabbitmq_server-*").Order(StringComparer.Ordinal).Select(d => Path.Combine(d, "sbin")).LastOrDefault() ?? ""
+        : "";
 
     private readonly string directory;
     private readonly Process epmd;
@@ -47,7 +50,7 @@ public sealed class RabbitMqCluster : IAsyncDisposable
     {
         if (!File.Exists(Path.Combine(ServerDirectory, "rabbitmq-server")))
         {
-            throw new InvalidOperationException("rabbitmq-server 3.10.8 is not installed. Fix: apt-get install -y rabbitmq-server (tests/run.sh does this).");
+            throw new InvalidOperationException("rabbitmq-server is not installed. Fix: apt-get install -y rabbitmq-server (tests/run.sh does this).");
         }
 
         var clock = Stopwatch.StartNew();
