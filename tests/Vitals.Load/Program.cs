@@ -27,6 +27,12 @@ if (args.FirstOrDefault() == "central")
     return await CentralLoad.RunAsync(args[1..]); // many sites' gateways -> bridged brokers -> central (CentralLoad.cs)
 }
 
+if (args.Contains("--serial-idle"))
+{
+    await SerialIdle.RunAsync(args); // idle cost of serial ports, see SerialIdle.cs
+    return 0;
+}
+
 var chairs = Arg("--chairs", 100);
 var seconds = Arg("--seconds", 30);
 var warmup = Arg("--warmup", 2);
