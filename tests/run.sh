@@ -18,6 +18,8 @@ done
 need_apt=()
 command -v mosquitto >/dev/null || need_apt+=(mosquitto mosquitto-clients)
 command -v influxd >/dev/null || need_apt+=(influxdb influxdb-client)
+# The RabbitMQ cluster tests start two nodes themselves (rabbitmq_mqtt plugin); the package's own service is never started.
+compgen -G '/usr/lib/rabbitmq/lib/rabbitmq_server-*/sbin/rabbitmq-server' >/dev/null || need_apt+=(rabbitmq-server)
 command -v chromium >/dev/null || need_apt+=(chromium)
 command -v openssl >/dev/null || need_apt+=(openssl)
 command -v ss >/dev/null || need_apt+=(iproute2)

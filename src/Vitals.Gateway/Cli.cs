@@ -6,7 +6,7 @@ using Vitals.Gateway.Feeds;
 
 namespace Vitals.Gateway;
 
-/// <summary>The <c>vitals</c> command line: <c>demo</c> and <c>run</c>.</summary>
+/// <summary>The <c>vitals</c> command line: <c>demo</c>, <c>run</c>, <c>central</c> and <c>decode</c>.</summary>
 public static class Cli
 {
     /// <summary>Parses <paramref name="args"/> and runs the chosen verb. Returns the process exit code.</summary>
@@ -57,7 +57,7 @@ public static class Cli
 
             var options = GatewayApp.DemoOptions(count, scale, parse.GetValue(seed));
             options.Influx = parse.GetValue(influx);
-            mqtt.Apply(parse, options);
+            options.Mqtt = mqtt.Apply(parse, options.Mqtt);
             return StartAsync(options, parse.GetValue(urls), parse.GetValue(data), parse.GetValue(site), "vitals demo", error, ct);
         });
 
@@ -77,13 +77,13 @@ public static class Cli
             }
 
             options.Influx = parse.GetValue(influx) ?? options.Influx;
-            mqtt.Apply(parse, options);
+            options.Mqtt = mqtt.Apply(parse, options.Mqtt);
             return StartAsync(options, parse.GetValue(urls), parse.GetValue(data), parse.GetValue(site), parse.GetValue(config)!.Name, error, ct);
         });
 
         return new RootCommand("Vitals: a vitals monitoring gateway for infusion chairs. A secondary display and alerting aid; the bedside monitor's alarms remain primary.")
         {
-            demo, run, DecodeCommand.Create(error),
+            demo, run, Central.CentralCommand.Create(error), DecodeCommand.Create(error),
         };
     }
 

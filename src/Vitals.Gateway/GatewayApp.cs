@@ -2,7 +2,6 @@ using Microsoft.AspNetCore.Http.Json;
 using Vitals.Core.Alarms;
 using Vitals.Gateway.Alarms;
 using Vitals.Gateway.Api;
-using Vitals.Gateway.Auth;
 using Vitals.Gateway.Config;
 using Vitals.Gateway.Feeds;
 using Vitals.Gateway.Mqtt;

@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Net;
 using System.Text.Json;
 using System.Text.RegularExpressions;
-using Vitals.Gateway.Pipeline;
 
 namespace Vitals.Gateway.Tests;
 

@@ -22,6 +22,11 @@ using Vitals.Gateway.Pipeline;
 // connections, during the same run: it prints the ACK latency (send to AA received; AA means committed to the store)
 // next to the alarm delay. --hl7-rate -1 sends as fast as the ACKs come back: the HL7 ingest ceiling.
 //   dotnet run -c Release --project tests/Vitals.Load -- --hl7-rate 1000 [--hl7-senders 16]
+if (args.FirstOrDefault() == "central")
+{
+    return await CentralLoad.RunAsync(args[1..]); // many sites' gateways -> bridged brokers -> central (CentralLoad.cs)
+}
+
 if (args.Contains("--serial-idle"))
 {
     await SerialIdle.RunAsync(args); // idle cost of serial ports, see SerialIdle.cs
@@ -38,7 +43,7 @@ var options = GatewayApp.DemoOptions(chairs, 1);
 options.Urls = "http://127.0.0.1:0";
 options.Data = Directory.CreateTempSubdirectory("vitals-load-").FullName;
 using var broker = Mosquitto.Start(options.Data);
-options.Mqtt = new Vitals.Gateway.Config.MqttOptions { Url = $"mqtt://127.0.0.1:{broker.Port}" };
+options.Mqtt = new Vitals.Web.MqttOptions { Url = $"mqtt://127.0.0.1:{broker.Port}" };
 if (hl7Rate != 0)
 {
     options.Hl7 = new Vitals.Gateway.Config.Hl7Options { Listen = "127.0.0.1:0", ChairRule = "pv1Bed", TimeZone = "UTC" };

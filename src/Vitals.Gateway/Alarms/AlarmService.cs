@@ -3,7 +3,6 @@ using System.Text.Json;
 using System.Threading.Channels;
 using Vitals.Core;
 using Vitals.Core.Alarms;
-using Vitals.Gateway.Auth;
 using Vitals.Gateway.Pipeline;
 using Vitals.Storage.Sqlite;
 

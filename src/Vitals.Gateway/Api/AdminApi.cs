@@ -4,7 +4,6 @@ using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Vitals.Core.Alarms;
 using Vitals.Gateway.Alarms;
-using Vitals.Gateway.Auth;
 using Vitals.Gateway.Config;
 using Vitals.Gateway.Feeds;
 using Vitals.Gateway.Pipeline;

@@ -1,7 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Vitals.Gateway.Auth;
 using Vitals.Gateway.Config;
 using Vitals.Storage.Sqlite;
 
@@ -14,7 +13,7 @@ namespace Vitals.Gateway.Api;
 public static class KioskApi
 {
     /// <summary>User name kiosk sessions and their audit entries carry.</summary>
-    public const string KioskUser = "kiosk";
+    public const string KioskUser = Roles.KioskUser;
 
     private const string HashKey = "kiosk.token.sha256";
 

@@ -3,7 +3,6 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Vitals.Core;
 using Vitals.Core.Alarms;
 using Vitals.Gateway.Alarms;
-using Vitals.Gateway.Auth;
 using Vitals.Gateway.Config;
 using Vitals.Gateway.Pipeline;
 

@@ -1,5 +1,4 @@
 using Microsoft.AspNetCore.Authorization;
-using Vitals.Gateway.Auth;
 using Vitals.Gateway.Config;
 
 namespace Vitals.Gateway.Api;

@@ -3,7 +3,6 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Vitals.Core;
 using Vitals.Gateway.Alarms;
-using Vitals.Gateway.Auth;
 using Vitals.Gateway.Config;
 using Vitals.Gateway.Mqtt;
 using Vitals.Gateway.Pipeline;

@@ -3,9 +3,6 @@ using System.Text.Json;
 
 namespace Vitals.Gateway.Config;
 
-/// <summary>A configuration problem found at startup. The message names the key and the fix.</summary>
-public sealed class ConfigException(string message) : Exception(message);
-
 /// <summary>
 /// Reads the JSON config file strictly: unknown keys and wrong types fail at startup with a message naming
 /// the key (for example <c>chairs[0].devices[0].scenaro</c>) and the fix, instead of being ignored.

@@ -3,7 +3,7 @@ using Vitals.Simulator;
 namespace Vitals.Gateway.Config;
 
 /// <summary>The gateway's configuration, as read from <c>vitals run --config FILE</c> or built by <c>vitals demo</c>.</summary>
-public sealed partial class GatewayOptions
+public sealed partial class GatewayOptions : IWebAccessOptions
 {
     /// <summary>Default listen address: loopback only, so nothing is exposed until an admin chooses to.</summary>
     public const string DefaultUrls = "http://127.0.0.1:5080";

@@ -14,7 +14,9 @@ namespace Vitals.Gateway.Mqtt;
 /// <summary>
 /// The gateway's MQTT side (hardware-docs/mqtt.md): JSON observations in from <c>&lt;prefix&gt;/&lt;site&gt;/+/obs</c> for chairs
 /// with an <c>mqtt</c> device; alarm transitions (QoS 1), retained chair state (at most once a second per chair) and
-/// retained gateway status (last will <c>offline</c>) out. Publishing only queues in the client, so a broker outage
+/// retained gateway status (last will <c>offline</c>) out; state and the <c>online</c> status are also republished every
+/// <see cref="MqttOptions.StateRepublishSeconds"/>, because some broker clusters keep retained messages per node (or
+/// give none to wildcard subscribers) and a central subscriber must converge anyway. Publishing only queues in the client, so a broker outage
 /// never blocks the alarm engine or other feeds; QoS 1 alarm events wait in the client's queue until the broker returns.
 /// Binding edits apply live (<see cref="ApplyChairAsync"/>); the broker and topic prefix are read once at start.
 /// </summary>
@@ -33,6 +35,7 @@ public sealed partial class MqttBridge : BackgroundService
     private readonly MqttClientOptions? clientOptions;
     private readonly MqttTopics? topics;
     private readonly Dictionary<string, byte[]> lastState = new(StringComparer.Ordinal);
+    private readonly TimeSpan? republishEvery;
     private readonly string broker = "";
     private readonly string? version = typeof(MqttBridge).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion;
     private MqttClient? client;
@@ -44,6 +47,7 @@ public sealed partial class MqttBridge : BackgroundService
     private long refused;
     private long unknownChair;
     private int stateRefresh;
+    private byte[]? onlineStatus;
     private int subscribed;
 
     // Chair id -> its mqtt feed. Replaced whole on a binding change, never changed in place: read without a lock.
@@ -78,6 +82,7 @@ public sealed partial class MqttBridge : BackgroundService
 
         topics = new MqttTopics(mqtt.TopicPrefix, options.Site);
         broker = mqtt.Broker();
+        republishEvery = mqtt.StateRepublishSeconds > 0 ? TimeSpan.FromSeconds(mqtt.StateRepublishSeconds) : null;
         var status = JsonSerializer.SerializeToUtf8Bytes(new MqttGatewayStatus("offline", options.Site, version, null), Json.Options);
 
         // The broker publishes the will only when the connection ends without DISCONNECT (crash, kill, network loss)
@@ -279,6 +284,7 @@ public sealed partial class MqttBridge : BackgroundService
     private async Task PublishStateAsync(MqttClient c, CancellationToken ct)
     {
         using var timer = new PeriodicTimer(StateInterval, time);
+        var lastRound = time.GetTimestamp();
         try
         {
             while (await timer.WaitForNextTickAsync(ct).ConfigureAwait(false))
@@ -292,6 +298,18 @@ public sealed partial class MqttBridge : BackgroundService
                 if (Interlocked.Exchange(ref stateRefresh, 0) == 1)
                 {
                     lastState.Clear();
+                    lastRound = time.GetTimestamp();
+                }
+                else if (republishEvery is { } every && time.GetElapsedTime(lastRound) >= every)
+                {
+                    // A full round even when nothing changed: retained copies may be missing where a subscriber connects.
+                    lastState.Clear();
+                    lastRound = time.GetTimestamp();
+                    if (Volatile.Read(ref onlineStatus) is { } status)
+                    {
+                        await c.PublishAsync(topics!.Status, status, MqttQualityOfService.AtLeastOnce, retain: true, ct).ConfigureAwait(false);
+                        Interlocked.Increment(ref published);
+                    }
                 }
 
                 foreach (var chair in options.Chairs)
@@ -344,9 +362,12 @@ public sealed partial class MqttBridge : BackgroundService
         }
     }
 
-    private async Task PublishAsync<T>(string topic, T payload, MqttQualityOfService qos, bool retain)
+    private Task PublishAsync<T>(string topic, T payload, MqttQualityOfService qos, bool retain) =>
+        PublishAsync(topic, JsonSerializer.SerializeToUtf8Bytes(payload, Json.Options), qos, retain);
+
+    private async Task PublishAsync(string topic, byte[] payload, MqttQualityOfService qos, bool retain)
     {
-        await client!.PublishAsync(topic, JsonSerializer.SerializeToUtf8Bytes(payload, Json.Options), qos, retain).ConfigureAwait(false);
+        await client!.PublishAsync(topic, payload, qos, retain).ConfigureAwait(false);
         Interlocked.Increment(ref published);
     }
 
@@ -363,8 +384,11 @@ public sealed partial class MqttBridge : BackgroundService
             LogConnected(logger, broker);
             Interlocked.Exchange(ref stateRefresh, 1);
 
-            // Queued first thing after CONNACK; it replaces a retained "offline" left by an earlier will.
-            _ = PublishAsync(topics!.Status, new MqttGatewayStatus("online", options.Site, version, time.GetUtcNow()), MqttQualityOfService.AtLeastOnce, true)
+            // Queued first thing after CONNACK; it replaces a retained "offline" left by an earlier will. The same bytes
+            // (online since this connect) go out again with every republish round.
+            var online = JsonSerializer.SerializeToUtf8Bytes(new MqttGatewayStatus("online", options.Site, version, time.GetUtcNow()), Json.Options);
+            Volatile.Write(ref onlineStatus, online);
+            _ = PublishAsync(topics!.Status, online, MqttQualityOfService.AtLeastOnce, true)
                 .ContinueWith(t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
             return;
         }

@@ -3,24 +3,6 @@ using Vitals.Core.Alarms;
 
 namespace Vitals.Gateway.Pipeline;
 
-/// <summary>The latest value of one sign at one chair.</summary>
-public sealed record LatestValue(double Value, string Unit, DateTimeOffset At, ObservationQuality Quality);
-
-/// <summary>What the dashboard shows for one chair.</summary>
-/// <param name="Id">Chair id.</param>
-/// <param name="Name">Display name.</param>
-/// <param name="Feeds">The chair's feeds and their counters.</param>
-/// <param name="Values">Latest value per sign.</param>
-/// <param name="Alarms">Active alarms, highest priority first.</param>
-/// <param name="StaleSigns">Signs this chair's monitor has stopped sending while other values still arrive (see <see cref="StalePolicy"/>).</param>
-public sealed record ChairView(
-    string Id,
-    string Name,
-    IReadOnlyList<FeedSnapshot> Feeds,
-    IReadOnlyDictionary<Sign, LatestValue> Values,
-    IReadOnlyList<AlarmEvent> Alarms,
-    IReadOnlyList<Sign> StaleSigns);
-
 /// <summary>Latest values and active alarms per chair, fed by the pipeline and read by the API and dashboard.</summary>
 public sealed class LiveState
 {

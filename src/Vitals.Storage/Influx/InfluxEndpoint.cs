@@ -1,3 +1,4 @@
+using System.Net.Http.Headers;
 using System.Text;
 
 namespace Vitals.Storage.Influx;
@@ -99,6 +100,20 @@ public sealed class InfluxEndpoint
             query.Append("&precision=ms");
             return new Uri(BaseAddress, query.ToString());
         }
+    }
+
+    /// <summary>
+    /// The <c>Authorization</c> header for writes and queries: <c>Token</c> for 2.x/3.x, HTTP Basic for 1.x with a user
+    /// (1.x accepts Basic or u/p; Basic keeps the password out of URLs and access logs), none otherwise.
+    /// </summary>
+    public AuthenticationHeaderValue? Authorization()
+    {
+        if (Api == InfluxApiVersion.V2)
+        {
+            return new AuthenticationHeaderValue("Token", Token);
+        }
+
+        return Username is null ? null : new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"{Username}:{Password}")));
     }
 
     /// <summary>

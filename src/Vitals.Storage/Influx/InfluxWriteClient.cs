@@ -1,7 +1,6 @@
 using System.IO.Compression;
 using System.Net;
 using System.Net.Http.Headers;
-using System.Text;
 using System.Text.Json;
 
 namespace Vitals.Storage.Influx;
@@ -73,15 +72,7 @@ public sealed class InfluxWriteClient
         Gzip = gzip;
         RequestTimeout = requestTimeout ?? TimeSpan.FromSeconds(30);
         _writeUri = endpoint.WriteUri;
-        if (endpoint.Api == InfluxApiVersion.V2)
-        {
-            _auth = new AuthenticationHeaderValue("Token", endpoint.Token);
-        }
-        else if (endpoint.Username is not null)
-        {
-            var raw = Encoding.UTF8.GetBytes($"{endpoint.Username}:{endpoint.Password}");
-            _auth = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(raw));
-        }
+        _auth = endpoint.Authorization();
     }
 
     /// <summary>The endpoint written to.</summary>

@@ -1,6 +1,5 @@
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
-using Vitals.Gateway.Auth;
 using Vitals.Storage.Sqlite;
 
 namespace Vitals.Gateway.Tests.Api;

@@ -5,7 +5,6 @@ using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Microsoft.Extensions.Logging;
-using Vitals.Gateway.Api;
 
 namespace Vitals.Gateway.Tests.Api;
 

@@ -226,7 +226,7 @@ public sealed class RoleMatrixTests
 
     private static string Password(string role) => role + "-password-1";
 
-    private static string UserServiceDemoPassword(string name) => Vitals.Gateway.Auth.UserService.DemoUsers.First(u => u.Name == name).Password;
+    private static string UserServiceDemoPassword(string name) => UserService.DemoUsers.First(u => u.Name == name).Password;
 
     private static async Task CreateAsync(GatewayHost host, string name, string role)
     {

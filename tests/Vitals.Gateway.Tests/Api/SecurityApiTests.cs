@@ -107,7 +107,7 @@ public sealed class SecurityApiTests(ApiFixture fx) : IClassFixture<ApiFixture>
     [InlineData("/\r\n/evil.example")]
     public async Task LoginPage_NonLocalReturnUrl_IsDropped(string returnUrl)
     {
-        Assert.False(Pages.IsLocalUrl(returnUrl));
+        Assert.False(WebPages.IsLocalUrl(returnUrl));
         using var page = await fx.Anonymous.GetAsync(new Uri("login?ReturnUrl=" + Uri.EscapeDataString(returnUrl), UriKind.Relative));
         Assert.Equal(HttpStatusCode.Redirect, page.StatusCode);
         Assert.Equal("/login", page.Headers.Location?.OriginalString);
@@ -119,7 +119,7 @@ public sealed class SecurityApiTests(ApiFixture fx) : IClassFixture<ApiFixture>
     [InlineData("/")]
     public async Task LoginPage_LocalReturnUrl_IsServed(string returnUrl)
     {
-        Assert.True(Pages.IsLocalUrl(returnUrl));
+        Assert.True(WebPages.IsLocalUrl(returnUrl));
         using var page = await fx.Anonymous.GetAsync(new Uri("login?ReturnUrl=" + Uri.EscapeDataString(returnUrl), UriKind.Relative));
         Assert.Equal(HttpStatusCode.OK, page.StatusCode);
     }

@@ -1,5 +1,4 @@
 using Microsoft.Data.Sqlite;
-using Vitals.Gateway.Auth;
 using Vitals.Storage.Sqlite;
 
 namespace Vitals.Gateway.Tests.Auth;

@@ -2,7 +2,6 @@ using System.Collections.Concurrent;
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Vitals.Gateway.Alarms;
-using Vitals.Gateway.Config;
 using Vitals.Mqtt.Packets;
 using Vitals.Mqtt.Tests.Broker;
 using Vitals.Gateway.Tests.Mqtt;

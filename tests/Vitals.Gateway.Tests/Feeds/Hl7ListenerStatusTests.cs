@@ -7,7 +7,6 @@ using Microsoft.Extensions.DependencyInjection;
 using Vitals.Core;
 using Vitals.Gateway.Config;
 using Vitals.Gateway.Feeds;
-using Vitals.Gateway.Pipeline;
 using Vitals.Simulator;
 
 namespace Vitals.Gateway.Tests.Feeds;

@@ -1,5 +1,4 @@
 using Vitals.Gateway.Config;
-using Vitals.Gateway.Mqtt;
 
 namespace Vitals.Gateway.Tests.Mqtt;
 
@@ -27,6 +26,7 @@ public class MqttConfigTests
             "vitals.json");
 
         Assert.Equal("clinic/vitals", options.Mqtt!.TopicPrefix);
+        Assert.Equal(MqttOptions.DefaultStateRepublishSeconds, options.Mqtt.StateRepublishSeconds);
         Assert.Equal("gw-1", options.Mqtt.ToClientOptions("s1", _ => null).ClientId);
         Assert.Equal("kPa", options.Chairs[0].Devices[0].Mapping!.Fields[1].Unit);
     }
@@ -56,6 +56,8 @@ public class MqttConfigTests
     [InlineData("""{ "url": "mqtt://h", "topicPrefix": "" }""", "mqtt.topicPrefix:")]
     [InlineData("""{ "url": "mqtt://h", "topicPrefix": "/vitals" }""", "mqtt.topicPrefix:")]
     [InlineData("""{ "url": "mqtt://h", "clientId": "" }""", "mqtt.clientId:")]
+    [InlineData("""{ "url": "mqtt://h", "stateRepublishSeconds": -1 }""", "mqtt.stateRepublishSeconds: -1 is out of range")]
+    [InlineData("""{ "url": "mqtt://h", "stateRepublishSeconds": 86400 }""", "mqtt.stateRepublishSeconds: 86400 is out of range")]
     public void Parse_BadMqttValue_MessageNamesKeyAndFix(string mqtt, string expected)
     {
         var problems = Problems($$"""{ "mqtt": {{mqtt}}, {{Chairs}} }""");
@@ -115,8 +117,8 @@ public class MqttConfigTests
             var cli = new MqttCliOptions();
             var command = new System.CommandLine.Command("x");
             cli.AddTo(command);
-            cli.Apply(command.Parse("--mqtt mqtts://h:8884 --mqtt-ca ca.pem --mqtt-cert c.pem --mqtt-key k.pem"), options);
-            Assert.Equal(("mqtts://h:8884", "ca.pem", "c.pem", "k.pem", "p"), (options.Mqtt.Url, options.Mqtt.CaFile, options.Mqtt.ClientCertFile, options.Mqtt.ClientKeyFile, options.Mqtt.TopicPrefix));
+            options.Mqtt = cli.Apply(command.Parse("--mqtt mqtts://h:8884 --mqtt-ca ca.pem --mqtt-cert c.pem --mqtt-key k.pem"), options.Mqtt);
+            Assert.Equal(("mqtts://h:8884", "ca.pem", "c.pem", "k.pem", "p"), (options.Mqtt!.Url, options.Mqtt.CaFile, options.Mqtt.ClientCertFile, options.Mqtt.ClientKeyFile, options.Mqtt.TopicPrefix));
         }
     }
 

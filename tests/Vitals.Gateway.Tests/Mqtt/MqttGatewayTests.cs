@@ -1,7 +1,6 @@
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Vitals.Core;
-using Vitals.Gateway.Config;
 using Vitals.Gateway.Pipeline;
 using Vitals.Mqtt.Packets;
 using Vitals.Mqtt.Tests.Broker;

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
+using Vitals.Gateway.Alarms;
 using Vitals.Gateway.Config;
 using Vitals.Gateway.Mqtt;
 using Vitals.Mqtt;
@@ -43,6 +44,43 @@ internal static class MqttTestSupport
                 ],
             },
             new ChairOptions { Id = "chair-3", Devices = [new DeviceOptions { Id = "sim-3", Scenario = "stable", TimeScale = 1 }] },
+        ],
+    };
+
+    /// <summary>
+    /// Site <paramref name="site"/> with two chairs read over MQTT: until something is published to their obs topics
+    /// their state never changes, so every state message after the first is a republish.
+    /// </summary>
+    public static GatewayOptions QuietChairs(string site, string prefix, int port, int republishSeconds) => new()
+    {
+        Site = site,
+        Mqtt = new MqttOptions { Url = $"mqtt://127.0.0.1:{port}", TopicPrefix = prefix, StateRepublishSeconds = republishSeconds },
+        Chairs =
+        [
+            new ChairOptions { Id = "chair-1", Devices = [new DeviceOptions { Id = "mon-1", Kind = "mqtt" }] },
+            new ChairOptions { Id = "chair-2", Devices = [new DeviceOptions { Id = "mon-2", Kind = "mqtt" }] },
+        ],
+    };
+
+    /// <summary>A technical alarm as a monitor fault would raise it (rule <c>device.&lt;name&gt;</c>), at once.</summary>
+    public static Task RaiseTechnicalAsync(GatewayHost site, string chair, string name) =>
+        site.App.Services.GetRequiredService<AlarmService>().RunAsync(
+            (engine, now, events) =>
+            {
+                engine.ReportTechnical(chair, name, $"Probe fault {name}", true, now, events);
+                return 0;
+            },
+            default);
+
+    /// <summary>Site <paramref name="site"/> with two simulated monitors (values every second), republishing state every 2 s.</summary>
+    public static GatewayOptions SimulatedChairs(string site, string prefix, int port) => new()
+    {
+        Site = site,
+        Mqtt = new MqttOptions { Url = $"mqtt://127.0.0.1:{port}", TopicPrefix = prefix, StateRepublishSeconds = 2 },
+        Chairs =
+        [
+            new ChairOptions { Id = "chair-1", Devices = [new DeviceOptions { Id = "sim-1", Scenario = "stable", TimeScale = 1 }] },
+            new ChairOptions { Id = "chair-2", Devices = [new DeviceOptions { Id = "sim-2", Scenario = "stable", Seed = 2, TimeScale = 1 }] },
         ],
     };
 

@@ -1,5 +1,4 @@
 using System.Net.ServerSentEvents;
-using Vitals.Gateway.Pipeline;
 
 namespace Vitals.Gateway.Tests.Pipeline;
 

@@ -37,6 +37,9 @@ public sealed class MosquittoBroker : IAsyncDisposable
 
     public string Directory { get; }
 
+    /// <summary>The running mosquitto's process id (for CPU and memory figures), or null while stopped.</summary>
+    public int? ProcessId => _process is { HasExited: false } p ? p.Id : null;
+
     /// <summary>Anonymous listener.</summary>
     public int Port { get; }
 
@@ -69,8 +72,11 @@ public sealed class MosquittoBroker : IAsyncDisposable
         }
     }
 
-    /// <summary>Starts a broker; <paramref name="persistence"/> keeps sessions and queued messages across <see cref="RestartAsync"/>.</summary>
-    public static async Task<MosquittoBroker> StartAsync(bool persistence = false, string extraConfig = "")
+    /// <summary>
+    /// Starts a broker; <paramref name="persistence"/> keeps sessions, retained and queued messages across <see cref="RestartAsync"/>;
+    /// <paramref name="extraConfig"/> goes before the listeners, <paramref name="bridgeConfig"/> (a <c>connection</c> section) after them.
+    /// </summary>
+    public static async Task<MosquittoBroker> StartAsync(bool persistence = false, string extraConfig = "", string bridgeConfig = "")
     {
         var certificates = await EnsureCertificatesAsync();
         var directory = System.IO.Directory.CreateTempSubdirectory("vitals-mosquitto-").FullName;
@@ -107,6 +113,7 @@ public sealed class MosquittoBroker : IAsyncDisposable
             certfile {certificates}/server.crt
             keyfile {certificates}/server.key
             require_certificate true
+            {bridgeConfig}
 
             """;
         await File.WriteAllTextAsync(configFile, config);
@@ -203,7 +210,8 @@ public sealed class MosquittoBroker : IAsyncDisposable
         return await stdout;
     }
 
-    private static int FreePort()
+    /// <summary>A TCP port free on 127.0.0.1 right now (the OS picks it).</summary>
+    public static int FreePort()
     {
         var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();

@@ -19,3 +19,13 @@ public sealed class PersistentMosquittoFixture : IAsyncLifetime
 
     public async Task DisposeAsync() => await Broker.DisposeAsync();
 }
+
+/// <summary>A two-node RabbitMQ cluster with the MQTT plugin, one per test class (it takes a while to start).</summary>
+public sealed class RabbitMqClusterFixture : IAsyncLifetime
+{
+    public RabbitMqCluster Cluster { get; private set; } = null!;
+
+    public async Task InitializeAsync() => Cluster = await RabbitMqCluster.StartAsync(2);
+
+    public async Task DisposeAsync() => await Cluster.DisposeAsync();
+}

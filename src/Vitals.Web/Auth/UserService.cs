@@ -2,7 +2,7 @@ using System.Security.Cryptography;
 using Microsoft.AspNetCore.Identity;
 using Vitals.Storage.Sqlite;
 
-namespace Vitals.Gateway.Auth;
+namespace Vitals.Web;
 
 /// <summary>Role names. <c>viewer</c> is a read-only wall display.</summary>
 public static class Roles
@@ -13,6 +13,9 @@ public static class Roles
 
     /// <summary>Every role.</summary>
     public static readonly IReadOnlyList<string> All = [Admin, Nurse, Viewer];
+
+    /// <summary>The account name of wall-display kiosk sessions (a viewer); reserved, so no user can take it.</summary>
+    public const string KioskUser = "kiosk";
 }
 
 /// <summary>Authorization policy names.</summary>
@@ -208,7 +211,7 @@ public sealed class UserService(UserStore store, SessionRegistry sessions, Login
         password = generated ? GeneratePassword() : password!;
         if (CheckPassword(password) is { } problem)
         {
-            throw new Config.ConfigException($"VITALS_ADMIN_PASSWORD: {problem.Message} Fix: set a longer password or leave it unset to have one generated.");
+            throw new ConfigException($"VITALS_ADMIN_PASSWORD: {problem.Message} Fix: set a longer password or leave it unset to have one generated.");
         }
 
         store.Create("admin", Roles.Admin, hasher.HashPassword("admin", password), time.GetUtcNow());
@@ -228,7 +231,7 @@ public sealed class UserService(UserStore store, SessionRegistry sessions, Login
     private static (string Field, string Message)? CheckName(string name) =>
         string.IsNullOrWhiteSpace(name) || name.Length > MaxNameLength || !name.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '-' or '_')
             ? ("name", $"Use 1-{MaxNameLength} letters, digits, '.', '-' or '_'.")
-            : string.Equals(name, Api.KioskApi.KioskUser, StringComparison.OrdinalIgnoreCase)
+            : string.Equals(name, Roles.KioskUser, StringComparison.OrdinalIgnoreCase)
                 ? ("name", $"'{name}' is reserved for the wall-display kiosk link.")
                 : null;
 

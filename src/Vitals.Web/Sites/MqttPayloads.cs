@@ -1,6 +1,6 @@
 using Vitals.Core;
 
-namespace Vitals.Gateway.Mqtt;
+namespace Vitals.Web;
 
 /// <summary>Topic names (hardware-docs/mqtt.md). Every level comes from validated config, so no level holds '+', '#' or '/'.</summary>
 public sealed record MqttTopics(string Prefix, string Site)

@@ -1,12 +1,18 @@
 using Vitals.Mqtt;
 
-namespace Vitals.Gateway.Config;
+namespace Vitals.Web;
 
 /// <summary>The <c>mqtt</c> section of the config file (or <c>--mqtt URL</c> and friends): the broker the gateway reads and publishes through.</summary>
 public sealed class MqttOptions
 {
     /// <summary>Default first topic level: <c>vitals/&lt;site&gt;/&lt;chair&gt;/obs</c>.</summary>
     public const string DefaultTopicPrefix = "vitals";
+
+    /// <summary>Default for <see cref="StateRepublishSeconds"/>.</summary>
+    public const int DefaultStateRepublishSeconds = 10;
+
+    /// <summary>Largest accepted <see cref="StateRepublishSeconds"/>: an hour.</summary>
+    public const int MaxStateRepublishSeconds = 3600;
 
     /// <summary>Environment variable read for the broker password when the URL names a user but no password.</summary>
     public const string DefaultPasswordEnv = "VITALS_MQTT_PASSWORD";
@@ -32,6 +38,13 @@ public sealed class MqttOptions
     /// <summary>MQTT client id; default <c>vitals-&lt;site&gt;-&lt;random&gt;</c> so two gateways never take over each other's session.</summary>
     public string? ClientId { get; set; }
 
+    /// <summary>
+    /// Every chair's retained state (and the gateway's <c>online</c> status) is published again this often even when
+    /// unchanged, so a subscriber that cannot rely on retained messages (a broker cluster that keeps them per node, such
+    /// as RabbitMQ's MQTT plugin; a bridge that came back) still converges; 0 publishes on change and at connect only.
+    /// </summary>
+    public int StateRepublishSeconds { get; set; } = DefaultStateRepublishSeconds;
+
     /// <summary>Checks every key, one message per problem naming it (<c>mqtt.url</c>, ...) and the fix.</summary>
     public void Validate(string site, Func<string, string?> environment, List<string> errors)
     {
@@ -54,6 +67,11 @@ public sealed class MqttOptions
         if (ClientId is not null && (ClientId.Length is 0 or > 64 || ClientId.Any(char.IsControl)))
         {
             errors.Add("mqtt.clientId: must be 1-64 printable characters. Fix: remove the key to use vitals-<site>-<random>.");
+        }
+
+        if (StateRepublishSeconds is < 0 or > MaxStateRepublishSeconds)
+        {
+            errors.Add($"mqtt.stateRepublishSeconds: {StateRepublishSeconds} is out of range. Fix: use whole seconds from 1 to {MaxStateRepublishSeconds} (default {DefaultStateRepublishSeconds}), or 0 to publish state only when it changes.");
         }
     }
 

@@ -3,7 +3,7 @@ using System.Security.Cryptography;
 using System.Text;
 using Vitals.Storage.Sqlite;
 
-namespace Vitals.Gateway.Auth;
+namespace Vitals.Web;
 
 /// <summary>
 /// Server-side sessions. The cookie carries a random session id; each request is checked against this registry, so

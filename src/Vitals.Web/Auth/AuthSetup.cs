@@ -3,9 +3,8 @@ using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
-using Vitals.Gateway.Config;
 
-namespace Vitals.Gateway.Auth;
+namespace Vitals.Web;
 
 /// <summary>Cookie authentication, roles, antiforgery and login rate limiting.</summary>
 public static class AuthSetup
@@ -17,8 +16,9 @@ public static class AuthSetup
     public static readonly TimeSpan SessionIdle = TimeSpan.FromHours(8);
 
     /// <summary>Registers authentication and authorization services.</summary>
-    public static IServiceCollection AddVitalsAuth(this IServiceCollection services, GatewayOptions options)
+    public static IServiceCollection AddVitalsAuth(this IServiceCollection services, IWebAccessOptions options)
     {
+        services.AddSingleton(options);
         services.AddAuthentication(CookieAuthenticationDefaults.AuthenticationScheme)
             .AddCookie(o =>
             {
@@ -60,7 +60,7 @@ public static class AuthSetup
     }
 
     /// <summary>Read access: open in demo mode (demo data only), any signed-in role otherwise.</summary>
-    public static TBuilder RequireRead<TBuilder>(this TBuilder builder, GatewayOptions options)
+    public static TBuilder RequireRead<TBuilder>(this TBuilder builder, IWebAccessOptions options)
         where TBuilder : IEndpointConventionBuilder =>
         options.Demo ? builder.AllowAnonymous() : builder.RequireAuthorization(Policies.Read);
 

@@ -1,7 +1,7 @@
 using System.Text.Json;
 using Vitals.Storage;
 
-namespace Vitals.Gateway.Pipeline;
+namespace Vitals.Web;
 
 /// <summary>The JSON shape of everything the gateway sends out (API, SSE): camelCase keys, enums as snake_case strings (<c>nibp_sys</c>, <c>high</c>).</summary>
 public static class Json

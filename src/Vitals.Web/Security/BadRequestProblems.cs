@@ -2,7 +2,7 @@ using System.Text.Json;
 using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Diagnostics;
 
-namespace Vitals.Gateway.Api;
+namespace Vitals.Web;
 
 /// <summary>
 /// Turns request-binding failures (bad JSON, a query value of the wrong type, a body over its size limit) into problem

@@ -1,4 +1,4 @@
-namespace Vitals.Gateway.Auth;
+namespace Vitals.Web;
 
 /// <summary>One throttled account name or address as admins see it.</summary>
 /// <param name="Kind"><c>account</c> or <c>address</c>.</param>

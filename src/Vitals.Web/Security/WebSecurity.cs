@@ -1,7 +1,7 @@
 using System.Net;
 using Microsoft.AspNetCore.Http.Metadata;
 
-namespace Vitals.Gateway.Api;
+namespace Vitals.Web;
 
 /// <summary>
 /// Transport and browser protections for every response: problem details for bad requests, HTTPS (HSTS, and an http

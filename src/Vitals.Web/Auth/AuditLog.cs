@@ -1,8 +1,7 @@
 using System.Text.Json;
-using Vitals.Gateway.Pipeline;
 using Vitals.Storage.Sqlite;
 
-namespace Vitals.Gateway.Auth;
+namespace Vitals.Web;
 
 /// <summary>One audit entry: who did what, when, to which chair, with details (old -> new for changes).</summary>
 public sealed record AuditEntry(string Action, string User, string? Chair, string? Details, DateTimeOffset At);

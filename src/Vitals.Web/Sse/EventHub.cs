@@ -2,7 +2,7 @@ using System.Net.ServerSentEvents;
 using System.Text.Json;
 using System.Threading.Channels;
 
-namespace Vitals.Gateway.Pipeline;
+namespace Vitals.Web;
 
 /// <summary>
 /// Fans pipeline output out to dashboard streams. Each subscriber has its own bounded queue. A browser too slow to

@@ -1,8 +1,8 @@
 using System.CommandLine;
 
-namespace Vitals.Gateway.Config;
+namespace Vitals.Web;
 
-/// <summary><c>--mqtt URL</c>, <c>--mqtt-ca</c>, <c>--mqtt-cert</c>, <c>--mqtt-key</c>, shared by <c>demo</c> and <c>run</c>; they override the config file's <c>mqtt</c> section.</summary>
+/// <summary><c>--mqtt URL</c>, <c>--mqtt-ca</c>, <c>--mqtt-cert</c>, <c>--mqtt-key</c>, shared by <c>demo</c>, <c>run</c> and <c>central</c>; they override the config file's <c>mqtt</c> section.</summary>
 public sealed class MqttCliOptions
 {
     private readonly Option<string?> url = new("--mqtt")
@@ -27,21 +27,21 @@ public sealed class MqttCliOptions
         command.Options.Add(key);
     }
 
-    /// <summary>Copies any given option into <paramref name="options"/>, creating its <c>mqtt</c> section when needed.</summary>
-    public void Apply(ParseResult parse, GatewayOptions options)
+    /// <summary>Copies any given option into <paramref name="current"/>, creating an <c>mqtt</c> section when needed; returns the section.</summary>
+    public MqttOptions? Apply(ParseResult parse, MqttOptions? current)
     {
         ArgumentNullException.ThrowIfNull(parse);
-        ArgumentNullException.ThrowIfNull(options);
         var (u, c, k, s) = (parse.GetValue(url), parse.GetValue(cert), parse.GetValue(key), parse.GetValue(ca));
         if (u is null && c is null && k is null && s is null)
         {
-            return;
+            return current;
         }
 
-        options.Mqtt ??= new MqttOptions();
-        options.Mqtt.Url = u ?? options.Mqtt.Url;
-        options.Mqtt.CaFile = s ?? options.Mqtt.CaFile;
-        options.Mqtt.ClientCertFile = c ?? options.Mqtt.ClientCertFile;
-        options.Mqtt.ClientKeyFile = k ?? options.Mqtt.ClientKeyFile;
+        var mqtt = current ?? new MqttOptions();
+        mqtt.Url = u ?? mqtt.Url;
+        mqtt.CaFile = s ?? mqtt.CaFile;
+        mqtt.ClientCertFile = c ?? mqtt.ClientCertFile;
+        mqtt.ClientKeyFile = k ?? mqtt.ClientKeyFile;
+        return mqtt;
     }
 }

@@ -1,9 +1,7 @@
 using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Vitals.Gateway.Api;
-using Vitals.Gateway.Config;
 
-namespace Vitals.Gateway.Auth;
+namespace Vitals.Web;
 
 /// <summary>Login, logout, the antiforgery token, and user management for admins.</summary>
 public static class AuthApi
@@ -32,7 +30,7 @@ public static class AuthApi
     private static Ok<CsrfView> Csrf(HttpContext http, IAntiforgery antiforgery) =>
         TypedResults.Ok(new CsrfView(antiforgery.GetAndStoreTokens(http).RequestToken!));
 
-    private static Ok<MeView> Me(HttpContext http, GatewayOptions options)
+    private static Ok<MeView> Me(HttpContext http, IWebAccessOptions options)
     {
         var user = http.User;
         var role = Roles.All.FirstOrDefault(user.IsInRole);

@@ -1,0 +1,159 @@
+using Vitals.Mqtt;
+using Vitals.Mqtt.Packets;
+
+namespace Vitals.Central;
+
+/// <summary>
+/// Central's one broker connection: subscribes to every site's state, alarm and status topics, feeds the
+/// <see cref="SiteBook"/>, ticks it every second, and forwards what changed to the dashboards. Read-only towards the
+/// sites: it never publishes.
+/// </summary>
+public sealed partial class CentralLink(
+    CentralOptions options, SiteBook book, EventHub hub, TimeProvider time, ILogger<CentralLink> logger, Func<string, string?> environment)
+    : BackgroundService
+{
+    /// <summary>How often silence and overdue alarms are judged, and the dashboards' heartbeat.</summary>
+    public static readonly TimeSpan TickInterval = TimeSpan.FromSeconds(1);
+
+    private MqttClient? client;
+
+    /// <summary>The <c>mqtt</c> part of <c>/api/status</c>: connection state and the client's own counters.</summary>
+    public CentralMqttStatus Status() => new(
+        client?.State.ToString().ToLowerInvariant() ?? "disconnected",
+        options.Mqtt.Broker(),
+        options.Mqtt.TopicPrefix,
+        client?.OversizedSkippedCount ?? 0,
+        client?.LastOversized);
+
+    /// <inheritdoc/>
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var prefix = options.Mqtt.TopicPrefix;
+        client = new MqttClient(options.Mqtt.ToClientOptions("central", environment), time);
+        client.StateChanged += OnStateChanged;
+
+        // QoS 1 for alarms and status (the last will): a bridge or a persistent session queues them across an outage.
+        await client.SubscribeAsync($"{prefix}/+/+/alarm", MqttQualityOfService.AtLeastOnce, stoppingToken).ConfigureAwait(false);
+        await client.SubscribeAsync($"{prefix}/+/{SiteBook.GatewayLevel}/status", MqttQualityOfService.AtLeastOnce, stoppingToken).ConfigureAwait(false);
+        await client.SubscribeAsync($"{prefix}/+/+/state", MqttQualityOfService.AtMostOnce, stoppingToken).ConfigureAwait(false);
+        client.Start();
+        LogStarting(logger, options.Mqtt.Broker(), prefix);
+
+        // Either loop failing ends the service, which stops the host loudly (no live loop hiding a dead one).
+        var first = await Task.WhenAny(ReadAsync(client, stoppingToken), TickAsync(stoppingToken)).ConfigureAwait(false);
+        await first.ConfigureAwait(false);
+    }
+
+    /// <inheritdoc/>
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await base.StopAsync(cancellationToken).ConfigureAwait(false);
+        if (client is not null)
+        {
+            client.StateChanged -= OnStateChanged;
+            await client.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    private async Task ReadAsync(MqttClient c, CancellationToken ct)
+    {
+        try
+        {
+            while (await c.Messages.WaitToReadAsync(ct).ConfigureAwait(false))
+            {
+                // Drain what has arrived, then tell the dashboards once about the alarm list.
+                var alarmsChanged = false;
+                while (c.Messages.TryRead(out var message))
+                {
+                    if (book.Apply(message.Topic, message.Payload.Span, message.Retain, time.GetUtcNow()) is { } change)
+                    {
+                        alarmsChanged |= Forward(change);
+                    }
+                }
+
+                if (alarmsChanged)
+                {
+                    hub.Publish("alarms", book.Alarms(time.GetUtcNow()));
+                }
+            }
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+        }
+    }
+
+    private async Task TickAsync(CancellationToken ct)
+    {
+        using var timer = new PeriodicTimer(TickInterval, time);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(ct).ConfigureAwait(false))
+            {
+                ForwardAll(book.Tick(time.GetUtcNow()));
+                hub.Publish("tick", new Heartbeat(time.GetUtcNow()));
+            }
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+        }
+    }
+
+    private void OnStateChanged(object? sender, MqttConnectionStateChangedEventArgs e)
+    {
+        if (e.State is MqttConnectionState.Connected or MqttConnectionState.Disconnected)
+        {
+            var connected = e.State == MqttConnectionState.Connected;
+            LogConnection(logger, options.Mqtt.Broker(), connected ? "connected" : "lost", e.Error?.Message ?? "");
+            ForwardAll(book.SetBrokerConnected(connected, time.GetUtcNow()));
+        }
+    }
+
+    private void ForwardAll(List<BookChange> changes)
+    {
+        var alarmsChanged = false;
+        foreach (var change in changes)
+        {
+            alarmsChanged |= Forward(change);
+        }
+
+        if (alarmsChanged)
+        {
+            hub.Publish("alarms", book.Alarms(time.GetUtcNow()));
+        }
+    }
+
+    /// <summary>Sends the changed chair or site; returns whether the alarm list changed (sent once per batch by the caller).</summary>
+    private bool Forward(BookChange change)
+    {
+        if (change.GatewayChanged && book.Site(change.Site, time.GetUtcNow()) is { } site)
+        {
+            hub.Publish("site", site);
+        }
+        else if (change.Chair is { } chair && book.Chair(change.Site, chair) is { } view)
+        {
+            hub.Publish("chair", new ChairEvent(change.Site, view));
+        }
+
+        return change.AlarmsChanged;
+    }
+
+    [LoggerMessage(EventId = 6001, Level = LogLevel.Information, Message = "Central: reading every site from {Broker} under '{Prefix}/'")]
+    private static partial void LogStarting(ILogger logger, string broker, string prefix);
+
+    [LoggerMessage(EventId = 6002, Level = LogLevel.Warning, Message = "Central: broker {Broker} connection {State} {Reason}")]
+    private static partial void LogConnection(ILogger logger, string broker, string state, string reason);
+}
+
+/// <summary>One chair's new state, for the dashboards.</summary>
+public sealed record ChairEvent(string Site, ChairView Chair);
+
+/// <summary>The once-a-second stream heartbeat (the pages' NOT LIVE watchdog).</summary>
+public sealed record Heartbeat(DateTimeOffset ServerTime);
+
+/// <summary>The <c>mqtt</c> part of central's <c>/api/status</c>.</summary>
+/// <param name="State">disconnected, connecting, connected.</param>
+/// <param name="Broker">Scheme, host and port; never credentials.</param>
+/// <param name="TopicPrefix">First topic level read.</param>
+/// <param name="Oversized">Messages above the client's packet limit, skipped unread.</param>
+/// <param name="LastOversized">Topic and size of the last of them.</param>
+public sealed record CentralMqttStatus(string State, string Broker, string TopicPrefix, long Oversized, string? LastOversized);
