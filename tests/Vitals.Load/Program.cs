@@ -22,6 +22,12 @@ using Vitals.Gateway.Pipeline;
 // connections, during the same run: it prints the ACK latency (send to AA received; AA means committed to the store)
 // next to the alarm delay. --hl7-rate -1 sends as fast as the ACKs come back: the HL7 ingest ceiling.
 //   dotnet run -c Release --project tests/Vitals.Load -- --hl7-rate 1000 [--hl7-senders 16]
+if (args.Contains("--serial-idle"))
+{
+    await SerialIdle.RunAsync(args); // idle cost of serial ports, see SerialIdle.cs
+    return 0;
+}
+
 var chairs = Arg("--chairs", 100);
 var seconds = Arg("--seconds", 30);
 var warmup = Arg("--warmup", 2);
