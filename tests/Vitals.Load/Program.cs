@@ -38,7 +38,7 @@ var options = GatewayApp.DemoOptions(chairs, 1);
 options.Urls = "http://127.0.0.1:0";
 options.Data = Directory.CreateTempSubdirectory("vitals-load-").FullName;
 using var broker = Mosquitto.Start(options.Data);
-options.Mqtt = new Vitals.Gateway.Config.MqttOptions { Url = $"mqtt://127.0.0.1:{broker.Port}" };
+options.Mqtt = new Vitals.Web.MqttOptions { Url = $"mqtt://127.0.0.1:{broker.Port}" };
 if (hl7Rate != 0)
 {
     options.Hl7 = new Vitals.Gateway.Config.Hl7Options { Listen = "127.0.0.1:0", ChairRule = "pv1Bed", TimeZone = "UTC" };
