@@ -1,8 +1,14 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
 using Microsoft.Playwright;
+using Vitals.Mqtt;
+using Vitals.Mqtt.Packets;
 using Vitals.Gateway;
 using Vitals.Gateway.Tests;
 using Vitals.Gateway.Tests.Browser;
 using Vitals.Mqtt.Tests.Broker;
+using Vitals.Storage.Tests.Influx;
 
 namespace Vitals.Central.Tests;
 
@@ -15,6 +21,62 @@ public sealed class CentralBrowserTests
         options.Site = site;
         options.Mqtt = new MqttOptions { Url = $"mqtt://127.0.0.1:{brokerPort}" };
         return GatewayHost.StartAsync(options, GatewayApp.DefaultSimulatorStep);
+    }
+
+    private static async Task LoginAsync(IPage page, CentralHost central, string path)
+    {
+        await page.GotoAsync(new Uri(central.Address, path).ToString());
+        await Assertions.Expect(page).ToHaveURLAsync(new System.Text.RegularExpressions.Regex("/login"));
+        await page.FillAsync("#name", "admin");
+        await page.FillAsync("#password", GatewayHost.AdminPassword);
+        await page.ClickAsync("button[type=submit]");
+    }
+
+    [Fact]
+    public async Task ChairPage_WithInflux_DrawsTrendsOfEachWindow()
+    {
+        using var influx = new InfluxdServer();
+        influx.Start();
+        await influx.CreateDatabaseAsync("vitals");
+        var now = DateTimeOffset.UtcNow;
+        var lines = new StringBuilder();
+        for (var i = 0; i < 300; i++)
+        {
+            var at = (now - TimeSpan.FromSeconds(1500 - (i * 5))).ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture);
+            lines.Append(CultureInfo.InvariantCulture, $"vitals,site=north,chair=c1,device=sim-1 hr={70 + (15 * Math.Sin(i / 20.0)):0.0},spo2={97 - (i % 3)},nibp_sys={118 - (i / 10)} {at}\n");
+        }
+
+        using (var http = new HttpClient())
+        {
+            using var write = await http.PostAsync(new Uri(influx.BaseUri, "write?db=vitals&precision=ms"), new StringContent(lines.ToString()));
+            Assert.True(write.IsSuccessStatusCode);
+        }
+
+        await using var broker = await MosquittoBroker.StartAsync();
+        await using var central = await CentralHost.StartAsync(broker.Port, signIn: false, influx: influx.Url("vitals"));
+        await using var site = new MqttClient(MqttUrl.Parse($"mqtt://127.0.0.1:{broker.Port}") with { ClientId = "emulated-north" });
+        await site.ConnectAsync();
+        var state = new MqttChairState("north", "c1", "Chair 1", new Dictionary<string, MqttValue> { ["hr"] = new(72, "/min", now, null) }, []);
+        await site.PublishAsync("vitals/north/c1/state", JsonSerializer.SerializeToUtf8Bytes(state, Json.Options), MqttQualityOfService.AtLeastOnce, retain: true);
+        await Eventually.TrueAsync(() => central.Book.Chair("north", "c1") is not null, "north/c1 at central");
+
+        using var playwright = await Playwright.CreateAsync();
+        await using var browser = await DashboardBrowserTests.LaunchAsync(playwright);
+        var page = await browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 1400, Height = 1000 } });
+        await LoginAsync(page, central, "/sites/north/chairs/c1");
+
+        await Assertions.Expect(page.Locator("#trend-controls")).ToBeVisibleAsync();
+        await Assertions.Expect(page.Locator("#history-note")).ToBeHiddenAsync();
+        await Assertions.Expect(page.Locator(".trend-panel")).ToHaveCountAsync(3);
+        await Assertions.Expect(page.Locator(".trend-panel.hr polyline")).ToHaveCountAsync(1);
+        await Assertions.Expect(page.Locator("#trend-status")).ToContainTextAsync("5 s each");
+        await BrowserSupport.ShotAsync(page, "central-chair-trends-30min");
+
+        await page.ClickAsync("#trend-controls button[data-minutes='480']");
+        await Assertions.Expect(page.Locator("#trend-status")).ToContainTextAsync("80 s each");
+        await Assertions.Expect(page.Locator("#trend-controls button[data-minutes='480']")).ToHaveAttributeAsync("aria-pressed", "true");
+        await Assertions.Expect(page.Locator(".trend-panel.spo2 polyline")).ToHaveCountAsync(1);
+        Assert.Empty(await BrowserSupport.SeriousViolationsAsync(page));
     }
 
     [Fact]
@@ -31,11 +93,7 @@ public sealed class CentralBrowserTests
             var page = await browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 1600, Height = 1100 } });
 
             // Same login page and rules as the gateway.
-            await page.GotoAsync(central.Address.ToString());
-            await Assertions.Expect(page).ToHaveURLAsync(new System.Text.RegularExpressions.Regex("/login"));
-            await page.FillAsync("#name", "admin");
-            await page.FillAsync("#password", GatewayHost.AdminPassword);
-            await page.ClickAsync("button[type=submit]");
+            await LoginAsync(page, central, "/");
 
             var sites = page.Locator("section.site-group");
             await Assertions.Expect(sites).ToHaveCountAsync(2);

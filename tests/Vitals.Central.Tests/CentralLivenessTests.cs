@@ -127,7 +127,8 @@ public sealed class CentralLivenessTests(ITestOutputHelper output)
     [InlineData("--mqtt mqtt://127.0.0.1:1 --site-silent-after 0", "--site-silent-after: 0 is out of range")]
     [InlineData("--mqtt mqtt://127.0.0.1:1 --topic-prefix a/+/b", "mqtt.topicPrefix")]
     [InlineData("--mqtt mqtt://127.0.0.1:1 --urls ftp://x", "--urls: 'ftp://x'")]
-    [InlineData("--mqtt mqtt://127.0.0.1:1 --influx nonsense", "--influx: 'nonsense'")]
+    [InlineData("--mqtt mqtt://127.0.0.1:1 --influx nonsense", "is not an http(s) URL")]
+    [InlineData("--mqtt mqtt://127.0.0.1:1 --influx http://127.0.0.1:8086/", "names no database")]
     [InlineData("", "mqtt.url: empty")]
     public async Task Cli_BadSettings_ExitTwoNamingTheOptionAndTheFix(string args, string expected)
     {

@@ -35,7 +35,7 @@
   // Trends from the sites' shared InfluxDB (only when central has --influx): one small panel per sign, its own scale.
   const SERIES = [['hr', 'HR /min'], ['nibpSys', 'NIBP sys mmHg'], ['spo2', 'SpO2 %']];
   const SVG = 'http://www.w3.org/2000/svg';
-  function panel(key, label, points) {
+  function panel(key, label, points, minutes) {
     const div = document.createElement('div');
     div.className = `trend-panel ${key}`;
     const values = points.filter((p) => typeof p[key] === 'number'); // buckets without the sign omit it
@@ -49,9 +49,9 @@
     svg.setAttribute('role', 'img');
     svg.setAttribute('aria-label', name.textContent);
     if (values.length) {
-      const t0 = points[0].t; const span = Math.max(1, points[points.length - 1].t - t0); const range = Math.max(1, hi - lo);
+      const span = minutes * 60000; const t0 = Date.now() - span; const range = Math.max(1, hi - lo); // x: the whole window, ending now
       const line = document.createElementNS(SVG, 'polyline');
-      line.setAttribute('points', values.map((p) => `${(((p.t - t0) / span) * 1000).toFixed(1)},${(95 - ((p[key] - lo) / range) * 90).toFixed(1)}`).join(' '));
+      line.setAttribute('points', values.map((p) => `${Math.max(0, ((p.t - t0) / span) * 1000).toFixed(1)},${(95 - ((p[key] - lo) / range) * 90).toFixed(1)}`).join(' '));
       svg.appendChild(line);
     }
     div.append(name, svg);
@@ -64,7 +64,7 @@
     const body = await res.json().catch(() => ({}));
     if (!res.ok) { el('trend-status').textContent = body.detail || `History unavailable (${res.status}).`; el('trends').replaceChildren(); return; }
     el('trend-status').textContent = `${body.points.length} points, ${body.bucketSeconds} s each, from InfluxDB`;
-    el('trends').replaceChildren(...SERIES.map(([key, label]) => panel(key, label, body.points)));
+    el('trends').replaceChildren(...SERIES.map(([key, label]) => panel(key, label, body.points, minutes)));
   }
 
   let trendsShown = false;
