@@ -27,7 +27,13 @@ var seconds = Arg("--seconds", 30);
 var warmup = Arg("--warmup", 2);
 var hl7Rate = Arg("--hl7-rate", 0);
 var hl7Senders = Math.Min(Arg("--hl7-senders", 16), chairs);
+if (Array.IndexOf(args, "--curve") is var curve and >= 0)
+{
+    return await ScaleCurve.RunAsync(args, args[curve + 1], seconds, warmup);
+}
 
+
+using var probe = args.Contains("--explain") ? new StallProbe() : null;
 var options = GatewayApp.DemoOptions(chairs, 1);
 options.Urls = "http://127.0.0.1:0";
 options.Data = Directory.CreateTempSubdirectory("vitals-load-").FullName;
@@ -91,6 +97,7 @@ var reader = Task.Run(async () =>
         if (e.GetProperty("rule").GetString() == "nibp_sys.low" && e.GetProperty("state").GetString() == "raised"
             && sent.TryRemove(e.GetProperty("chair").GetString()!, out var start))
         {
+            StallProbe.Sample(start.At, at, start.Second);
             lock (latencies)
             {
                 latencies.Add((Stopwatch.GetElapsedTime(start.At, at).TotalMilliseconds, start.Second));
@@ -106,6 +113,12 @@ Task[] hl7Tasks = hl7Rate == 0 ? [] : Enumerable.Range(1, hl7Senders).Select(c =
 var rng = new Random(1);
 for (var second = 0; second < seconds; second++)
 {
+    StallProbe.BurstStarts(second);
+    if (second == warmup)
+    {
+        Usage.Start(pipeline);
+    }
+
     var now = time.GetUtcNow();
     for (var c = 1; c <= chairs; c++)
     {
@@ -135,6 +148,7 @@ for (var second = 0; second < seconds; second++)
     }
 }
 
+Usage.Stop(pipeline);
 await Task.Delay(1000);
 await cts.CancelAsync();
 foreach (var task in new[] { reader, mqttReader }.Concat(hl7Tasks))
@@ -152,6 +166,12 @@ await app.StopAsync();
 var rate = chairs * 5.0;
 Report("SSE", latencies);
 Report("MQTT", mqttLatencies);
+if (probe is not null)
+{
+    StallProbe.Report(Arg("--explain", 3), warmup);
+}
+
+Usage.Print();
 if (hl7Rate != 0)
 {
     var steady = ackLatencies.Where(m => m.Second >= warmup && m.Second < seconds).Select(m => m.Ms).Order().ToList();
