@@ -22,6 +22,11 @@ using Vitals.Gateway.Pipeline;
 // connections, during the same run: it prints the ACK latency (send to AA received; AA means committed to the store)
 // next to the alarm delay. --hl7-rate -1 sends as fast as the ACKs come back: the HL7 ingest ceiling.
 //   dotnet run -c Release --project tests/Vitals.Load -- --hl7-rate 1000 [--hl7-senders 16]
+// Every run also prints what the measured seconds cost the process (CPU per reading, peak RSS, GC pause total and
+// count; see Usage.cs). --explain N lists, for the N slowest bursts, what the runtime did meanwhile (GC suspensions,
+// JIT and on-stack-replacement compiles, scheduling and thread-pool gaps; StallProbe.cs). --curve 10,100,1000 runs the
+// scale curve, one process per chair count (ScaleCurve.cs). The process runs with the gateway's runtime settings
+// (src/Vitals.Gateway/Runtime.props).
 var chairs = Arg("--chairs", 100);
 var seconds = Arg("--seconds", 30);
 var warmup = Arg("--warmup", 2);
@@ -31,7 +36,6 @@ if (Array.IndexOf(args, "--curve") is var curve and >= 0)
 {
     return await ScaleCurve.RunAsync(args, args[curve + 1], seconds, warmup);
 }
-
 
 using var probe = args.Contains("--explain") ? new StallProbe() : null;
 var options = GatewayApp.DemoOptions(chairs, 1);
