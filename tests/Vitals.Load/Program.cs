@@ -15,8 +15,10 @@ using Vitals.Gateway.Pipeline;
 // event leaving on the dashboard stream (measured at an SSE client) and on MQTT (measured at an MQTT client
 // subscribed through a mosquitto this command starts on loopback), with every chair also sending HR, PR, SpO2
 // and RR once a second as background load.
-// Alarms raised in the first --warmup seconds meet cold code (JIT, first connections) and are reported on a
-// line of their own, so the steady-state figures are not one start-up burst.
+// Alarms raised in the first --warmup seconds (default 10) meet cold code and are reported on a line of their own, so
+// the steady-state figures are not start-up: the runtime compiles and recompiles (tier 1) some 4,000 methods in the
+// first 6-8 s (350-1,000 a second, 0.4-0.6 s of JIT CPU a second on this 2-core machine), which delayed bursts in
+// seconds 3-5 by 68-117 ms; from second 10 on it compiles a few methods a second (the usage line shows both).
 //   dotnet run -c Release --project tests/Vitals.Load -- [--chairs 100] [--seconds 30] [--warmup 2]
 // With --hl7-rate N, HL7 monitors send ORU^R01 (4 OBX) over MLLP at N messages/s in all, spread over --hl7-senders
 // connections, during the same run: it prints the ACK latency (send to AA received; AA means committed to the store)
@@ -29,7 +31,7 @@ using Vitals.Gateway.Pipeline;
 // (src/Vitals.Gateway/Runtime.props).
 var chairs = Arg("--chairs", 100);
 var seconds = Arg("--seconds", 30);
-var warmup = Arg("--warmup", 2);
+var warmup = Arg("--warmup", 10);
 var hl7Rate = Arg("--hl7-rate", 0);
 var hl7Senders = Math.Min(Arg("--hl7-senders", 16), chairs);
 if (Array.IndexOf(args, "--curve") is var curve and >= 0)

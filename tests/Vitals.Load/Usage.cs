@@ -19,6 +19,10 @@ internal static class Usage
     private static long startedAt;
     private static TimeSpan elapsed;
     private static string loadAtStart = "";
+    private static long jitMethodsAtStart;
+    private static long jitMethods;
+    private static TimeSpan jitTimeAtStart;
+    private static TimeSpan jitTime;
 
     /// <summary>The machine's 1, 5 and 15 minute load averages now.</summary>
     public static string LoadAverage() =>
@@ -33,6 +37,8 @@ internal static class Usage
         cpuAtStart = Process.GetCurrentProcess().TotalProcessorTime;
         pauseAtStart = GC.GetTotalPauseDuration();
         collectionsAtStart = Collections();
+        jitMethodsAtStart = System.Runtime.JitInfo.GetCompiledMethodCount();
+        jitTimeAtStart = System.Runtime.JitInfo.GetCompilationTime();
     }
 
     /// <summary>Ends the measured window (before the final drain, which is not load).</summary>
@@ -43,13 +49,15 @@ internal static class Usage
         cpu = Process.GetCurrentProcess().TotalProcessorTime - cpuAtStart;
         pause = GC.GetTotalPauseDuration() - pauseAtStart;
         collections = [.. Collections().Zip(collectionsAtStart, (now, before) => now - before)];
+        jitMethods = System.Runtime.JitInfo.GetCompiledMethodCount() - jitMethodsAtStart;
+        jitTime = System.Runtime.JitInfo.GetCompilationTime() - jitTimeAtStart;
     }
 
     /// <summary>Prints the window's figures on one line (<see cref="ScaleCurve"/> reads it back).</summary>
     public static void Print()
     {
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"usage over the measured {elapsed.TotalSeconds:F1} s: readings={processed} cpu={cpu.TotalSeconds:F2} s ({cpu.TotalMicroseconds / Math.Max(1, processed):F1} us/reading, {cpu / elapsed * 100:F0} % of one core) peak_rss={PeakRssMb():F0} MB gc_pause={pause.TotalMilliseconds:F1} ms gc_count={string.Join('/', collections)} (gen0/1/2) load={loadAtStart} -> {LoadAverage()}"));
+            $"usage over the measured {elapsed.TotalSeconds:F1} s: readings={processed} cpu={cpu.TotalSeconds:F2} s ({cpu.TotalMicroseconds / Math.Max(1, processed):F1} us/reading, {cpu / elapsed * 100:F0} % of one core) peak_rss={PeakRssMb():F0} MB gc_pause={pause.TotalMilliseconds:F1} ms gc_count={string.Join('/', collections)} (gen0/1/2) jit={jitMethods} methods {jitTime.TotalMilliseconds:F0} ms (before: {jitMethodsAtStart} methods {jitTimeAtStart.TotalMilliseconds:F0} ms) load={loadAtStart} -> {LoadAverage()}"));
     }
 
     private static int[] Collections() => [GC.CollectionCount(0) - GC.CollectionCount(1), GC.CollectionCount(1) - GC.CollectionCount(2), GC.CollectionCount(2)];
