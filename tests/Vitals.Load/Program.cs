@@ -16,9 +16,9 @@ using Vitals.Gateway.Pipeline;
 // subscribed through a mosquitto this command starts on loopback), with every chair also sending HR, PR, SpO2
 // and RR once a second as background load.
 // Alarms raised in the first --warmup seconds (default 10) meet cold code and are reported on a line of their own, so
-// the steady-state figures are not start-up: the runtime compiles and recompiles (tier 1) some 4,000 methods in the
-// first 6-8 s (350-1,000 a second, 0.4-0.6 s of JIT CPU a second on this 2-core machine), which delayed bursts in
-// seconds 3-5 by 68-117 ms; from second 10 on it compiles a few methods a second (the usage line shows both).
+// the steady-state figures are not start-up: the runtime compiles and recompiles (tier 1) about 9,000 methods in the
+// first 10 s (350-1,000 in some seconds, 6-8 s of JIT CPU in all on this 2-core machine), which delayed bursts in
+// seconds 3-5 by 68-117 ms; in the 20 s after that it compiles about 400 (the usage line shows both).
 //   dotnet run -c Release --project tests/Vitals.Load -- [--chairs 100] [--seconds 30] [--warmup 2]
 // With --hl7-rate N, HL7 monitors send ORU^R01 (4 OBX) over MLLP at N messages/s in all, spread over --hl7-senders
 // connections, during the same run: it prints the ACK latency (send to AA received; AA means committed to the store)

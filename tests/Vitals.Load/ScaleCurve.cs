@@ -5,9 +5,10 @@ using System.Text.RegularExpressions;
 /// <summary>
 /// The scale curve (issue 15 item 5): this command run once per chair count, each in a fresh process (so peak memory is
 /// that count's own), every chair sending five readings once a second. With --one-core the runs are pinned to one CPU
-/// (taskset), and the chair count is raised until the alarm delay p99 reaches 50 ms or readings fall behind: the
-/// largest count that passed is what one core sustains.
-///   dotnet run -c Release --project tests/Vitals.Load -- --curve 10,100,1000 [--seconds 30] [--warmup 5]
+/// (taskset, at nice -10 so other jobs on a shared machine do not take that core), and the chair count is raised
+/// until the alarm delay p99 reaches 50 ms or readings fall behind: the largest count that passed is what one core
+/// sustains.
+///   dotnet run -c Release --project tests/Vitals.Load -- --curve 10,100,1000 [--seconds 30] [--warmup 10]
 ///   dotnet run -c Release --project tests/Vitals.Load -- --curve 500,1000,2000,4000 --one-core
 /// </summary>
 internal static partial class ScaleCurve
@@ -19,7 +20,7 @@ internal static partial class ScaleCurve
     {
         var oneCore = args.Contains("--one-core");
         var chairCounts = counts.Split(',').Select(c => int.Parse(c, CultureInfo.InvariantCulture)).ToList();
-        Console.WriteLine($"scale curve, {seconds} s per run after a {warmup} s warm-up{(oneCore ? ", pinned to one core (taskset -c 0; mosquitto inherits the pin)" : "")}; load average before: {Usage.LoadAverage()}");
+        Console.WriteLine($"scale curve, {seconds} s per run after a {warmup} s warm-up{(oneCore ? ", pinned to one core at raised priority (taskset -c 0 nice -n -10; mosquitto inherits both)" : "")}; load average before: {Usage.LoadAverage()}");
         Console.WriteLine("| chairs | readings/s | CPU per reading | CPU (% of one core) | peak RSS | alarm delay p50 / p99 | GC pauses | load average |");
         Console.WriteLine("|---|---|---|---|---|---|---|---|");
         int? sustained = null;
@@ -64,7 +65,9 @@ internal static partial class ScaleCurve
         List<string> argv = [.. Path.GetFileNameWithoutExtension(self) == "dotnet" ? [typeof(ScaleCurve).Assembly.Location] : Array.Empty<string>(),
             "--chairs", $"{chairs}", "--seconds", $"{seconds}", "--warmup", $"{warmup}"];
         var start = new ProcessStartInfo(oneCore ? "taskset" : self) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in oneCore ? ["-c", "0", self, .. argv] : argv)
+        // On a shared build machine the pinned core is also busy with other jobs: nice -10 gives the measured process
+        // that core first, as a dedicated core would (other processes still run; the load average is printed).
+        foreach (var a in oneCore ? ["-c", "0", "nice", "-n", "-10", self, .. argv] : argv)
         {
             start.ArgumentList.Add(a);
         }
