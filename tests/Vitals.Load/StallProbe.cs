@@ -4,8 +4,8 @@ using System.Globalization;
 
 /// <summary>
 /// Records what the runtime did while the load ran, to explain a slow burst instead of guessing: every execution-engine
-/// suspension (a GC, or another stop-the-world such as tiered-compilation bookkeeping) from the runtime's own events,
-/// thread-pool starvation adjustments, and per second the JIT work done and the work items queued.
+/// suspension (a GC, or another stop-the-world) and every JIT compile over 2 ms with its tier, from the runtime's own
+/// events; thread-pool adjustments; per second the JIT work done and lock contentions; and gaps in two watcher threads.
 /// </summary>
 internal sealed class StallProbe : EventListener
 {
@@ -89,7 +89,6 @@ internal sealed class StallProbe : EventListener
                 Ms(Stopwatch.GetTimestamp()),
                 System.Runtime.JitInfo.GetCompiledMethodCount(),
                 System.Runtime.JitInfo.GetCompilationTime().TotalMilliseconds,
-                ThreadPool.PendingWorkItemCount,
                 Monitor.LockContentionCount));
         }
     }
@@ -130,7 +129,7 @@ internal sealed class StallProbe : EventListener
                 foreach (var j in Jits.Where(j => j.EndMs >= b.From - 2 && j.StartMs <= b.To))
                 {
                     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                        $"    JIT {j.Method} tier {j.Tier} on thread {j.Thread}: {j.EndMs - j.StartMs:F1} ms from {j.StartMs - b.From:+0.0;-0.0} ms"));
+                        $"    JIT {j.Method} {Tier(j.Tier)} on thread {j.Thread}: {j.EndMs - j.StartMs:F1} ms from {j.StartMs - b.From:+0.0;-0.0} ms"));
                 }
 
                 foreach (var g in Gaps.Where(g => g.AtMs + g.Ms >= b.From && g.AtMs <= b.To))
@@ -202,6 +201,19 @@ internal sealed class StallProbe : EventListener
         }
     }
 
+    // MethodLoadVerbose MethodFlags bits 7-9: the code's optimization tier.
+    private static string Tier(int tier) => tier switch
+    {
+        1 => "min-opts",
+        2 => "optimized",
+        3 => "tier 0",
+        4 => "tier 1",
+        5 => "tier 1 OSR",
+        6 => "tier 0 instrumented",
+        7 => "tier 1 instrumented",
+        _ => "tier unknown",
+    };
+
     private static string SuspendReason(int reason) => reason switch
     {
         1 => "GC",
@@ -212,5 +224,5 @@ internal sealed class StallProbe : EventListener
 
     private sealed record Suspension(double StartMs, double EndMs, int Reason, int Gen, string Kind);
 
-    private sealed record Second(int Index, double AtMs, long JitMethods, double JitMs, long Pending, long Contentions);
+    private sealed record Second(int Index, double AtMs, long JitMethods, double JitMs, long Contentions);
 }
