@@ -19,7 +19,7 @@ using Vitals.Gateway.Pipeline;
 // the steady-state figures are not start-up: the runtime compiles and recompiles (tier 1) about 9,000 methods in the
 // first 10 s (350-1,000 in some seconds, 6-8 s of JIT CPU in all on this 2-core machine), which delayed bursts in
 // seconds 3-5 by 68-117 ms; in the 20 s after that it compiles about 400 (the usage line shows both).
-//   dotnet run -c Release --project tests/Vitals.Load -- [--chairs 100] [--seconds 30] [--warmup 2]
+//   dotnet run -c Release --project tests/Vitals.Load -- [--chairs 100] [--seconds 30] [--warmup 10]
 // With --hl7-rate N, HL7 monitors send ORU^R01 (4 OBX) over MLLP at N messages/s in all, spread over --hl7-senders
 // connections, during the same run: it prints the ACK latency (send to AA received; AA means committed to the store)
 // next to the alarm delay. --hl7-rate -1 sends as fast as the ACKs come back: the HL7 ingest ceiling.
@@ -29,6 +29,12 @@ using Vitals.Gateway.Pipeline;
 // JIT and on-stack-replacement compiles, scheduling and thread-pool gaps; StallProbe.cs). --curve 10,100,1000 runs the
 // scale curve, one process per chair count (ScaleCurve.cs). The process runs with the gateway's runtime settings
 // (src/Vitals.Gateway/Runtime.props).
+if (args.Contains("--serial-idle"))
+{
+    await SerialIdle.RunAsync(args); // idle cost of serial ports, see SerialIdle.cs
+    return 0;
+}
+
 var chairs = Arg("--chairs", 100);
 var seconds = Arg("--seconds", 30);
 var warmup = Arg("--warmup", 10);
