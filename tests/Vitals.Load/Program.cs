@@ -15,13 +15,20 @@ using Vitals.Gateway.Pipeline;
 // event leaving on the dashboard stream (measured at an SSE client) and on MQTT (measured at an MQTT client
 // subscribed through a mosquitto this command starts on loopback), with every chair also sending HR, PR, SpO2
 // and RR once a second as background load.
-// Alarms raised in the first --warmup seconds meet cold code (JIT, first connections) and are reported on a
-// line of their own, so the steady-state figures are not one start-up burst.
-//   dotnet run -c Release --project tests/Vitals.Load -- [--chairs 100] [--seconds 30] [--warmup 2]
+// Alarms raised in the first --warmup seconds (default 10) meet cold code and are reported on a line of their own, so
+// the steady-state figures are not start-up: the runtime compiles and recompiles (tier 1) about 9,000 methods in the
+// first 10 s (350-1,000 in some seconds, 6-8 s of JIT CPU in all on this 2-core machine), which delayed bursts in
+// seconds 3-5 by 68-117 ms; in the 20 s after that it compiles about 400 (the usage line shows both).
+//   dotnet run -c Release --project tests/Vitals.Load -- [--chairs 100] [--seconds 30] [--warmup 10]
 // With --hl7-rate N, HL7 monitors send ORU^R01 (4 OBX) over MLLP at N messages/s in all, spread over --hl7-senders
 // connections, during the same run: it prints the ACK latency (send to AA received; AA means committed to the store)
 // next to the alarm delay. --hl7-rate -1 sends as fast as the ACKs come back: the HL7 ingest ceiling.
 //   dotnet run -c Release --project tests/Vitals.Load -- --hl7-rate 1000 [--hl7-senders 16]
+// Every run also prints what the measured seconds cost the process (CPU per reading, peak RSS, GC pause total and
+// count; see Usage.cs). --explain N lists, for the N slowest bursts, what the runtime did meanwhile (GC suspensions,
+// JIT and on-stack-replacement compiles, scheduling and thread-pool gaps; StallProbe.cs). --curve 10,100,1000 runs the
+// scale curve, one process per chair count (ScaleCurve.cs). The process runs with the gateway's runtime settings
+// (src/Vitals.Gateway/Runtime.props).
 if (args.FirstOrDefault() == "central")
 {
     return await CentralLoad.RunAsync(args[1..]); // many sites' gateways -> bridged brokers -> central (CentralLoad.cs)
@@ -35,10 +42,15 @@ if (args.Contains("--serial-idle"))
 
 var chairs = Arg("--chairs", 100);
 var seconds = Arg("--seconds", 30);
-var warmup = Arg("--warmup", 2);
+var warmup = Arg("--warmup", 10);
 var hl7Rate = Arg("--hl7-rate", 0);
 var hl7Senders = Math.Min(Arg("--hl7-senders", 16), chairs);
+if (Array.IndexOf(args, "--curve") is var curve and >= 0)
+{
+    return await ScaleCurve.RunAsync(args, args[curve + 1], seconds, warmup);
+}
 
+using var probe = args.Contains("--explain") ? new StallProbe() : null;
 var options = GatewayApp.DemoOptions(chairs, 1);
 options.Urls = "http://127.0.0.1:0";
 options.Data = Directory.CreateTempSubdirectory("vitals-load-").FullName;
@@ -102,6 +114,7 @@ var reader = Task.Run(async () =>
         if (e.GetProperty("rule").GetString() == "nibp_sys.low" && e.GetProperty("state").GetString() == "raised"
             && sent.TryRemove(e.GetProperty("chair").GetString()!, out var start))
         {
+            StallProbe.Sample(start.At, at, start.Second);
             lock (latencies)
             {
                 latencies.Add((Stopwatch.GetElapsedTime(start.At, at).TotalMilliseconds, start.Second));
@@ -117,6 +130,12 @@ Task[] hl7Tasks = hl7Rate == 0 ? [] : Enumerable.Range(1, hl7Senders).Select(c =
 var rng = new Random(1);
 for (var second = 0; second < seconds; second++)
 {
+    StallProbe.BurstStarts(second);
+    if (second == warmup)
+    {
+        Usage.Start(pipeline);
+    }
+
     var now = time.GetUtcNow();
     for (var c = 1; c <= chairs; c++)
     {
@@ -146,6 +165,7 @@ for (var second = 0; second < seconds; second++)
     }
 }
 
+Usage.Stop(pipeline);
 await Task.Delay(1000);
 await cts.CancelAsync();
 foreach (var task in new[] { reader, mqttReader }.Concat(hl7Tasks))
@@ -163,6 +183,12 @@ await app.StopAsync();
 var rate = chairs * 5.0;
 Report("SSE", latencies);
 Report("MQTT", mqttLatencies);
+if (probe is not null)
+{
+    StallProbe.Report(Arg("--explain", 3), warmup);
+}
+
+Usage.Print();
 if (hl7Rate != 0)
 {
     var steady = ackLatencies.Where(m => m.Second >= warmup && m.Second < seconds).Select(m => m.Ms).Order().ToList();

@@ -1,0 +1,35 @@
+using System.Text.Json;
+
+namespace Vitals.Gateway.Tests.Pipeline;
+
+/// <summary>
+/// The gateway's runtime settings (src/Vitals.Gateway/Runtime.props) as they ship, read from the runtimeconfig.json
+/// the build writes next to vitals.dll. The alarm delay they protect is measured by tests/Vitals.Load, not timed here.
+/// </summary>
+public sealed class RuntimeSettingsTests
+{
+    [Fact]
+    public void Runtimeconfig_MethodsWithLoops_CompileOptimizedSoNoOnStackRecompileStopsThePipeline()
+    {
+        // With quick JIT for loops, the pipeline consumer's loop was recompiled on-stack (OSR) on its own thread about
+        // 10 s after start, and a whole burst of alarms waited 55-550 ms for it.
+        var settings = ConfigProperties();
+
+        Assert.True(settings.TryGetProperty("System.Runtime.TieredCompilation.QuickJitForLoops", out var quickJitForLoops), "QuickJitForLoops is not set");
+        Assert.False(quickJitForLoops.GetBoolean());
+    }
+
+    [Fact]
+    public void Runtimeconfig_GarbageCollector_IsServerAsMeasured()
+    {
+        // tests/Vitals.Load imports the same Runtime.props; this keeps the shipped setting the one the figures are for.
+        Assert.True(ConfigProperties().GetProperty("System.GC.Server").GetBoolean());
+    }
+
+    private static JsonElement ConfigProperties()
+    {
+        var path = Path.Combine(AppContext.BaseDirectory, "vitals.runtimeconfig.json");
+        using var doc = JsonDocument.Parse(File.ReadAllText(path));
+        return doc.RootElement.GetProperty("runtimeOptions").GetProperty("configProperties").Clone();
+    }
+}
