@@ -17,7 +17,8 @@ using Vitals.Mqtt.Packets;
 /// <c>vitals/clinic/bed-N/obs</c>, chairs in turn, every 10th with hr 130. It prints the gateway process's CPU from
 /// the first published message to the last row stored, its peak RSS, the rate achieved, whether every message became
 /// a row, and the backlog (published, not yet stored) when the publisher finished.
-///   dotnet run -c Release --project tests/Vitals.Load -- mqtt-ingest [--messages 200000] [--chairs 50] [--alert-every 10] [--rounds 1]
+///   dotnet run -c Release --project tests/Vitals.Load -- mqtt-ingest [--messages 200000] [--chairs 50] [--alert-every 10] [--rounds 1] [--gateway PATH]
+/// --gateway runs another build of vitals, a published one for example (dotnet publish src/Vitals.Gateway -c Release -o DIR).
 /// With --rounds 2 or more the same gateway process takes the stream again: the later rounds show the cost once the
 /// JIT has finished (tiered compilation of the hot path is a large part of a cold 10-second run).
 /// Extra environment for the gateway process (GC settings, for example) is passed through as given.
@@ -39,7 +40,7 @@ internal static class MqttIngestLoad
             var httpPort = FreePort();
             var config = Path.Combine(dir, "gw.json");
             WriteConfig(config, chairs, httpPort, broker.Port, Path.Combine(dir, "gwdata"));
-            using var gateway = StartGateway(config);
+            using var gateway = StartGateway(ArgText(args, "--gateway") ?? Path.Combine(AppContext.BaseDirectory, "vitals"), config);
             try
             {
                 return await MeasureAsync(gateway, broker.Port, httpPort, Path.Combine(dir, "gwdata", "vitals.db"), messages, chairs, alertEvery, Arg(args, "--rounds", 1));
@@ -161,10 +162,10 @@ internal static class MqttIngestLoad
         File.WriteAllText(path, JsonSerializer.Serialize(config));
     }
 
-    /// <summary>Starts this build's <c>vitals run</c> (copied next to this program) as its own process.</summary>
-    private static Process StartGateway(string config)
+    /// <summary>Starts <c>vitals run</c> as its own process: this build's (copied next to this program) or <c>--gateway</c>'s.</summary>
+    private static Process StartGateway(string vitals, string config)
     {
-        var info = new ProcessStartInfo(Path.Combine(AppContext.BaseDirectory, "vitals"), ["run", "--config", config])
+        var info = new ProcessStartInfo(vitals, ["run", "--config", config])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -247,10 +248,13 @@ internal static class MqttIngestLoad
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
-    private static int Arg(string[] args, string name, int fallback)
+    private static int Arg(string[] args, string name, int fallback) =>
+        ArgText(args, name) is { } text ? int.Parse(text, CultureInfo.InvariantCulture) : fallback;
+
+    private static string? ArgText(string[] args, string name)
     {
         var i = Array.IndexOf(args, name);
-        return i >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1], CultureInfo.InvariantCulture) : fallback;
+        return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
     }
 
     /// <summary>
