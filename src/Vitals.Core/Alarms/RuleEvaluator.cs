@@ -35,8 +35,9 @@ internal static class RuleEvaluator
             LimitBand? worst = null;
             LimitBand? mildest = null;
             var clear = true;
-            foreach (var band in profile.Limits)
+            for (var i = 0; i < profile.Limits.Count; i++) // indexed: an interface foreach allocates an enumerator
             {
+                var band = profile.Limits[i];
                 if (band.Sign != sign || band.Direction != direction)
                 {
                     continue;
@@ -88,8 +89,9 @@ internal static class RuleEvaluator
             BaselineBand? worst = null;
             BaselineBand? mildest = null;
             var clear = true;
-            foreach (var band in profile.BaselineChanges)
+            for (var i = 0; i < profile.BaselineChanges.Count; i++)
             {
+                var band = profile.BaselineChanges[i];
                 if (band.Sign != sign || band.Direction != direction)
                 {
                     continue;
@@ -133,8 +135,9 @@ internal static class RuleEvaluator
     public static void RatesOfChange(AlarmProfile profile, Sign sign, double value, DateTimeOffset at, IReadOnlyList<Reading> history, double margin, List<Verdict> verdicts)
     {
         var info = sign.Info();
-        foreach (var rule in profile.RateRules)
+        for (var i = 0; i < profile.RateRules.Count; i++)
         {
+            var rule = profile.RateRules[i];
             if (rule.Sign != sign)
             {
                 continue;
