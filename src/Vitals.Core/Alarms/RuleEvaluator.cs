@@ -6,10 +6,15 @@ namespace Vitals.Core.Alarms;
 /// The judgement of one rule on one value: violated at <see cref="Priority"/>, or not violated and either back
 /// inside by the clear margin (<see cref="Clear"/>) or in the hysteresis band between.
 /// </summary>
-internal readonly record struct Verdict(string Rule, Sign Sign, AlarmPriority? Priority, bool Clear, double Value, double? Limit, Func<string> Describe)
+/// <remarks>
+/// Text is built only when an alarm needs it: most readings are normal and never shown. <see cref="Describe"/> is a
+/// static function of the verdict and its <see cref="Rule"/> object (band or rate rule) and <see cref="Reference"/>
+/// (the baseline), not a closure, so judging a reading allocates no text and no delegate.
+/// </remarks>
+internal readonly record struct Verdict(
+    string Rule, Sign Sign, AlarmPriority? Priority, bool Clear, double Value, double? Limit, Func<Verdict, string> Describe, object? Source = null, double Reference = 0)
 {
-    // Text is built only when an alarm needs it: most readings are normal and never shown.
-    public string Message => Describe();
+    public string Message => Describe(this);
 }
 
 /// <summary>
@@ -29,7 +34,6 @@ internal static class RuleEvaluator
     /// <summary>Adds one verdict per direction that has limit bands for <paramref name="sign"/>.</summary>
     public static void Limits(AlarmProfile profile, Sign sign, double value, double margin, List<Verdict> verdicts)
     {
-        var info = sign.Info();
         foreach (var direction in Directions)
         {
             LimitBand? worst = null;
@@ -64,13 +68,11 @@ internal static class RuleEvaluator
             var rule = LimitRules[(int)sign][(int)direction];
             if (worst is not null)
             {
-                verdicts.Add(new Verdict(rule, sign, worst.Priority, false, value, worst.Threshold,
-                    () => F("{0} {1}: {2:0.#} {3} (limit {4} {5:0.#})", info.Label, AlarmKeys.Name(direction), value, info.DisplayUnit, Op(worst), worst.Threshold)));
+                verdicts.Add(new Verdict(rule, sign, worst.Priority, false, value, worst.Threshold, DescribeLimit, worst));
                 continue;
             }
 
-            verdicts.Add(new Verdict(rule, sign, null, clear, value, mildest.Threshold,
-                () => F("{0} back within limit: {1:0.#} {2}", info.Label, value, info.DisplayUnit)));
+            verdicts.Add(new Verdict(rule, sign, null, clear, value, mildest.Threshold, DescribeWithinLimit));
         }
     }
 
@@ -82,8 +84,6 @@ internal static class RuleEvaluator
             return;
         }
 
-        var info = sign.Info();
-        var change = Math.Abs(value - reference) * 100 / reference;
         foreach (var direction in Directions)
         {
             BaselineBand? worst = null;
@@ -118,13 +118,11 @@ internal static class RuleEvaluator
             var rule = BaselineRules[(int)sign][(int)direction];
             if (worst is not null)
             {
-                verdicts.Add(new Verdict(rule, sign, worst.Priority, false, value, worst.ThresholdFor(reference),
-                    () => F("{0} {1} {2:0.#} % from baseline {3:0.#}: {4:0.#} {5}", info.Label, direction == LimitDirection.Low ? "fell" : "rose", change, reference, value, info.DisplayUnit)));
+                verdicts.Add(new Verdict(rule, sign, worst.Priority, false, value, worst.ThresholdFor(reference), DescribeBaselineChange, worst, reference));
                 continue;
             }
 
-            verdicts.Add(new Verdict(rule, sign, null, clear, value, mildest.ThresholdFor(reference),
-                () => F("{0} back near baseline {1:0.#}: {2:0.#} {3}", info.Label, reference, value, info.DisplayUnit)));
+            verdicts.Add(new Verdict(rule, sign, null, clear, value, mildest.ThresholdFor(reference), DescribeNearBaseline, null, reference));
         }
     }
 
@@ -134,7 +132,6 @@ internal static class RuleEvaluator
     /// <summary>Adds one verdict per rate rule of <paramref name="sign"/>, comparing with the level at the start of the rule's window.</summary>
     public static void RatesOfChange(AlarmProfile profile, Sign sign, double value, DateTimeOffset at, IReadOnlyList<Reading> history, double margin, List<Verdict> verdicts)
     {
-        var info = sign.Info();
         for (var i = 0; i < profile.RateRules.Count; i++)
         {
             var rule = profile.RateRules[i];
@@ -146,11 +143,40 @@ internal static class RuleEvaluator
             var change = NetChange(history, value, at - rule.Window);
             var id = RateRules[(int)sign];
             verdicts.Add(change > rule.Delta
-                ? new Verdict(id, sign, rule.Priority, false, change, rule.Delta,
-                    () => F("{0} changed by {1:0.#} {2} within {3:0.#} min (limit {4:0.#})", info.Label, change, info.DisplayUnit, rule.Window.TotalMinutes, rule.Delta))
-                : new Verdict(id, sign, null, change <= rule.Delta - margin, change, rule.Delta,
-                    () => F("{0} steady again: change {1:0.#} {2} within {3:0.#} min", info.Label, change, info.DisplayUnit, rule.Window.TotalMinutes)));
+                ? new Verdict(id, sign, rule.Priority, false, change, rule.Delta, DescribeRate, rule)
+                : new Verdict(id, sign, null, change <= rule.Delta - margin, change, rule.Delta, DescribeSteady, rule));
         }
+    }
+
+    private static string DescribeLimit(Verdict v)
+    {
+        var (info, band) = (v.Sign.Info(), (LimitBand)v.Source!);
+        return F("{0} {1}: {2:0.#} {3} (limit {4} {5:0.#})", info.Label, AlarmKeys.Name(band.Direction), v.Value, info.DisplayUnit, Op(band), band.Threshold);
+    }
+
+    private static string DescribeWithinLimit(Verdict v) => F("{0} back within limit: {1:0.#} {2}", v.Sign.Info().Label, v.Value, v.Sign.Info().DisplayUnit);
+
+    private static string DescribeBaselineChange(Verdict v)
+    {
+        var (info, band, reference) = (v.Sign.Info(), (BaselineBand)v.Source!, v.Reference);
+        var change = Math.Abs(v.Value - reference) * 100 / reference;
+        return F("{0} {1} {2:0.#} % from baseline {3:0.#}: {4:0.#} {5}", info.Label, band.Direction == LimitDirection.Low ? "fell" : "rose", change, reference, v.Value, info.DisplayUnit);
+    }
+
+    private static string DescribeNearBaseline(Verdict v) =>
+        F("{0} back near baseline {1:0.#}: {2:0.#} {3}", v.Sign.Info().Label, v.Reference, v.Value, v.Sign.Info().DisplayUnit);
+
+    // A rate verdict's value is the change; its limit the rule's delta.
+    private static string DescribeRate(Verdict v)
+    {
+        var (info, rule) = (v.Sign.Info(), (RateOfChangeRule)v.Source!);
+        return F("{0} changed by {1:0.#} {2} within {3:0.#} min (limit {4:0.#})", info.Label, v.Value, info.DisplayUnit, rule.Window.TotalMinutes, rule.Delta);
+    }
+
+    private static string DescribeSteady(Verdict v)
+    {
+        var (info, rule) = (v.Sign.Info(), (RateOfChangeRule)v.Source!);
+        return F("{0} steady again: change {1:0.#} {2} within {3:0.#} min", info.Label, v.Value, info.DisplayUnit, rule.Window.TotalMinutes);
     }
 
     private static string[][] RuleIds(Func<LimitDirection, string> suffix) =>
