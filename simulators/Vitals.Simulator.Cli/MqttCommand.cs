@@ -4,15 +4,17 @@ using System.Text;
 using Vitals.Core;
 using Vitals.Mqtt;
 using Vitals.Mqtt.Packets;
-using Vitals.Simulator;
+
+namespace Vitals.Simulator.Cli;
 
 /// <summary>
 /// <c>vitals-sim mqtt</c>: one simulated monitor publishing the Vitals JSON batch schema (hardware-docs/mqtt.md) to
 /// <c>&lt;prefix&gt;/&lt;site&gt;/&lt;chair&gt;/obs</c>, one message per monitor second, QoS 1.
 /// </summary>
-internal static class MqttCommand
+public static class MqttCommand
 {
-    public static Command Create()
+    /// <param name="error">Where errors and the closing summary go (stderr in the tool).</param>
+    public static Command Create(TextWriter error)
     {
         var broker = new Option<string>("--broker") { Description = "mqtt://[user@]host[:port] or mqtts://...; password from VITALS_MQTT_PASSWORD.", Required = true };
         var ca = new Option<string?>("--ca") { Description = "PEM CA file for mqtts." };
@@ -31,17 +33,27 @@ internal static class MqttCommand
         };
         command.SetAction(async (parse, ct) =>
         {
-            if (!Vitals.Simulator.Cli.ProtocolCommands.TryScenario(parse, scenario, out var kind, out var error))
+            if (!Vitals.Simulator.Cli.ProtocolCommands.TryScenario(parse, scenario, out var kind, out var scenarioError))
             {
-                return Fail(error);
+                return Fail(error, scenarioError);
             }
 
             var scale = parse.GetValue(timeScale);
             var step = parse.GetValue(stepMs);
             var n = parse.GetValue(count);
-            if (scale is <= 0 or > 10_000 || step is < 0 or > 60_000 || n < 0)
+            if (scale is <= 0 or > 10_000)
             {
-                return Fail("--time-scale must be above 0 and at most 10000, --step-ms 0-60000, --count 0 or more.");
+                return Fail(error, $"--time-scale: {scale.ToString(CultureInfo.InvariantCulture)} is out of range. Fix: use a number above 0 and at most 10000.");
+            }
+
+            if (step is < 0 or > 60_000)
+            {
+                return Fail(error, $"--step-ms: {step} is out of range. Fix: use 0 (as fast as possible) to 60000.");
+            }
+
+            if (n < 0)
+            {
+                return Fail(error, $"--count: {n} is not a count. Fix: use 0 (run until Ctrl+C) or a number of messages to publish.");
             }
 
             var topic = $"{parse.GetValue(prefix)}/{parse.GetValue(site)}/{parse.GetValue(chair)}/obs";
@@ -55,11 +67,19 @@ internal static class MqttCommand
                 }
 
                 options = options with { CaFile = parse.GetValue(ca) };
-                MqttTopic.ValidateTopicName(topic);
             }
             catch (Exception e) when (e is FormatException or ArgumentException)
             {
-                return Fail($"--broker/--site/--chair: {e.Message}");
+                return Fail(error, $"--broker: {e.Message}");
+            }
+
+            try
+            {
+                MqttTopic.ValidateTopicName(topic);
+            }
+            catch (MqttProtocolException e)
+            {
+                return Fail(error, $"--topic-prefix/--site/--chair: '{topic}' is not a topic to publish to ({e.Message}). Fix: use names without the wildcards + and #.");
             }
 
             await using var client = new MqttClient(options);
@@ -69,7 +89,7 @@ internal static class MqttCommand
             }
             catch (MqttConnectException e)
             {
-                return Fail($"--broker: {e.Message}");
+                return Fail(error, $"--broker: {e.Message}");
             }
 
             var time = TimeProvider.System;
@@ -105,7 +125,7 @@ internal static class MqttCommand
             {
             }
 
-            Console.Error.WriteLine($"vitals-sim: published {sent} messages to {topic}.");
+            error.WriteLine($"vitals-sim: published {sent} messages to {topic}.");
             return 0;
         });
         return command;
@@ -126,9 +146,9 @@ internal static class MqttCommand
         return Encoding.UTF8.GetBytes(json.Append("]}").ToString());
     }
 
-    private static int Fail(string message)
+    private static int Fail(TextWriter error, string message)
     {
-        Console.Error.WriteLine($"vitals-sim: {message}");
+        error.WriteLine($"vitals-sim: {message}");
         return 2;
     }
 }

@@ -58,6 +58,6 @@ print.SetAction(parse =>
 var root = new RootCommand("vitals-sim: deterministic simulated bedside monitors for Vitals. Simulated data only, never a patient's.")
 {
     print, Vitals.Simulator.Cli.ProtocolCommands.Serial(Console.Out, Console.Error), Vitals.Simulator.Cli.ProtocolCommands.Hl7(Console.Out, Console.Error),
-    MqttCommand.Create(),
+    Vitals.Simulator.Cli.MqttCommand.Create(Console.Error),
 };
 return await root.Parse(args).InvokeAsync().ConfigureAwait(false);

@@ -64,7 +64,7 @@ public static class ProtocolCommands
                 }
                 else
                 {
-                    tty = LinuxSerialPort.Open(new SerialPortSettings { Path = parse.GetValue(port)! }, time);
+                    tty = LinuxSerialPort.Open(new SerialPortSettings { Path = parse.GetValue(port)! });
                 }
 
                 var readings = new List<SimReading>();

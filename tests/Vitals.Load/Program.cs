@@ -28,6 +28,12 @@ if (args is ["mqtt-ingest", .. var ingestArgs])
     return await MqttIngestLoad.RunAsync(ingestArgs);
 }
 
+if (args.Contains("--serial-idle"))
+{
+    await SerialIdle.RunAsync(args); // idle cost of serial ports, see SerialIdle.cs
+    return 0;
+}
+
 var chairs = Arg("--chairs", 100);
 var seconds = Arg("--seconds", 30);
 var warmup = Arg("--warmup", 2);

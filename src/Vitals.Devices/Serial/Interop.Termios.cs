@@ -77,6 +77,14 @@ internal static partial class Interop
     public const short PollHup = 0x10;
     public const short PollNval = 0x20;
 
+    // epoll(7): sys/epoll.h
+    public const int EpollCloexec = 0x80000; // = O_CLOEXEC
+    public const int EpollCtlAdd = 1;
+    public const int EpollCtlDel = 2;
+    public const int EpollCtlMod = 3;
+    public const uint EpollIn = 0x1;
+    public const uint EpollOneShot = 1u << 30;
+
     // errno
     public const int ENoent = 2;
     public const int EIntr = 4;
@@ -86,4 +94,5 @@ internal static partial class Interop
     public const int EAcces = 13;
     public const int EBusy = 16;
     public const int ENodev = 19;
+    public const int EInval = 22;
 }

@@ -4,30 +4,29 @@ namespace Vitals.Devices.Serial;
 
 /// <summary>
 /// A Linux tty opened with termios (System.IO.Ports is not available here). Follows termios(3), tty_ioctl(4) and poll(2):
-/// open non-blocking with exclusive access, raw mode, speed via TCSETS2 + BOTHER and read back, poll-based I/O.
+/// open non-blocking with exclusive access, raw mode, speed via TCSETS2 + BOTHER and read back, non-blocking reads woken
+/// by epoll(7) (<see cref="TtyReadiness"/>).
 /// </summary>
 public sealed class LinuxSerialPort : ISerialPort
 {
     /// <summary>How long a write waits for room in one poll(2) before checking cancellation.</summary>
     internal const int PollSliceMs = 100;
 
-    /// <summary>Wait between polls of a quiet line; bounds read latency, cancellation and hang-up detection.</summary>
-    internal const int IdleWaitMs = 20;
-
-    private static readonly TimeSpan IdleWait = TimeSpan.FromMilliseconds(IdleWaitMs);
-
     /// <summary>poll(2) revents meaning the device is gone.</summary>
     private const short HangUpEvents = Interop.PollHup | Interop.PollErr | Interop.PollNval;
 
     private readonly SafeFdHandle handle;
-    private readonly TimeProvider time;
+    private readonly TtyReadiness readiness = TtyReadiness.Shared;
+    private readonly ulong readinessId;
+    private TaskCompletionSource? readable;
+    private bool armed; // touched only by the one reader
     private int disposed;
 
-    private LinuxSerialPort(SafeFdHandle handle, SerialPortSettings settings, TimeProvider time)
+    private LinuxSerialPort(SafeFdHandle handle, SerialPortSettings settings)
     {
         this.handle = handle;
-        this.time = time;
         Settings = settings;
+        readinessId = readiness.Add(WakeReader);
     }
 
     /// <inheritdoc />
@@ -35,8 +34,7 @@ public sealed class LinuxSerialPort : ISerialPort
 
     /// <summary>Opens and configures <paramref name="settings"/>.Path. Throws <see cref="IOException"/> with the reason.</summary>
     /// <param name="settings">Port and line settings.</param>
-    /// <param name="timeProvider">Clock for the idle wait between polls; the system clock by default.</param>
-    public static LinuxSerialPort Open(SerialPortSettings settings, TimeProvider? timeProvider = null)
+    public static LinuxSerialPort Open(SerialPortSettings settings)
     {
         ArgumentNullException.ThrowIfNull(settings);
         settings.EnsureValid();
@@ -62,7 +60,7 @@ public sealed class LinuxSerialPort : ISerialPort
         try
         {
             Configure(fd, settings);
-            return new LinuxSerialPort(handle, settings, timeProvider ?? TimeProvider.System);
+            return new LinuxSerialPort(handle, settings);
         }
         catch
         {
@@ -130,15 +128,31 @@ public sealed class LinuxSerialPort : ISerialPort
         t2.CFlag |= Interop.BOther; // input speed bits 0 = same as output
         t2.ISpeed = (uint)s.BaudRate;
         t2.OSpeed = (uint)s.BaudRate;
-        Check(Interop.Ioctl(fd, Interop.TcSets2, &t2), s, "ioctl(TCSETS2)");
+        int setErrno = Interop.Ioctl(fd, Interop.TcSets2, &t2) < 0 ? Marshal.GetLastPInvokeError() : 0;
 
         Termios2 back;
         Check(Interop.Ioctl(fd, Interop.TcGets2, &back), s, "ioctl(TCGETS2) read-back");
-        if (!SpeedMatches(s.BaudRate, back.OSpeed) || !SpeedMatches(s.BaudRate, back.ISpeed))
+        if (SpeedRefused(s, setErrno, back.OSpeed, back.ISpeed) is { } refused)
         {
-            throw new IOException(
-                $"{s.Path}: asked for {s.BaudRate} baud but the driver reports {back.OSpeed} out / {back.ISpeed} in; refusing to run at the wrong speed.");
+            throw new IOException(refused);
         }
+    }
+
+    /// <summary>
+    /// Why the driver did not take the speed (it failed TCSETS2, or reads back another rate), naming the setting to fix;
+    /// null when it runs at the speed asked for.
+    /// </summary>
+    internal static string? SpeedRefused(SerialPortSettings s, int setErrno, uint actualOut, uint actualIn)
+    {
+        string fix = $"Fix: set {s.BaudRateKey} to a rate this adapter supports, the same as on the monitor.";
+        if (setErrno != 0)
+        {
+            return $"{s.Path}: the driver refused {s.BaudRate} baud (ioctl TCSETS2 errno {setErrno}). {fix}";
+        }
+
+        return SpeedMatches(s.BaudRate, actualOut) && SpeedMatches(s.BaudRate, actualIn)
+            ? null
+            : $"{s.Path}: asked for {s.BaudRate} baud but the driver set {actualOut} out / {actualIn} in; refusing to run at the wrong speed. {fix}";
     }
 
     /// <summary>UART receivers tolerate about 2 % clock error; drivers may report the nearest rate their divisor reaches.</summary>
@@ -155,9 +169,9 @@ public sealed class LinuxSerialPort : ISerialPort
 
     /// <inheritdoc />
     /// <remarks>
-    /// A tty fd cannot join .NET's socket event loop, and a blocking poll(2) would park one pool thread per port for the
-    /// life of the feed. So each call polls without blocking and, when the line is quiet, waits <see cref="IdleWaitMs"/>
-    /// on a timer: no thread is held, cancellation and hang-up are seen within that time, and bytes wait at most that long.
+    /// Reads what is waiting without blocking; when the line is quiet, sleeps until <see cref="TtyReadiness"/> reports the
+    /// tty readable or hung up. No thread is held and nothing wakes while the line is quiet; cancellation and
+    /// <see cref="DisposeAsync"/> end the wait at once.
     /// </remarks>
     public async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken)
     {
@@ -174,10 +188,31 @@ public sealed class LinuxSerialPort : ISerialPort
                 return n;
             }
 
-            // Nothing yet: a timed-out poll is "no data yet", not end of stream.
-            await Task.Delay(IdleWait, time, cancellationToken).ConfigureAwait(false);
+            // Nothing yet: a quiet line is "no data yet", not end of stream.
+            await WaitReadableAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
         }
     }
+
+    /// <summary>Arms the fd for one readiness event; the task completes on bytes, hang-up or dispose.</summary>
+    private Task WaitReadableAsync()
+    {
+        // Published before arming, so an event that fires the instant the fd is armed finds it.
+        var wait = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Volatile.Write(ref readable, wait);
+        using var lease = handle.Borrow(); // ObjectDisposedException once disposed
+        int errno = readiness.Arm(lease.Fd, readinessId, first: !armed);
+        if (errno != 0)
+        {
+            ObjectDisposedException.ThrowIf(Volatile.Read(ref disposed) != 0, this);
+            throw new IOException($"{Settings.Path}: epoll_ctl failed, errno {errno}.");
+        }
+
+        armed = true;
+        return wait.Task;
+    }
+
+    /// <summary>Runs on the readiness thread: hands the wake-up to the reader's continuation and returns.</summary>
+    private void WakeReader() => Interlocked.Exchange(ref readable, null)?.TrySetResult();
 
     /// <summary>One non-blocking poll(2) + read(2): bytes read, 0 when none are waiting; throws when the device went away.</summary>
     private unsafe int TryRead(Span<byte> buffer, CancellationToken cancellationToken)
@@ -288,12 +323,18 @@ public sealed class LinuxSerialPort : ISerialPort
         }
     }
 
-    /// <summary>Closes the port. An in-flight read ends at its next poll (within <see cref="IdleWaitMs"/>) with <see cref="ObjectDisposedException"/>.</summary>
+    /// <summary>Closes the port. An in-flight read ends at once with <see cref="ObjectDisposedException"/>.</summary>
     public ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref disposed, 1) == 0)
         {
+            using (var lease = handle.Borrow())
+            {
+                readiness.Remove(lease.Fd, readinessId);
+            }
+
             handle.Dispose();
+            WakeReader(); // its next TryRead sees the port disposed
         }
 
         return ValueTask.CompletedTask;
@@ -312,13 +353,12 @@ public sealed class LinuxSerialPort : ISerialPort
 }
 
 /// <summary>Opens <see cref="LinuxSerialPort"/>s.</summary>
-/// <param name="timeProvider">Clock for the ports' idle waits; the system clock by default.</param>
-public sealed class LinuxSerialPortFactory(TimeProvider? timeProvider = null) : ISerialPortFactory
+public sealed class LinuxSerialPortFactory : ISerialPortFactory
 {
     /// <inheritdoc />
     public ValueTask<ISerialPort> OpenAsync(SerialPortSettings settings, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        return ValueTask.FromResult<ISerialPort>(LinuxSerialPort.Open(settings, timeProvider));
+        return ValueTask.FromResult<ISerialPort>(LinuxSerialPort.Open(settings));
     }
 }

@@ -25,14 +25,20 @@ public sealed record SerialPortSettings
     /// <summary>Lowest baud rate accepted.</summary>
     public const int MinBaudRate = 1200;
 
-    /// <summary>Highest baud rate accepted.</summary>
-    public const int MaxBaudRate = 230400;
+    /// <summary>
+    /// Highest baud rate accepted: the fastest common USB-serial UARTs (FTDI FT232H, 12 Mbaud). Any rate up to it is passed
+    /// to the driver with BOTHER; what the driver really accepts is checked on open by reading the speed back.
+    /// </summary>
+    public const int MaxBaudRate = 12_000_000;
 
     /// <summary>Device path, for example <c>/dev/ttyUSB0</c> or a stable <c>/dev/serial/by-id/...</c> link.</summary>
     public required string Path { get; init; }
 
-    /// <summary>Baud rate, any integer from 1200 to 230400 (set with BOTHER, so non-standard rates work where the UART allows).</summary>
+    /// <summary>Baud rate, any integer from 1200 to 12,000,000 (set with BOTHER, so non-standard rates such as 250000 work where the UART allows).</summary>
     public int BaudRate { get; init; } = DefaultBaudRate;
+
+    /// <summary>The configuration key that sets <see cref="BaudRate"/>, named when the driver refuses the speed on open.</summary>
+    public string BaudRateKey { get; init; } = nameof(BaudRate);
 
     /// <summary>Data bits, 7 or 8.</summary>
     public int DataBits { get; init; } = 8;

@@ -78,18 +78,21 @@ public static class AdminApi
     {
         if (request.Value is not { } value)
         {
-            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { [key] = [$"{key}: a value is required"] });
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { [key] = ["A value is required."] });
         }
 
         var user = http.User.UserName();
         return Result(key, alarms.Configure((c, now) => c.SetTimingValue(key, value, user, now)));
     }
 
-    /// <summary>Errors are keyed by the key the admin edited, so the page shows them at that field; the text names any other key involved.</summary>
+    /// <summary>
+    /// Errors are keyed by the key the admin edited (machine-readable, so the page shows them at that field); the text is
+    /// plain names and units, naming any other setting involved the way the page does ("high (medium) 160 mmHg").
+    /// </summary>
     private static Results<Ok<ConfigChange>, ValidationProblem, NotFound> Result(string key, ConfigResult result) =>
         result.Change is { } change
             ? TypedResults.Ok(change)
-            : TypedResults.ValidationProblem(new Dictionary<string, string[]> { [key] = [.. result.Errors] });
+            : TypedResults.ValidationProblem(new Dictionary<string, string[]> { [key] = [.. result.Errors.Select(AlarmProfileValidator.PlainText)] });
 
     private static Results<Ok<List<AuditView>>, ValidationProblem> Audit(
         SqliteStore store, string? type, string? chair, string? user, DateTimeOffset? from, DateTimeOffset? to, int? limit)

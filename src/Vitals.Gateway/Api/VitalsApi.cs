@@ -18,6 +18,14 @@ public static class VitalsApi
     /// <summary>The longest history one request may ask for.</summary>
     public static readonly TimeSpan MaxHistory = TimeSpan.FromHours(24);
 
+    /// <summary>Fewest readings per sign a thinned history (<c>points</c>) may ask for: one slice's lowest and highest.</summary>
+    public const int MinTrendPoints = 2;
+
+    /// <summary>Most readings per sign a thinned history may ask for.</summary>
+    public const int MaxTrendPoints = 20_000;
+
+    private const int MaxThinnedScan = 1_000_000;
+
     /// <summary>Maps the endpoints under <c>/api</c>.</summary>
     public static IEndpointRouteBuilder MapVitalsApi(this IEndpointRouteBuilder app, GatewayOptions options)
     {
@@ -41,7 +49,7 @@ public static class VitalsApi
         live.Snapshot(id) is { } view ? TypedResults.Ok(view) : TypedResults.NotFound();
 
     private static Results<Ok<List<ObsView>>, NotFound, ProblemHttpResult> History(
-        string id, LiveState live, SqliteStore store, TimeProvider time, int? minutes, DateTimeOffset? from, DateTimeOffset? to)
+        string id, LiveState live, SqliteStore store, TimeProvider time, int? minutes, DateTimeOffset? from, DateTimeOffset? to, int? points)
     {
         if (!live.ChairIds.Contains(id))
         {
@@ -62,7 +70,18 @@ public static class VitalsApi
                 $"from/to/minutes: the range must be positive and at most {MaxHistory.TotalHours} h.", statusCode: StatusCodes.Status400BadRequest);
         }
 
-        return TypedResults.Ok(store.Query(id, start, end).Select(ObsView.From).ToList());
+        if (points is < MinTrendPoints or > MaxTrendPoints)
+        {
+            return TypedResults.Problem(
+                $"points: use {MinTrendPoints}-{MaxTrendPoints} (readings per sign; longer windows keep each time slice's lowest and highest), or leave it out for every reading.",
+                statusCode: StatusCodes.Status400BadRequest, title: "points is out of range");
+        }
+
+        // Unthinned, a reply stops at the store's default 100,000 readings, which 8 h of four 1 Hz signs already passes
+        // (the newest readings were cut); thinned, the server reads the whole window (24 h of 11 signs at 1 Hz fits).
+        var readings = points is null ? store.Query(id, start, end) : store.Query(id, start, end, MaxThinnedScan);
+        var shown = points is { } p ? TrendThinning.MinMax(readings, start, end, p) : readings;
+        return TypedResults.Ok(shown.Select(ObsView.From).ToList());
     }
 
     // A read without a type skips admin-only entries; it stops after this many rows so one request stays cheap.

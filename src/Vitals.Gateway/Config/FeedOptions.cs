@@ -313,10 +313,12 @@ public sealed partial class DeviceOptions
     public string? Match { get; set; }
 
     /// <summary>The port settings of a validated serial device.</summary>
-    public SerialPortSettings ToPortSettings() => new()
+    /// <param name="configPath">Where the device sits in the configuration (<c>chairs[0].devices[1]</c>), named in port errors.</param>
+    public SerialPortSettings ToPortSettings(string? configPath = null) => new()
     {
         Path = Port ?? "",
         BaudRate = Baud,
+        BaudRateKey = configPath is null ? "baud" : $"{configPath}.baud",
         DataBits = DataBits,
         StopBits = StopBits,
         Parity = Enum.Parse<Vitals.Devices.Serial.Parity>(Parity, ignoreCase: true),

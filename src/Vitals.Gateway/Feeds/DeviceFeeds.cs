@@ -40,14 +40,14 @@ public static class DeviceFeeds
         var feed = new SerialFeed(
             new SerialFeedOptions
             {
-                Port = device.ToPortSettings(),
+                Port = device.ToPortSettings(path),
                 Site = options.Site,
                 Chair = chair.Id,
                 Device = device.Id,
                 DeviceTimeZone = device.DeviceTimeZone(),
                 Store = sp.GetRequiredService<StoreWriter>(), // an HL7 AA means committed; line codecs send no reply
             },
-            new LinuxSerialPortFactory(time),
+            new LinuxSerialPortFactory(),
             codec,
             sp.GetRequiredService<ObservationPipeline>().Writer,
             time);

@@ -36,17 +36,32 @@
   // Plain names and units, so admins need not decode configuration keys such as nibp_sys.low.medium.
   const SIGN_NAMES = { hr: 'Heart rate', pr: 'Pulse rate', spo2: 'SpO2', nibp_sys: 'NIBP systolic', nibp_dia: 'NIBP diastolic', nibp_map: 'NIBP mean', rr: 'Respiration rate', temp: 'Temperature' };
   const SIGN_UNITS = { hr: '/min', pr: '/min', spo2: '%', nibp_sys: 'mmHg', nibp_dia: 'mmHg', nibp_map: 'mmHg', rr: '/min', temp: '°C' };
-  // Grid columns: [key suffix, heading, unit ('sign' = the sign's unit), what removing it turns off].
+  // Grid columns: [key suffix, heading, unit ('sign' = the sign's unit), help shown under the grid].
   const LIMIT_COLUMNS = [
     ['high.high', 'High alarm above', 'sign'], ['high.medium', 'Medium alarm above', 'sign'], ['high.low', 'Low alarm above', 'sign'],
     ['low.low', 'Low alarm below', 'sign'], ['low.medium', 'Medium alarm below', 'sign'], ['low.high', 'High alarm below', 'sign'],
-    ['delay', 'Delay', 's'], ['clear_margin', 'Clear margin', 'sign'], ['clear_time', 'Clear time', 's'],
+    ['delay', 'Delay', 's', 'how long a value must stay outside a limit before its alarm sounds.'],
+    ['delay_high', 'High-priority delay', 's', 'a shorter delay for values in the high-priority band (for example a very low respiration rate under magnesium); at most the delay.'],
+    ['clear_margin', 'Clear margin', 'sign', 'how far back inside the limit a value must be before its alarm ends, so it does not flap on and off at the limit.'],
+    ['clear_time', 'Clear time', 's', 'how long values must stay back inside (by the margin) before the alarm ends.'],
   ];
+  // Columns shown only when some sign in the grid has them, so the grid fits 1024 px.
+  const OPTIONAL_COLUMN = (c) => c[0].endsWith('.low') || c[0] === 'delay_high';
+  // Engine timing: [plain name, unit, help].
   const TIMING_NAMES = {
-    reannounce: ['Announce an acknowledged alarm again after', 's'], escalate_after: ['Raise an unacknowledged medium alarm to high after', 's'],
-    pause_max: ['Longest audio pause', 's'], feed_lost_medium: ['Feed lost: medium alarm after', 's'], feed_lost_high: ['Feed lost: high alarm after', 's'],
-    nibp_overdue_grace: ['NIBP overdue: grace after the cycle', 's'], nibp_cycle: ['NIBP cycle when the session gives none', 's'],
-    'mg.max_rate': ['Magnesium: highest rate', 'g/h'], 'mg.max_bolus': ['Magnesium: largest bolus', 'g'],
+    reannounce: ['Announce an acknowledged alarm again after', 's', 'An acknowledged alarm whose condition persists sounds again after this long (60-180 s).'],
+    escalate_after: ['Raise an unacknowledged medium alarm to high after', 's', 'A medium alarm nobody acknowledges becomes high priority after this long.'],
+    pause_max: ['Longest audio pause', 's', 'The longest a nurse can silence alarm sounds (at most 120 s).'],
+    feed_lost_medium: ['Feed lost: medium alarm after', 's', "No data at all from a chair's monitor for this long raises a medium technical alarm."],
+    feed_lost_high: ['Feed lost: high alarm after', 's', 'The same alarm becomes high priority after this long; must be longer than the medium one.'],
+    signal_lost: ['Signal lost (HR, pulse rate, SpO2, RR): alarm after no reading for', 's',
+      "One sign giving no usable reading for this long, while the monitor's other data still arrives, raises a medium technical alarm (for example a loose SpO2 probe)."],
+    temp_signal_lost: ['Temperature signal lost: alarm after no reading for', 's',
+      'The same for temperature, which many monitors send only every few minutes, so it waits longer.'],
+    nibp_overdue_grace: ['NIBP overdue: grace after the cycle', 's', 'During an infusion, no cuff reading for the NIBP cycle plus this raises an NIBP overdue alarm.'],
+    nibp_cycle: ['NIBP cycle when the session gives none', 's', 'How often a cuff reading is expected when the infusion session does not say.'],
+    'mg.max_rate': ['Magnesium: highest rate', 'g/h', 'A magnesium infusion rate above this is refused.'],
+    'mg.max_bolus': ['Magnesium: largest bolus', 'g', 'A magnesium loading dose above this is refused.'],
   };
   const signName = (sign) => SIGN_NAMES[sign] || sign;
   const unitOf = (sign, col) => (col[2] === 's' ? 's' : SIGN_UNITS[sign] || '');
@@ -72,6 +87,7 @@
     const [dir, priority] = col[0].split('.'); // e.g. high.medium: the medium alarm above the value
     if (priority) return `This turns off the ${signName(sign)} ${priority}-priority alarm ${dir === 'high' ? 'above' : 'below'} ${withUnit(old, unit)}.`;
     if (col[0] === 'delay') return `${signName(sign)} alarms are raised at once, with no delay.`;
+    if (col[0] === 'delay_high') return `${signName(sign)} high-priority alarms wait for the normal delay.`;
     return `${signName(sign)} alarms clear as soon as the value is back inside the limit.`;
   }
 
@@ -87,7 +103,7 @@
       .filter((s) => LIMIT_COLUMNS.some((c) => `${s}.${c[0]}` in values || (base && `${s}.${c[0]}` in base)))
       .sort((a, b) => Object.keys(SIGN_NAMES).indexOf(a) - Object.keys(SIGN_NAMES).indexOf(b));
     const all = { ...(base || {}), ...values };
-    const columns = LIMIT_COLUMNS.filter((c) => signs.some((s) => `${s}.${c[0]}` in all) || !c[0].endsWith('.low'));
+    const columns = LIMIT_COLUMNS.filter((c) => signs.some((s) => `${s}.${c[0]}` in all) || !OPTIONAL_COLUMN(c));
     const inputs = [];
     const resultCells = new Map();
     const showResult = (sign) => {
@@ -175,7 +191,9 @@
       review.hidden = false;
       confirm.focus();
     });
-    const editor = make('div', { className: 'limits-editor' }, make('div', { className: 'grid-scroll' }, table), make('div', { className: 'review-bar' }, reviewBtn, ' ', note), review);
+    const help = make('dl', { className: 'grid-help note' }, ...columns.filter((c) => c[3]).flatMap((c) => [
+      make('dt', { textContent: c[2] === 's' ? `${c[1]} (s)` : c[1] }), make('dd', { textContent: c[3] })]));
+    const editor = make('div', { className: 'limits-editor' }, make('div', { className: 'grid-scroll' }, table), help, make('div', { className: 'review-bar' }, reviewBtn, ' ', note), review);
     editor.dataset.scope = scope;
     return editor;
   }
@@ -183,9 +201,10 @@
   // One engine timing row: input + save, with the result (or the error) beside the input.
   function valueRow(key, value, save) {
     const errId = `err-${key.replace(/\W/g, '-')}`;
+    const helpId = `help-${key.replace(/\W/g, '-')}`;
     const input = make('input', { type: 'number', step: 'any', value: String(value), name: key });
     input.setAttribute('aria-label', describeKey(key));
-    input.setAttribute('aria-describedby', errId);
+    input.setAttribute('aria-describedby', TIMING_NAMES[key] && TIMING_NAMES[key][2] ? `${helpId} ${errId}` : errId);
     input.dataset.key = key;
     const result = make('div', { className: 'field-error', id: errId });
     result.setAttribute('role', 'status');
@@ -199,7 +218,9 @@
       if (r.ok) el('version').textContent = `configuration version ${r.data.version}`;
     });
     input.addEventListener('keydown', (e) => { if (e.key === 'Enter') saveBtn.click(); });
-    return make('tr', {}, make('th', { scope: 'row', textContent: describeKey(key) }), make('td', {}, input, result), make('td', {}, saveBtn));
+    const name = make('th', { scope: 'row', textContent: describeKey(key) });
+    if (TIMING_NAMES[key] && TIMING_NAMES[key][2]) name.append(make('div', { className: 'note timing-help', id: helpId, textContent: TIMING_NAMES[key][2] }));
+    return make('tr', {}, name, make('td', {}, input, result), make('td', {}, saveBtn));
   }
 
   const put = (url, value) => call('PUT', url, { value });

@@ -43,7 +43,7 @@ public class ConfigurationTests
 
         Assert.False(result.Ok);
         Assert.Null(result.Change);
-        Assert.Contains(result.Errors, e => e.StartsWith("hr.low.medium", StringComparison.Ordinal) && e.Contains("hr.high.medium", StringComparison.Ordinal));
+        Assert.Contains("hr.low.medium: Heart rate: low (medium) 130 /min must be below high (medium) 120 /min", result.Errors);
         Assert.Equal(0, config.Version);
     }
 
@@ -54,9 +54,29 @@ public class ConfigurationTests
 
         var result = config.SetChairOverride("c1", "spo2.low.medium", 101, "admin", At);
 
-        var error = Assert.Single(result.Errors, e => e.Contains("hard bounds", StringComparison.Ordinal));
-        Assert.StartsWith("spo2.low.medium: 101", error, StringComparison.Ordinal);
+        var error = Assert.Single(result.Errors, e => e.Contains("possible range", StringComparison.Ordinal));
+        Assert.Equal("spo2.low.medium: SpO2: low (medium) 101 is outside the possible range 0-100 %", error);
     }
+
+    [Fact]
+    public void SetChairOverride_NibpLowAboveHigh_KeyThenPlainNamesAndUnits()
+    {
+        var config = new AlarmConfiguration();
+        Assert.True(config.SetChairOverride("c1", "nibp_sys.high.medium", 160, "admin", At).Ok);
+
+        var result = config.SetChairOverride("c1", "nibp_sys.low.medium", 170, "admin", At);
+
+        var error = Assert.Single(result.Errors);
+        Assert.Equal("nibp_sys.low.medium: NIBP systolic: low (medium) 170 mmHg must be below high (medium) 160 mmHg", error);
+        Assert.Equal("NIBP systolic: low (medium) 170 mmHg must be below high (medium) 160 mmHg", AlarmProfileValidator.PlainText(error));
+    }
+
+    [Theory]
+    [InlineData("hr.delay: Heart rate: alarm delay 300 s must be between 0 and 120 s", "Heart rate: alarm delay 300 s must be between 0 and 120 s")]
+    [InlineData("chair.profile: unknown profile 'paediatric'", "unknown profile 'paediatric'")]
+    [InlineData("Not keyed: a sentence", "Not keyed: a sentence")]
+    public void PlainText_KeyedMessage_DropsOnlyTheKey(string error, string expected) =>
+        Assert.Equal(expected, AlarmProfileValidator.PlainText(error));
 
     [Fact]
     public void SetChairOverride_SevereBandInsideMildOne_RejectedNamingBoth()
@@ -65,7 +85,7 @@ public class ConfigurationTests
 
         var result = config.SetChairOverride("c1", "hr.low.high", 55, "admin", At);
 
-        Assert.Equal(["hr.low.high: 55 must not be above hr.low.medium (50)"], result.Errors);
+        Assert.Equal(["hr.low.high: Heart rate: low (high) 55 /min must not be above low (medium) 50 /min"], result.Errors);
     }
 
     [Theory]
@@ -91,7 +111,7 @@ public class ConfigurationTests
 
         var result = config.SetChairOverride("c1", "hr.delay", 300, "admin", At);
 
-        Assert.Equal(["hr.delay: 300 s must be between 0 and 120 s"], result.Errors);
+        Assert.Equal(["hr.delay: Heart rate: alarm delay 300 s must be between 0 and 120 s"], result.Errors);
     }
 
     [Fact]
@@ -147,14 +167,15 @@ public class ConfigurationTests
 
         var result = config.PutProfile(bad, "admin", At);
 
-        Assert.Equal(["hr.low: priority 7 is not low, medium or high"], result.Errors);
+        Assert.Equal(["hr.low: Heart rate: low alarm priority 7 is not low, medium or high"], result.Errors);
         Assert.Null(config.FindProfile("bad"));
     }
 
     [Theory]
-    [InlineData("reannounce", 200, "reannounce: 200 s must be between 60 and 180 s")]
-    [InlineData("reannounce", 30, "reannounce: 30 s must be between 60 and 180 s")]
-    [InlineData("pause_max", 300, "pause_max: 300 s must be above 0 and at most 120 s")]
+    [InlineData("reannounce", 200, "reannounce: Announce an acknowledged alarm again after: 200 s must be between 60 and 180 s")]
+    [InlineData("reannounce", 30, "reannounce: Announce an acknowledged alarm again after: 30 s must be between 60 and 180 s")]
+    [InlineData("pause_max", 300, "pause_max: Longest audio pause: 300 s must be above 0 and at most 120 s")]
+    [InlineData("signal_lost", 900, "signal_lost: Signal lost (HR, pulse rate, SpO2, RR): alarm after no reading for: 900 s must be above 0 and at most 600 s")]
     [InlineData("volume", 3, "volume: unknown engine setting")]
     public void SetTimingValue_OutOfRange_RejectedNamingField(string key, double value, string expected)
     {

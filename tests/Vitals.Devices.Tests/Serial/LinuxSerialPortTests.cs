@@ -15,6 +15,9 @@ public class LinuxSerialPortTests
     [InlineData(115200, 8, Parity.None, 1, FlowControl.None)]
     [InlineData(230400, 8, Parity.None, 1, FlowControl.None)]
     [InlineData(250000 / 2, 8, Parity.None, 1, FlowControl.None)] // non-standard rate works through BOTHER
+    [InlineData(250000, 8, Parity.None, 1, FlowControl.None)] // above the old 230400 cap (DMX512, some lab devices)
+    [InlineData(921600, 8, Parity.None, 1, FlowControl.None)]
+    [InlineData(3_000_000, 8, Parity.None, 1, FlowControl.None)]
     public async Task Open_PtySlave_ReadsBackConfiguredSpeed(int baud, int dataBits, Parity parity, int stopBits, FlowControl flow)
     {
         using var pty = PseudoTerminal.Open();
@@ -24,6 +27,77 @@ public class LinuxSerialPortTests
         };
         await using var port = LinuxSerialPort.Open(settings);
         Assert.Equal(baud, port.GetActualBaudRate());
+    }
+
+    [Fact]
+    public void SpeedRefused_DriverFailsTcsets2_NamesTheConfigKeyAndRate()
+    {
+        // A pty takes any BOTHER rate, so a refusing UART driver (EINVAL from TCSETS2) is given as its errno here.
+        var settings = new SerialPortSettings { Path = "/dev/ttyUSB0", BaudRate = 4_000_000, BaudRateKey = "chairs[2].devices[0].baud" };
+
+        string? error = LinuxSerialPort.SpeedRefused(settings, setErrno: 22, actualOut: 9600, actualIn: 9600);
+
+        Assert.NotNull(error);
+        Assert.Contains("/dev/ttyUSB0", error, StringComparison.Ordinal);
+        Assert.Contains("refused 4000000 baud", error, StringComparison.Ordinal);
+        Assert.Contains("Fix: set chairs[2].devices[0].baud", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void SpeedRefused_DriverRoundsToAnotherRate_NamesTheConfigKeyAndBothRates()
+    {
+        // An 8250 UART clamps what its divisor cannot reach: TCSETS2 succeeds and the read-back shows another rate.
+        var settings = new SerialPortSettings { Path = "/dev/ttyS0", BaudRate = 250000, BaudRateKey = "chairs[0].devices[1].baud" };
+
+        string? error = LinuxSerialPort.SpeedRefused(settings, setErrno: 0, actualOut: 115200, actualIn: 115200);
+
+        Assert.NotNull(error);
+        Assert.Contains("asked for 250000 baud but the driver set 115200", error, StringComparison.Ordinal);
+        Assert.Contains("Fix: set chairs[0].devices[1].baud", error, StringComparison.Ordinal);
+        Assert.Null(LinuxSerialPort.SpeedRefused(settings, setErrno: 0, actualOut: 250000, actualIn: 250000));
+    }
+
+    [Fact]
+    public async Task ReadAsync_ManyQuietPorts_EachWokenByItsOwnBytes()
+    {
+        // Every port shares one epoll thread: bytes on one pty must wake that port's read and no other.
+        var ptys = Enumerable.Range(0, 8).Select(_ => PseudoTerminal.Open()).ToList();
+        var ports = ptys.Select(p => LinuxSerialPort.Open(new SerialPortSettings { Path = p.SlavePath })).ToList();
+        try
+        {
+            using var cts = new CancellationTokenSource(Timeout);
+            var buffers = ports.Select(_ => new byte[16]).ToList();
+            var reads = ports.Select((port, i) => port.ReadAsync(buffers[i], cts.Token).AsTask()).ToList();
+            await Task.Delay(200);
+            Assert.All(reads, r => Assert.False(r.IsCompleted));
+
+            ptys[5].Write("5"u8);
+            Assert.Equal(1, await reads[5].WaitAsync(Timeout));
+            Assert.Equal((byte)'5', buffers[5][0]);
+            await Task.Delay(200);
+            Assert.All(reads.Where((_, i) => i != 5), r => Assert.False(r.IsCompleted));
+
+            for (int i = 0; i < ptys.Count; i++)
+            {
+                ptys[i].Write([(byte)('0' + i)]);
+            }
+
+            for (int i = 0; i < ptys.Count; i++)
+            {
+                int n = i == 5 ? await ports[5].ReadAsync(buffers[5], cts.Token) : await reads[i].WaitAsync(Timeout);
+                Assert.Equal(1, n);
+                Assert.Equal((byte)('0' + i), buffers[i][0]);
+            }
+        }
+        finally
+        {
+            foreach (var port in ports)
+            {
+                await port.DisposeAsync();
+            }
+
+            ptys.ForEach(p => p.Dispose());
+        }
     }
 
     [Fact]

@@ -14,7 +14,7 @@ public class SerialPortSettingsTests
 
     [Theory]
     [InlineData(1199, 8, 1, "BaudRate")]
-    [InlineData(230401, 8, 1, "BaudRate")]
+    [InlineData(12_000_001, 8, 1, "BaudRate")]
     [InlineData(9600, 6, 1, "DataBits")]
     [InlineData(9600, 8, 3, "StopBits")]
     public void Validate_OutOfRange_NamesTheSetting(int baud, int dataBits, int stopBits, string setting)

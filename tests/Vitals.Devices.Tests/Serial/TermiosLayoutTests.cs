@@ -37,4 +37,12 @@ public class TermiosLayoutTests
         Assert.Equal(Interop.TcGets2, (2u << 30) | (size << 16) | ('T' << 8) | 0x2A);
         Assert.Equal(Interop.TcSets2, (1u << 30) | (size << 16) | ('T' << 8) | 0x2B);
     }
+
+    [Fact]
+    public void EpollEvent_X64Layout_IsPacked12Bytes()
+    {
+        // sys/epoll.h: struct epoll_event is __attribute__((packed)) on x86_64: uint32 events, then the 64-bit data at 4.
+        Assert.Equal(12, Unsafe.SizeOf<EpollEvent>());
+        Assert.Equal(4, (int)Marshal.OffsetOf<EpollEvent>(nameof(EpollEvent.Data)));
+    }
 }

@@ -126,6 +126,35 @@ public class AdminApiTests(ApiFixture f) : IClassFixture<ApiFixture>
     }
 
     [Fact]
+    public async Task ChairOverride_LowAboveHigh_ErrorKeyedByTheEditedKeyInPlainNamesAndUnits()
+    {
+        const string High = "api/admin/chairs/chair-1/overrides/nibp_sys.high.medium";
+        using (var high = await GatewayHost.SendAsync(f.Admin, Put, High, new { value = 160 }))
+        {
+            Assert.Equal(HttpStatusCode.OK, high.StatusCode);
+        }
+
+        try
+        {
+            using var bad = await GatewayHost.SendAsync(f.Admin, Put, "api/admin/chairs/chair-1/overrides/nibp_sys.low.medium", new { value = 170 });
+            Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+            var errors = (await ApiFixture.JsonAsync(bad)).GetProperty("errors");
+            var message = Assert.Single(errors.GetProperty("nibp_sys.low.medium").EnumerateArray()).GetString()!;
+            Assert.Equal("NIBP systolic: low (medium) 170 mmHg must be below high (medium) 160 mmHg", message);
+            Assert.DoesNotContain("nibp_sys", message, StringComparison.Ordinal);
+
+            using var badTiming = await GatewayHost.SendAsync(f.Admin, Put, "api/admin/timing/signal_lost", new { value = 900 });
+            var timing = (await ApiFixture.JsonAsync(badTiming)).GetProperty("errors").GetProperty("signal_lost")[0].GetString()!;
+            Assert.StartsWith("Signal lost", timing, StringComparison.Ordinal);
+            Assert.DoesNotContain("signal_lost", timing, StringComparison.Ordinal);
+        }
+        finally
+        {
+            using var reset = await GatewayHost.SendAsync(f.Admin, Put, High, new { value = (double?)null });
+        }
+    }
+
+    [Fact]
     public async Task ChairProfile_UnknownIs400_ValidSetAndReset()
     {
         using (var bad = await GatewayHost.SendAsync(f.Admin, Put, "api/admin/chairs/chair-2/profile", new { profile = "nope" }))

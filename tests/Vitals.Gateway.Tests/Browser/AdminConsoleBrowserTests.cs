@@ -102,7 +102,10 @@ public partial class AdminConsoleBrowserTests
         await page.Keyboard.PressAsync("Enter");
         var sysRow = chairGrid.Locator("tr.sign-row", new() { Has = page.Locator("input[name='nibp_sys.low.medium']") });
         await Assertions.Expect(sysRow.Locator(".row-result.err")).ToContainTextAsync("not saved", new() { Timeout = 15_000 });
-        await Assertions.Expect(sysRow.Locator(".row-result.err")).ToContainTextAsync("nibp_sys.low.medium");
+        // The server's message is plain names and units (its key only places it beside the cell), never the raw key.
+        await Assertions.Expect(sysRow.Locator(".row-result.err")).ToContainTextAsync(new Regex(@"NIBP systolic: low \(medium\) 170 mmHg must be below high \(medium\) \d+ mmHg"));
+        await Assertions.Expect(sysRow.Locator(".row-result.err")).Not.ToContainTextAsync("nibp_sys");
+        await Assertions.Expect(chairGrid.Locator("input[name='nibp_sys.low.medium']")).ToHaveAttributeAsync("aria-invalid", "true");
         await Assertions.Expect(chairGrid.Locator("input[name='nibp_sys.low.medium']")).ToHaveValueAsync("170"); // kept for correcting
         await sysRow.ScrollIntoViewIfNeededAsync();
         await BrowserSupport.ShotAsync(page, "admin-limits-row-error-1024x768");
@@ -110,6 +113,21 @@ public partial class AdminConsoleBrowserTests
         // Engine timing keys in plain words.
         await Assertions.Expect(page.Locator("#timing-rows")).ToContainTextAsync("Raise an unacknowledged medium alarm to high after (s)");
         await Assertions.Expect(page.Locator("#timing-rows")).Not.ToContainTextAsync("escalate_after");
+        var signalLost = page.Locator("#timing-rows input[name='signal_lost']");
+        await Assertions.Expect(signalLost).ToHaveAttributeAsync("aria-label", "Signal lost (HR, pulse rate, SpO2, RR): alarm after no reading for (s)");
+        await Assertions.Expect(signalLost).ToHaveAccessibleDescriptionAsync(new Regex("no usable reading for this long"));
+        await Assertions.Expect(page.Locator("#timing-rows input[name='temp_signal_lost']")).ToHaveAttributeAsync("aria-label", "Temperature signal lost: alarm after no reading for (s)");
+        await Assertions.Expect(page.Locator("#timing-rows")).ToContainTextAsync("Temperature signal lost: alarm after no reading for (s)");
+        await Assertions.Expect(page.Locator("#timing-rows")).Not.ToContainTextAsync("signal_lost");
+
+        // The MgSO4 profile's high-priority delay (rr.delay_high) has a plain column, unit and help under the grid.
+        await page.Locator("#profile-select").SelectOptionAsync("MgSO4 infusion");
+        await Assertions.Expect(grid.Locator("thead")).ToContainTextAsync("High-priority delay (s)");
+        await Assertions.Expect(grid.Locator("input[name='rr.delay_high']")).ToHaveAttributeAsync("aria-label", "Respiration rate, high-priority delay (s)");
+        await Assertions.Expect(grid.Locator("input[name='rr.delay_high']")).ToHaveValueAsync("20");
+        await Assertions.Expect(page.Locator("#profile-grid .grid-help")).ToContainTextAsync("High-priority delay (s)a shorter delay for values in the high-priority band");
+        await page.Locator("#profile-grid .grid-help").ScrollIntoViewIfNeededAsync();
+        await BrowserSupport.ShotAsync(page, "admin-limits-delay-high-1024x768");
         await NoSeriousViolationsAsync(page);
         await page.SetViewportSizeAsync(Wall.Width, Wall.Height);
         await page.Locator("#limits").ScrollIntoViewIfNeededAsync();

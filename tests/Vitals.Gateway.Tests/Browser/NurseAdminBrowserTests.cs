@@ -171,7 +171,7 @@ public class NurseAdminBrowserTests
         await cell.FillAsync("170");
         await page.ClickAsync("#override-grid .review-open");
         await page.ClickAsync("#override-grid .review-save");
-        await Assertions.Expect(result).ToContainTextAsync("nibp_sys.low.medium");
+        await Assertions.Expect(result).ToContainTextAsync("NIBP systolic: low (medium) 170 mmHg must be below high (medium) 160 mmHg");
         await Assertions.Expect(page.Locator("#override-note")).ToContainTextAsync("No overrides");
 
         // A stable chair (systolic ~120) alarms once its low limit is raised to 150.

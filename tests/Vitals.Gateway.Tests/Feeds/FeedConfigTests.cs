@@ -1,5 +1,6 @@
 using Vitals.Core;
 using Vitals.Devices.Hl7;
+using Vitals.Devices.Serial;
 using Vitals.Gateway.Config;
 using Vitals.Gateway.Pipeline;
 
@@ -41,6 +42,7 @@ public sealed class FeedConfigTests
     [Theory]
     [InlineData("\"port\": \"/dev/ttyUSB0\"", "\"port\": \"COM3\"", "chairs[0].devices[0].port: 'COM3' is not a device path")]
     [InlineData("\"baud\": 9600", "\"baud\": 300", "chairs[0].devices[0].baud: 300 is out of range")]
+    [InlineData("\"baud\": 9600", "\"baud\": 96000000", "chairs[0].devices[0].baud: 96000000 is out of range")]
     [InlineData("\"parity\": \"none\"", "\"parity\": \"mark\"", "chairs[0].devices[0].parity: 'mark' is not a parity")]
     [InlineData("\"flowControl\": \"none\"", "\"flowControl\": \"dtr\"", "chairs[0].devices[0].flowControl: 'dtr'")]
     [InlineData("\"codec\": \"masimo\"", "\"codec\": \"nellcor\"", "chairs[0].devices[0].codec: 'nellcor' is not a serial codec")]
@@ -61,6 +63,19 @@ public sealed class FeedConfigTests
         var e = Assert.Throws<ConfigException>(() => ConfigLoader.Parse(json, "test.json"));
         Assert.Contains(expected, e.Message, StringComparison.Ordinal);
         Assert.Contains("Fix:", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Parse_Baud250000_OpensAPtyAtThatSpeedAndNamesItsKey()
+    {
+        // Above the old 230400 cap: the kernel takes it through TCSETS2 + BOTHER and reads it back.
+        var options = ConfigLoader.Parse(Valid.Replace("\"baud\": 9600", "\"baud\": 250000", StringComparison.Ordinal), "test.json");
+        var settings = options.Chairs[0].Devices[0].ToPortSettings("chairs[0].devices[0]");
+        Assert.Equal("chairs[0].devices[0].baud", settings.BaudRateKey);
+
+        using var pty = PseudoTerminal.Open();
+        await using var port = LinuxSerialPort.Open(settings with { Path = pty.SlavePath });
+        Assert.Equal(250000, port.GetActualBaudRate());
     }
 
     [Fact]
