@@ -11,6 +11,7 @@ using Vitals.Core;
 using Vitals.Gateway;
 using Vitals.Gateway.Pipeline;
 
+// (`mqtt-ingest` as the first argument measures the MQTT ingest cost instead: MqttIngestLoad.cs.)
 // Alarm signal generation delay (IEC 60601-1-8): from a reading entering the gateway's pipeline to its alarm
 // event leaving on the dashboard stream (measured at an SSE client) and on MQTT (measured at an MQTT client
 // subscribed through a mosquitto this command starts on loopback), with every chair also sending HR, PR, SpO2
@@ -32,6 +33,11 @@ using Vitals.Gateway.Pipeline;
 if (args.FirstOrDefault() == "central")
 {
     return await CentralLoad.RunAsync(args[1..]); // many sites' gateways -> bridged brokers -> central (CentralLoad.cs)
+}
+
+if (args is ["mqtt-ingest", .. var ingestArgs])
+{
+    return await MqttIngestLoad.RunAsync(ingestArgs); // the Node-RED harness's stream through mosquitto (MqttIngestLoad.cs)
 }
 
 if (args.Contains("--serial-idle"))
@@ -276,14 +282,14 @@ internal sealed class Mosquitto : IDisposable
 
     public int Port { get; }
 
-    public static Mosquitto Start(string dir)
+    public static Mosquitto Start(string dir, int maxQueued = 100_000)
     {
         var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
         listener.Start();
         var port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
         listener.Stop();
         var conf = Path.Combine(dir, "mosquitto.conf");
-        File.WriteAllText(conf, $"user root\nlistener {port} 127.0.0.1\nallow_anonymous true\nmax_queued_messages 100000\n");
+        File.WriteAllText(conf, $"user root\nlistener {port} 127.0.0.1\nallow_anonymous true\nmax_queued_messages {maxQueued}\n");
         var process = Process.Start(new ProcessStartInfo("mosquitto", ["-c", conf]) { RedirectStandardError = true, RedirectStandardOutput = true })!;
         for (var i = 0; i < 100; i++)
         {

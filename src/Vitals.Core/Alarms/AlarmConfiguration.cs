@@ -95,7 +95,10 @@ public sealed class AlarmConfiguration
 
     /// <summary>A chair's overrides (key to value).</summary>
     public IReadOnlyDictionary<string, double> ChairOverrides(string chair) =>
-        chairOverrides.TryGetValue(chair, out var o) ? o : new SortedDictionary<string, double>();
+        chairOverrides.TryGetValue(chair, out var o) ? o : NoOverrides;
+
+    // Shared, never changed: Resolve asks for a chair's overrides with every reading.
+    private static readonly SortedDictionary<string, double> NoOverrides = new(StringComparer.Ordinal);
 
     /// <summary>
     /// The effective profile of <paramref name="chair"/>: the session's profile (magnesium sessions default to MgSO4),
@@ -325,6 +328,11 @@ public sealed class AlarmConfiguration
 
     private static AlarmProfile ApplyAll(AlarmProfile profile, IReadOnlyDictionary<string, double> overrides)
     {
+        if (overrides.Count == 0)
+        {
+            return profile; // the usual case, per reading: no enumerator to allocate
+        }
+
         foreach (var (key, value) in overrides)
         {
             // Overrides were validated when set; a key that no longer applies is skipped rather than failing a chair.

@@ -43,6 +43,9 @@ public sealed class AlarmEngine : IAlarmEngine
     private static readonly TimeSpan HistoryKept = TimeSpan.FromMinutes(30);
 
     private readonly ChairRegistry chairs = new();
+
+    // Reused by every Observe (the engine is driven by one caller at a time): no list per reading.
+    private readonly List<Verdict> verdicts = [];
     private readonly AlarmBook book;
     private readonly AudioPause pause;
     private readonly Conditions conditions;
@@ -129,10 +132,11 @@ public sealed class AlarmEngine : IAlarmEngine
 
         var profile = Configuration.Resolve(chair.Chair, chair.Session);
         var timing = profile.TimingFor(sign);
-        var verdicts = RuleEvaluator.Limits(profile, sign, observation.Value, timing.ClearMargin)
-            .Concat(RuleEvaluator.BaselineChanges(profile, chair.Baseline, sign, observation.Value, timing.ClearMargin))
-            .Concat(RuleEvaluator.RatesOfChange(profile, sign, observation.Value, at, chair.HistoryOf(sign), timing.ClearMargin))
-            .ToList();
+        var verdicts = this.verdicts;
+        verdicts.Clear();
+        RuleEvaluator.Limits(profile, sign, observation.Value, timing.ClearMargin, verdicts);
+        RuleEvaluator.BaselineChanges(profile, chair.Baseline, sign, observation.Value, timing.ClearMargin, verdicts);
+        RuleEvaluator.RatesOfChange(profile, sign, observation.Value, at, chair.HistoryOf(sign), timing.ClearMargin, verdicts);
         chair.Record(sign, new Reading(at, observation.Value), HistoryKept);
         foreach (var verdict in verdicts)
         {

@@ -106,8 +106,18 @@ public sealed record AlarmProfile(
     IReadOnlyList<CheckPrompt> Checks)
 {
     /// <summary>The timing of <paramref name="sign"/>, or no delay and no hysteresis when not configured.</summary>
-    public SignTiming TimingFor(Sign sign) =>
-        Timing.FirstOrDefault(t => t.Sign == sign) ?? new SignTiming(sign, TimeSpan.Zero, 0, TimeSpan.Zero);
+    public SignTiming TimingFor(Sign sign)
+    {
+        for (var i = 0; i < Timing.Count; i++) // asked with every reading: no closure, no enumerator
+        {
+            if (Timing[i].Sign == sign)
+            {
+                return Timing[i];
+            }
+        }
+
+        return new SignTiming(sign, TimeSpan.Zero, 0, TimeSpan.Zero);
+    }
 
     /// <summary>The profile as configuration keys: each limit band's threshold, and each sign's delay, clear margin and clear time (seconds).</summary>
     public SortedDictionary<string, double> Values()

@@ -3,6 +3,15 @@ namespace Vitals.Core.Alarms;
 /// <summary>What the engine knows about one chair: its feed, session, baseline, condition timers and recent readings.</summary>
 internal sealed class ChairState(ChairKey key)
 {
+    /// <summary>
+    /// A reading less than this after the last one kept for its sign is judged but not kept in the history. Monitors
+    /// report numerics once a second or slower, so none of theirs is skipped; a feed sending hundreds a second (the MQTT
+    /// load test sends 320 per chair) would otherwise keep 30 minutes of every one, in memory and in each engine snapshot
+    /// (measured: 14 % of the gateway's CPU on snapshot serialisation and RSS growing 100 MB per 200,000 messages).
+    /// Rate and baseline rules look at levels over minutes; their reference reading moves by at most this much.
+    /// </summary>
+    public static readonly TimeSpan MinSpacing = TimeSpan.FromMilliseconds(500);
+
     private readonly Dictionary<Sign, List<Reading>> history = [];
 
     public ChairKey Key { get; } = key;
@@ -53,6 +62,11 @@ internal sealed class ChairState(ChairKey key)
         if (!history.TryGetValue(sign, out var list))
         {
             history[sign] = list = [];
+        }
+
+        if (list.Count > 0 && reading.At >= list[^1].At && reading.At - list[^1].At < MinSpacing)
+        {
+            return;
         }
 
         list.Add(reading);

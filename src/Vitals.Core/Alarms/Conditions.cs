@@ -129,6 +129,12 @@ internal sealed class Conditions(AlarmBook book, Func<AlarmTiming> timing)
             track.ClearSince = null;
             if (alarm is { ConditionActive: true })
             {
+                // A steady abnormal value changes nothing: its message (formatted text) is not built again per reading.
+                if (priority <= alarm.Priority && alarm.Value == verdict.Value && alarm.Limit == verdict.Limit)
+                {
+                    return;
+                }
+
                 var updated = alarm with { Value = verdict.Value, Limit = verdict.Limit, Message = verdict.Message };
                 if (priority > alarm.Priority)
                 {

@@ -9,7 +9,10 @@ namespace Vitals.Core.Alarms;
 internal sealed class SignalWatch(AlarmBook book, Func<AlarmTiming> timing)
 {
     /// <summary>Rule id of the signal-lost alarm of <paramref name="sign"/>, for example <c>hr.lost</c>.</summary>
-    public static string LostRule(Sign sign) => sign.ShortName() + AlarmEngine.SignalLostSuffix;
+    public static string LostRule(Sign sign) => LostRules[(int)sign];
+
+    // Built once: every judgeable reading asks for its sign's rule.
+    private static readonly string[] LostRules = [.. Enum.GetValues<Sign>().Select(s => s.ShortName() + AlarmEngine.SignalLostSuffix)];
 
     /// <summary>Any observation keeps the feed alive and clears <c>feed.lost</c>.</summary>
     public void Received(ChairState chair, DateTimeOffset at, List<AlarmEvent> events)
@@ -37,7 +40,11 @@ internal sealed class SignalWatch(AlarmBook book, Func<AlarmTiming> timing)
         if (problem is null)
         {
             signal.LastValid = at;
-            book.SetTechnical(chair.Key, LostRule(sign), null, $"{sign.Info().Label} signal back", at, events, sign: sign);
+            // Almost always there is no such alarm: the message is built only for one to end.
+            if (book.Has(chair.Key, LostRule(sign)))
+            {
+                book.SetTechnical(chair.Key, LostRule(sign), null, $"{sign.Info().Label} signal back", at, events, sign: sign);
+            }
         }
     }
 

@@ -45,6 +45,23 @@ public class SnapshotTests
     }
 
     [Fact]
+    public void Snapshot_FeedFasterThanAnyMonitor_HistoryKeepsOneReadingPerHalfSecond()
+    {
+        var h = new EngineHarness();
+        for (var i = 0; i < 1200; i++)
+        {
+            h.Clock.Advance(TimeSpan.FromMilliseconds(50)); // 20 readings a second for a minute
+            h.Observe(Sign.Hr, 70 + (i % 3));
+        }
+
+        h.Hold(Sign.Hr, 72, 60); // then a monitor's pace, one a second for a minute: every one kept
+
+        var hr = h.Engine.Snapshot().Chairs.Single().Readings!.Single(r => r.Sign == Sign.Hr);
+        Assert.Equal(120 + 60, hr.Values.Count);
+        Assert.All(hr.OffsetsMs.Zip(hr.OffsetsMs.Skip(1)), gap => Assert.True(gap.Second - gap.First >= 500, $"{gap.First} -> {gap.Second} ms"));
+    }
+
+    [Fact]
     public void Restore_ChairPausedBeforeItsFirstReading_PauseKept()
     {
         var h = new EngineHarness();
