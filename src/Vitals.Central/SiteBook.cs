@@ -192,19 +192,28 @@ public sealed class SiteBook
             var all = new List<SiteAlarm>();
             foreach (var site in sites.Values)
             {
-                if (OfflineAlarm(site) is { } offline)
-                {
-                    all.Add(ToSiteAlarm(site, offline, "Gateway", now));
-                }
-
-                all.AddRange(site.GatewayAlarms.Select(a => ToSiteAlarm(site, a, "Gateway", now)));
-                foreach (var chair in site.Chairs.Values)
-                {
-                    all.AddRange(chair.Alarms.Select(a => ToSiteAlarm(site, a, chair.Name, now)));
-                }
+                CollectAlarms(site, now, all);
             }
 
-            return [.. all.OrderByDescending(a => a.Priority).ThenByDescending(a => a.Overdue).ThenBy(a => a.UnackedSince ?? a.At)];
+            return Ordered(all);
+        }
+    }
+
+    /// <summary>
+    /// Active alarms of one site, in the order of <see cref="Alarms"/> (empty for an unknown site). The dashboards
+    /// merge these into their list: a change costs the size of one site, not of every site (see CentralLink).
+    /// </summary>
+    public List<SiteAlarm> SiteAlarms(string site, DateTimeOffset now)
+    {
+        lock (gate)
+        {
+            var list = new List<SiteAlarm>();
+            if (sites.TryGetValue(site, out var entry))
+            {
+                CollectAlarms(entry, now, list);
+            }
+
+            return Ordered(list);
         }
     }
 
@@ -214,6 +223,23 @@ public sealed class SiteBook
         lock (gate)
         {
             return new BookCounters(received, malformed, oversized, otherTopics, lastBad);
+        }
+    }
+
+    private static List<SiteAlarm> Ordered(List<SiteAlarm> alarms) =>
+        [.. alarms.OrderByDescending(a => a.Priority).ThenByDescending(a => a.Overdue).ThenBy(a => a.UnackedSince ?? a.At)];
+
+    private void CollectAlarms(SiteEntry site, DateTimeOffset now, List<SiteAlarm> into)
+    {
+        if (OfflineAlarm(site) is { } offline)
+        {
+            into.Add(ToSiteAlarm(site, offline, "Gateway", now));
+        }
+
+        into.AddRange(site.GatewayAlarms.Select(a => ToSiteAlarm(site, a, "Gateway", now)));
+        foreach (var chair in site.Chairs.Values)
+        {
+            into.AddRange(chair.Alarms.Select(a => ToSiteAlarm(site, a, chair.Name, now)));
         }
     }
 

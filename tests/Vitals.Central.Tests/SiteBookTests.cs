@@ -152,6 +152,28 @@ public sealed class SiteBookTests
     }
 
     [Fact]
+    public void SiteAlarms_OneSite_ItsPartOfTheWholeListInTheSameOrder_OfflineAlarmIncluded()
+    {
+        Online("north");
+        Online("south");
+        Apply("vitals/north/c1/state", State("north", "c1", 72, Active("nibp.low", AlarmPriority.Medium)));
+        time.Advance(TimeSpan.FromSeconds(1));
+        Apply("vitals/south/c9/state", State("south", "c9", 35, Active("hr.low", AlarmPriority.High)));
+        Apply("vitals/south/c2/state", State("south", "c2", 90, Active("spo2.low", AlarmPriority.Low), Active("hr.high", AlarmPriority.Medium)));
+        Apply("vitals/north/gateway/status", new MqttGatewayStatus("offline", "north", "1.0", null));
+        var now = time.GetUtcNow();
+
+        foreach (var site in (string[])["north", "south"])
+        {
+            Assert.Equal(book.Alarms(now).Where(a => a.Site == site), book.SiteAlarms(site, now));
+        }
+
+        Assert.Equal([SiteBook.OfflineRule, "nibp.low"], book.SiteAlarms("north", now).Select(a => a.Rule));
+        Assert.Equal(["hr.low", "hr.high", "spo2.low"], book.SiteAlarms("south", now).Select(a => a.Rule));
+        Assert.Empty(book.SiteAlarms("west", now));
+    }
+
+    [Fact]
     public void Apply_AlarmTopic_RaisesAndClearsAtOnceWithoutWaitingForState()
     {
         Online("north");

@@ -111,7 +111,7 @@ internal static class CentralLoad
         var latencies = central.Latencies();
         double P(double q) => latencies.Count == 0 ? double.NaN : latencies[Math.Min(latencies.Count - 1, (int)(q * latencies.Count))];
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"{chairs,5} chairs ({gateways.Count} gateways): {updates:N0} {central.UpdateName}/s (chair states offered: {chairs}/s), alarm publish -> {central.Arrival} p50={P(0.50):F1} ms p99={P(0.99):F1} ms max={P(1.0):F1} ms (n={latencies.Count}), {gateways.Sum(g => g.DroppedQos0)} state messages dropped by emulators"));
+            $"{chairs,5} chairs ({gateways.Count} gateways): {updates:N0} {central.UpdateName}/s (chair states offered: {chairs}/s), alarm publish -> {central.Arrival} p50={P(0.50):F1} ms p99={P(0.99):F1} ms max={P(1.0):F1} ms (n={latencies.Count}), {gateways.Sum(g => g.DroppedQos0)} state messages dropped by emulators; alarm-list events: {central.AlarmEvents / elapsed:N0}/s, {central.AlarmChars / elapsed / 1024:N0} KiB/s"));
         foreach (var (name, share) in cpu)
         {
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"      {name}: CPU {share * 100:F1} % of one core, peak RSS {peakRss[name] / 1048576.0:F0} MiB"));
@@ -237,6 +237,8 @@ internal abstract class CentralSide : IAsyncDisposable
 {
     private readonly List<double> latencies = [];
     private long updates;
+    private long alarmChars;
+    private long alarmEvents;
 
     /// <summary>Given <c>site/chair</c> of an arrived raised alarm, the milliseconds since its publish (null when not pending).</summary>
     public Func<string, double?> AlarmArrived { get; set; } = _ => null;
@@ -256,6 +258,12 @@ internal abstract class CentralSide : IAsyncDisposable
 
     public long Updates => Interlocked.Read(ref updates);
 
+    /// <summary>Characters of alarm-list events received while measuring (what every dashboard has to parse).</summary>
+    public long AlarmChars => Interlocked.Read(ref alarmChars);
+
+    /// <summary>Alarm-list events received while measuring.</summary>
+    public long AlarmEvents => Interlocked.Read(ref alarmEvents);
+
     /// <summary>The latencies measured, sorted.</summary>
     public List<double> Latencies()
     {
@@ -266,6 +274,15 @@ internal abstract class CentralSide : IAsyncDisposable
     }
 
     public abstract ValueTask DisposeAsync();
+
+    protected void AlarmListReceived(int chars)
+    {
+        if (Measuring)
+        {
+            Interlocked.Add(ref alarmChars, chars);
+            Interlocked.Increment(ref alarmEvents);
+        }
+    }
 
     protected void Updated()
     {
@@ -469,10 +486,11 @@ internal sealed class ProcessCentral : CentralSide
             {
                 Updated();
             }
-            else if (item.EventType == "alarms")
+            else if (item.EventType == "site-alarms")
             {
+                AlarmListReceived(item.Data.Length);
                 using var doc = JsonDocument.Parse(item.Data);
-                foreach (var alarm in doc.RootElement.EnumerateArray())
+                foreach (var alarm in doc.RootElement.GetProperty("alarms").EnumerateArray())
                 {
                     Alarm(alarm);
                 }

@@ -87,7 +87,7 @@
       if (i >= 0) site.chairs[i] = c.chair; else site.chairs.push(c.chair);
       render();
     },
-    alarms: (list) => { alarms = list; render(); },
+    'site-alarms': (e) => { alarms = centralView.mergeSiteAlarms(alarms, e); render(); },
     tick: () => {},
   }, (live) => { streamLive = live; el('connection').hidden = live; document.body.classList.toggle('offline', !live); render(); });
 })();

@@ -26,9 +26,17 @@ const centralView = (() => {
     }));
   }
 
+  // The server's order (SiteBook.Alarms): highest priority first, then overdue first, then oldest first.
+  const byUrgency = (x, y) => (alarmUi.RANK[y.priority] || 0) - (alarmUi.RANK[x.priority] || 0)
+    || Number(y.overdue) - Number(x.overdue)
+    || new Date(x.unackedSince || x.at) - new Date(y.unackedSince || y.at);
+
+  /** The alarm list with one site's part replaced by a `site-alarms` event (only the changed site is sent). */
+  const mergeSiteAlarms = (alarms, e) => [...alarms.filter((a) => a.site !== e.site), ...e.alarms].sort(byUrgency);
+
   const DIGITS = { temp: 1 };
   const fmt = (sign, v) => (v ? v.value.toFixed(DIGITS[sign] ?? 0) : '--');
   const clock = (iso) => { const d = new Date(iso); return `${two(d.getHours())}:${two(d.getMinutes())}:${two(d.getSeconds())}`; };
 
-  return { alarmText, fillAlarmList, fmt, clock };
+  return { alarmText, fillAlarmList, mergeSiteAlarms, fmt, clock };
 })();

@@ -89,7 +89,12 @@
       if (i >= 0) site.chairs[i] = c.chair; else site.chairs.push(c.chair);
       renderTile(site, siteNode(site.site), c.chair);
     },
-    alarms: (list) => { alarms = list; renderAll(); },
+    'site-alarms': (e) => {
+      alarms = centralView.mergeSiteAlarms(alarms, e);
+      const site = sites.get(e.site);
+      if (site) renderSite(site);
+      renderAlarms();
+    },
     tick: renderAlarms, // keeps the "unacknowledged for" times current
   }, (live) => {
     streamLive = live;
