@@ -111,9 +111,9 @@ public sealed partial class CentralLink(
 
     /// <summary>
     /// Sends the changed chair or site, and when the site's alarms changed, that site's alarm list at once.
-    /// Measured at 5,000 chairs (250 sites, ~420 active alarms): the whole list after each batch was ~110 KB per event
-    /// and waited for the batch to drain, which on a busy machine kept draining for seconds (alarm p99 8.7-9.9 s);
-    /// one site's list is ~1 KB and leaves with the message that changed it.
+    /// Measured at 5,000 chairs (250 sites, ~420 active alarms): the whole list after each drained batch was ~110 KB per
+    /// event and waited for the batch, which under CPU contention kept draining for seconds (alarm p99 7.5-9.9 s);
+    /// one site's list is ~0.5 KB and leaves with the message that changed it (p99 77-108 ms, README "Deployment across sites").
     /// </summary>
     private void Forward(BookChange change)
     {
