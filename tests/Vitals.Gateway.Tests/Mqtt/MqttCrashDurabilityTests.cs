@@ -109,6 +109,9 @@ public sealed class MqttCrashDurabilityTests(ITestOutputHelper output) : IDispos
         var missing = Enumerable.Range(0, Readings).Where(n => !storedSet.Contains(n)).ToList();
         var duplicates = stored.Count - storedSet.Count;
         output.WriteLine($"{Readings} published, {storedSet.Count} stored, {missing.Count} lost, {duplicates} stored twice");
+        var twice = stored.GroupBy(n => n).Where(g => g.Count() > 1).Select(g => g.Key).Order().ToList();
+        var runs = twice.Select((n, i) => (n, i)).GroupBy(x => x.n - x.i).Select(g => $"{g.First().n}-{g.Last().n}");
+        output.WriteLine($"stored twice: {string.Join(", ", runs.Take(20))}");
         Assert.True(
             missing.Count == 0,
             $"{missing.Count} of {Readings} published QoS 1 readings not stored (lost), for example {string.Join(", ", missing.Take(10))}; {duplicates} stored twice");
