@@ -1,4 +1,3 @@
-using Microsoft.AspNetCore.Http.Json;
 using Vitals.Core.Alarms;
 using Vitals.Gateway.Alarms;
 using Vitals.Gateway.Api;
@@ -42,24 +41,8 @@ public static partial class GatewayApp
     public static WebApplication Build(
         GatewayOptions options, TimeSpan? simulatorStep = null, Action<ILoggingBuilder>? logging = null, Func<string, string?>? environment = null)
     {
-        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
-        {
-            ContentRootPath = AppContext.BaseDirectory,
-            WebRootPath = Path.Combine(AppContext.BaseDirectory, "wwwroot"),
-        });
-        var urls = options.Urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        builder.WebHost.UseUrls(urls);
-
-        // The slim builder leaves out Kestrel's https setup; this makes https URLs and the Kestrel certificate settings
-        // (ASPNETCORE_Kestrel__Certificates__Default__Path / __Password) work as the README documents.
-        builder.WebHost.UseKestrelHttpsConfiguration();
-        builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; });
-        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
-        logging?.Invoke(builder.Logging);
-        builder.Services.Configure<JsonOptions>(o => Json.Configure(o.SerializerOptions));
-        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(10));
-        builder.Services.AddProblemDetails(o => o.CustomizeProblemDetails = WebSecurity.DescribeStatus);
-        builder.Services.AddVitalsWebSecurity();
+        var urls = VitalsWebHost.SplitUrls(options.Urls);
+        var builder = VitalsWebHost.CreateBuilder(urls, logging);
 
         var time = TimeProvider.System;
         var dbPath = Path.Combine(options.Data, "vitals.db");
@@ -73,12 +56,7 @@ public static partial class GatewayApp
         builder.Services.AddSingleton(live);
         builder.Services.AddSingleton<EventHub>();
         builder.Services.AddSingleton(_ => store);
-        builder.Services.AddSingleton(sp => new UserStore(sp.GetRequiredService<SqliteStore>().Path));
-        builder.Services.AddSingleton<SessionRegistry>();
-        builder.Services.AddSingleton<LoginThrottle>();
-        builder.Services.AddSingleton<UserService>();
-        builder.Services.AddSingleton<AuditLog>();
-        builder.Services.AddVitalsAuth(options);
+        builder.Services.AddVitalsAccounts(options);
         builder.Services.AddVitalsOpenApi(options);
         builder.Services.AddSingleton(_ => new AlarmEngine(site: options.Site));
         builder.Services.AddSingleton<AlarmService>();
@@ -113,17 +91,7 @@ public static partial class GatewayApp
             LogBindingProblem(app.Logger, problem);
         }
 
-        if (!options.Demo && WebSecurity.PlainHttpBeyondLoopback(urls) is { Count: > 0 } exposed)
-        {
-            LogPlainHttp(app.Logger, string.Join(", ", exposed));
-        }
-
-        app.Services.GetRequiredService<UserService>().Bootstrap(options.Demo, Console.Out, environment ?? Environment.GetEnvironmentVariable);
-        app.UseVitalsWebSecurity(urls);
-        app.UseStaticFiles();
-        app.UseAuthentication();
-        app.UseAuthorization();
-        app.UseRateLimiter();
+        app.UseVitalsWeb(urls, environment ?? Environment.GetEnvironmentVariable);
         app.MapPages(options);
         app.MapAuthApi();
         app.MapVitalsApi(options);
@@ -133,9 +101,6 @@ public static partial class GatewayApp
         app.MapOpenApi().RequireRead(options);
         return app;
     }
-
-    [LoggerMessage(EventId = 3202, Level = LogLevel.Warning, Message = "Listening on {Urls} over plain http beyond this machine: passwords and session cookies cross the network in clear. Serve https (see README, Security) or listen on 127.0.0.1 behind a TLS proxy.")]
-    private static partial void LogPlainHttp(ILogger logger, string urls);
 
     [LoggerMessage(EventId = 3201, Level = LogLevel.Warning, Message = "Bindings: {Problem}")]
     private static partial void LogBindingProblem(ILogger logger, string problem);

@@ -1,6 +1,4 @@
-using System.Diagnostics;
 using System.Net;
-using System.Net.Sockets;
 using System.Text.Json;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
@@ -71,37 +69,6 @@ public sealed class CentralHost : IAsyncDisposable
     /// <summary>The site as <c>/api/sites</c> lists it, or null.</summary>
     public async Task<JsonElement?> SiteAsync(string name) =>
         (await GetJsonAsync("api/sites")).EnumerateArray().Where(s => s.GetProperty("site").GetString() == name).Select(s => (JsonElement?)s).FirstOrDefault();
-
-    public static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
-    /// <summary>Starts <c>vitals demo</c> as a child process publishing to the broker as site <paramref name="site"/>.</summary>
-    public static Process StartGatewayProcess(string site, int brokerPort, int chairs, out Uri address)
-    {
-        var port = FreePort();
-        address = new Uri($"http://127.0.0.1:{port}/");
-        var psi = new ProcessStartInfo("dotnet")
-        {
-            ArgumentList =
-            {
-                Path.Combine(AppContext.BaseDirectory, "vitals.dll"), "demo", "--chairs", chairs.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                "--site", site, "--mqtt", $"mqtt://127.0.0.1:{brokerPort}", "--urls", $"http://127.0.0.1:{port}",
-                "--data", Directory.CreateTempSubdirectory("vitals-site-").FullName,
-            },
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        var process = Process.Start(psi)!;
-        process.OutputDataReceived += (_, _) => { };
-        process.ErrorDataReceived += (_, _) => { };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        return process;
-    }
 
     public async ValueTask DisposeAsync()
     {

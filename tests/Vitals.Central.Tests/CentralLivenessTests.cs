@@ -3,6 +3,7 @@ using System.Net;
 using System.Text.Json;
 using Vitals.Mqtt;
 using Vitals.Mqtt.Packets;
+using Vitals.Gateway.Tests;
 using Vitals.Mqtt.Tests.Broker;
 using Xunit.Abstractions;
 
@@ -18,7 +19,7 @@ public sealed class CentralLivenessTests(ITestOutputHelper output)
     {
         await using var broker = await MosquittoBroker.StartAsync();
         await using var central = await CentralHost.StartAsync(broker.Port);
-        var gateway = CentralHost.StartGatewayProcess("north", broker.Port, chairs: 3, out var gatewayAddress);
+        var gateway = await StartSiteAsync(broker.Port);
         try
         {
             await Eventually.TrueAsync(
@@ -27,7 +28,7 @@ public sealed class CentralLivenessTests(ITestOutputHelper output)
                 "site north live at central with 3 chairs and heart rates");
 
             // The same chair JSON as the site's own /api/chairs (the demo's read API is open).
-            using var siteHttp = new HttpClient { BaseAddress = gatewayAddress };
+            using var siteHttp = new HttpClient { BaseAddress = gateway.Address };
             using var gatewayChairs = JsonDocument.Parse(await siteHttp.GetStringAsync(new Uri("api/chairs", UriKind.Relative)));
             var centralChair = (await central.SiteAsync("north"))!.Value.GetProperty("chairs")[0];
             var gatewayChair = gatewayChairs.RootElement.EnumerateArray().Single(c => c.GetProperty("id").GetString() == centralChair.GetProperty("id").GetString());
@@ -37,7 +38,6 @@ public sealed class CentralLivenessTests(ITestOutputHelper output)
             // SIGKILL: the gateway sends no DISCONNECT, so the broker publishes its last will.
             var killed = Stopwatch.StartNew();
             gateway.Kill();
-            await gateway.WaitForExitAsync();
             await Eventually.TrueAsync(() => !central.Book.Site("north", DateTimeOffset.UtcNow)!.Gateway.Live, "site north not live after the kill");
             output.WriteLine($"site offline at central {killed.ElapsedMilliseconds} ms after SIGKILL of its gateway");
 
@@ -48,16 +48,21 @@ public sealed class CentralLivenessTests(ITestOutputHelper output)
             Assert.Equal(("north", "high", "technical"), (alarm.GetProperty("site").GetString(), alarm.GetProperty("priority").GetString(), alarm.GetProperty("kind").GetString()));
             Assert.StartsWith("Site north gateway offline", alarm.GetProperty("message").GetString(), StringComparison.Ordinal);
 
-            gateway = CentralHost.StartGatewayProcess("north", broker.Port, chairs: 3, out _);
+            gateway.Dispose();
+            gateway = await StartSiteAsync(broker.Port);
             await Eventually.TrueAsync(async () => Live(await central.SiteAsync("north")), "site north live again after its gateway restarted");
             Assert.DoesNotContain((await central.GetJsonAsync("api/alarms")).EnumerateArray(), a => a.GetProperty("rule").GetString() == SiteBook.OfflineRule);
         }
         finally
         {
-            gateway.Kill();
-            await gateway.WaitForExitAsync();
+            gateway.Dispose();
         }
     }
+
+    /// <summary>A real <c>vitals demo</c> (3 simulated chairs) as site "north" publishing to the broker; SIGKILL-able.</summary>
+    private static Task<GatewayProcess> StartSiteAsync(int brokerPort) => GatewayProcess.StartAsync(
+        ["demo", "--chairs", "3", "--site", "north", "--mqtt", $"mqtt://127.0.0.1:{brokerPort}", "--data", Directory.CreateTempSubdirectory("vitals-site-").FullName],
+        signIn: false);
 
     [Fact]
     public async Task BrokerLost_EverySiteNotLive_BadPayloadsCountedMeanwhile()

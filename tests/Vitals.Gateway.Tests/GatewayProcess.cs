@@ -52,15 +52,23 @@ public sealed partial class GatewayProcess : IDisposable
     /// Starts <c>vitals run --config <paramref name="config"/> --data <paramref name="data"/></c> on port 0 and waits until it
     /// reports its bound addresses; fails with the exit code and the child's output if it exits first.
     /// </summary>
-    public static async Task<GatewayProcess> StartAsync(string config, string data, bool signIn = true)
+    public static Task<GatewayProcess> StartAsync(string config, string data, bool signIn = true) =>
+        StartAsync(["run", "--config", config, "--data", data], signIn);
+
+    /// <summary>Starts <c>vitals <paramref name="arguments"/> --urls http://127.0.0.1:0</c> (for example a <c>demo</c>) and waits as above.</summary>
+    public static async Task<GatewayProcess> StartAsync(IReadOnlyList<string> arguments, bool signIn)
     {
         var psi = new ProcessStartInfo("dotnet")
         {
-            ArgumentList = { Path.Combine(AppContext.BaseDirectory, "vitals.dll"), "run", "--config", config, "--data", data, "--urls", "http://127.0.0.1:0" },
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             Environment = { ["VITALS_ADMIN_PASSWORD"] = GatewayHost.AdminPassword },
         };
+        foreach (var argument in (string[])[Path.Combine(AppContext.BaseDirectory, "vitals.dll"), .. arguments, "--urls", "http://127.0.0.1:0"])
+        {
+            psi.ArgumentList.Add(argument);
+        }
+
         var gateway = new GatewayProcess(Process.Start(psi)!);
         try
         {

@@ -82,4 +82,11 @@ public sealed class ApiFixture : IAsyncLifetime
     /// <summary>The audit entries (newest first) matching a query string.</summary>
     public async Task<List<JsonElement>> AuditAsync(string query) =>
         [.. (await GetJsonAsync(Admin, "api/admin/audit?" + query)).EnumerateArray()];
+
+    /// <summary>
+    /// The audit entries matching a query once they include what <paramref name="until"/> looks for: a nurse action's
+    /// entry reaches the store through the alarm dispatcher's queue after the action has answered.
+    /// </summary>
+    public Task<List<JsonElement>> AuditWhenAsync(string query, Func<List<JsonElement>, bool> until, string what) =>
+        Eventually.ValueAsync(async () => await AuditAsync(query) is var entries && until(entries) ? entries : null, what);
 }
