@@ -72,7 +72,7 @@ public static partial class GatewayApp
             options, sp.GetRequiredService<SqliteStore>(), sp.GetRequiredService<StoreWriter>(), sp.GetRequiredService<FeedRegistry>(),
             sp.GetRequiredService<AlarmService>(), sp.GetRequiredService<LoopSupervisor>(), time, sp.GetRequiredService<ILoggerFactory>(), environment));
         builder.Services.AddSingleton(sp => new MqttBridge(
-            options, sp.GetRequiredService<ObservationPipeline>(), sp.GetRequiredService<FeedRegistry>(), sp.GetRequiredService<LiveState>(),
+            options, sp.GetRequiredService<ObservationPipeline>(), sp.GetRequiredService<SqliteStore>(), sp.GetRequiredService<StoreWriter>(), sp.GetRequiredService<FeedRegistry>(), sp.GetRequiredService<LiveState>(),
             sp.GetRequiredService<AlarmService>(), sp.GetRequiredService<LoopSupervisor>(), time, sp.GetRequiredService<ILogger<MqttBridge>>(), environment ?? Environment.GetEnvironmentVariable));
 
         // MQTT starts first and stops last, so every alarm event from start to the final drain is queued and flushed.

@@ -13,7 +13,21 @@ public enum MqttConnectionState
 }
 
 /// <summary>An application message received on a subscribed topic.</summary>
-public sealed record MqttMessage(string Topic, ReadOnlyMemory<byte> Payload, MqttQualityOfService Qos, bool Retain);
+public sealed record MqttMessage(string Topic, ReadOnlyMemory<byte> Payload, MqttQualityOfService Qos, bool Retain)
+{
+    /// <summary>The PUBACK this message still owes, when the client acknowledges manually and it came at QoS 1.</summary>
+    internal InboundAck? Ack { get; init; }
+}
+
+/// <summary>One received QoS 1 message awaiting its PUBACK, on the connection it arrived on.</summary>
+internal sealed class InboundAck(ushort packetId, int connection)
+{
+    public ushort PacketId { get; } = packetId;
+
+    public int Connection { get; } = connection;
+
+    public bool Done { get; set; }
+}
 
 /// <summary>Raised on every state change; <see cref="Error"/> says why a connection was lost or refused.</summary>
 public sealed class MqttConnectionStateChangedEventArgs(MqttConnectionState state, Exception? error) : EventArgs
@@ -36,9 +50,19 @@ public interface IMqttClient : IAsyncDisposable
 
     /// <summary>
     /// Messages on subscribed topics, in arrival order. Read it whenever you subscribe: when it is full the client stops
-    /// reading the socket, and QoS 1 messages are acknowledged only once they are in this channel.
+    /// reading the socket, and QoS 1 messages are acknowledged only once they are in this channel (with
+    /// <see cref="MqttClientOptions.AcknowledgeManually"/>: only once <see cref="Acknowledge"/> is called).
     /// </summary>
     ChannelReader<MqttMessage> Messages { get; }
+
+    /// <summary>
+    /// With <see cref="MqttClientOptions.AcknowledgeManually"/>: the application owns <paramref name="message"/> now, so its
+    /// PUBACK may go. PUBACKs leave in the order the messages arrived [MQTT-4.6.0-2], so this one waits for any earlier
+    /// message not yet acknowledged. Does nothing for QoS 0, without manual acknowledgement, twice, after dispose, or when
+    /// the connection it arrived on is gone (the broker sends it again on a persistent session [MQTT-4.4.0-1]).
+    /// Never blocks; callable from any thread.
+    /// </summary>
+    void Acknowledge(MqttMessage message);
 
     /// <summary>
     /// Connects once and throws a clear <see cref="MqttConnectException"/> if that fails (refused, unreachable, TLS);

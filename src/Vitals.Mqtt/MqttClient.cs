@@ -44,6 +44,10 @@ public sealed class MqttClient : IMqttClient
     private readonly Dictionary<ushort, TaskCompletionSource<MqttPacket?>> _pendingAcks = [];
     private readonly Dictionary<string, MqttQualityOfService> _subscriptions = new(StringComparer.Ordinal);
     private readonly List<TaskCompletionSource> _flushWaiters = [];
+
+    // Received QoS 1 messages whose PUBACK is not yet written, in arrival order [MQTT-4.6.0-2]; only of the current connection.
+    private readonly Queue<InboundAck> _unacked = new();
+    private int _connectionNumber;
     private ushort _lastPacketId;
     private bool _connected;
     private long _droppedQos0;
@@ -258,6 +262,31 @@ public sealed class MqttClient : IMqttClient
 
         _writeSignal.Release();
         await WaitForAckAsync(ack, "UNSUBSCRIBE", topicFilter, cancellationToken).ConfigureAwait(false);
+    }
+
+    public void Acknowledge(MqttMessage message)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        if (message.Ack is not { } ack)
+        {
+            return;
+        }
+
+        lock (_lock)
+        {
+            if (ack.Done)
+            {
+                return;
+            }
+
+            ack.Done = true;
+            if (ack.Connection != _connectionNumber || !ReleaseAcknowledged())
+            {
+                return;
+            }
+        }
+
+        SignalWriter();
     }
 
     public Task FlushAsync(CancellationToken cancellationToken = default)
@@ -619,6 +648,10 @@ public sealed class MqttClient : IMqttClient
             _connected = false;
             orphans = [.. _pendingAcks.Values];
             _pendingAcks.Clear();
+
+            // Packet ids belong to this connection's exchange: what it still owed is redelivered by a persistent session.
+            _connectionNumber++;
+            _unacked.Clear();
         }
 
         foreach (var orphan in orphans)
@@ -653,21 +686,21 @@ public sealed class MqttClient : IMqttClient
                         throw new MqttProtocolException("Broker sent a QoS 2 PUBLISH although no subscription granted QoS 2.");
                     }
 
-                    var message = new MqttMessage(publish.Topic, publish.Payload, publish.Qos, publish.Retain);
+                    var qos1 = publish.Qos == MqttQualityOfService.AtLeastOnce;
+                    var message = new MqttMessage(publish.Topic, publish.Payload, publish.Qos, publish.Retain)
+                    {
+                        // Queued before the application can see the message, so its acknowledgement always finds it.
+                        Ack = qos1 && _options.AcknowledgeManually ? ExpectAck(publish.PacketId) : null,
+                    };
                     if (!writer.TryWrite(message))
                     {
                         await writer.WriteAsync(message, cancellationToken).ConfigureAwait(false);
                     }
 
-                    if (publish.Qos == MqttQualityOfService.AtLeastOnce)
+                    if (qos1 && message.Ack is null)
                     {
                         // [MQTT-4.3.2-2] acknowledge once we own the message (it is in the channel).
-                        lock (_lock)
-                        {
-                            _control.Enqueue(new PubAckPacket(publish.PacketId));
-                        }
-
-                        _writeSignal.Release();
+                        AcknowledgeNow(publish.PacketId);
                     }
 
                     break;
@@ -678,12 +711,7 @@ public sealed class MqttClient : IMqttClient
                     _lastOversized = $"{oversized.Topic} ({oversized.Size} bytes)";
                     if (oversized.Qos == MqttQualityOfService.AtLeastOnce)
                     {
-                        lock (_lock)
-                        {
-                            _control.Enqueue(new PubAckPacket(oversized.PacketId));
-                        }
-
-                        _writeSignal.Release();
+                        AcknowledgeNow(oversized.PacketId);
                     }
 
                     break;
@@ -816,6 +844,57 @@ public sealed class MqttClient : IMqttClient
                 pingSentAt = _time.GetTimestamp();
                 _writeSignal.Release();
             }
+        }
+    }
+
+    private InboundAck ExpectAck(ushort packetId)
+    {
+        lock (_lock)
+        {
+            var ack = new InboundAck(packetId, _connectionNumber);
+            _unacked.Enqueue(ack);
+            return ack;
+        }
+    }
+
+    /// <summary>Acknowledges a message we own at once, still behind any earlier one the application has not acknowledged.</summary>
+    private void AcknowledgeNow(ushort packetId)
+    {
+        lock (_lock)
+        {
+            _unacked.Enqueue(new InboundAck(packetId, _connectionNumber) { Done = true });
+            if (!ReleaseAcknowledged())
+            {
+                return;
+            }
+        }
+
+        SignalWriter();
+    }
+
+    /// <summary>Queues the PUBACKs of the acknowledged messages at the head of the arrival order; caller holds the lock.</summary>
+    private bool ReleaseAcknowledged()
+    {
+        var any = false;
+        while (_unacked.TryPeek(out var head) && head.Done)
+        {
+            _unacked.Dequeue();
+            _control.Enqueue(new PubAckPacket(head.PacketId));
+            any = true;
+        }
+
+        return any;
+    }
+
+    private void SignalWriter()
+    {
+        try
+        {
+            _writeSignal.Release();
+        }
+        catch (ObjectDisposedException)
+        {
+            // Acknowledged after dispose: nothing is written any more, and the broker keeps the message.
         }
     }
 

@@ -72,6 +72,13 @@ public sealed record MqttClientOptions
     /// <summary>Received messages buffered for the reader of <see cref="IMqttClient.Messages"/>; when full the socket is not read (back-pressure).</summary>
     public int ReceiveCapacity { get; init; } = DefaultReceiveCapacity;
 
+    /// <summary>
+    /// False: a received QoS 1 message is acknowledged once it is in <see cref="IMqttClient.Messages"/>. True: only when the
+    /// application calls <see cref="IMqttClient.Acknowledge"/> (after it has made the message durable, say), so a crash
+    /// before that leaves the broker holding it; PUBACKs still go out in arrival order [MQTT-4.6.0-2].
+    /// </summary>
+    public bool AcknowledgeManually { get; init; }
+
     internal TimeSpan EffectiveResponseTimeout =>
         ResponseTimeout ?? (KeepAliveSeconds > 0 ? TimeSpan.FromSeconds(Math.Min(KeepAliveSeconds, 30)) : TimeSpan.FromSeconds(30));
 

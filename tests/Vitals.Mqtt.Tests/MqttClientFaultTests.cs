@@ -184,6 +184,33 @@ public class MqttClientFaultTests
         Assert.Equal(MqttConnectionState.Connected, client.State);
     }
 
+    [Fact]
+    public async Task Acknowledge_ManualOutOfOrder_PubAcksWaitForEarlierMessagesAndLeaveInArrivalOrder()
+    {
+        // Three QoS 1 messages right after CONNACK; the application acknowledges the last two first.
+        var publishes = new[] { 1, 2, 3 }.SelectMany(id => MqttPacketWriter.ToArray(
+            new PublishPacket("t/obs", new byte[] { (byte)id }, MqttQualityOfService.AtLeastOnce, PacketId: (ushort)id))).ToArray();
+        await using var broker = new FakeBroker(afterConnAck: publishes);
+        await using var client = new MqttClient(Options(broker.Port) with { AcknowledgeManually = true });
+        await client.ConnectAsync().WaitAsync(TestTimeout);
+        var messages = new List<MqttMessage>();
+        for (var i = 0; i < 3; i++)
+        {
+            messages.Add(await client.Messages.ReadAsync().AsTask().WaitAsync(TestTimeout));
+        }
+
+        client.Acknowledge(messages[2]);
+        client.Acknowledge(messages[1]);
+        await Task.Delay(300); // room for a wrong early PUBACK to arrive
+        Assert.Empty(broker.PubAcks);
+
+        client.Acknowledge(messages[0]);
+        client.Acknowledge(messages[0]); // twice: still one PUBACK
+        await Eventually.TrueAsync(() => broker.PubAcks.Count >= 3, "three PUBACKs");
+        await Task.Delay(300);
+        Assert.Equal([1, 2, 3], broker.PubAcks.Select(id => (int)id)); // [MQTT-4.6.0-2] in the order received
+    }
+
     /// <summary>Minimal scripted broker: CONNACK, then optional bytes, then only answers nothing (counts PINGREQs).</summary>
     private sealed class FakeBroker : IAsyncDisposable
     {
@@ -194,6 +221,7 @@ public class MqttClientFaultTests
         private readonly List<TcpClient> _clients = [];
         private int _connections;
         private int _pings;
+        private readonly List<ushort> _pubAcks = [];
 
         public FakeBroker(byte[]? afterConnAck, int port = 0)
         {
@@ -212,6 +240,18 @@ public class MqttClientFaultTests
 
         /// <summary>Close the first connection as soon as a PUBLISH arrives on it, without PUBACK.</summary>
         public bool DropOnFirstPublish { get; init; }
+
+        /// <summary>Packet ids of the PUBACKs received, in order.</summary>
+        public IReadOnlyList<ushort> PubAcks
+        {
+            get
+            {
+                lock (_pubAcks)
+                {
+                    return [.. _pubAcks];
+                }
+            }
+        }
 
         /// <summary>PUBLISH packets received, with the 1-based connection they came on.</summary>
         public List<(int Connection, PublishPacket Packet)> Publishes { get; } = [];
@@ -311,6 +351,13 @@ public class MqttClientFaultTests
                         {
                             var codes = Enumerable.Repeat(code, subscribe.Subscriptions.Count).ToArray();
                             await stream.WriteAsync(MqttPacketWriter.ToArray(new SubAckPacket(subscribe.PacketId, codes)), _stop.Token);
+                        }
+                        else if (packet is PubAckPacket pubAck)
+                        {
+                            lock (_pubAcks)
+                            {
+                                _pubAcks.Add(pubAck.PacketId);
+                            }
                         }
                         else if (packet is PingReqPacket)
                         {

@@ -8,6 +8,7 @@ using Vitals.Gateway.Config;
 using Vitals.Gateway.Pipeline;
 using Vitals.Mqtt;
 using Vitals.Mqtt.Packets;
+using Vitals.Storage.Sqlite;
 
 namespace Vitals.Gateway.Mqtt;
 
@@ -18,6 +19,8 @@ namespace Vitals.Gateway.Mqtt;
 /// <see cref="MqttOptions.StateRepublishSeconds"/>, because some broker clusters keep retained messages per node (or
 /// give none to wildcard subscribers) and a central subscriber must converge anyway. Publishing only queues in the client, so a broker outage
 /// never blocks the alarm engine or other feeds; QoS 1 alarm events wait in the client's queue until the broker returns.
+/// A QoS 1 reading is acknowledged (PUBACK) only once the store has committed what it yielded (DESIGN rule 13), on a
+/// persistent session under a client id kept in the store, so a gateway killed before the commit gets it again.
 /// Binding edits apply live (<see cref="ApplyChairAsync"/>); the broker and topic prefix are read once at start.
 /// </summary>
 public sealed partial class MqttBridge : BackgroundService
@@ -25,8 +28,12 @@ public sealed partial class MqttBridge : BackgroundService
     /// <summary>How often chair state is compared and, when changed, republished.</summary>
     public static readonly TimeSpan StateInterval = TimeSpan.FromSeconds(1);
 
+    /// <summary>Store config key of the generated client id, kept so a restart resumes the same broker session.</summary>
+    public const string ClientIdKey = "mqtt.clientId";
+
     private readonly GatewayOptions options;
     private readonly ObservationPipeline pipeline;
+    private readonly StoreWriter storeWriter;
     private readonly LoopSupervisor supervisor;
     private readonly FeedRegistry feeds;
     private readonly LiveState live;
@@ -57,6 +64,8 @@ public sealed partial class MqttBridge : BackgroundService
     public MqttBridge(
         GatewayOptions options,
         ObservationPipeline pipeline,
+        SqliteStore store,
+        StoreWriter storeWriter,
         FeedRegistry feeds,
         LiveState live,
         AlarmService alarms,
@@ -68,8 +77,10 @@ public sealed partial class MqttBridge : BackgroundService
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(feeds);
         ArgumentNullException.ThrowIfNull(alarms);
+        ArgumentNullException.ThrowIfNull(store);
         this.options = options;
         this.pipeline = pipeline;
+        this.storeWriter = storeWriter;
         this.supervisor = supervisor;
         this.feeds = feeds;
         this.live = live;
@@ -90,12 +101,30 @@ public sealed partial class MqttBridge : BackgroundService
         clientOptions = mqtt.ToClientOptions(options.Site, environment) with
         {
             Will = new MqttWill(topics.Status, status, MqttQualityOfService.AtLeastOnce, Retain: true),
+            CleanSession = false,
+            AcknowledgeManually = true,
         };
+        clientOptions = clientOptions with { ClientId = mqtt.ClientId ?? KeptClientId(store, clientOptions.ClientId) };
 
         chairs = options.Chairs
             .Where(c => MqttDevice(c) is not null)
             .ToDictionary(c => c.Id, c => NewFeed(c.Id, MqttDevice(c)!), StringComparer.Ordinal);
         alarms.AddSink(PublishAlarmAsync);
+    }
+
+    /// <summary>
+    /// The persistent session is the broker's copy of what this store has not committed yet, so its id lives in the store:
+    /// the same across restarts, new with a new data directory, never shared by two gateways.
+    /// </summary>
+    private string KeptClientId(SqliteStore store, string generated)
+    {
+        if (store.GetConfig(ClientIdKey) is { } kept)
+        {
+            return kept;
+        }
+
+        store.SetConfig(ClientIdKey, generated, time.GetUtcNow());
+        return generated;
     }
 
     /// <summary>True when an MQTT broker is configured.</summary>
@@ -247,6 +276,7 @@ public sealed partial class MqttBridge : BackgroundService
                 // RETAIN 0 [MQTT-3.3.1-9]. An old reading stamped with the receive time would be wrong, so it is skipped.
                 if (message.Retain)
                 {
+                    c.Acknowledge(message);
                     continue;
                 }
 
@@ -255,15 +285,13 @@ public sealed partial class MqttBridge : BackgroundService
                 {
                     Interlocked.Increment(ref unknownChair);
                     lastBadMessage = $"{Truncate(chairId ?? message.Topic)}: no chair with an mqtt device";
+                    c.Acknowledge(message);
                     continue;
                 }
 
                 batch.Clear();
                 var result = feed.Codec.Decode(message.Payload, new DecodeContext(options.Site, chairId, feed.Device.Id, now, TimeZoneInfo.Utc), batch);
-                foreach (var o in batch)
-                {
-                    await pipeline.Writer.WriteAsync(o, ct).ConfigureAwait(false);
-                }
+                await KeepAsync(c, message, batch, ct).ConfigureAwait(false);
 
                 if (result.Ok)
                 {
@@ -274,11 +302,55 @@ public sealed partial class MqttBridge : BackgroundService
                     feed.Status.FrameBad(result.Error ?? "bad message", message.Payload.Length);
                     lastBadMessage = $"{chairId}: {result.Error}";
                 }
+
+                if (batch.Count == 0)
+                {
+                    c.Acknowledge(message); // nothing to store: counted above, and the broker need not send it again
+                }
             }
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
         }
+    }
+
+    /// <summary>
+    /// Queues a message's readings; a QoS 1 message is acknowledged once its last reading is committed (readings are
+    /// committed in queue order, so the last stands for all). The wait is a continuation, never this loop's: the
+    /// broker keeps sending while earlier messages are still on their way to disk.
+    /// </summary>
+    private async ValueTask KeepAsync(MqttClient c, MqttMessage message, List<Observation> readings, CancellationToken ct)
+    {
+        if (readings.Count == 0)
+        {
+            return;
+        }
+
+        var last = readings[^1];
+        var stored = message.Qos == MqttQualityOfService.AtLeastOnce ? storeWriter.WhenStored(last) : null;
+        try
+        {
+            foreach (var o in readings)
+            {
+                await pipeline.Writer.WriteAsync(o, ct).ConfigureAwait(false);
+            }
+        }
+        catch
+        {
+            storeWriter.Forget(last); // not (all) queued: no PUBACK, the broker sends it again
+            throw;
+        }
+
+        stored?.ContinueWith(
+            static (_, state) =>
+            {
+                var (client, acknowledged) = ((MqttClient, MqttMessage))state!;
+                client.Acknowledge(acknowledged);
+            },
+            (c, message),
+            CancellationToken.None,
+            TaskContinuationOptions.ExecuteSynchronously,
+            TaskScheduler.Default);
     }
 
     private async Task PublishStateAsync(MqttClient c, CancellationToken ct)
