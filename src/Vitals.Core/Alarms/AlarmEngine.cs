@@ -130,13 +130,13 @@ public sealed class AlarmEngine : IAlarmEngine
             sessions.NibpReceived(chair, at, events);
         }
 
-        var profile = Configuration.Resolve(chair.Chair, chair.Session);
-        var timing = profile.TimingFor(sign);
+        var rules = chair.Rules(Configuration).For(sign);
+        var timing = rules.Timing;
         var verdicts = this.verdicts;
         verdicts.Clear();
-        RuleEvaluator.Limits(profile, sign, observation.Value, timing.ClearMargin, verdicts);
-        RuleEvaluator.BaselineChanges(profile, chair.Baseline, sign, observation.Value, timing.ClearMargin, verdicts);
-        RuleEvaluator.RatesOfChange(profile, sign, observation.Value, at, chair.HistoryOf(sign), timing.ClearMargin, verdicts);
+        RuleEvaluator.Limits(rules, sign, observation.Value, timing.ClearMargin, verdicts);
+        RuleEvaluator.BaselineChanges(rules, chair.Baseline, sign, observation.Value, timing.ClearMargin, verdicts);
+        RuleEvaluator.RatesOfChange(rules, sign, observation.Value, at, chair.HistoryOf(sign), timing.ClearMargin, verdicts);
         chair.Record(sign, new Reading(at, observation.Value), HistoryKept);
         foreach (var verdict in verdicts)
         {
