@@ -42,7 +42,7 @@ public sealed class AlarmEngine : IAlarmEngine
 
     private static readonly TimeSpan HistoryKept = TimeSpan.FromMinutes(30);
 
-    private readonly ChairRegistry chairs = new();
+    private readonly ChairRegistry chairs;
 
     // Reused by every Observe (the engine is driven by one caller at a time): no list per reading.
     private readonly List<Verdict> verdicts = [];
@@ -64,6 +64,7 @@ public sealed class AlarmEngine : IAlarmEngine
         AlarmTiming Timing() => Configuration.Timing;
         pause = new AudioPause(site, Timing);
         book = new AlarmBook(pause, Timing);
+        chairs = new ChairRegistry(book.Of);
         conditions = new Conditions(book, Timing);
         signals = new SignalWatch(book, Timing);
         sessions = new Sessions(chairs, book, signals, Configuration);

@@ -1,7 +1,7 @@
 namespace Vitals.Core.Alarms;
 
 /// <summary>What the engine knows about one chair: its feed, session, baseline, condition timers and recent readings.</summary>
-internal sealed class ChairState(ChairKey key)
+internal sealed class ChairState(ChairKey key, IReadOnlyDictionary<string, ActiveAlarm> alarms)
 {
     /// <summary>
     /// A reading less than this after the last one kept for its sign is judged but not kept in the history. Monitors
@@ -17,11 +17,19 @@ internal sealed class ChairState(ChairKey key)
 
     private readonly Dictionary<Sign, List<Reading>> history = [];
 
+    private readonly SortedDictionary<string, ConditionTrack> tracks = new(StringComparer.Ordinal);
+
+    // The same tracks, hashed: every verdict of every reading finds its track here, not down the sorted tree.
+    private readonly Dictionary<string, ConditionTrack> tracksByRule = new(StringComparer.Ordinal);
+
     private ProfileRules? rules;
     private long rulesVersion;
     private InfusionSession? rulesSession;
 
     public ChairKey Key { get; } = key;
+
+    /// <summary>This chair's uncleared alarms by rule: the <see cref="AlarmBook"/>'s map, read without a lookup per reading.</summary>
+    public IReadOnlyDictionary<string, ActiveAlarm> Alarms { get; } = alarms;
 
     public string Site => Key.Site;
 
@@ -44,7 +52,8 @@ internal sealed class ChairState(ChairKey key)
 
     public SortedDictionary<string, DateTimeOffset> ChecksDue { get; } = new(StringComparer.Ordinal);
 
-    public SortedDictionary<string, ConditionTrack> Tracks { get; } = new(StringComparer.Ordinal);
+    /// <summary>Condition timing by rule, in rule order (the order the clock visits them).</summary>
+    public IReadOnlyDictionary<string, ConditionTrack> Tracks => tracks;
 
     /// <summary>Continuous signs this chair's monitor sends, with when each last gave a judgeable reading.</summary>
     public SortedDictionary<Sign, SignSignal> Signals { get; } = [];
@@ -69,12 +78,18 @@ internal sealed class ChairState(ChairKey key)
 
     public ConditionTrack Track(string rule)
     {
-        if (!Tracks.TryGetValue(rule, out var track))
+        if (!tracksByRule.TryGetValue(rule, out var track))
         {
-            Tracks[rule] = track = new ConditionTrack();
+            tracksByRule[rule] = tracks[rule] = track = new ConditionTrack();
         }
 
         return track;
+    }
+
+    public void RemoveTrack(string rule)
+    {
+        tracks.Remove(rule);
+        tracksByRule.Remove(rule);
     }
 
     public List<Reading> HistoryOf(Sign sign) => history.TryGetValue(sign, out var list) ? list : NoReadings;
@@ -123,7 +138,8 @@ internal sealed class SignSignal(DateTimeOffset firstSeen)
 }
 
 /// <summary>Every chair the engine has seen, in site-then-chair order.</summary>
-internal sealed class ChairRegistry
+/// <param name="alarmsOf">The alarm book's map of a chair's alarms, given to the chair when it is first seen.</param>
+internal sealed class ChairRegistry(Func<ChairKey, IReadOnlyDictionary<string, ActiveAlarm>> alarmsOf)
 {
     private readonly SortedDictionary<ChairKey, ChairState> chairs = new(ChairKey.Order);
 
@@ -136,7 +152,7 @@ internal sealed class ChairRegistry
     {
         if (!byKey.TryGetValue(key, out var state))
         {
-            byKey[key] = chairs[key] = state = new ChairState(key);
+            byKey[key] = chairs[key] = state = new ChairState(key, alarmsOf(key));
         }
 
         return state;

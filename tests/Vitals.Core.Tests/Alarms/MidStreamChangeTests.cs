@@ -3,8 +3,9 @@ using Vitals.Core.Alarms;
 namespace Vitals.Core.Tests.Alarms;
 
 /// <summary>
-/// The engine keeps each chair's resolved rules between readings. Every change that moves a chair's limits while its
-/// readings flow must reach the very next reading: the readings before the change are what fill the cache.
+/// The engine keeps each chair's resolved rules and a reference to its alarms between readings. Every change that moves
+/// a chair's limits while its readings flow must reach the very next reading (the readings before the change are what
+/// fill the cache), and a restore must leave every chair looking at its restored alarms.
 /// </summary>
 public class MidStreamChangeTests
 {
@@ -119,5 +120,22 @@ public class MidStreamChangeTests
         h.Hold(Sign.Hr, 110, 11);
 
         Assert.Equal([AlarmState.Raised], h.StatesOf("hr.high"));
+    }
+
+    [Fact]
+    public void Restore_IntoTheEngineThatTookTheSnapshot_RestoredAlarmClearsWhenValuesReturnToNormal()
+    {
+        var h = new EngineHarness();
+        h.Hold(Sign.Hr, 130, 11);
+        var snapshot = h.Engine.Snapshot();
+        h.Hold(Sign.Hr, 80, 11);
+        Assert.Null(h.Alarm("hr.high"));
+
+        h.Engine.Restore(snapshot, h.Now);
+        Assert.NotNull(h.Alarm("hr.high"));
+        h.Hold(Sign.Hr, 80, 11);
+
+        Assert.Equal([AlarmState.Raised, AlarmState.Cleared, AlarmState.Cleared], h.StatesOf("hr.high"));
+        Assert.Null(h.Alarm("hr.high"));
     }
 }
