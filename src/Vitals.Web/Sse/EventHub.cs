@@ -104,12 +104,10 @@ public sealed class EventHub
                     yield return item;
                 }
 
-                if (subscriber.Ended)
+                if (subscriber.Ended || !await subscriber.WaitAsync(ct).ConfigureAwait(false))
                 {
                     yield break;
                 }
-
-                await subscriber.Signal.ReadAsync(ct).ConfigureAwait(false);
             }
         }
         finally
@@ -135,12 +133,24 @@ public sealed class EventHub
         private readonly Lock queueGate = new();
         private readonly Queue<Slot> queue = new();
         private readonly Dictionary<string, Slot> latest = new(StringComparer.Ordinal);
+        // Holds at most one pending wake-up: an offer while the reader is busy makes its next wait return at once.
         private readonly Channel<bool> signal = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
         private int ordered;
         private bool closed;
 
-        /// <summary>Woken after every offer; holds at most one pending wake-up.</summary>
-        public ChannelReader<bool> Signal => signal.Reader;
+        /// <summary>Waits for the next offer; false when <paramref name="ct"/> ends the stream (browser gone, host stopping).</summary>
+        public async ValueTask<bool> WaitAsync(CancellationToken ct)
+        {
+            try
+            {
+                await signal.Reader.ReadAsync(ct).ConfigureAwait(false);
+                return true;
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                return false;
+            }
+        }
 
         /// <summary>True once the stream was closed and everything queued before the close has been taken.</summary>
         public bool Ended
