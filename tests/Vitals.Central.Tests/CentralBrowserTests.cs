@@ -185,4 +185,25 @@ public sealed class CentralBrowserTests
         await BrowserSupport.ShotAsync(page, "central-chair-history");
         Assert.Empty(await BrowserSupport.SeriousViolationsAsync(page));
     }
+
+    [Fact]
+    public async Task StreamClosedForFallingBehind_BannerShowsTheReason()
+    {
+        await using var broker = await MosquittoBroker.StartAsync();
+        await using var central = await CentralHost.StartAsync(broker.Port, signIn: false);
+        using var playwright = await Playwright.CreateAsync();
+        await using var browser = await DashboardBrowserTests.LaunchAsync(playwright);
+        var page = await browser.NewPageAsync();
+
+        // The stream as the hub ends one that fell behind: the snapshot, a closed event with its reason, then the end.
+        const string reason = "This display fell more than 2048 events behind the server (test).";
+        var body = "event: snapshot\ndata: " + JsonSerializer.Serialize(new { serverTime = DateTimeOffset.UtcNow, unackedSeconds = 120, silentSeconds = 30, history = false, sites = Array.Empty<object>(), alarms = Array.Empty<object>() }, Json.Options)
+            + "\n\nevent: " + EventHub.ClosedEvent + "\ndata: " + JsonSerializer.Serialize(new StreamClosed(reason), Json.Options) + "\n\n";
+        await page.RouteAsync("**/api/stream", route => route.FulfillAsync(new RouteFulfillOptions { Status = 200, ContentType = "text/event-stream", Body = body }));
+        await LoginAsync(page, central, "/");
+
+        await Assertions.Expect(page.Locator("#connection")).ToBeVisibleAsync();
+        await Assertions.Expect(page.Locator("#stream-closed")).ToHaveTextAsync(reason);
+        await BrowserSupport.ShotAsync(page, "central-stream-closed");
+    }
 }
