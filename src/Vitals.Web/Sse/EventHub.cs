@@ -47,12 +47,15 @@ public sealed class EventHub
 
     /// <summary>
     /// Sends <paramref name="payload"/>, the whole current state of <paramref name="key"/> (one chair, one site), to every
-    /// subscriber; one that has not read the previous event of the same key yet gets this one in its place.
+    /// subscriber; one that has not read the previous event of the same type and key yet gets this one in its place.
+    /// Keys nest with <c>/</c>: an event for <c>north</c> (a site, with its chairs) is newer than every queued event
+    /// under <c>north/</c> (its chairs), so those keep their content and place, and a later one queues behind it instead
+    /// of replacing them: a slow subscriber never gets a chair's state ahead of an older site state that holds it.
     /// </summary>
     public void PublishLatest<T>(string eventType, string key, T payload)
     {
         ArgumentNullException.ThrowIfNull(key);
-        Send(eventType, eventType + "\n" + key, payload);
+        Send(eventType, key, payload);
     }
 
     private void Send<T>(string eventType, string? key, T payload)
@@ -132,11 +135,29 @@ public sealed class EventHub
     {
         private readonly Lock queueGate = new();
         private readonly Queue<Slot> queue = new();
+
+        // Event type + key -> its replaceable queued slot.
         private readonly Dictionary<string, Slot> latest = new(StringComparer.Ordinal);
+
+        // Key "north" -> the replaceable queued slots of keys "north/...", so sealing costs the chairs of one site, not a scan.
+        private readonly Dictionary<string, HashSet<Slot>> children = new(StringComparer.Ordinal);
+
         // Holds at most one pending wake-up: an offer while the reader is busy makes its next wait return at once.
         private readonly Channel<bool> signal = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
         private int ordered;
         private bool closed;
+
+        /// <summary>True once the stream was closed and everything queued before the close has been taken.</summary>
+        public bool Ended
+        {
+            get
+            {
+                lock (queueGate)
+                {
+                    return closed && queue.Count == 0;
+                }
+            }
+        }
 
         /// <summary>Waits for the next offer; false when <paramref name="ct"/> ends the stream (browser gone, host stopping).</summary>
         public async ValueTask<bool> WaitAsync(CancellationToken ct)
@@ -152,18 +173,6 @@ public sealed class EventHub
             }
         }
 
-        /// <summary>True once the stream was closed and everything queued before the close has been taken.</summary>
-        public bool Ended
-        {
-            get
-            {
-                lock (queueGate)
-                {
-                    return closed && queue.Count == 0;
-                }
-            }
-        }
-
         public Offered Offer(SseItem<string> item, string? key)
         {
             var result = Offered.Queued;
@@ -174,7 +183,8 @@ public sealed class EventHub
                     return Offered.Refused;
                 }
 
-                if (key is not null && latest.TryGetValue(key, out var slot))
+                var identity = key is null ? null : item.EventType + "\n" + key;
+                if (identity is not null && latest.TryGetValue(identity, out var slot))
                 {
                     slot.Item = item;
                     result = Offered.Coalesced;
@@ -184,21 +194,30 @@ public sealed class EventHub
                     // Everything queued so far still goes out, then the reason; the page reconnects to a fresh snapshot.
                     var reason = $"This display fell more than {(key is null ? $"{SubscriberQueue} events" : $"{SubscriberKeys} chair states")} behind the server, "
                         + "so its stream was closed instead of skipping any alarm event. It reconnects and reloads every site.";
-                    queue.Enqueue(new Slot(new SseItem<string>(JsonSerializer.Serialize(new StreamClosed(reason), Json.Options), ClosedEvent), null));
+                    queue.Enqueue(new Slot(new SseItem<string>(JsonSerializer.Serialize(new StreamClosed(reason), Json.Options), ClosedEvent), null, null));
                     closed = true;
                     result = Offered.Overflowed;
                 }
+                else if (key is null)
+                {
+                    queue.Enqueue(new Slot(item, null, null));
+                    ordered++;
+                }
                 else
                 {
-                    slot = new Slot(item, key);
+                    Seal(key);
+                    var parent = key.LastIndexOf('/') is > 0 and var slash ? key[..slash] : null;
+                    slot = new Slot(item, identity, parent);
                     queue.Enqueue(slot);
-                    if (key is null)
+                    latest[identity!] = slot;
+                    if (parent is not null)
                     {
-                        ordered++;
-                    }
-                    else
-                    {
-                        latest[key] = slot;
+                        if (!children.TryGetValue(parent, out var siblings))
+                        {
+                            children[parent] = siblings = [];
+                        }
+
+                        siblings.Add(slot);
                     }
                 }
             }
@@ -217,26 +236,56 @@ public sealed class EventHub
                     return false;
                 }
 
-                if (slot.Key is null)
+                if (slot.Identity is null || slot.Sealed)
                 {
                     ordered = Math.Max(0, ordered - 1);
                 }
                 else
                 {
-                    latest.Remove(slot.Key);
+                    latest.Remove(slot.Identity);
+                    if (slot.Parent is { } parent && children.TryGetValue(parent, out var siblings) && siblings.Remove(slot) && siblings.Count == 0)
+                    {
+                        children.Remove(parent);
+                    }
                 }
 
                 item = slot.Item;
                 return true;
             }
         }
+
+        /// <summary>
+        /// Queued latest-wins events of keys <c><paramref name="key"/>/...</c> stay as they are, newer ones queue behind
+        /// the event of <paramref name="key"/> being queued; they now count as ordered events.
+        /// </summary>
+        private void Seal(string key)
+        {
+            if (!children.Remove(key, out var under))
+            {
+                return;
+            }
+
+            foreach (var child in under)
+            {
+                latest.Remove(child.Identity!);
+                child.Sealed = true;
+                ordered++;
+            }
+        }
     }
 
-    private sealed class Slot(SseItem<string> item, string? key)
+    private sealed class Slot(SseItem<string> item, string? identity, string? parent)
     {
         public SseItem<string> Item { get; set; } = item;
 
-        public string? Key { get; } = key;
+        /// <summary>Event type and key of a latest-wins event; null for an ordered one.</summary>
+        public string? Identity { get; } = identity;
+
+        /// <summary>The enclosing key (<c>north</c> of <c>north/c1</c>), if any.</summary>
+        public string? Parent { get; } = parent;
+
+        /// <summary>No longer replaceable: an event of its enclosing key is queued behind it.</summary>
+        public bool Sealed { get; set; }
     }
 }
 

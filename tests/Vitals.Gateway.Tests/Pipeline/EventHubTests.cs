@@ -131,4 +131,33 @@ public sealed class EventHubTests
         Assert.Equal(0, hub.Coalesced);
         await stream.DisposeAsync();
     }
+
+    [Fact]
+    public async Task PublishLatest_SiteStateQueuedAfterItsChair_LaterChairStateQueuesBehindIt()
+    {
+        var hub = new EventHub();
+        using var cts = new CancellationTokenSource(Generous);
+        var stream = hub.Subscribe(() => new SseItem<string>("{}", "snapshot"), cts.Token).GetAsyncEnumerator(cts.Token);
+        Assert.True(await stream.MoveNextAsync()); // the browser stops reading
+
+        // A chair state, its site's state (which holds the chair as it is then), then a newer chair state: replacing the
+        // queued chair state in place would hand the browser the newest chair first and the older copy in the site last.
+        hub.PublishLatest("chair", "north/c1", new { v = 1 });
+        hub.PublishLatest("chair", "south/c1", new { v = 1 });
+        hub.PublishLatest("site", "north", new { c1 = 2 });
+        hub.PublishLatest("chair", "north/c1", new { v = 3 });
+        hub.PublishLatest("chair", "north/c1", new { v = 4 });
+        hub.PublishLatest("chair", "south/c1", new { v = 2 });
+        hub.Publish("alarm", new { end = true });
+
+        var received = new List<string>();
+        while (await stream.MoveNextAsync() && stream.Current.EventType != "alarm")
+        {
+            received.Add($"{stream.Current.EventType} {stream.Current.Data}");
+        }
+
+        Assert.Equal(["chair {\"v\":1}", "chair {\"v\":2}", "site {\"c1\":2}", "chair {\"v\":4}"], received);
+        Assert.Equal(2, hub.Coalesced);
+        await stream.DisposeAsync();
+    }
 }
