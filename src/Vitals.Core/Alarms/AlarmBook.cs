@@ -7,8 +7,8 @@ namespace Vitals.Core.Alarms;
 internal sealed class AlarmBook(AudioPause pause, Func<AlarmTiming> timing)
 {
     // By chair, then by rule. Every reading asks its chair about several rules; the chair's map is found once, when the
-    // chair is first seen (ChairState.Alarms), instead of hashing site, chair and rule for each question (a tenth of the
-    // engine's CPU per reading). A chair's map is never replaced, only emptied, so the reference a chair holds stays valid.
+    // chair is first seen (ChairState.Alarms), instead of hashing site, chair and rule for each question (about a tenth of
+    // the engine's samples in perf; with the hashed tracks and bulk sample pruning, 0.41 -> 0.30 us per reading). A chair's map is never replaced, only emptied, so the reference a chair holds stays valid.
     private readonly Dictionary<ChairKey, Dictionary<string, ActiveAlarm>> byChair = [];
 
     /// <summary>The alarms of <paramref name="chair"/> by rule (the same map for the book's lifetime); add and remove through the book.</summary>

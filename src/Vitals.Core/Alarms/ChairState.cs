@@ -61,8 +61,8 @@ internal sealed class ChairState(ChairKey key, IReadOnlyDictionary<string, Activ
     /// <summary>
     /// The rules of this chair's effective profile, resolved again only when <paramref name="configuration"/> changed
     /// (every accepted change bumps its version) or the session did (started, stopped, its overrides set: sessions are
-    /// immutable records, so a new session is a new object). Resolving per reading (three dictionary lookups, and a new
-    /// profile per reading for a chair with overrides) was a tenth of the engine's CPU.
+    /// immutable records, so a new session is a new object). Resolving per reading cost three dictionary lookups, and a
+    /// new profile per reading for a chair with overrides; the gain, with the sorted rules, is in <see cref="ProfileRules"/>.
     /// </summary>
     public ProfileRules Rules(AlarmConfiguration configuration)
     {
