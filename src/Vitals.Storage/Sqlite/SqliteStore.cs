@@ -146,7 +146,7 @@ public sealed partial class SqliteStore : IDisposable
             }
 
             tx.Commit();
-            var last = LastRowId(writer);
+            var last = raw.sqlite3_last_insert_rowid(writer.Handle);
             RememberTail(last - frames.Count + 1, frames);
             return last;
         }
