@@ -18,7 +18,10 @@ namespace Vitals.Gateway.Pipeline;
 public sealed partial class StoreWriter(SqliteStore store, TimeProvider time, LoopSupervisor supervisor, ILogger<StoreWriter> logger)
     : BackgroundService, IReadingStore
 {
-    /// <summary>Observations written per transaction at most.</summary>
+    /// <summary>
+    /// Observations taken into one transaction before it is written; the pipeline's batch that crosses it is taken
+    /// whole, so a transaction holds at most this plus <see cref="ObservationPipeline.MaxBatch"/> - 1.
+    /// </summary>
     public const int MaxBatch = 5000;
 
     /// <summary>Readings queued before feeds wait.</summary>
@@ -26,9 +29,11 @@ public sealed partial class StoreWriter(SqliteStore store, TimeProvider time, Lo
 
     /// <summary>
     /// Under sustained load a commit waits until this long after the previous one, so readings arriving meanwhile share
-    /// its transaction. Every commit rewrites into the WAL each index page it touched (about one per chair), so with
-    /// 50 chairs at ~40k readings/s the natural batches of ~200 rows wrote a 4 KB page per 4 rows; a 20 ms window
-    /// gives ~800-row commits (measured: WAL writes per reading down ~4x, store CPU per reading down ~40 %).
+    /// its transaction. Every commit rewrites into the WAL each page it touched, and the <c>(chair, measured_ms)</c>
+    /// index is touched at one page per chair, so small commits write the same pages again and again. Measured with
+    /// <c>mqtt-ingest</c> (50 chairs, 2 warm rounds of 200k messages): commits of ~750 rows, WAL <c>pwrite</c>s
+    /// 177-204k -> 115k, checkpoint fsyncs 25 -> 15, the kernel's write time per message ~1.1 -> ~0.75 us.
+    /// 50 ms saved little more.
     /// </summary>
     public static readonly TimeSpan GroupWindow = TimeSpan.FromMilliseconds(20);
 
