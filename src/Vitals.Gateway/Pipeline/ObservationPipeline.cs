@@ -78,10 +78,7 @@ public sealed class ObservationPipeline(
 
                 await alarms.ObserveAsync(batch, ct).ConfigureAwait(false);
                 hub.Publish("obs", batch.Select(ObsView.From));
-                foreach (var o in batch)
-                {
-                    await store.EnqueueAsync(o, ct).ConfigureAwait(false);
-                }
+                await store.EnqueueAsync(batch, ct).ConfigureAwait(false);
 
                 Interlocked.Add(ref processed, batch.Count);
                 batch.Clear();
