@@ -499,7 +499,6 @@ public sealed class JsonObservationCodec
             {
                 if (!TryDouble(v.Number, out raw))
                 {
-                    // Beyond double's range (1e400): not a value, and never an exception.
                     state.Reject($"'{map.Fields[i].Field}' is not a number");
                     continue;
                 }
@@ -557,9 +556,10 @@ public sealed class JsonObservationCodec
         _ => new JsonValue(e.ValueKind, default, null),
     };
 
-    // JsonElement.TryGetDouble / TryGetInt64, on the raw number text: the whole token, and finite.
+    // JsonElement.GetDouble / TryGetInt64, on the raw number text: the whole token. Beyond double's range (1e400) is
+    // infinite, as GetDouble has it, and Emit rejects it as outside the sign's range.
     private static bool TryDouble(ReadOnlySpan<byte> number, out double value) =>
-        Utf8Parser.TryParse(number, out value, out var used) && used == number.Length && double.IsFinite(value);
+        Utf8Parser.TryParse(number, out value, out var used) && used == number.Length;
 
     private static bool TryInt64(ReadOnlySpan<byte> number, out long value) =>
         Utf8Parser.TryParse(number, out value, out var used) && used == number.Length;
