@@ -274,7 +274,14 @@ public sealed class MllpListener : IAsyncDisposable
             // The message was stored (and counted) before its ACK was written; the sender never read that ACK, so it resends.
             // Reset instead of a graceful close: the kernel would otherwise keep probing a zero window to deliver unread ACKs.
             Interlocked.Increment(ref ackWriteTimeouts);
-            client.LingerState = new LingerOption(enable: true, seconds: 0);
+            try
+            {
+                client.LingerState = new LingerOption(enable: true, seconds: 0);
+            }
+            catch (SocketException)
+            {
+                // already gone: closing it is all that is left
+            }
         }
         catch (OperationCanceledException) when (!ct.IsCancellationRequested && slot.IdleToken.IsCancellationRequested)
         {
