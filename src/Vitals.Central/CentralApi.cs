@@ -24,6 +24,7 @@ public static class CentralApi
         api.MapGet("/sites/{site}/chairs/{chair}", Chair);
         api.MapGet("/sites/{site}/chairs/{chair}/history", History);
         api.MapGet("/alarms", (SiteBook book, TimeProvider time) => TypedResults.Ok(book.Alarms(time.GetUtcNow())));
+        api.MapGet("/alarms/history", (string? site, string? chair, SiteBook book) => TypedResults.Ok(book.History(site, chair)));
         api.MapGet("/status", Status);
         api.MapGet("/stream", Stream);
         app.MapGet("/healthz", () => TypedResults.Text("ok")).AllowAnonymous();
@@ -64,7 +65,7 @@ public static class CentralApi
     }
 
     private static Ok<CentralStatus> Status(SiteBook book, CentralLink link, EventHub hub, TimeProvider time) =>
-        TypedResults.Ok(new CentralStatus(time.GetUtcNow(), link.Status(), book.Counters(), hub.SubscriberCount, hub.Overflows));
+        TypedResults.Ok(new CentralStatus(time.GetUtcNow(), link.Status(), book.Counters(), hub.SubscriberCount, hub.Overflows, hub.Coalesced));
 
     private static ServerSentEventsResult<string> Stream(
         SiteBook book, EventHub hub, CentralOptions options, TimeProvider time, IHostApplicationLifetime lifetime, HttpContext http)
@@ -92,6 +93,10 @@ public static class CentralApi
     public sealed record CentralSnapshot(
         DateTimeOffset ServerTime, int UnackedSeconds, int SilentSeconds, bool History, List<SiteView> Sites, List<SiteAlarm> Alarms);
 
-    /// <summary>Central's health: broker link, message counters (malformed and oversized messages are counted here), streams.</summary>
-    public sealed record CentralStatus(DateTimeOffset ServerTime, CentralMqttStatus Mqtt, BookCounters Messages, int Streams, long StreamOverflows);
+    /// <summary>
+    /// Central's health: broker link, message counters (malformed and oversized messages are counted here), streams, streams
+    /// closed for falling behind, and chair/site events a slow stream got only the newest of.
+    /// </summary>
+    public sealed record CentralStatus(
+        DateTimeOffset ServerTime, CentralMqttStatus Mqtt, BookCounters Messages, int Streams, long StreamOverflows, long StreamCoalesced);
 }

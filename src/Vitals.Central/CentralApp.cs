@@ -14,7 +14,8 @@ public static partial class CentralApp
         var urls = VitalsWebHost.SplitUrls(options.Urls);
         var builder = VitalsWebHost.CreateBuilder(urls, logging);
 
-        // Central's own store holds only users, sessions and the audit of logins; clinical data stays at the sites.
+        // Central's own store holds only users, sessions, the audit of logins and its broker session's client id; clinical
+        // data stays at the sites.
         var store = new SqliteStore(Path.Combine(options.Data, "central.db"), Console.WriteLine);
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton(TimeProvider.System);
@@ -24,7 +25,7 @@ public static partial class CentralApp
         builder.Services.AddSingleton(new SiteBook(
             options.Mqtt.TopicPrefix, TimeSpan.FromSeconds(options.SilentSeconds), TimeSpan.FromSeconds(options.UnackedSeconds), options.MaxPayloadBytes));
         builder.Services.AddSingleton(sp => new CentralLink(
-            options, sp.GetRequiredService<SiteBook>(), sp.GetRequiredService<EventHub>(), sp.GetRequiredService<TimeProvider>(),
+            options, sp.GetRequiredService<SiteBook>(), sp.GetRequiredService<EventHub>(), store, sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<ILogger<CentralLink>>(), env));
         builder.Services.AddHostedService(sp => sp.GetRequiredService<CentralLink>());
         if (options.Influx is { } influx)

@@ -15,10 +15,11 @@ public static class CentralCommand
         var prefix = new Option<string?>("--topic-prefix") { Description = $"First topic level, the gateways' mqtt.topicPrefix (default {MqttOptions.DefaultTopicPrefix})." };
         var silent = new Option<int>("--site-silent-after") { Description = "Seconds without any message from a site before it shows offline.", DefaultValueFactory = _ => CentralOptions.DefaultSilentSeconds };
         var unacked = new Option<int>("--unacked-after") { Description = "Seconds an alarm may stay unacknowledged at its site before central highlights it.", DefaultValueFactory = _ => CentralOptions.DefaultUnackedSeconds };
+        var clientId = new Option<string?>("--mqtt-client-id") { Description = "Client id of central's persistent broker session (default: generated once and kept in --data). One id per central." };
         var mqtt = new MqttCliOptions();
         var central = new Command("central", "Show every site's chairs and alarms on one overview, read from the broker the sites' gateways publish to. Read-only towards the sites.")
         {
-            urls, data, influx, prefix, silent, unacked,
+            urls, data, influx, prefix, silent, unacked, clientId,
         };
         mqtt.AddTo(central);
         central.SetAction((parse, ct) =>
@@ -30,6 +31,7 @@ public static class CentralCommand
                 Influx = parse.GetValue(influx),
                 SilentSeconds = parse.GetValue(silent),
                 UnackedSeconds = parse.GetValue(unacked),
+                ClientId = parse.GetValue(clientId),
                 Mqtt = mqtt.Apply(parse, null) ?? new MqttOptions(),
             };
             options.Mqtt.TopicPrefix = parse.GetValue(prefix) ?? options.Mqtt.TopicPrefix;

@@ -29,6 +29,12 @@ public sealed class CentralOptions : IWebAccessOptions
     /// <summary>The broker (or cluster node) every site's gateway publishes to, directly or through a bridge.</summary>
     public MqttOptions Mqtt { get; set; } = new();
 
+    /// <summary>
+    /// Client id of central's persistent broker session; null: <c>vitals-central-&lt;random&gt;</c>, generated once and kept
+    /// in <see cref="Data"/>. One id per central: a second client with the same id takes the session over.
+    /// </summary>
+    public string? ClientId { get; set; }
+
     /// <summary>The shared InfluxDB the sites forward to (trends on the chair page); null: live values only.</summary>
     public string? Influx { get; set; }
 
@@ -63,6 +69,11 @@ public sealed class CentralOptions : IWebAccessOptions
         if (string.IsNullOrWhiteSpace(Data))
         {
             errors.Add($"--data: must name a directory. Fix: pass a writable directory such as {DefaultData}.");
+        }
+
+        if (ClientId is not null && (ClientId.Length is 0 or > 64 || ClientId.Any(c => char.IsControl(c) || char.IsWhiteSpace(c))))
+        {
+            errors.Add("--mqtt-client-id: must be 1-64 printable characters without spaces. Fix: leave it out to use an id generated once and kept in --data.");
         }
 
         if (SilentSeconds is < 5 or > 3600)

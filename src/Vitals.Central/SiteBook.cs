@@ -36,8 +36,11 @@ public sealed record SiteAlarm(
     DateTimeOffset? UnackedSince,
     bool Overdue);
 
-/// <summary>What one message or tick changed: a chair's state, a site's gateway, and/or the alarm list.</summary>
-public sealed record BookChange(string Site, string? Chair, bool GatewayChanged, bool AlarmsChanged);
+/// <summary>
+/// What one message or tick changed: a chair's state, a site's gateway, and/or the alarm list; <paramref name="Transition"/>
+/// is the alarm transition the message carried (new to the history), if any.
+/// </summary>
+public sealed record BookChange(string Site, string? Chair, bool GatewayChanged, bool AlarmsChanged, AlarmEvent? Transition = null);
 
 /// <summary>Message counters for <c>/api/status</c>.</summary>
 /// <param name="Received">Messages read from the broker.</param>
@@ -61,6 +64,9 @@ public sealed class SiteBook
     /// <summary>The chair level of a gateway's own topics (status, and alarms about the gateway itself).</summary>
     public const string GatewayLevel = "gateway";
 
+    /// <summary>Alarm transitions kept for <see cref="History"/>, newest first; older ones are in the sites' logs and InfluxDB.</summary>
+    public const int HistoryLimit = 1000;
+
     private const string PauseRule = "audio.pause";
 
     private readonly Lock gate = new();
@@ -69,6 +75,7 @@ public sealed class SiteBook
     private readonly TimeSpan unackedAfter;
     private readonly int maxPayload;
     private readonly SortedDictionary<string, SiteEntry> sites = new(StringComparer.Ordinal);
+    private readonly LinkedList<AlarmEvent> history = new();
     private bool brokerConnected;
     private long received;
     private long malformed;
@@ -217,6 +224,19 @@ public sealed class SiteBook
         }
     }
 
+    /// <summary>
+    /// The alarm transitions central heard (each site's alarm topic, since central started), newest first, optionally of
+    /// one site and chair; at most <see cref="HistoryLimit"/> are kept. Transitions a site published while central was
+    /// away arrive when it is back (persistent session), so an alarm raised and cleared meanwhile is listed here.
+    /// </summary>
+    public List<AlarmEvent> History(string? site = null, string? chair = null)
+    {
+        lock (gate)
+        {
+            return [.. history.Where(e => (site is null || e.Site == site) && (chair is null || e.Chair == chair))];
+        }
+    }
+
     /// <summary>The message counters.</summary>
     public BookCounters Counters()
     {
@@ -307,10 +327,20 @@ public sealed class SiteBook
             }
         }
 
+        var stale = new List<Sign>();
+        foreach (var name in state.StaleSigns ?? [])
+        {
+            if (name is not null && Signs.TryParse(name, out var sign))
+            {
+                stale.Add(sign);
+            }
+        }
+
         var site = Heard(siteName, now, retained);
         var chair = Chair(site, chairId);
         chair.Name = string.IsNullOrWhiteSpace(state.Name) ? chairId : state.Name;
         chair.Values = values;
+        chair.StaleSigns = stale;
         var alarms = state.Alarms.Where(a => a is not null && a.Rule != PauseRule)
             .Select(a => new AlarmEvent(siteName, chairId, a.Rule, a.Sign, a.Priority, a.Kind, a.State, a.Value, a.Limit, a.Message ?? "", a.Time))
             .ToList();
@@ -354,7 +384,24 @@ public sealed class SiteBook
         }
 
         TrackUnacked(site, chairId, list, now);
-        return new BookChange(siteName, chairId == GatewayLevel ? null : chairId, liveChanged || chairId == GatewayLevel, true);
+        return new BookChange(siteName, chairId == GatewayLevel ? null : chairId, liveChanged || chairId == GatewayLevel, true, Remember(e));
+    }
+
+    /// <summary>Adds <paramref name="e"/> to the history unless it is there already (QoS 1 may deliver a message twice); null then.</summary>
+    private AlarmEvent? Remember(AlarmEvent e)
+    {
+        if (history.Contains(e))
+        {
+            return null;
+        }
+
+        history.AddFirst(e);
+        if (history.Count > HistoryLimit)
+        {
+            history.RemoveLast();
+        }
+
+        return e;
     }
 
     private SiteEntry Heard(string name, DateTimeOffset now, bool retained = false)
@@ -479,7 +526,7 @@ public sealed class SiteBook
     }
 
     private static ChairView ChairOf(SiteEntry s, ChairEntry c) =>
-        new(c.Id, c.Name, [], new Dictionary<Sign, LatestValue>(c.Values), [.. c.Alarms], []);
+        new(c.Id, c.Name, [], new Dictionary<Sign, LatestValue>(c.Values), [.. c.Alarms], c.StaleSigns);
 
     private sealed class SiteEntry(string name, DateTimeOffset now)
     {
@@ -515,5 +562,8 @@ public sealed class SiteBook
         public Dictionary<Sign, LatestValue> Values { get; set; } = [];
 
         public List<AlarmEvent> Alarms { get; set; } = [];
+
+        /// <summary>As the site judged them (its stale limits); replaced whole by each state message, never changed in place.</summary>
+        public IReadOnlyList<Sign> StaleSigns { get; set; } = [];
     }
 }

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using Microsoft.Playwright;
+using Vitals.Core;
 using Vitals.Mqtt;
 using Vitals.Mqtt.Packets;
 using Vitals.Gateway;
@@ -140,5 +141,69 @@ public sealed class CentralBrowserTests
         {
             await south.DisposeAsync();
         }
+    }
+
+    [Fact]
+    public async Task StaleSignAndAlarmHistory_TileStrikesTheStaleValue_ChairPageListsTransitionsHeard()
+    {
+        await using var broker = await MosquittoBroker.StartAsync();
+        await using var central = await CentralHost.StartAsync(broker.Port, signIn: false);
+        await using var site = new MqttClient(MqttUrl.Parse($"mqtt://127.0.0.1:{broker.Port}") with { ClientId = "emulated-north" });
+        await site.ConnectAsync();
+        var now = DateTimeOffset.UtcNow;
+        byte[] Payload<T>(T value) => JsonSerializer.SerializeToUtf8Bytes(value, Json.Options);
+        await site.PublishAsync("vitals/north/gateway/status", Payload(new MqttGatewayStatus("online", "north", "test", now)), MqttQualityOfService.AtLeastOnce, retain: true);
+        var values = new Dictionary<string, MqttValue> { ["hr"] = new(72, "/min", now, null), ["spo2"] = new(97, "%", now.AddSeconds(-40), null) };
+        await site.PublishAsync("vitals/north/c1/state", Payload(new MqttChairState("north", "c1", "Chair 1", values, [], ["spo2"])), MqttQualityOfService.AtLeastOnce, retain: true);
+        await Eventually.TrueAsync(() => central.Book.Chair("north", "c1") is not null, "north/c1 at central (subscribed)");
+        foreach (var state in new[] { AlarmState.Raised, AlarmState.Cleared })
+        {
+            var alarm = new MqttAlarmMessage("north", "c1", "spo2.low", Sign.Spo2, AlarmPriority.Medium, AlarmKind.Physiological, state, 88, 90, now, "SpO2 low 88 % (limit 90)", null);
+            await site.PublishAsync("vitals/north/c1/alarm", Payload(alarm), MqttQualityOfService.AtLeastOnce);
+        }
+
+        await Eventually.TrueAsync(() => central.Book.History("north", "c1").Count == 2, "both transitions at central");
+
+        using var playwright = await Playwright.CreateAsync();
+        await using var browser = await DashboardBrowserTests.LaunchAsync(playwright);
+        var page = await browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 1400, Height = 900 } });
+        await LoginAsync(page, central, "/");
+
+        // As on the site's own tiles: the stale value struck through with its age; the fresh one not.
+        var tile = page.Locator("article.tile[data-chair='c1']");
+        await Assertions.Expect(tile.Locator(".v.spo2")).ToHaveClassAsync(new System.Text.RegularExpressions.Regex("\\bstale\\b"));
+        await Assertions.Expect(tile.Locator(".v.spo2 .sub")).ToContainTextAsync("ago");
+        await Assertions.Expect(tile.Locator(".v.hr")).Not.ToHaveClassAsync(new System.Text.RegularExpressions.Regex("\\bstale\\b"));
+        await BrowserSupport.ShotAsync(page, "central-overview-stale-sign");
+
+        await tile.Locator(".chair-link").ClickAsync();
+        await Assertions.Expect(page.Locator("#history tr")).ToHaveCountAsync(2);
+        await Assertions.Expect(page.Locator("#history tr").Nth(0)).ToContainTextAsync("Ended");
+        await Assertions.Expect(page.Locator("#history tr").Nth(1)).ToContainTextAsync("Raised");
+        await Assertions.Expect(page.Locator("#values tr.stale")).ToHaveCountAsync(1);
+        await Assertions.Expect(page.Locator("#values tr.stale")).ToContainTextAsync("STALE");
+        await BrowserSupport.ShotAsync(page, "central-chair-history");
+        Assert.Empty(await BrowserSupport.SeriousViolationsAsync(page));
+    }
+
+    [Fact]
+    public async Task StreamClosedForFallingBehind_BannerShowsTheReason()
+    {
+        await using var broker = await MosquittoBroker.StartAsync();
+        await using var central = await CentralHost.StartAsync(broker.Port, signIn: false);
+        using var playwright = await Playwright.CreateAsync();
+        await using var browser = await DashboardBrowserTests.LaunchAsync(playwright);
+        var page = await browser.NewPageAsync();
+
+        // The stream as the hub ends one that fell behind: the snapshot, a closed event with its reason, then the end.
+        const string reason = "This display fell more than 2048 events behind the server (test).";
+        var body = "event: snapshot\ndata: " + JsonSerializer.Serialize(new { serverTime = DateTimeOffset.UtcNow, unackedSeconds = 120, silentSeconds = 30, history = false, sites = Array.Empty<object>(), alarms = Array.Empty<object>() }, Json.Options)
+            + "\n\nevent: " + EventHub.ClosedEvent + "\ndata: " + JsonSerializer.Serialize(new StreamClosed(reason), Json.Options) + "\n\n";
+        await page.RouteAsync("**/api/stream", route => route.FulfillAsync(new RouteFulfillOptions { Status = 200, ContentType = "text/event-stream", Body = body }));
+        await LoginAsync(page, central, "/");
+
+        await Assertions.Expect(page.Locator("#connection")).ToBeVisibleAsync();
+        await Assertions.Expect(page.Locator("#stream-closed")).ToHaveTextAsync(reason);
+        await BrowserSupport.ShotAsync(page, "central-stream-closed");
     }
 }

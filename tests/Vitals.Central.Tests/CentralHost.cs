@@ -13,11 +13,14 @@ namespace Vitals.Central.Tests;
 /// <summary>Central in process on a free loopback port, reading a test broker, with a signed-in admin client.</summary>
 public sealed class CentralHost : IAsyncDisposable
 {
-    private CentralHost(WebApplication app, Uri address, string data)
+    private readonly bool ownsData;
+
+    private CentralHost(WebApplication app, Uri address, string data, bool ownsData)
     {
         App = app;
         Address = address;
         Data = data;
+        this.ownsData = ownsData;
         Http = NewClient();
     }
 
@@ -31,9 +34,12 @@ public sealed class CentralHost : IAsyncDisposable
 
     public SiteBook Book => App.Services.GetRequiredService<SiteBook>();
 
-    public static async Task<CentralHost> StartAsync(int brokerPort, int silentSeconds = 30, int unackedSeconds = 120, bool signIn = true, string? influx = null)
+    /// <summary>Starts central; with <paramref name="data"/> (a restart on the same data directory) the caller deletes it.</summary>
+    public static async Task<CentralHost> StartAsync(
+        int brokerPort, int silentSeconds = 30, int unackedSeconds = 120, bool signIn = true, string? influx = null, string? data = null)
     {
-        var data = Directory.CreateTempSubdirectory("vitals-central-").FullName;
+        var ownsData = data is null;
+        data ??= Directory.CreateTempSubdirectory("vitals-central-").FullName;
         var options = new CentralOptions
         {
             Urls = "http://127.0.0.1:0",
@@ -47,7 +53,7 @@ public sealed class CentralHost : IAsyncDisposable
         var app = CentralApp.Build(options, b => b.SetMinimumLevel(LogLevel.Warning), name => name == "VITALS_ADMIN_PASSWORD" ? GatewayHost.AdminPassword : null);
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First();
-        var host = new CentralHost(app, new Uri(address + "/"), data);
+        var host = new CentralHost(app, new Uri(address + "/"), data, ownsData);
         if (signIn)
         {
             using var login = await GatewayHost.SendAsync(host.Http, HttpMethod.Post, "api/auth/login", new { name = "admin", password = GatewayHost.AdminPassword });
@@ -75,6 +81,11 @@ public sealed class CentralHost : IAsyncDisposable
         Http.Dispose();
         await App.StopAsync();
         await App.DisposeAsync();
+        if (!ownsData)
+        {
+            return;
+        }
+
         try
         {
             Directory.Delete(Data, recursive: true);

@@ -134,6 +134,7 @@ public sealed class CentralLivenessTests(ITestOutputHelper output)
     [InlineData("--mqtt mqtt://127.0.0.1:1 --urls ftp://x", "--urls: 'ftp://x'")]
     [InlineData("--mqtt mqtt://127.0.0.1:1 --influx nonsense", "is not an http(s) URL")]
     [InlineData("--mqtt mqtt://127.0.0.1:1 --influx http://127.0.0.1:8086/", "names no database")]
+    [InlineData("--mqtt mqtt://127.0.0.1:1 --mqtt-client-id xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "--mqtt-client-id: must be 1-64 printable characters")]
     [InlineData("", "mqtt.url: empty")]
     public async Task Cli_BadSettings_ExitTwoNamingTheOptionAndTheFix(string args, string expected)
     {

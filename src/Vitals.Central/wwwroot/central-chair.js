@@ -23,9 +23,12 @@
     const mine = alarms.filter((a) => a.site === siteName && a.chair === chairId);
     centralView.fillAlarmList(el('alarms'), mine, Date.now());
     el('no-alarms').hidden = mine.length > 0;
+    const stale = new Set(chair.staleSigns || []); // as the site judged them
     el('values').replaceChildren(...Object.entries(chair.values).map(([sign, v]) => {
       const tr = document.createElement('tr');
-      for (const text of [NAMES[sign] || sign, `${centralView.fmt(sign, v)} ${UNITS[v.unit] || v.unit}`, centralView.clock(v.at)]) {
+      tr.classList.toggle('stale', stale.has(sign));
+      const at = stale.has(sign) ? `${centralView.clock(v.at)}, STALE (${alarmUi.fmtAge(Date.now() - new Date(v.at).getTime())})` : centralView.clock(v.at);
+      for (const text of [NAMES[sign] || sign, `${centralView.fmt(sign, v)} ${UNITS[v.unit] || v.unit}`, at]) {
         const td = document.createElement('td'); td.textContent = text; tr.appendChild(td);
       }
       return tr;
@@ -77,9 +80,28 @@
     loadTrend(30);
   }
 
+  // Transitions central heard from the site (GET /api/alarms/history), newest first; new ones arrive as `alarm` events.
+  let history = [];
+  function renderHistory() {
+    el('no-history').hidden = history.length > 0;
+    el('history').replaceChildren(...history.map((a) => {
+      const tr = document.createElement('tr');
+      for (const text of [centralView.clock(a.at), ...alarmUi.historyWords(a), alarmUi.condition(a)]) {
+        const td = document.createElement('td'); td.textContent = text; tr.appendChild(td);
+      }
+      return tr;
+    }));
+  }
+
+  async function loadHistory() {
+    const res = await fetch(`/api/alarms/history?site=${encodeURIComponent(siteName)}&chair=${encodeURIComponent(chairId)}`, { credentials: 'same-origin' });
+    if (res.ok) { history = await res.json(); renderHistory(); }
+  }
+
   vitalsShell.showAccount();
   vitalsShell.stream({
-    snapshot: (s) => { site = s.sites.find((x) => x.site === siteName) || null; alarms = s.alarms; render(); showTrends(s.history); },
+    snapshot: (s) => { site = s.sites.find((x) => x.site === siteName) || null; alarms = s.alarms; render(); showTrends(s.history); loadHistory(); },
+    alarm: (a) => { if (a.site === siteName && a.chair === chairId) { history = [a, ...history]; renderHistory(); } },
     site: (s) => { if (s.site === siteName) { site = s; render(); } },
     chair: (c) => {
       if (c.site !== siteName || !site) return;

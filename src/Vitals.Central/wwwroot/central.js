@@ -48,11 +48,28 @@
     strip.textContent = top ? `${alarmUi.ICON[top.priority] || ''} ${alarmUi.condition(top)} ${alarmUi.stateLabel(top)}${chair.alarms.length > 1 ? ` (+${chair.alarms.length - 1})` : ''}` : 'No active alarm';
     node.className = `tile${top && live ? ` alarm-${top.priority || 'low'}` : ''}`;
     const v = chair.values;
-    for (const sign of ['hr', 'spo2', 'rr', 'temp']) node.querySelector(`.v.${sign} .num`).textContent = centralView.fmt(sign, v[sign]);
-    node.querySelector('.v.hr .sub').textContent = v.pr ? `PR ${centralView.fmt('pr', v.pr)}` : '';
-    node.querySelector('.v.nibp .num').textContent = v.nibp_sys ? `${centralView.fmt('nibp_sys', v.nibp_sys)}/${centralView.fmt('nibp_dia', v.nibp_dia)}` : '--';
+    // Stale signs as the site judged them (its limits): struck through with their age, as on the site's own tiles.
+    const stale = new Set(chair.staleSigns || []);
+    const set = (cls, text, sub, isStale) => {
+      const box = node.querySelector(`.v.${cls}`);
+      box.querySelector('.num').textContent = text;
+      box.querySelector('.sub').textContent = sub;
+      box.classList.toggle('stale', isStale);
+    };
+    const age = (sign) => (stale.has(sign) && v[sign] ? alarmUi.fmtAge(Date.now() - new Date(v[sign].at).getTime()) : '');
+    for (const sign of ['spo2', 'rr', 'temp']) set(sign, centralView.fmt(sign, v[sign]), age(sign), stale.has(sign));
+    set('hr', centralView.fmt('hr', v.hr), age('hr') || (v.pr ? `PR ${centralView.fmt('pr', v.pr)}` : ''), stale.has('hr'));
+    set('nibp', v.nibp_sys ? `${centralView.fmt('nibp_sys', v.nibp_sys)}/${centralView.fmt('nibp_dia', v.nibp_dia)}` : '--',
+      v.nibp_sys ? `at ${centralView.clock(v.nibp_sys.at)}` : '', stale.has('nibp_sys'));
     node.querySelector('.v.nibp .map').textContent = v.nibp_map ? `(${centralView.fmt('nibp_map', v.nibp_map)})` : '';
-    node.querySelector('.v.nibp .sub').textContent = v.nibp_sys ? `at ${centralView.clock(v.nibp_sys.at)}` : '';
+  }
+
+  // The ages of stale values move on between state messages.
+  function renderStaleTiles() {
+    for (const site of sites.values()) {
+      const group = siteNode(site.site);
+      for (const chair of site.chairs) if (chair.staleSigns && chair.staleSigns.length) renderTile(site, group, chair);
+    }
   }
 
   function renderSite(site) {
@@ -95,7 +112,7 @@
       if (site) renderSite(site);
       renderAlarms();
     },
-    tick: renderAlarms, // keeps the "unacknowledged for" times current
+    tick: () => { renderAlarms(); renderStaleTiles(); }, // keeps the "unacknowledged for" times and stale ages current
   }, (live) => {
     streamLive = live;
     el('connection').hidden = live;

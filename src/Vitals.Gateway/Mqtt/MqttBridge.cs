@@ -29,7 +29,7 @@ public sealed partial class MqttBridge : BackgroundService
     public static readonly TimeSpan StateInterval = TimeSpan.FromSeconds(1);
 
     /// <summary>Store config key of the generated client id, kept so a restart resumes the same broker session.</summary>
-    public const string ClientIdKey = "mqtt.clientId";
+    public const string ClientIdKey = MqttSessionId.ConfigKey;
 
     private readonly GatewayOptions options;
     private readonly ObservationPipeline pipeline;
@@ -104,27 +104,12 @@ public sealed partial class MqttBridge : BackgroundService
             CleanSession = false,
             AcknowledgeManually = true,
         };
-        clientOptions = clientOptions with { ClientId = mqtt.ClientId ?? KeptClientId(store, clientOptions.ClientId) };
+        clientOptions = clientOptions with { ClientId = mqtt.ClientId ?? MqttSessionId.Kept(store, clientOptions.ClientId, time.GetUtcNow()) };
 
         chairs = options.Chairs
             .Where(c => MqttDevice(c) is not null)
             .ToDictionary(c => c.Id, c => NewFeed(c.Id, MqttDevice(c)!), StringComparer.Ordinal);
         alarms.AddSink(PublishAlarmAsync);
-    }
-
-    /// <summary>
-    /// The persistent session is the broker's copy of what this store has not committed yet, so its id lives in the store:
-    /// the same across restarts, new with a new data directory, never shared by two gateways.
-    /// </summary>
-    private string KeptClientId(SqliteStore store, string generated)
-    {
-        if (store.GetConfig(ClientIdKey) is { } kept)
-        {
-            return kept;
-        }
-
-        store.SetConfig(ClientIdKey, generated, time.GetUtcNow());
-        return generated;
     }
 
     /// <summary>True when an MQTT broker is configured.</summary>
@@ -397,7 +382,8 @@ public sealed partial class MqttBridge : BackgroundService
                         view.Name,
                         view.Values.OrderBy(v => v.Key).ToDictionary(
                             v => v.Key.ShortName(), v => new MqttValue(v.Value.Value, v.Value.Unit, v.Value.At, v.Value.Quality == ObservationQuality.Ok ? null : v.Value.Quality)),
-                        [.. view.Alarms.Select(a => new MqttActiveAlarm(a.Rule, a.Sign, a.Priority, a.Kind, a.State, a.Value, a.Limit, a.At, a.Message))]);
+                        [.. view.Alarms.Select(a => new MqttActiveAlarm(a.Rule, a.Sign, a.Priority, a.Kind, a.State, a.Value, a.Limit, a.At, a.Message))],
+                        [.. view.StaleSigns.Select(sign => sign.ShortName())]);
                     var json = JsonSerializer.SerializeToUtf8Bytes(state, Json.Options); // serialized once: compared, then sent
                     if (lastState.TryGetValue(chair.Id, out var last) && last.AsSpan().SequenceEqual(json))
                     {

@@ -2,7 +2,7 @@
 'use strict';
 
 const TREND_MS = 30 * 60 * 1000;
-const { isStale, isSilenced, PAUSE_RULE } = alarmUi;
+const { isStale, isSilenced, PAUSE_RULE, fmtAge } = alarmUi;
 const PRIORITY_RANK = alarmUi.RANK;
 const PRIORITY_ICON = alarmUi.ICON;
 // Signs shown in each value cell: an alarm on any of them marks the cell.
@@ -18,13 +18,6 @@ let listSignature = '';
 const el = (id) => document.getElementById(id);
 
 function serverNow() { return Date.now() + skewMs; }
-
-function fmtAge(ms) {
-  const s = Math.max(0, Math.round(ms / 1000));
-  if (s < 60) return `${s} s ago`;
-  const m = Math.floor(s / 60);
-  return m < 60 ? `${m} min ago` : `${Math.floor(m / 60)} h ${m % 60} min ago`;
-}
 
 function createTile(view) {
   const node = el('tile-template').content.firstElementChild.cloneNode(true);

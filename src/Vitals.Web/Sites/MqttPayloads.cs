@@ -52,8 +52,22 @@ public sealed record MqttAlarmMessage(
 }
 
 /// <summary>Payload of the retained <c>&lt;prefix&gt;/&lt;site&gt;/&lt;chair&gt;/state</c>.</summary>
+/// <param name="Site">The gateway's site.</param>
+/// <param name="Chair">Chair id.</param>
+/// <param name="Name">Chair display name.</param>
+/// <param name="Values">Latest value per sign short name.</param>
+/// <param name="Alarms">Active alarms.</param>
+/// <param name="StaleSigns">
+/// Sign short names the chair's monitor stopped sending while other values still arrive, judged by the gateway's stale
+/// limits (the <c>staleSigns</c> of its chair JSON); absent from gateways older than this field.
+/// </param>
 public sealed record MqttChairState(
-    string Site, string Chair, string Name, IReadOnlyDictionary<string, MqttValue> Values, IReadOnlyList<MqttActiveAlarm> Alarms);
+    string Site,
+    string Chair,
+    string Name,
+    IReadOnlyDictionary<string, MqttValue> Values,
+    IReadOnlyList<MqttActiveAlarm> Alarms,
+    IReadOnlyList<string>? StaleSigns = null);
 
 /// <summary>The latest value of one sign; quality is omitted when ok.</summary>
 public sealed record MqttValue(double Value, string Unit, DateTimeOffset Time, ObservationQuality? Quality);

@@ -35,6 +35,14 @@ const alarmUi = (() => {
     return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
   }
 
+  /** How long ago a value arrived, as the tiles say it: "42 s ago", "3 min ago", "1 h 5 min ago". */
+  function fmtAge(ms) {
+    const s = Math.max(0, Math.round(ms / 1000));
+    if (s < 60) return `${s} s ago`;
+    const m = Math.floor(s / 60);
+    return m < 60 ? `${m} min ago` : `${Math.floor(m / 60)} h ${m % 60} min ago`;
+  }
+
   function fmtElapsed(ms) {
     const m = Math.max(0, Math.floor(ms / 60000));
     return m < 60 ? `${m} min` : `${Math.floor(m / 60)} h ${m % 60} min`;
@@ -188,7 +196,7 @@ const alarmUi = (() => {
   }
 
   return {
-    RANK, ICON, SILENT_STATES, isSilenced, setStaleLimits, isStale, HEARTBEAT_LOST_MS, PAUSE_RULE, redirectIfSignedOut, byPriority, fmtCountdown, fmtElapsed,
+    RANK, ICON, SILENT_STATES, isSilenced, setStaleLimits, isStale, HEARTBEAT_LOST_MS, PAUSE_RULE, redirectIfSignedOut, byPriority, fmtCountdown, fmtAge, fmtElapsed,
     enable, disable, isEnabled, update, act, account, canAct, condition, stateLabel, historyWords, clockText, timeAxis,
   };
 })();

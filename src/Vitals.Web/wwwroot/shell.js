@@ -25,19 +25,26 @@ const vitalsShell = (() => {
 
   /**
    * Opens /api/stream and calls handlers[type](data) per event. onLiveChange(live) fires when the stream is lost
-   * (an error, or no message, not even the 1 s heartbeat, for HEARTBEAT_LOST_MS) and when it is back.
+   * (an error, or no message, not even the 1 s heartbeat, for HEARTBEAT_LOST_MS) and when it is back. A stream the
+   * server closed because this page fell behind ends with a `closed` event: its reason is shown in #stream-closed
+   * (inside the connection-lost banner) until the stream is live again.
    */
   function stream(handlers, onLiveChange) {
     let source = null;
     let lastMessage = 0;
     let wasLive = false;
     const live = () => source !== null && Date.now() - lastMessage < alarmUi.HEARTBEAT_LOST_MS;
-    const check = () => { const now = live(); if (now !== wasLive) { wasLive = now; onLiveChange(now); } };
+    const closedReason = (text) => { const r = el('stream-closed'); if (r) { r.textContent = text; r.hidden = !text; } };
+    const check = () => {
+      const now = live();
+      if (now !== wasLive) { wasLive = now; if (now && source.readyState === EventSource.OPEN) closedReason(''); onLiveChange(now); }
+    };
     function open() {
       source = new EventSource('/api/stream');
       for (const [type, handle] of Object.entries(handlers)) {
         source.addEventListener(type, (e) => { lastMessage = Date.now(); handle(JSON.parse(e.data)); check(); });
       }
+      source.addEventListener('closed', (e) => { lastMessage = 0; closedReason(JSON.parse(e.data).reason); check(); });
       source.onerror = () => {
         lastMessage = 0;
         check();

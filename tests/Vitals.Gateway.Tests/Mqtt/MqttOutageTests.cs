@@ -37,7 +37,8 @@ public sealed class MqttOutageTests(PersistentMosquittoFixture fixture) : IClass
         var rule = live.Snapshot("chair-1")!.Alarms[0].Rule;
         await pipeline.Writer.WriteAsync(new Observation(Site, "chair-1", "mon-1", Sign.NibpSys, 125, now.AddSeconds(1), now.AddSeconds(1), SourceProtocol.Mqtt));
         await Eventually.TrueAsync(() => live.Snapshot("chair-1")!.Alarms.All(a => a.Rule != rule), "the alarm to clear during the outage");
-        Assert.True(host.Bridge().Status()!.PendingQos1 >= 2);
+        // Live state changes before the dispatcher hands the transition to the MQTT sink: wait for both to be queued.
+        await Eventually.TrueAsync(() => host.Bridge().Status()!.PendingQos1 >= 2, "both transitions to be queued for the broker");
 
         await Broker.RestartAsync();
 
