@@ -34,8 +34,9 @@ public sealed record FeedSnapshot(
 /// <param name="IdleClosed">Closed because they sent no complete message within the idle timeout (<c>hl7.idleTimeoutSeconds</c>).</param>
 /// <param name="Evicted">Idle connections closed to make room for a new one at a connection cap (<c>hl7.maxConnectionsPerSource</c> or the listener-wide cap).</param>
 /// <param name="Refused">New connections closed at once: a cap was reached and every connection in it was busy with a message.</param>
+/// <param name="AckWriteTimeouts">Closed because the sender stopped reading: an ACK could not be written within <c>hl7.ackWriteTimeoutSeconds</c> (the message itself was stored).</param>
 /// <param name="Faults">Connections ended by an unexpected error in the gateway (not by the peer); should stay 0.</param>
-public sealed record ListenerConnections(int Open, long IdleClosed, long Evicted, long Refused, long Faults);
+public sealed record ListenerConnections(int Open, long IdleClosed, long Evicted, long Refused, long AckWriteTimeouts, long Faults);
 
 /// <summary>The latest value of one sign at one chair.</summary>
 public sealed record LatestValue(double Value, string Unit, DateTimeOffset At, ObservationQuality Quality);

@@ -24,8 +24,11 @@ public sealed partial class GatewayProcess : IDisposable
 
     private GatewayProcess(Process process) => this.process = process;
 
-    /// <summary>The dashboard and API address the child bound.</summary>
+    /// <summary>The dashboard and API address the child bound (the first of <see cref="Addresses"/>).</summary>
     public Uri Address { get; private set; } = null!;
+
+    /// <summary>Every address the child bound, in the order its started line lists them.</summary>
+    public IReadOnlyList<Uri> Addresses { get; private set; } = [];
 
     /// <summary>The port the child's HL7/MLLP listener bound (0 when the config has no HL7 listener).</summary>
     public int Hl7Port { get; private set; }
@@ -55,8 +58,11 @@ public sealed partial class GatewayProcess : IDisposable
     public static Task<GatewayProcess> StartAsync(string config, string data, bool signIn = true) =>
         StartAsync(["run", "--config", config, "--data", data], signIn);
 
-    /// <summary>Starts <c>vitals <paramref name="arguments"/> --urls http://127.0.0.1:0</c> (for example a <c>demo</c>) and waits as above.</summary>
-    public static async Task<GatewayProcess> StartAsync(IReadOnlyList<string> arguments, bool signIn)
+    /// <summary>
+    /// Starts <c>vitals <paramref name="arguments"/> --urls <paramref name="urls"/></c> (for example a <c>demo</c>) with
+    /// <paramref name="environment"/> added to the admin password variable, and waits as above. Give every url port 0.
+    /// </summary>
+    public static async Task<GatewayProcess> StartAsync(IReadOnlyList<string> arguments, bool signIn, string urls = "http://127.0.0.1:0", IReadOnlyDictionary<string, string>? environment = null)
     {
         var psi = new ProcessStartInfo("dotnet")
         {
@@ -64,7 +70,12 @@ public sealed partial class GatewayProcess : IDisposable
             RedirectStandardError = true,
             Environment = { ["VITALS_ADMIN_PASSWORD"] = GatewayHost.AdminPassword },
         };
-        foreach (var argument in (string[])[Path.Combine(AppContext.BaseDirectory, "vitals.dll"), .. arguments, "--urls", "http://127.0.0.1:0"])
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+        {
+            psi.Environment[name] = value;
+        }
+
+        foreach (var argument in (string[])[Path.Combine(AppContext.BaseDirectory, "vitals.dll"), .. arguments, "--urls", urls])
         {
             psi.ArgumentList.Add(argument);
         }
@@ -138,8 +149,8 @@ public sealed partial class GatewayProcess : IDisposable
         process.Dispose();
     }
 
-    // "dashboard at http://127.0.0.1:PORT[, ...][, HL7/MLLP on ADDRESS:PORT], data in ..." (Cli's started line).
-    [GeneratedRegex(@"dashboard at (?<url>https?://[^,\s]+)(?:[^\n]*?, HL7/MLLP on \S+:(?<hl7>\d+),)?")]
+    // "dashboard at http://127.0.0.1:PORT[, https://...][, HL7/MLLP on ADDRESS:PORT], data in ..." (Cli's started line).
+    [GeneratedRegex(@"dashboard at (?<urls>https?://[^,\s]+(?:, https?://[^,\s]+)*)(?:[^\n]*?, HL7/MLLP on \S+:(?<hl7>\d+),)?")]
     private static partial Regex StartedLine();
 
     private async Task WaitStartedAsync()
@@ -158,7 +169,8 @@ public sealed partial class GatewayProcess : IDisposable
         }
 
         var line = await started.Task;
-        Address = new Uri(line.Groups["url"].Value.TrimEnd('/') + "/");
+        Addresses = [.. line.Groups["urls"].Value.Split(", ").Select(url => new Uri(url.TrimEnd('/') + "/"))];
+        Address = Addresses[0];
         Hl7Port = line.Groups["hl7"].Success ? int.Parse(line.Groups["hl7"].Value, System.Globalization.CultureInfo.InvariantCulture) : 0;
         http = new HttpClient(new HttpClientHandler { CookieContainer = new CookieContainer(), AllowAutoRedirect = false })
         {

@@ -93,10 +93,8 @@ public class MqttClientFaultTests
     [Fact]
     public async Task Start_NothingListening_RetriesWithGrowingBackoffAndConnectsWhenBrokerAppears()
     {
-        var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop(); // nothing listens on the port now
+        using var reserved = new ReservedPort(); // refuses connections until the broker below listens on it
+        var port = reserved.Port;
         var attempts = new List<DateTimeOffset>();
         var options = Options(port) with { ReconnectDelay = TimeSpan.FromMilliseconds(50), ReconnectMaxDelay = TimeSpan.FromMilliseconds(800) };
         await using var client = new MqttClient(options);
@@ -132,7 +130,7 @@ public class MqttClientFaultTests
         Assert.True(waited >= TimeSpan.FromMilliseconds(150), $"five attempts within {waited.TotalMilliseconds} ms");
         Assert.NotEqual(MqttConnectionState.Connected, client.State);
 
-        await using var broker = new FakeBroker(afterConnAck: null, port);
+        await using var broker = new FakeBroker(afterConnAck: null, reserved.Socket);
         await client.WaitForStateAsync(MqttConnectionState.Connected, TestTimeout);
     }
 
@@ -214,7 +212,7 @@ public class MqttClientFaultTests
     /// <summary>Minimal scripted broker: CONNACK, then optional bytes, then only answers nothing (counts PINGREQs).</summary>
     private sealed class FakeBroker : IAsyncDisposable
     {
-        private readonly TcpListener _listener;
+        private readonly Socket _listener;
         private readonly byte[]? _afterConnAck;
         private readonly CancellationTokenSource _stop = new();
         private readonly Task _accept;
@@ -223,15 +221,16 @@ public class MqttClientFaultTests
         private int _pings;
         private readonly List<ushort> _pubAcks = [];
 
-        public FakeBroker(byte[]? afterConnAck, int port = 0)
+        /// <summary>Listens on <paramref name="bound"/> (a reserved port) or on a fresh loopback port.</summary>
+        public FakeBroker(byte[]? afterConnAck, Socket? bound = null)
         {
-            _listener = new TcpListener(IPAddress.Loopback, port);
+            _listener = bound ?? new ReservedPort().Socket;
             _afterConnAck = afterConnAck;
-            _listener.Start();
+            _listener.Listen();
             _accept = Task.Run(AcceptAsync);
         }
 
-        public int Port => ((IPEndPoint)_listener.LocalEndpoint).Port;
+        public int Port => ((IPEndPoint)_listener.LocalEndPoint!).Port;
 
         public int PingRequests => Volatile.Read(ref _pings);
 
@@ -271,7 +270,7 @@ public class MqttClientFaultTests
         public async ValueTask DisposeAsync()
         {
             await _stop.CancelAsync();
-            _listener.Stop();
+            _listener.Dispose();
             try
             {
                 await _accept;
@@ -293,7 +292,7 @@ public class MqttClientFaultTests
         {
             while (!_stop.IsCancellationRequested)
             {
-                var client = await _listener.AcceptTcpClientAsync(_stop.Token);
+                var client = new TcpClient { Client = await _listener.AcceptAsync(_stop.Token) };
                 lock (_clients)
                 {
                     _clients.Add(client);

@@ -37,10 +37,8 @@ public class ProtocolCommandsTests
     [Fact]
     public async Task Hl7_NoListenerOnThePort_SaysSoAndHowToFix()
     {
-        var free = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        free.Start();
-        var port = ((System.Net.IPEndPoint)free.LocalEndpoint).Port;
-        free.Stop();
+        using var closed = new ReservedPort(); // refuses connections, and no one else can listen there meanwhile
+        var port = closed.Port;
 
         var (code, output, error) = await RunAsync(ProtocolCommands.Hl7, "--connect", $"127.0.0.1:{port}", "--bed", "BED1", "--count", "3", "--step-ms", "10");
         Assert.Equal(1, code);

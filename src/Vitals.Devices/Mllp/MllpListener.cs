@@ -16,7 +16,8 @@ namespace Vitals.Devices.Mllp;
 /// observations were accepted by it and, when <see cref="MllpListenerOptions.Store"/> is set, committed to the store.
 /// Connections are independent: a bad message or a dropped connection affects only itself. A connection that sends no
 /// complete message for <see cref="MllpListenerOptions.IdleTimeout"/> is closed; at the connection caps the longest-idle
-/// connection makes room, so idle connections can never lock a sending monitor out.
+/// connection makes room, so idle connections can never lock a sending monitor out. A connection whose ACK cannot be
+/// written within <see cref="MllpListenerOptions.AckWriteTimeout"/> (the peer stopped reading) is closed too.
 /// The codec (and with it the chair map) can be replaced while connections are open: see <see cref="ReplaceCodec"/>.
 /// </summary>
 public sealed class MllpListener : IAsyncDisposable
@@ -36,6 +37,7 @@ public sealed class MllpListener : IAsyncDisposable
     private long idleClosed;
     private long evicted;
     private long refused;
+    private long ackWriteTimeouts;
 
     // Replaced whole, never changed in place: each message reads it once, so it is decoded and ACKed with one map.
     private Hl7OruCodec codec;
@@ -75,6 +77,12 @@ public sealed class MllpListener : IAsyncDisposable
 
     /// <summary>New connections closed at once: a cap was reached and every connection in it was busy with a message.</summary>
     public long Refused => Interlocked.Read(ref refused);
+
+    /// <summary>
+    /// Connections closed because an ACK could not be written within <see cref="MllpListenerOptions.AckWriteTimeout"/>: the
+    /// peer sends but stopped reading, so its window and our send buffer filled up.
+    /// </summary>
+    public long AckWriteTimeouts => Interlocked.Read(ref ackWriteTimeouts);
 
     /// <summary>Binds and starts accepting connections.</summary>
     public void Start()
@@ -231,7 +239,8 @@ public sealed class MllpListener : IAsyncDisposable
         var stream = new NetworkStream(client, ownsSocket: true);
         var reader = PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: 16 * 1024, leaveOpen: true));
         var framer = new MllpFrameReader(options.MaxFrameSize);
-        var connection = new Connection(new List<Observation>(32), new ArrayBufferWriter<byte>(512), counters);
+        using var ackWrite = new AckWriteDeadline(time, options.AckWriteTimeout, ct);
+        var connection = new Connection(new List<Observation>(32), new ArrayBufferWriter<byte>(512), counters, ackWrite);
         var framing = new FramingCounts(framer, counters, options.Counters);
         using var readToken = CancellationTokenSource.CreateLinkedTokenSource(ct, slot.IdleToken);
         try
@@ -258,6 +267,20 @@ public sealed class MllpListener : IAsyncDisposable
                 {
                     break;
                 }
+            }
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or IOException && ackWrite.Expired && !ct.IsCancellationRequested)
+        {
+            // The message was stored (and counted) before its ACK was written; the sender never read that ACK, so it resends.
+            // Reset instead of a graceful close: the kernel would otherwise keep probing a zero window to deliver unread ACKs.
+            Interlocked.Increment(ref ackWriteTimeouts);
+            try
+            {
+                client.LingerState = new LingerOption(enable: true, seconds: 0);
+            }
+            catch (SocketException)
+            {
+                // already gone: closing it is all that is left
             }
         }
         catch (OperationCanceledException) when (!ct.IsCancellationRequested && slot.IdleToken.IsCancellationRequested)
@@ -333,7 +356,7 @@ public sealed class MllpListener : IAsyncDisposable
 
         connection.Ack.ResetWrittenCount();
         acks.Write(codec, message.Span, result, code, error, now, connection.Ack);
-        await stream.WriteAsync(connection.Ack.WrittenMemory, ct).ConfigureAwait(false);
+        await connection.AckWrite.WriteAsync(stream, connection.Ack.WrittenMemory).ConfigureAwait(false);
     }
 
     /// <summary>Queues a message's observations and waits until they are stored; null when done, else the reason for AE.</summary>
@@ -426,7 +449,34 @@ public sealed class MllpListener : IAsyncDisposable
         All,
     }
 
-    private sealed record Connection(List<Observation> Observations, ArrayBufferWriter<byte> Ack, MllpSourceCounters Counters);
+    private sealed record Connection(List<Observation> Observations, ArrayBufferWriter<byte> Ack, MllpSourceCounters Counters, AckWriteDeadline AckWrite);
+
+    /// <summary>
+    /// Bounds each ACK write. A peer that sends but never reads fills its receive window and our send buffer; without a
+    /// limit the write waits forever and the connection stays busy, so neither the idle timeout nor eviction can close it.
+    /// </summary>
+    private sealed class AckWriteDeadline(TimeProvider time, TimeSpan limit, CancellationToken stopping) : IDisposable
+    {
+        private readonly CancellationTokenSource timeout = new(Timeout.InfiniteTimeSpan, time);
+        private CancellationTokenSource? linked;
+
+        /// <summary>A write ran out of time; the connection must be closed (part of an ACK may have gone out).</summary>
+        public bool Expired => timeout.IsCancellationRequested;
+
+        public async ValueTask WriteAsync(Stream stream, ReadOnlyMemory<byte> bytes)
+        {
+            linked ??= CancellationTokenSource.CreateLinkedTokenSource(stopping, timeout.Token);
+            timeout.CancelAfter(limit);
+            await stream.WriteAsync(bytes, linked.Token).ConfigureAwait(false);
+            timeout.CancelAfter(Timeout.InfiniteTimeSpan);
+        }
+
+        public void Dispose()
+        {
+            linked?.Dispose();
+            timeout.Dispose();
+        }
+    }
 
     /// <summary>Moves what the framer counted (garbage, dropped frames) into the source's and the listener's counters.</summary>
     private sealed class FramingCounts(MllpFrameReader framer, MllpSourceCounters source, Feeds.FeedCounters? all)

@@ -36,6 +36,12 @@ public sealed class MllpListenerOptions
     public static readonly TimeSpan DefaultAckTimeout = TimeSpan.FromSeconds(5);
 
     /// <summary>
+    /// Default time an ACK may take to be written. A sender that reads its ACKs takes each at once; a write waits only when
+    /// the sender has left hundreds of kilobytes of ACKs unread, so this long a wait means it stopped reading.
+    /// </summary>
+    public static readonly TimeSpan DefaultAckWriteTimeout = TimeSpan.FromSeconds(30);
+
+    /// <summary>
     /// Default quiet time before TCP keep-alive probes start. A sender whose cable is pulled or that lost power
     /// never closes its connection; probes find it gone (after <see cref="KeepAliveProbes"/> unanswered ones,
     /// <see cref="KeepAliveProbeInterval"/> apart: about 45 s in all) so it stops counting as connected and
@@ -78,6 +84,12 @@ public sealed class MllpListenerOptions
 
     /// <summary>How long a message may wait for the pipeline and the store to take its readings before it is answered AE.</summary>
     public TimeSpan AckTimeout { get; set; } = DefaultAckTimeout;
+
+    /// <summary>
+    /// How long writing one ACK may take before the connection is closed: the sender stopped reading. The message was
+    /// already stored; the sender, never having read its ACK, resends it on its next connection.
+    /// </summary>
+    public TimeSpan AckWriteTimeout { get; set; } = DefaultAckWriteTimeout;
 
     /// <summary>Quiet time before TCP keep-alive probes start, in whole seconds; <see cref="TimeSpan.Zero"/> turns them off.</summary>
     public TimeSpan KeepAliveIdle { get; set; } = DefaultKeepAliveIdle;
@@ -150,6 +162,11 @@ public sealed class MllpListenerOptions
         if (AckTimeout <= TimeSpan.Zero)
         {
             throw new InvalidOperationException("Mllp: AckTimeout must be positive.");
+        }
+
+        if (AckWriteTimeout <= TimeSpan.Zero)
+        {
+            throw new InvalidOperationException("Mllp: AckWriteTimeout must be positive.");
         }
 
         if (KeepAliveIdle < TimeSpan.Zero || KeepAliveIdle.Ticks % TimeSpan.TicksPerSecond != 0)

@@ -212,6 +212,9 @@ public sealed class Hl7Options
     /// <summary>Seconds a connection may go without a complete message before it is closed (the sender reconnects with its next one).</summary>
     public int IdleTimeoutSeconds { get; set; } = (int)MllpListenerOptions.DefaultIdleTimeout.TotalSeconds;
 
+    /// <summary>Seconds writing one ACK may take before the connection is closed: the sender stopped reading its ACKs.</summary>
+    public int AckWriteTimeoutSeconds { get; set; } = (int)MllpListenerOptions.DefaultAckWriteTimeout.TotalSeconds;
+
     /// <summary>Simultaneous connections from one address; beyond it that address's longest-idle connection is closed.</summary>
     public int MaxConnectionsPerSource { get; set; } = MllpListenerOptions.DefaultMaxConnectionsPerSource;
 
@@ -250,6 +253,11 @@ public sealed class Hl7Options
         if (IdleTimeoutSeconds is < 5 or > 86_400)
         {
             errors.Add($"{path}.idleTimeoutSeconds: {IdleTimeoutSeconds} is out of range. Fix: use 5 to 86400 (default {MllpListenerOptions.DefaultIdleTimeout.TotalSeconds.ToString(CultureInfo.InvariantCulture)}); make it longer than your monitors' longest send interval if they keep one connection.");
+        }
+
+        if (AckWriteTimeoutSeconds is < 1 or > 3600)
+        {
+            errors.Add($"{path}.ackWriteTimeoutSeconds: {AckWriteTimeoutSeconds} is out of range. Fix: use 1 to 3600 (default {MllpListenerOptions.DefaultAckWriteTimeout.TotalSeconds.ToString(CultureInfo.InvariantCulture)}); a sender that reads its ACKs never comes near it.");
         }
 
         if (MaxConnectionsPerSource is < 1 or > MllpListenerOptions.DefaultMaxConnections)

@@ -66,6 +66,7 @@ public sealed class Hl7FeedService : IHostedService, IAsyncDisposable
     private readonly FeedRegistry feeds;
     private readonly MllpListener listener;
     private readonly string listen;
+    private readonly FeedCounters counters = new();
 
     // Replaced whole on a binding change, never changed in place: connection handlers read it without a lock.
     private IReadOnlyList<Hl7Device> devices;
@@ -80,7 +81,6 @@ public sealed class Hl7FeedService : IHostedService, IAsyncDisposable
         var hl7 = options.Hl7 ?? new Hl7Options();
         var endPoint = hl7.ListenEndPoint;
         listen = hl7.Listen;
-        var counters = new FeedCounters();
         listener = new MllpListener(
             new MllpListenerOptions
             {
@@ -88,6 +88,7 @@ public sealed class Hl7FeedService : IHostedService, IAsyncDisposable
                 Port = endPoint.Port,
                 MaxFrameSize = hl7.MaxFrameBytes,
                 IdleTimeout = TimeSpan.FromSeconds(hl7.IdleTimeoutSeconds),
+                AckWriteTimeout = TimeSpan.FromSeconds(hl7.AckWriteTimeoutSeconds),
                 MaxConnectionsPerSource = hl7.MaxConnectionsPerSource,
                 Store = store, // AA only once the message's readings are committed
                 Site = options.Site,
@@ -98,13 +99,11 @@ public sealed class Hl7FeedService : IHostedService, IAsyncDisposable
             CreateCodec(options),
             pipeline.Writer,
             time);
-        Listener = feeds.Register("", $"mllp:{hl7.Listen}", "hl7-listener", counters, () => new ListenerConnections(
-            listener.ActiveConnections, listener.IdleClosed, listener.Evicted, listener.Refused, listener.ConnectionFaults));
         devices = [.. options.AllDevices().Where(d => d.Device.Kind == DeviceOptions.Hl7Kind).Select(d => Register(d.Chair.Id, d.Device))];
     }
 
-    /// <summary>The listener-wide counters.</summary>
-    public FeedStatus Listener { get; }
+    /// <summary>The listener-wide counters, registered once bound (named by the bound address: port 0 picks one).</summary>
+    public FeedStatus? Listener { get; private set; }
 
     /// <summary>The bound endpoint once started (tests listen on port 0).</summary>
     public IPEndPoint? LocalEndPoint => listener.LocalEndPoint;
@@ -165,6 +164,8 @@ public sealed class Hl7FeedService : IHostedService, IAsyncDisposable
             throw new ConfigException($"hl7.listen: cannot listen on {listen}: {e.Message}. Fix: stop the other program using the port or choose another, for example 127.0.0.1:2576.");
         }
 
+        Listener = feeds.Register("", $"mllp:{listener.LocalEndPoint}", "hl7-listener", counters, () => new ListenerConnections(
+            listener.ActiveConnections, listener.IdleClosed, listener.Evicted, listener.Refused, listener.AckWriteTimeouts, listener.ConnectionFaults));
         return Task.CompletedTask;
     }
 

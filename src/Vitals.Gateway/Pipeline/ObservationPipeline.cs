@@ -82,10 +82,7 @@ public sealed class ObservationPipeline(
                     hub.Publish("obs", batch.Select(ObsView.From));
                 }
 
-                foreach (var o in batch)
-                {
-                    await store.EnqueueAsync(o, ct).ConfigureAwait(false);
-                }
+                await store.EnqueueAsync(batch, ct).ConfigureAwait(false);
 
                 Interlocked.Add(ref processed, batch.Count);
                 batch.Clear();

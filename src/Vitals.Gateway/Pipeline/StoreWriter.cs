@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Text.Json;
 using System.Threading.Channels;
 using Vitals.Core;
@@ -17,16 +18,39 @@ namespace Vitals.Gateway.Pipeline;
 public sealed partial class StoreWriter(SqliteStore store, TimeProvider time, LoopSupervisor supervisor, ILogger<StoreWriter> logger)
     : BackgroundService, IReadingStore
 {
-    /// <summary>Observations written per transaction at most.</summary>
+    /// <summary>
+    /// Observations taken into one transaction before it is written; the pipeline's batch that crosses it is taken
+    /// whole, so a transaction holds at most this plus <see cref="ObservationPipeline.MaxBatch"/> - 1.
+    /// </summary>
     public const int MaxBatch = 5000;
 
     /// <summary>Readings queued before feeds wait.</summary>
     public const int ObservationCapacity = 100_000;
 
-    private readonly Channel<object> queue = Channel.CreateUnbounded<object>(); // not SingleReader: that one cannot count Pending
-    private readonly SemaphoreSlim observationRoom = new(ObservationCapacity, ObservationCapacity);
+    /// <summary>
+    /// Under sustained load a commit waits until this long after the previous one, so readings arriving meanwhile share
+    /// its transaction. Every commit rewrites into the WAL each page it touched, and the <c>(chair, measured_ms)</c>
+    /// index is touched at one page per chair, so small commits write the same pages again and again. Measured with
+    /// <c>mqtt-ingest</c> (50 chairs, 2 warm rounds of 200k messages): commits of ~750 rows, WAL <c>pwrite</c>s
+    /// 177-204k -> 115k, checkpoint fsyncs 25 -> 15, the kernel's write time per message ~1.1 -> ~0.75 us.
+    /// 50 ms saved little more.
+    /// </summary>
+    public static readonly TimeSpan GroupWindow = TimeSpan.FromMilliseconds(20);
+
+    /// <summary>A batch of at least this many readings is committed at once: waiting would add latency, not savings.</summary>
+    public const int GroupTarget = 2000;
+
+    private readonly Channel<object> queue = Channel.CreateUnbounded<object>(new UnboundedChannelOptions { SingleReader = true });
 
     private static readonly TimeSpan RetryAfter = TimeSpan.FromSeconds(1);
+
+    // Readings queued, not yet taken into a batch: feeds wait while ObservationCapacity are (see EnqueueAsync).
+    private int queuedReadings;
+    private int queuedOther; // event-log entries and settings, for Pending
+    private TaskCompletionSource? roomWaiter;
+
+    private long lastCommit; // Stopwatch timestamp of the end of the last commit of readings (the writer loop's own)
+    private volatile bool stopping;
 
     // Fields, not locals: a loop restarted by the supervisor retries what the failed one held.
     private readonly List<Observation> batch = new(MaxBatch);
@@ -46,17 +70,52 @@ public sealed partial class StoreWriter(SqliteStore store, TimeProvider time, Lo
     public string? Failure => failure;
 
     /// <summary>Observations and events waiting to be written.</summary>
-    public int Pending => queue.Reader.Count;
+    public int Pending => Volatile.Read(ref queuedReadings) + Volatile.Read(ref queuedOther);
 
-    /// <summary>Queues observations for the store; waits while <see cref="ObservationCapacity"/> readings are queued.</summary>
-    public async ValueTask EnqueueAsync(Observation o, CancellationToken ct)
+    /// <summary>
+    /// Queues a batch of observations for the store, in order, as one queue entry (a copy: the caller may reuse its
+    /// list); waits while <see cref="ObservationCapacity"/> or more readings are queued. One producer at a time (the
+    /// pipeline). Per batch rather than per reading: a semaphore wait and a channel write per reading cost ~1.5 % of
+    /// the hot path.
+    /// </summary>
+    public ValueTask EnqueueAsync(IReadOnlyList<Observation> readings, CancellationToken ct)
     {
-        await observationRoom.WaitAsync(ct).ConfigureAwait(false);
-        if (!queue.Writer.TryWrite(o))
+        ArgumentNullException.ThrowIfNull(readings);
+        if (readings.Count == 0)
         {
-            observationRoom.Release();
+            return ValueTask.CompletedTask;
+        }
+
+        return Volatile.Read(ref queuedReadings) < ObservationCapacity ? Write(readings) : WhenRoomThenWrite(readings, ct);
+    }
+
+    private ValueTask Write(IReadOnlyList<Observation> readings)
+    {
+        Interlocked.Add(ref queuedReadings, readings.Count);
+        if (!queue.Writer.TryWrite(readings.ToArray()))
+        {
+            Interlocked.Add(ref queuedReadings, -readings.Count);
             throw new ChannelClosedException();
         }
+
+        return ValueTask.CompletedTask;
+    }
+
+    private async ValueTask WhenRoomThenWrite(IReadOnlyList<Observation> readings, CancellationToken ct)
+    {
+        while (Volatile.Read(ref queuedReadings) >= ObservationCapacity)
+        {
+            var room = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            Interlocked.Exchange(ref roomWaiter, room); // a full fence: the writer sees it, or we see its drain below
+            if (Volatile.Read(ref queuedReadings) < ObservationCapacity)
+            {
+                break;
+            }
+
+            await room.Task.WaitAsync(ct).ConfigureAwait(false);
+        }
+
+        await Write(readings).ConfigureAwait(false);
     }
 
     /// <inheritdoc />
@@ -83,14 +142,27 @@ public sealed partial class StoreWriter(SqliteStore store, TimeProvider time, Lo
         TryEnqueueEvent(SqliteStore.AlarmEventType, e.At, e.Chair, JsonSerializer.Serialize(e, Json.Options)) ? ValueTask.CompletedTask : throw new ChannelClosedException();
 
     /// <summary>Queues an event-log entry (JSON <paramref name="data"/>) without waiting; false once the writer has stopped.</summary>
-    public bool TryEnqueueEvent(string type, DateTimeOffset at, string? chair, string data) => queue.Writer.TryWrite(new EventEntry(type, at, chair, data));
+    public bool TryEnqueueEvent(string type, DateTimeOffset at, string? chair, string data) => TryEnqueueOther(new EventEntry(type, at, chair, data));
 
     /// <summary>Queues a setting to save without waiting (only the latest value per key is written); false once stopped.</summary>
-    public bool TryEnqueueConfig(string key, string value, DateTimeOffset at) => queue.Writer.TryWrite(new ConfigEntry(key, value, at));
+    public bool TryEnqueueConfig(string key, string value, DateTimeOffset at) => TryEnqueueOther(new ConfigEntry(key, value, at));
+
+    private bool TryEnqueueOther(object entry)
+    {
+        Interlocked.Increment(ref queuedOther);
+        if (queue.Writer.TryWrite(entry))
+        {
+            return true;
+        }
+
+        Interlocked.Decrement(ref queuedOther);
+        return false;
+    }
 
     /// <inheritdoc />
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
+        stopping = true; // no more group-commit waits: drain and close
         queue.Writer.TryComplete();
         await base.StopAsync(cancellationToken).ConfigureAwait(false);
     }
@@ -103,21 +175,11 @@ public sealed partial class StoreWriter(SqliteStore store, TimeProvider time, Lo
         // Not tied to stoppingToken: the loop ends when StopAsync completes the queue, after draining it.
         while (await queue.Reader.WaitToReadAsync(CancellationToken.None).ConfigureAwait(false))
         {
-            while (batch.Count < MaxBatch && queue.Reader.TryRead(out var item))
+            Drain();
+            if (WaitForMore() is { } wait)
             {
-                switch (item)
-                {
-                    case Observation o:
-                        batch.Add(o);
-                        observationRoom.Release();
-                        break;
-                    case EventEntry e:
-                        events.Add(e);
-                        break;
-                    case ConfigEntry c:
-                        settings[c.Key] = c;
-                        break;
-                }
+                await Task.Delay(wait, CancellationToken.None).ConfigureAwait(false);
+                Drain();
             }
 
             // A failed write keeps its batch and retries: the store is the primary history, nothing is dropped.
@@ -126,6 +188,53 @@ public sealed partial class StoreWriter(SqliteStore store, TimeProvider time, Lo
                 await Task.Delay(RetryAfter, time, CancellationToken.None).ConfigureAwait(false);
             }
         }
+    }
+
+    /// <summary>Moves queued entries into the batch, the event list and the settings map, up to about <see cref="MaxBatch"/> readings.</summary>
+    private void Drain()
+    {
+        var taken = 0;
+        while (batch.Count < MaxBatch && queue.Reader.TryRead(out var item))
+        {
+            switch (item)
+            {
+                case Observation[] readings:
+                    batch.AddRange(readings);
+                    taken += readings.Length;
+                    continue;
+                case EventEntry e:
+                    events.Add(e);
+                    break;
+                case ConfigEntry c:
+                    settings[c.Key] = c;
+                    break;
+            }
+
+            Interlocked.Decrement(ref queuedOther);
+        }
+
+        if (taken > 0 && Interlocked.Add(ref queuedReadings, -taken) < ObservationCapacity)
+        {
+            Interlocked.Exchange(ref roomWaiter, null)?.TrySetResult();
+        }
+    }
+
+    /// <summary>
+    /// How long to wait for more readings before committing (<see cref="GroupWindow"/>), or null to commit now: when the
+    /// batch is already large, when the last commit of readings was long enough ago (no sustained load: a lone reading
+    /// is never held), when a feed waits on a commit (an HL7 AA or MQTT PUBACK is not delayed), or when stopping.
+    /// The window is real time, not the injected clock: it bounds how long a reading waits for company, and a fake
+    /// clock in tests would never end the wait.
+    /// </summary>
+    private TimeSpan? WaitForMore()
+    {
+        if (batch.Count is 0 or >= GroupTarget || stopping || !watched.IsEmpty)
+        {
+            return null;
+        }
+
+        var wait = GroupWindow - Stopwatch.GetElapsedTime(lastCommit);
+        return wait > TimeSpan.Zero ? wait : null;
     }
 
     private bool TryFlush()
@@ -143,15 +252,19 @@ public sealed partial class StoreWriter(SqliteStore store, TimeProvider time, Lo
             if (batch.Count > 0)
             {
                 store.Append(batch);
+                lastCommit = Stopwatch.GetTimestamp();
                 Interlocked.Add(ref written, batch.Count);
                 ReleaseWaiters(batch);
                 batch.Clear();
             }
 
-            foreach (var c in settings.Values.ToList())
+            if (settings.Count > 0)
             {
-                store.SetConfig(c.Key, c.Value, c.At);
-                settings.Remove(c.Key);
+                foreach (var c in settings.Values.ToList())
+                {
+                    store.SetConfig(c.Key, c.Value, c.At);
+                    settings.Remove(c.Key);
+                }
             }
 
             failure = null;

@@ -21,6 +21,8 @@ public sealed class MqttPacketReader
 
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
+    private readonly TopicCache _topics = new();
+
     public MqttPacketReader(int maxPacketSize = DefaultMaxPacketSize)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(maxPacketSize, 2);
@@ -93,7 +95,7 @@ public sealed class MqttPacketReader
         var body = buffer.Slice(headerLength, remaining);
         if (body.IsSingleSegment)
         {
-            packet = Decode(type, flags, body.FirstSpan);
+            packet = Decode(type, flags, body.FirstSpan, _topics);
         }
         else
         {
@@ -102,7 +104,7 @@ public sealed class MqttPacketReader
             try
             {
                 body.CopyTo(copy);
-                packet = Decode(type, flags, copy.AsSpan(0, remaining));
+                packet = Decode(type, flags, copy.AsSpan(0, remaining), _topics);
             }
             finally
             {
@@ -139,7 +141,7 @@ public sealed class MqttPacketReader
 
         var head = buffer.Slice(headerLength, headLength).ToArray();
         var r = new BodyReader(head, MqttPacketType.Publish);
-        var (topic, qos, packetId) = DecodePublishHead(ref r, flags);
+        var (topic, qos, packetId) = DecodePublishHead(ref r, flags, null);
         packet = new OversizedPublishPacket(topic, qos, (flags & 0x01) != 0, packetId, headerLength + (long)remaining, remaining - headLength);
         buffer = buffer.Slice(headerLength + headLength);
         return true;
@@ -178,14 +180,14 @@ public sealed class MqttPacketReader
         }
     }
 
-    private static MqttPacket Decode(MqttPacketType type, int flags, ReadOnlySpan<byte> body)
+    private static MqttPacket Decode(MqttPacketType type, int flags, ReadOnlySpan<byte> body, TopicCache topics)
     {
         var r = new BodyReader(body, type);
         MqttPacket packet = type switch
         {
             MqttPacketType.Connect => DecodeConnect(ref r),
             MqttPacketType.ConnAck => DecodeConnAck(ref r),
-            MqttPacketType.Publish => DecodePublish(ref r, flags),
+            MqttPacketType.Publish => DecodePublish(ref r, flags, topics),
             MqttPacketType.PubAck => new PubAckPacket(r.ReadPacketId()),
             MqttPacketType.PubRec => new PubRecPacket(r.ReadPacketId()),
             MqttPacketType.PubRel => new PubRelPacket(r.ReadPacketId()),
@@ -289,15 +291,15 @@ public sealed class MqttPacketReader
         return new ConnAckPacket((ackFlags & 0x01) != 0, (MqttConnectReturnCode)code);
     }
 
-    private static PublishPacket DecodePublish(ref BodyReader r, int flags)
+    private static PublishPacket DecodePublish(ref BodyReader r, int flags, TopicCache topics)
     {
-        var (topic, qos, packetId) = DecodePublishHead(ref r, flags);
+        var (topic, qos, packetId) = DecodePublishHead(ref r, flags, topics);
         var payload = r.ReadRest().ToArray();
         return new PublishPacket(topic, payload, qos, (flags & 0x01) != 0, (flags & 0x08) != 0, packetId);
     }
 
     /// <summary>The variable header of a PUBLISH: topic name, then the packet identifier at QoS 1 and 2 [MQTT 3.3.2].</summary>
-    private static (string Topic, MqttQualityOfService Qos, ushort PacketId) DecodePublishHead(ref BodyReader r, int flags)
+    private static (string Topic, MqttQualityOfService Qos, ushort PacketId) DecodePublishHead(ref BodyReader r, int flags, TopicCache? topics)
     {
         var qos = (MqttQualityOfService)((flags >> 1) & 0x03);
         if (qos == MqttQualityOfService.AtMostOnce && (flags & 0x08) != 0)
@@ -305,8 +307,18 @@ public sealed class MqttPacketReader
             throw new MqttProtocolException("PUBLISH QoS 0 with DUP set [MQTT-3.3.1-2].");
         }
 
-        var topic = r.ReadString();
-        MqttTopic.ValidateTopicName(topic); // [MQTT-3.3.2-2] no wildcards in a topic name.
+        var bytes = r.PeekBinary();
+        if (topics?.Find(bytes) is not { } topic)
+        {
+            topic = r.ReadString();
+            MqttTopic.ValidateTopicName(topic); // [MQTT-3.3.2-2] no wildcards in a topic name.
+            topics?.Add(bytes, topic);
+        }
+        else
+        {
+            r.ReadBinary();
+        }
+
         var packetId = qos == MqttQualityOfService.AtMostOnce ? (ushort)0 : r.ReadPacketId();
         return (topic, qos, packetId);
     }
@@ -400,6 +412,18 @@ public sealed class MqttPacketReader
 
         public ReadOnlySpan<byte> ReadBinary() => Take(ReadUInt16());
 
+        /// <summary>The next length-prefixed field without moving past it (empty when it does not fit: the read that follows throws).</summary>
+        public readonly ReadOnlySpan<byte> PeekBinary()
+        {
+            if (Remaining < 2)
+            {
+                return default;
+            }
+
+            var length = (_span[_position] << 8) | _span[_position + 1];
+            return length <= Remaining - 2 ? _span.Slice(_position + 2, length) : default;
+        }
+
         public string ReadString()
         {
             var bytes = ReadBinary();
@@ -434,5 +458,38 @@ public sealed class MqttPacketReader
             _position += count;
             return slice;
         }
+    }
+
+    /// <summary>
+    /// Topic names already decoded, by their bytes. A subscriber sees the same few topics again and again (one per chair),
+    /// so the UTF-8 check, the topic name check and the string are paid once per topic, not per message. Entries are
+    /// replaced whole, so a reader on another thread sees an old entry or a new one, never half of one.
+    /// </summary>
+    private sealed class TopicCache
+    {
+        private const int Size = 256; // a power of two; more chairs than this only share slots
+        private const int MaxTopicBytes = 256;
+
+        private readonly Entry?[] _entries = new Entry?[Size];
+
+        public string? Find(ReadOnlySpan<byte> bytes) =>
+            bytes.Length is > 0 and <= MaxTopicBytes && _entries[Slot(bytes)] is { } e && bytes.SequenceEqual(e.Bytes) ? e.Topic : null;
+
+        public void Add(ReadOnlySpan<byte> bytes, string topic)
+        {
+            if (bytes.Length is > 0 and <= MaxTopicBytes)
+            {
+                _entries[Slot(bytes)] = new Entry(bytes.ToArray(), topic);
+            }
+        }
+
+        private static int Slot(ReadOnlySpan<byte> bytes)
+        {
+            var hash = default(HashCode);
+            hash.AddBytes(bytes);
+            return hash.ToHashCode() & (Size - 1);
+        }
+
+        private sealed record Entry(byte[] Bytes, string Topic);
     }
 }

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using System.Threading.Channels;
+using Microsoft.Extensions.Time.Testing;
 using Vitals.Core;
 using Vitals.Devices.Hl7;
 using Vitals.Devices.Mllp;
@@ -90,7 +91,10 @@ public sealed class MllpListenerStarvationTests
             }
 
             // Everything but the 5 newest from that address was closed; a monitor at another address is untouched.
-            await WaitUntil(() => listener.ActiveConnections == 5);
+            // Wait for all three counts: the accept loop can still be behind the client's connects, and an accepted
+            // connection can count as connected before the one it evicted has finished closing.
+            await WaitUntil(() => listener.Evicted == 295 && listener.ActiveConnections == 5
+                && listener.GetCounters().Single(s => s.Source == "127.0.0.9").Connected == 5);
             Assert.True(await ClosedByPeer(idle[0]));
             await using var monitor = await MllpClient.ConnectAsync("127.0.0.1", port, Generous);
             var ack = Send(await monitor.SendAsync(Hl7TestData.EightObx("OTHER-1"), Generous));
@@ -108,21 +112,26 @@ public sealed class MllpListenerStarvationTests
     [Fact]
     public async Task Listener_NoCompleteMessageForIdleTimeout_ClosesConnectionButNotAnActiveOne()
     {
+        // The listener's clock moves only when the test says so: a busy machine cannot make the active connection look idle.
+        var time = new FakeTimeProvider(new DateTimeOffset(2026, 12, 5, 8, 0, 0, TimeSpan.Zero));
         var channel = Channel.CreateUnbounded<Observation>();
-        await using var listener = Start(channel.Writer, o => o.IdleTimeout = TimeSpan.FromSeconds(1));
+        await using var listener = Start(channel.Writer, o => o.IdleTimeout = TimeSpan.FromSeconds(1), time: time);
         var port = listener.LocalEndPoint!.Port;
         using var silent = await OpenIdle(port, "127.0.0.1");
         using var slow = await OpenIdle(port, "127.0.0.1");
         await using var active = await MllpClient.ConnectAsync("127.0.0.1", port, Generous);
         await slow.SendAsync("\u000bMSH|^~\\&|"u8.ToArray(), SocketFlags.None); // a frame that is never finished
+        await WaitUntil(() => listener.ActiveConnections == 3, "all three connections accepted");
 
         var sends = 0;
         var closed = Task.WhenAll(ClosedByPeer(silent), ClosedByPeer(slow));
         while (!closed.IsCompleted)
         {
-            // Keeps completing messages, more often than the idle timeout: never closed.
+            // Keeps completing messages, more often than the idle timeout: never closed. The listener restarts the idle
+            // timer just after writing the ACK, so two steps can pass between restarts: 2 x 300 ms stays under 1 s.
             Assert.Equal(Hl7AckCode.Accept, Send(await active.SendAsync(Hl7TestData.EightObx($"A-{sends++}"), Generous)).Code);
-            await Task.Delay(200);
+            time.Advance(TimeSpan.FromMilliseconds(300));
+            await Task.Delay(20); // lets the closes reach the sockets
         }
 
         var results = await closed;

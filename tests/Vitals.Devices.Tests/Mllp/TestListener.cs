@@ -9,7 +9,7 @@ namespace Vitals.Devices.Tests.Mllp;
 
 /// <summary>
 /// The MLLP listener the listener tests share: on 127.0.0.1 port 0, the test codec, site <c>clinic</c>, fallback chair
-/// <c>chair-1</c>, the real clock; a test changes what it is about through <c>configure</c>.
+/// <c>chair-1</c>, the real clock unless a test passes its own; a test changes what it is about through <c>configure</c>.
 /// </summary>
 internal static class TestListener
 {
@@ -17,11 +17,11 @@ internal static class TestListener
     public static readonly TimeSpan Generous = TimeSpan.FromSeconds(30);
 
     /// <summary>Creates and starts a listener writing to <paramref name="output"/>, decoding with <paramref name="codec"/> (default: the test codec).</summary>
-    public static MllpListener Start(ChannelWriter<Observation> output, Action<MllpListenerOptions>? configure = null, Hl7OruCodec? codec = null)
+    public static MllpListener Start(ChannelWriter<Observation> output, Action<MllpListenerOptions>? configure = null, Hl7OruCodec? codec = null, TimeProvider? time = null)
     {
         var options = new MllpListenerOptions { Address = "127.0.0.1", Port = 0, Site = "clinic", Chair = "chair-1" };
         configure?.Invoke(options);
-        var listener = new MllpListener(options, codec ?? Hl7TestData.Codec(), output, TimeProvider.System);
+        var listener = new MllpListener(options, codec ?? Hl7TestData.Codec(), output, time ?? TimeProvider.System);
         listener.Start();
         return listener;
     }

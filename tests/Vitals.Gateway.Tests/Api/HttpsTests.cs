@@ -1,7 +1,5 @@
-using System.Diagnostics;
 using System.Net;
 using System.Net.Security;
-using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Microsoft.Extensions.Logging;
@@ -24,42 +22,29 @@ public sealed class HttpsTests : IDisposable
         await File.WriteAllBytesAsync(pfx, cert.Export(X509ContentType.Pfx, CertPassword));
         var config = Path.Combine(dir, "vitals.json");
         await File.WriteAllTextAsync(config, """{ "chairs": [ { "id": "chair-1", "devices": [ { "id": "sim-1", "kind": "simulator", "scenario": "stable" } ] } ] }""");
-        var (httpsPort, httpPort) = (FreePort(), FreePort());
-        var output = new System.Collections.Concurrent.ConcurrentQueue<string>();
-        var psi = new ProcessStartInfo("dotnet")
-        {
-            ArgumentList =
+        // Port 0 for both: the gateway binds what the kernel gives it and reports it, so no port picked in advance can be lost.
+        using var process = await GatewayProcess.StartAsync(
+            ["run", "--config", config, "--data", Path.Combine(dir, "data")],
+            signIn: false,
+            urls: "https://127.0.0.1:0;http://127.0.0.1:0",
+            environment: new Dictionary<string, string>
             {
-                Path.Combine(AppContext.BaseDirectory, "vitals.dll"), "run", "--config", config, "--data", Path.Combine(dir, "data"),
-                "--urls", $"https://127.0.0.1:{httpsPort};http://127.0.0.1:{httpPort}",
-            },
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            Environment =
-            {
-                ["VITALS_ADMIN_PASSWORD"] = GatewayHost.AdminPassword,
                 ["ASPNETCORE_Kestrel__Certificates__Default__Path"] = pfx,
                 ["ASPNETCORE_Kestrel__Certificates__Default__Password"] = CertPassword,
-            },
-        };
-        using var process = Process.Start(psi)!;
-        process.OutputDataReceived += (_, e) => output.Enqueue(e.Data ?? "");
-        process.ErrorDataReceived += (_, e) => output.Enqueue(e.Data ?? "");
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        try
+            });
+        var secure = Assert.Single(process.Addresses, a => a.Scheme == Uri.UriSchemeHttps);
+        var insecure = Assert.Single(process.Addresses, a => a.Scheme == Uri.UriSchemeHttp);
+        var handler = new HttpClientHandler
         {
-            var handler = new HttpClientHandler
+            AllowAutoRedirect = false,
+            CookieContainer = new CookieContainer(),
+            ServerCertificateCustomValidationCallback = (_, presented, _, errors) =>
+                presented?.Thumbprint == cert.Thumbprint && errors == SslPolicyErrors.RemoteCertificateChainErrors,
+        };
+        using var https = new HttpClient(handler) { BaseAddress = secure };
+        await process.WaitUntilAsync(
+            async () =>
             {
-                AllowAutoRedirect = false,
-                CookieContainer = new CookieContainer(),
-                ServerCertificateCustomValidationCallback = (_, presented, _, errors) =>
-                    presented?.Thumbprint == cert.Thumbprint && errors == SslPolicyErrors.RemoteCertificateChainErrors,
-            };
-            using var https = new HttpClient(handler) { BaseAddress = new Uri($"https://127.0.0.1:{httpsPort}/") };
-            await GatewayHost.WaitUntil(TimeSpan.FromSeconds(90), async () =>
-            {
-                Assert.False(process.HasExited, "vitals run exited: " + string.Join('\n', output));
                 try
                 {
                     return (await https.GetAsync(new Uri("healthz", UriKind.Relative))).StatusCode == HttpStatusCode.OK;
@@ -68,27 +53,23 @@ public sealed class HttpsTests : IDisposable
                 {
                     return false;
                 }
-            });
+            },
+            "healthz over https",
+            TimeSpan.FromSeconds(90));
 
-            using var health = await https.GetAsync(new Uri("healthz", UriKind.Relative));
-            Assert.Contains("max-age=", string.Join(";", health.Headers.GetValues("Strict-Transport-Security")), StringComparison.Ordinal);
+        using var health = await https.GetAsync(new Uri("healthz", UriKind.Relative));
+        Assert.Contains("max-age=", string.Join(";", health.Headers.GetValues("Strict-Transport-Security")), StringComparison.Ordinal);
 
-            using var login = await GatewayHost.SendAsync(https, HttpMethod.Post, "api/auth/login", new { name = "admin", password = GatewayHost.AdminPassword });
-            Assert.Equal(HttpStatusCode.NoContent, login.StatusCode);
-            var auth = Assert.Single(login.Headers.GetValues("Set-Cookie"), c => c.StartsWith("vitals.auth=", StringComparison.Ordinal));
-            Assert.Contains("; secure", auth, StringComparison.OrdinalIgnoreCase);
-            Assert.Equal(HttpStatusCode.OK, (await https.GetAsync(new Uri("api/chairs", UriKind.Relative))).StatusCode);
+        using var login = await GatewayHost.SendAsync(https, HttpMethod.Post, "api/auth/login", new { name = "admin", password = GatewayHost.AdminPassword });
+        Assert.Equal(HttpStatusCode.NoContent, login.StatusCode);
+        var auth = Assert.Single(login.Headers.GetValues("Set-Cookie"), c => c.StartsWith("vitals.auth=", StringComparison.Ordinal));
+        Assert.Contains("; secure", auth, StringComparison.OrdinalIgnoreCase);
+        Assert.Equal(HttpStatusCode.OK, (await https.GetAsync(new Uri("api/chairs", UriKind.Relative))).StatusCode);
 
-            using var plain = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false });
-            using var redirected = await plain.GetAsync(new Uri($"http://127.0.0.1:{httpPort}/login?x=1"));
-            Assert.True(redirected.StatusCode is HttpStatusCode.TemporaryRedirect or HttpStatusCode.PermanentRedirect, $"{redirected.StatusCode}");
-            Assert.Equal(new Uri($"https://127.0.0.1:{httpsPort}/login?x=1"), redirected.Headers.Location);
-        }
-        finally
-        {
-            process.Kill(entireProcessTree: true);
-            await process.WaitForExitAsync();
-        }
+        using var plain = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false });
+        using var redirected = await plain.GetAsync(new Uri(insecure, "login?x=1"));
+        Assert.True(redirected.StatusCode is HttpStatusCode.TemporaryRedirect or HttpStatusCode.PermanentRedirect, $"{redirected.StatusCode}");
+        Assert.Equal(new Uri(secure, "login?x=1"), redirected.Headers.Location);
     }
 
     [Theory]
@@ -133,13 +114,6 @@ public sealed class HttpsTests : IDisposable
         request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.1")], critical: false));
         var now = TimeProvider.System.GetUtcNow();
         return request.CreateSelfSigned(now.AddDays(-1), now.AddDays(1));
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     private sealed class LineLogger(System.Collections.Concurrent.ConcurrentQueue<string> lines) : ILoggerProvider, ILogger

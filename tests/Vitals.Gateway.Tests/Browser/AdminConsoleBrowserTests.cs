@@ -1,5 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Microsoft.Playwright;
@@ -138,10 +136,8 @@ public partial class AdminConsoleBrowserTests
     public async Task HealthCards_LastDataAge_InfluxFailingLooksDifferentFromNotConfigured_AutoRefresh_Fits1024()
     {
         // InfluxDB configured at a closed local port: forwarding fails.
-        var closed = new TcpListener(IPAddress.Loopback, 0);
-        closed.Start();
-        var port = ((IPEndPoint)closed.LocalEndpoint).Port;
-        closed.Stop();
+        using var closed = new ReservedPort(); // refuses connections, and no one else can listen there meanwhile
+        var port = closed.Port;
         var failing = NurseAdminBrowserTests.Chairs("stable", 30);
         failing.Influx = $"http://127.0.0.1:{port}/?db=vitals";
         await using var host = await NurseAdminBrowserTests.StartAsync(failing);

@@ -54,6 +54,7 @@ public sealed class FeedConfigTests
     [InlineData("\"chairRule\": \"equipmentId\"", "\"chairRule\": \"room\"", "hl7.chairRule: 'room' is not a chair rule")]
     [InlineData("\"listen\": \"127.0.0.1:2575\"", "\"listen\": \"localhost\"", "hl7.listen: 'localhost' is not address:port")]
     [InlineData("\"maxFrameBytes\": 65536", "\"maxFrameBytes\": 10", "hl7.maxFrameBytes: 10 is out of range")]
+    [InlineData("\"maxFrameBytes\": 65536", "\"maxFrameBytes\": 65536, \"ackWriteTimeoutSeconds\": 0", "hl7.ackWriteTimeoutSeconds: 0 is out of range")]
     [InlineData("\"spo2\": 20", "\"spo3\": 20", "staleSeconds.spo3: unknown sign")]
     [InlineData("\"sign\": \"pr\"", "\"sign\": \"pulse\"", "chairs[1].devices[0].lineConfig:")]
     public void Parse_InvalidFeedSetting_NamesTheKeyAndTheFix(string from, string to, string expected)

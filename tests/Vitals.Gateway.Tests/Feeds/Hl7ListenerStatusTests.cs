@@ -106,6 +106,26 @@ public sealed class Hl7ListenerStatusTests : IAsyncDisposable
         Assert.True(final is { IdleClosed: >= 1, Evicted: >= 1, Refused: >= 1, Faults: 0 }, $"{final}");
     }
 
+    [Fact]
+    public async Task Status_Hl7ListenerOnPort0_NamedByTheBoundAddress()
+    {
+        var options = new GatewayOptions
+        {
+            Site = "test-site",
+            Hl7 = new Hl7Options { Listen = "127.0.0.1:0", TimeZone = "UTC" },
+            Chairs = [new ChairOptions { Id = "chair-1", Devices = [new DeviceOptions { Id = "mon-1", Kind = "hl7", Match = "BED1" }] }],
+        };
+        Assert.Empty(options.Validate());
+        host = await GatewayHost.StartAsync(options, TimeSpan.FromHours(1));
+        port = host.App.Services.GetRequiredService<Hl7FeedService>().LocalEndPoint!.Port;
+
+        using var status = await StatusAsync();
+        var listener = status.RootElement.GetProperty("feeds").EnumerateArray().Single(f => f.GetProperty("kind").GetString() == "hl7-listener");
+
+        Assert.NotEqual(0, port);
+        Assert.Equal($"mllp:127.0.0.1:{port}", listener.GetProperty("device").GetString()); // where a monitor can connect, not ":0"
+    }
+
     /// <summary>Runs <paramref name="attempt"/> (from no open connection) until <paramref name="counter"/> moves; every connection is closed after each try.</summary>
     private async Task ProvokeAsync(Func<Task> attempt, Func<Counts, long> counter, string what)
     {

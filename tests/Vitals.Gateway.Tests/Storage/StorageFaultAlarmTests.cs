@@ -1,5 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
 using System.Text.Json;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
@@ -16,14 +14,8 @@ namespace Vitals.Gateway.Tests.Storage;
 /// </summary>
 public sealed class StorageFaultAlarmTests(ITestOutputHelper output)
 {
-    private static string DeadInfluxUrl()
-    {
-        using var probe = new TcpListener(IPAddress.Loopback, 0);
-        probe.Start();
-        var port = ((IPEndPoint)probe.LocalEndpoint).Port;
-        probe.Stop(); // nothing listens there now: connection refused
-        return $"http://127.0.0.1:{port}/?db=vitals";
-    }
+    /// <summary>An InfluxDB URL on <paramref name="closed"/>: connection refused for as long as the test holds it.</summary>
+    private static string DeadInfluxUrl(ReservedPort closed) => $"http://127.0.0.1:{closed.Port}/?db=vitals";
 
     internal static async Task<JsonElement?> GatewayAlarm(GatewayHost host, string rule)
     {
@@ -43,7 +35,8 @@ public sealed class StorageFaultAlarmTests(ITestOutputHelper output)
     public async Task InfluxUnreachable_LagPastThreshold_RaisesGatewayLagAlarm()
     {
         var options = GatewayHost.OneChair("stable", 1);
-        options.Influx = DeadInfluxUrl();
+        using var closed = new ReservedPort();
+        options.Influx = DeadInfluxUrl(closed);
         options.InfluxLagAlarmSeconds = 10;
         await using var host = await GatewayHost.StartAsync(options, TimeSpan.FromMilliseconds(100));
 
@@ -60,7 +53,8 @@ public sealed class StorageFaultAlarmTests(ITestOutputHelper output)
     public async Task InfluxUnreachable_BacklogPastConfiguredMaximum_RaisesHighPriorityAlarmAndKeepsStoring()
     {
         var options = GatewayHost.OneChair("stable", 1);
-        options.Influx = DeadInfluxUrl();
+        using var closed = new ReservedPort();
+        options.Influx = DeadInfluxUrl(closed);
         options.InfluxBacklogMaxRows = 100;
         await using var host = await GatewayHost.StartAsync(options, TimeSpan.FromMilliseconds(20)); // about 50 frames/s
 

@@ -6,8 +6,10 @@ using System.Text;
 namespace Vitals.Mqtt.Tests.Broker;
 
 /// <summary>
-/// A real mosquitto on 127.0.0.1 with three listeners on free ports: anonymous, password and TLS (test CA made with
-/// openssl at start). Killed on dispose. Also used by the benchmark.
+/// A real mosquitto on 127.0.0.1 with four listeners on free ports: anonymous, password, TLS and mutual TLS (test CA
+/// made with openssl at start). Killed on dispose. Also used by the benchmark. mosquitto cannot bind port 0 (it means a
+/// unix socket there), so ports are picked first; when another process takes one before mosquitto binds it, mosquitto
+/// exits and the broker starts again on fresh ports.
 /// </summary>
 public sealed class MosquittoBroker : IAsyncDisposable
 {
@@ -18,8 +20,10 @@ public sealed class MosquittoBroker : IAsyncDisposable
     private static string? _certificateDirectory;
 
     private readonly string _configFile;
+    private const int StartAttempts = 10;
     private readonly StringBuilder _log = new();
     private Process? _process;
+    private TaskCompletionSource? _running;
 
     private MosquittoBroker(string directory, string configFile, int port, int passwordPort, int tlsPort, int mutualTlsPort, string certificates)
     {
@@ -83,8 +87,27 @@ public sealed class MosquittoBroker : IAsyncDisposable
         var passwordFile = Path.Combine(directory, "passwd");
         await Run("mosquitto_passwd", ["-c", "-b", passwordFile, User, Password], directory);
 
-        int[] ports = [FreePort(), FreePort(), FreePort(), FreePort()];
         var configFile = Path.Combine(directory, "mosquitto.conf");
+        for (var attempt = 1; ; attempt++)
+        {
+            int[] ports = [FreePort(), FreePort(), FreePort(), FreePort()];
+            await File.WriteAllTextAsync(configFile, Config(ports, persistence, directory, passwordFile, certificates, extraConfig, bridgeConfig));
+            var broker = new MosquittoBroker(directory, configFile, ports[0], ports[1], ports[2], ports[3], certificates);
+            try
+            {
+                await broker.LaunchAsync();
+                return broker;
+            }
+            catch (PortTakenException) when (attempt < StartAttempts)
+            {
+                // Another process bound one of the ports after FreePort released it: pick fresh ones.
+                broker._process?.Dispose();
+            }
+        }
+    }
+
+    private static string Config(int[] ports, bool persistence, string directory, string passwordFile, string certificates, string extraConfig, string bridgeConfig)
+    {
 
         // One setting per line and no trailing comments: mosquitto 2.0 rejects both (see shared/FACTS.md).
         var config = $"""
@@ -96,6 +119,7 @@ public sealed class MosquittoBroker : IAsyncDisposable
             log_type error
             log_type warning
             log_type notice
+            log_type information
             {extraConfig}
             listener {ports[0]} 127.0.0.1
             allow_anonymous true
@@ -116,10 +140,7 @@ public sealed class MosquittoBroker : IAsyncDisposable
             {bridgeConfig}
 
             """;
-        await File.WriteAllTextAsync(configFile, config);
-        var broker = new MosquittoBroker(directory, configFile, ports[0], ports[1], ports[2], ports[3], certificates);
-        await broker.LaunchAsync();
-        return broker;
+        return config;
     }
 
     /// <summary>Stops the broker gracefully (SIGTERM, so a persistent broker saves its state).</summary>
@@ -267,6 +288,7 @@ public sealed class MosquittoBroker : IAsyncDisposable
         };
         info.ArgumentList.Add("-c");
         info.ArgumentList.Add(_configFile);
+        var running = _running = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var process = Process.Start(info) ?? throw new InvalidOperationException("Cannot start mosquitto.");
         process.OutputDataReceived += (_, e) => Append(e.Data);
         process.ErrorDataReceived += (_, e) => Append(e.Data);
@@ -274,28 +296,20 @@ public sealed class MosquittoBroker : IAsyncDisposable
         process.BeginErrorReadLine();
         _process = process;
 
-        foreach (var port in new[] { Port, PasswordPort, TlsPort, MutualTlsPort })
+        // "running" is logged once every listener is bound; a bind that fails ends mosquitto instead.
+        var exited = process.WaitForExitAsync();
+        if (await Task.WhenAny(running.Task, exited, Task.Delay(Eventually.DefaultTimeout)) is var first && first != running.Task && first != exited)
         {
-            await Eventually.TrueAsync(
-                async () =>
-                {
-                    if (process.HasExited)
-                    {
-                        throw new InvalidOperationException($"mosquitto exited with {process.ExitCode}: {Log}");
-                    }
+            process.Kill();
+            throw new TimeoutException($"mosquitto did not report running within {Eventually.DefaultTimeout}: {Log}");
+        }
 
-                    try
-                    {
-                        using var probe = new TcpClient();
-                        await probe.ConnectAsync(IPAddress.Loopback, port);
-                        return true;
-                    }
-                    catch (SocketException)
-                    {
-                        return false;
-                    }
-                },
-                $"mosquitto to listen on port {port}");
+        if (!running.Task.IsCompleted)
+        {
+            await exited; // the output is drained into the log
+            var log = Log;
+            var failure = $"mosquitto exited with {process.ExitCode}: {log}";
+            throw log.Contains("Address already in use", StringComparison.Ordinal) ? new PortTakenException(failure) : new InvalidOperationException(failure);
         }
     }
 
@@ -310,5 +324,13 @@ public sealed class MosquittoBroker : IAsyncDisposable
         {
             _log.AppendLine(line);
         }
+
+        // "mosquitto version 2.0.11 running"
+        if (line.EndsWith(" running", StringComparison.Ordinal) && line.Contains("mosquitto version", StringComparison.Ordinal))
+        {
+            _running?.TrySetResult();
+        }
     }
+
+    private sealed class PortTakenException(string message) : InvalidOperationException(message);
 }

@@ -13,7 +13,8 @@ namespace Vitals.Storage.Tests.Influx;
 /// </summary>
 public sealed class CountingInfluxProxy : IDisposable
 {
-    private readonly HttpListener listener = new();
+    private const int BindAttempts = 20;
+    private readonly HttpListener listener;
     private readonly HttpClient upstream = new() { Timeout = TimeSpan.FromSeconds(30) };
     private readonly Uri target;
     private readonly List<string> accepted = [];
@@ -22,9 +23,7 @@ public sealed class CountingInfluxProxy : IDisposable
     public CountingInfluxProxy(Uri target)
     {
         this.target = target;
-        Port = FreePort();
-        listener.Prefixes.Add($"http://127.0.0.1:{Port}/");
-        listener.Start();
+        (listener, Port) = Listen();
         loop = Task.Run(LoopAsync);
     }
 
@@ -68,11 +67,33 @@ public sealed class CountingInfluxProxy : IDisposable
         upstream.Dispose();
     }
 
-    private static int FreePort()
+    /// <summary>
+    /// HttpListener cannot report a port 0 binding, so a port the kernel just handed out is tried, and on a busy machine
+    /// (another process took it before HttpListener bound it) a fresh one, until one binds.
+    /// </summary>
+    private static (HttpListener Listener, int Port) Listen()
     {
-        using var probe = new TcpListener(IPAddress.Loopback, 0);
-        probe.Start();
-        return ((IPEndPoint)probe.LocalEndpoint).Port;
+        for (var attempt = 1; ; attempt++)
+        {
+            int port;
+            using (var probe = new TcpListener(IPAddress.Loopback, 0))
+            {
+                probe.Start();
+                port = ((IPEndPoint)probe.LocalEndpoint).Port;
+            }
+
+            var candidate = new HttpListener();
+            candidate.Prefixes.Add($"http://127.0.0.1:{port}/");
+            try
+            {
+                candidate.Start();
+                return (candidate, port);
+            }
+            catch (HttpListenerException) when (attempt < BindAttempts)
+            {
+                candidate.Close(); // taken in between: try another
+            }
+        }
     }
 
     private async Task LoopAsync()

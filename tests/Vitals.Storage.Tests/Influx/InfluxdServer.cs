@@ -1,48 +1,32 @@
 using System.Diagnostics;
 using System.Net;
-using System.Net.Sockets;
 using System.Text.Json;
+using System.Text.RegularExpressions;
 
 namespace Vitals.Storage.Tests.Influx;
 
 /// <summary>
-/// A real influxd 1.6 on loopback free ports in a temp dir, started and killed by the test (shared with
-/// the benchmark). No xunit dependency on purpose.
+/// A real influxd 1.6 on loopback in a temp dir, started and killed by the test (shared with the benchmark). It binds
+/// port 0 and the port it got is read from its own "Listening on HTTP" log line, so no port picked in advance can be
+/// taken by another process before influxd binds it; a restart after <see cref="Kill"/> reuses that port (the forwarder
+/// under test keeps its URL). No xunit dependency on purpose.
 /// </summary>
-public sealed class InfluxdServer : IDisposable
+public sealed partial class InfluxdServer : IDisposable
 {
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(30);
+    private const int KeptLogLines = 50;
     private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(15) };
+    private readonly Queue<string> _log = new();
+    private readonly bool _unlimitedBody;
     private Process? _process;
 
     public InfluxdServer(bool authEnabled = false, bool unlimitedBody = false)
     {
         AuthEnabled = authEnabled;
+        _unlimitedBody = unlimitedBody;
         Directory = Path.Combine(Path.GetTempPath(), "vitals-influxd-" + Guid.NewGuid().ToString("N")[..12]);
         System.IO.Directory.CreateDirectory(Directory);
-        HttpPort = FreePort();
-        RpcPort = FreePort();
-        File.WriteAllText(ConfigPath, $"""
-            reporting-enabled = false
-            bind-address = "127.0.0.1:{RpcPort}"
-            [meta]
-              dir = "{Directory}/meta"
-            [data]
-              dir = "{Directory}/data"
-              wal-dir = "{Directory}/wal"
-              query-log-enabled = false
-            [http]
-              bind-address = "127.0.0.1:{HttpPort}"
-              auth-enabled = {(authEnabled ? "true" : "false")}
-              log-enabled = false
-              max-body-size = {(unlimitedBody ? 0 : 25000000)}
-            [logging]
-              level = "error"
-            [monitor]
-              store-enabled = false
-            [continuous_queries]
-              enabled = false
-            """);
+        WriteConfig(httpPort: 0);
         Start();
     }
 
@@ -50,9 +34,8 @@ public sealed class InfluxdServer : IDisposable
 
     public string Directory { get; }
 
-    public int HttpPort { get; }
-
-    public int RpcPort { get; }
+    /// <summary>The HTTP port influxd bound on its first start.</summary>
+    public int HttpPort { get; private set; }
 
     public Uri BaseUri => new($"http://127.0.0.1:{HttpPort}/");
 
@@ -64,6 +47,32 @@ public sealed class InfluxdServer : IDisposable
 
     /// <summary>The --influx URL for a database.</summary>
     public string Url(string db) => $"http://127.0.0.1:{HttpPort}/?db={db}";
+
+    private void WriteConfig(int httpPort)
+    {
+        // The RPC (backup) port is never used by the tests: port 0 always. Info logging for the "Listening on HTTP" line.
+        File.WriteAllText(ConfigPath, $"""
+            reporting-enabled = false
+            bind-address = "127.0.0.1:0"
+            [meta]
+              dir = "{Directory}/meta"
+            [data]
+              dir = "{Directory}/data"
+              wal-dir = "{Directory}/wal"
+              query-log-enabled = false
+            [http]
+              bind-address = "127.0.0.1:{httpPort}"
+              auth-enabled = {(AuthEnabled ? "true" : "false")}
+              log-enabled = false
+              max-body-size = {(_unlimitedBody ? 0 : 25000000)}
+            [logging]
+              level = "info"
+            [monitor]
+              store-enabled = false
+            [continuous_queries]
+              enabled = false
+            """);
+    }
 
     public void Start()
     {
@@ -78,9 +87,15 @@ public sealed class InfluxdServer : IDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        var listening = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
+        lock (_log)
+        {
+            _log.Clear();
+        }
+
         _process = Process.Start(psi) ?? throw new InvalidOperationException("influxd did not start");
-        _process.OutputDataReceived += (_, _) => { };
-        _process.ErrorDataReceived += (_, _) => { };
+        _process.OutputDataReceived += (_, e) => Keep(e.Data, listening);
+        _process.ErrorDataReceived += (_, e) => Keep(e.Data, listening);
         _process.BeginOutputReadLine();
         _process.BeginErrorReadLine();
         var deadline = Stopwatch.StartNew();
@@ -88,7 +103,21 @@ public sealed class InfluxdServer : IDisposable
         {
             if (_process.HasExited)
             {
-                throw new InvalidOperationException($"influxd exited with {_process.ExitCode} (config {ConfigPath})");
+                _process.WaitForExit(); // drains the output into the log
+                throw new InvalidOperationException($"influxd exited with {_process.ExitCode} (config {ConfigPath}): {Log}");
+            }
+
+            // Only a port our own influxd reported is pinged: another server on a reused port must never pass for it.
+            if (!listening.Task.IsCompleted)
+            {
+                Thread.Sleep(50);
+                continue;
+            }
+
+            if (HttpPort == 0)
+            {
+                HttpPort = listening.Task.Result;
+                WriteConfig(HttpPort); // a restart binds the same port
             }
 
             try
@@ -107,7 +136,44 @@ public sealed class InfluxdServer : IDisposable
             Thread.Sleep(50);
         }
 
-        throw new TimeoutException($"influxd did not answer /ping within {StartTimeout}");
+        throw new TimeoutException($"influxd did not answer /ping within {StartTimeout}: {Log}");
+    }
+
+    private string Log
+    {
+        get
+        {
+            lock (_log)
+            {
+                return string.Join('\n', _log);
+            }
+        }
+    }
+
+    // influxd 1.6: msg="Listening on HTTP" log_id=... service=httpd addr=127.0.0.1:41329 https=false
+    [GeneratedRegex(@"msg=""Listening on HTTP"".* addr=127\.0\.0\.1:(?<port>\d+)")]
+    private static partial Regex ListeningLine();
+
+    private void Keep(string? line, TaskCompletionSource<int> listening)
+    {
+        if (line is null)
+        {
+            return;
+        }
+
+        lock (_log)
+        {
+            _log.Enqueue(line);
+            if (_log.Count > KeptLogLines)
+            {
+                _log.Dequeue();
+            }
+        }
+
+        if (ListeningLine().Match(line) is { Success: true } match)
+        {
+            listening.TrySetResult(int.Parse(match.Groups["port"].Value, System.Globalization.CultureInfo.InvariantCulture));
+        }
     }
 
     /// <summary>Kills influxd (SIGKILL) and waits for it to exit; the data dir stays.</summary>
@@ -219,12 +285,5 @@ public sealed class InfluxdServer : IDisposable
         {
             // Best effort.
         }
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

@@ -136,6 +136,24 @@ public sealed class SqliteStoreTests : IDisposable
     }
 
     [Fact]
+    public void Append_RowsDifferingFromThePreviousInSignsOrText_NothingCarriedOverWithinOrAcrossAppends()
+    {
+        // The insert keeps values bound from one row to the next: every row must still hold exactly its own frame.
+        using var store = new SqliteStore(DbPath);
+        Observation[] first = [Obs("c1", Sign.Hr, 70, 0), Obs("c1", Sign.Spo2, 97, 0), Obs("c1", Sign.Temp, 36.6, 0), Obs("c1", Sign.Hr, 71, 1)];
+        Observation[] second = [Obs("c1", Sign.Spo2, 95, 2) with { Site = "site-b", Device = "dev-2", Source = SourceProtocol.Mqtt }, Obs("c2", Sign.Rr, 14, 2)];
+        Observation[] third = [Obs("c1", Sign.Hr, 72, 3), Obs("c1", Sign.Spo2, 94, 3)];
+
+        store.Append(first);
+        store.Append(second);
+        store.Append(third);
+
+        Assert.Equal([.. first, second[0], .. third], store.Query("c1", T0, T0.AddMinutes(1)));
+        Assert.Equal([second[1]], store.Query("c2", T0, T0.AddMinutes(1)));
+        Assert.Equal(first.Length + second.Length + third.Length, store.CountObservations());
+    }
+
+    [Fact]
     public void Query_Limit_CountsObservationsNotRows()
     {
         using var store = new SqliteStore(DbPath);
