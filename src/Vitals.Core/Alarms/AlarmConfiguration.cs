@@ -75,7 +75,10 @@ public sealed class AlarmConfiguration
         DefaultProfileName = this.profiles.ContainsKey(AlarmProfiles.DefaultAdultName) ? AlarmProfiles.DefaultAdultName : this.profiles.Keys.First();
     }
 
-    /// <summary>Incremented on every accepted change.</summary>
+    /// <summary>
+    /// Incremented on every accepted change (all of them pass through <see cref="Accepted"/>). The engine keeps each chair's
+    /// resolved rules until it moves: a change that skipped it would leave chairs judged by the old limits.
+    /// </summary>
     public long Version { get; private set; }
 
     /// <summary>Engine-wide timing.</summary>

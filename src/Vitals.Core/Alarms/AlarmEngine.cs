@@ -42,7 +42,7 @@ public sealed class AlarmEngine : IAlarmEngine
 
     private static readonly TimeSpan HistoryKept = TimeSpan.FromMinutes(30);
 
-    private readonly ChairRegistry chairs = new();
+    private readonly ChairRegistry chairs;
 
     // Reused by every Observe (the engine is driven by one caller at a time): no list per reading.
     private readonly List<Verdict> verdicts = [];
@@ -64,6 +64,7 @@ public sealed class AlarmEngine : IAlarmEngine
         AlarmTiming Timing() => Configuration.Timing;
         pause = new AudioPause(site, Timing);
         book = new AlarmBook(pause, Timing);
+        chairs = new ChairRegistry(book.Of);
         conditions = new Conditions(book, Timing);
         signals = new SignalWatch(book, Timing);
         sessions = new Sessions(chairs, book, signals, Configuration);
@@ -130,13 +131,13 @@ public sealed class AlarmEngine : IAlarmEngine
             sessions.NibpReceived(chair, at, events);
         }
 
-        var profile = Configuration.Resolve(chair.Chair, chair.Session);
-        var timing = profile.TimingFor(sign);
+        var rules = chair.Rules(Configuration).For(sign);
+        var timing = rules.Timing;
         var verdicts = this.verdicts;
         verdicts.Clear();
-        RuleEvaluator.Limits(profile, sign, observation.Value, timing.ClearMargin, verdicts);
-        RuleEvaluator.BaselineChanges(profile, chair.Baseline, sign, observation.Value, timing.ClearMargin, verdicts);
-        RuleEvaluator.RatesOfChange(profile, sign, observation.Value, at, chair.HistoryOf(sign), timing.ClearMargin, verdicts);
+        RuleEvaluator.Limits(rules, sign, observation.Value, timing.ClearMargin, verdicts);
+        RuleEvaluator.BaselineChanges(rules, chair.Baseline, sign, observation.Value, timing.ClearMargin, verdicts);
+        RuleEvaluator.RatesOfChange(rules, sign, observation.Value, at, chair.HistoryOf(sign), timing.ClearMargin, verdicts);
         chair.Record(sign, new Reading(at, observation.Value), HistoryKept);
         foreach (var verdict in verdicts)
         {

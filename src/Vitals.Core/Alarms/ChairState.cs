@@ -1,7 +1,7 @@
 namespace Vitals.Core.Alarms;
 
 /// <summary>What the engine knows about one chair: its feed, session, baseline, condition timers and recent readings.</summary>
-internal sealed class ChairState(ChairKey key)
+internal sealed class ChairState(ChairKey key, IReadOnlyDictionary<string, ActiveAlarm> alarms)
 {
     /// <summary>
     /// A reading less than this after the last one kept for its sign is judged but not kept in the history. Monitors
@@ -12,9 +12,24 @@ internal sealed class ChairState(ChairKey key)
     /// </summary>
     public static readonly TimeSpan MinSpacing = TimeSpan.FromMilliseconds(500);
 
+    // Shared and never added to: HistoryOf a sign with no readings yet.
+    private static readonly List<Reading> NoReadings = [];
+
     private readonly Dictionary<Sign, List<Reading>> history = [];
 
+    private readonly SortedDictionary<string, ConditionTrack> tracks = new(StringComparer.Ordinal);
+
+    // The same tracks, hashed: every verdict of every reading finds its track here, not down the sorted tree.
+    private readonly Dictionary<string, ConditionTrack> tracksByRule = new(StringComparer.Ordinal);
+
+    private ProfileRules? rules;
+    private long rulesVersion;
+    private InfusionSession? rulesSession;
+
     public ChairKey Key { get; } = key;
+
+    /// <summary>This chair's uncleared alarms by rule: the <see cref="AlarmBook"/>'s map, read without a lookup per reading.</summary>
+    public IReadOnlyDictionary<string, ActiveAlarm> Alarms { get; } = alarms;
 
     public string Site => Key.Site;
 
@@ -37,22 +52,47 @@ internal sealed class ChairState(ChairKey key)
 
     public SortedDictionary<string, DateTimeOffset> ChecksDue { get; } = new(StringComparer.Ordinal);
 
-    public SortedDictionary<string, ConditionTrack> Tracks { get; } = new(StringComparer.Ordinal);
+    /// <summary>Condition timing by rule, in rule order (the order the clock visits them).</summary>
+    public IReadOnlyDictionary<string, ConditionTrack> Tracks => tracks;
 
     /// <summary>Continuous signs this chair's monitor sends, with when each last gave a judgeable reading.</summary>
     public SortedDictionary<Sign, SignSignal> Signals { get; } = [];
 
+    /// <summary>
+    /// The rules of this chair's effective profile, resolved again only when <paramref name="configuration"/> changed
+    /// (every accepted change bumps its version) or the session did (started, stopped, its overrides set: sessions are
+    /// immutable records, so a new session is a new object). Resolving per reading cost three dictionary lookups, and a
+    /// new profile per reading for a chair with overrides; the gain, with the sorted rules, is in <see cref="ProfileRules"/>.
+    /// </summary>
+    public ProfileRules Rules(AlarmConfiguration configuration)
+    {
+        if (rules is null || rulesVersion != configuration.Version || !ReferenceEquals(rulesSession, Session))
+        {
+            rulesVersion = configuration.Version;
+            rulesSession = Session;
+            rules = new ProfileRules(configuration.Resolve(Chair, Session));
+        }
+
+        return rules;
+    }
+
     public ConditionTrack Track(string rule)
     {
-        if (!Tracks.TryGetValue(rule, out var track))
+        if (!tracksByRule.TryGetValue(rule, out var track))
         {
-            Tracks[rule] = track = new ConditionTrack();
+            tracksByRule[rule] = tracks[rule] = track = new ConditionTrack();
         }
 
         return track;
     }
 
-    public IReadOnlyList<Reading> HistoryOf(Sign sign) => history.TryGetValue(sign, out var list) ? list : [];
+    public void RemoveTrack(string rule)
+    {
+        tracks.Remove(rule);
+        tracksByRule.Remove(rule);
+    }
+
+    public List<Reading> HistoryOf(Sign sign) => history.TryGetValue(sign, out var list) ? list : NoReadings;
 
     public IReadOnlyDictionary<Sign, IReadOnlyList<Reading>> History() =>
         history.ToDictionary(p => p.Key, p => (IReadOnlyList<Reading>)p.Value);
@@ -98,23 +138,31 @@ internal sealed class SignSignal(DateTimeOffset firstSeen)
 }
 
 /// <summary>Every chair the engine has seen, in site-then-chair order.</summary>
-internal sealed class ChairRegistry
+/// <param name="alarmsOf">The alarm book's map of a chair's alarms, given to the chair when it is first seen.</param>
+internal sealed class ChairRegistry(Func<ChairKey, IReadOnlyDictionary<string, ActiveAlarm>> alarmsOf)
 {
     private readonly SortedDictionary<ChairKey, ChairState> chairs = new(ChairKey.Order);
+
+    // Every reading looks its chair up: hashed, not a walk down the sorted tree with string comparisons.
+    private readonly Dictionary<ChairKey, ChairState> byKey = [];
 
     public IEnumerable<ChairState> All => chairs.Values;
 
     public ChairState Get(ChairKey key)
     {
-        if (!chairs.TryGetValue(key, out var state))
+        if (!byKey.TryGetValue(key, out var state))
         {
-            chairs[key] = state = new ChairState(key);
+            byKey[key] = chairs[key] = state = new ChairState(key, alarmsOf(key));
         }
 
         return state;
     }
 
-    public ChairState? Find(ChairKey key) => chairs.GetValueOrDefault(key);
+    public ChairState? Find(ChairKey key) => byKey.GetValueOrDefault(key);
 
-    public void Clear() => chairs.Clear();
+    public void Clear()
+    {
+        chairs.Clear();
+        byKey.Clear();
+    }
 }

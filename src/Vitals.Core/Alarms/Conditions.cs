@@ -8,6 +8,10 @@ internal sealed class ConditionTrack
 {
     private readonly List<(DateTimeOffset At, AlarmPriority? Priority)> samples = [];
 
+    // Samples before this index have left the delay window. They are dropped in bulk once they are half the list: removing
+    // them one by one shifted the whole window per reading (a feed sending hundreds of readings a second keeps thousands).
+    private int first;
+
     public Verdict Last { get; set; }
 
     public DateTimeOffset LastAt { get; set; }
@@ -51,6 +55,7 @@ internal sealed class ConditionTrack
         Onset = null;
         LastAbnormalAt = null;
         samples.Clear();
+        first = 0;
     }
 
     /// <summary>
@@ -82,7 +87,7 @@ internal sealed class ConditionTrack
     {
         var from = now - window;
         long abnormal = 0;
-        for (var i = 0; i < samples.Count; i++)
+        for (var i = first; i < samples.Count; i++)
         {
             var start = samples[i].At > from ? samples[i].At : from;
             var end = i + 1 < samples.Count ? samples[i + 1].At : now;
@@ -99,13 +104,16 @@ internal sealed class ConditionTrack
     {
         // Keep the samples that cover the longest delay window: the first one kept may start before it.
         var from = now - Timing.ConditionDelay;
-        var drop = 0;
-        while (drop + 1 < samples.Count && samples[drop + 1].At <= from)
+        while (first + 1 < samples.Count && samples[first + 1].At <= from)
         {
-            drop++;
+            first++;
         }
 
-        samples.RemoveRange(0, drop);
+        if (first > 0 && first >= samples.Count - first)
+        {
+            samples.RemoveRange(0, first);
+            first = 0;
+        }
     }
 }
 
@@ -122,7 +130,7 @@ internal sealed class Conditions(AlarmBook book, Func<AlarmTiming> timing)
         track.Last = verdict;
         track.LastAt = at;
         track.Timing = signTiming;
-        var alarm = book.Find(chair.Key, verdict.Rule);
+        var alarm = chair.Alarms.GetValueOrDefault(verdict.Rule);
         track.Add(at, verdict.Priority);
         if (verdict.Priority is { } priority)
         {
@@ -178,7 +186,7 @@ internal sealed class Conditions(AlarmBook book, Func<AlarmTiming> timing)
                 continue;
             }
 
-            var alarm = book.Find(chair.Key, rule);
+            var alarm = chair.Alarms.GetValueOrDefault(rule);
             if (alarm is not { ConditionActive: true } && track.DueAt(now) is { } due)
             {
                 Raise(chair, rule, track, due, now, events);

@@ -19,7 +19,7 @@ internal readonly record struct Verdict(
 
 /// <summary>
 /// Pure rule arithmetic: a value (and the chair's baseline and history) in, verdicts out. Every reading of every chair
-/// passes through here, so the rules are read with plain loops into the caller's list, and rule ids are built once:
+/// passes through here, so the rules are read with plain loops over arrays sorted by sign (<see cref="ProfileRules"/>) into the caller's list, and rule ids are built once:
 /// the LINQ version (iterators, band lists, Concat, ToList) was a fifth of the gateway's CPU at 32,000 readings/s.
 /// </summary>
 internal static class RuleEvaluator
@@ -31,22 +31,16 @@ internal static class RuleEvaluator
     private static readonly string[][] BaselineRules = RuleIds(d => d == LimitDirection.Low ? "drop" : "rise");
     private static readonly string[] RateRules = [.. Enum.GetValues<Sign>().Select(s => $"{s.ShortName()}.rate")];
 
-    /// <summary>Adds one verdict per direction that has limit bands for <paramref name="sign"/>.</summary>
-    public static void Limits(AlarmProfile profile, Sign sign, double value, double margin, List<Verdict> verdicts)
+    /// <summary>Adds one verdict per direction that has limit bands for the sign of <paramref name="rules"/>.</summary>
+    public static void Limits(SignRules rules, Sign sign, double value, double margin, List<Verdict> verdicts)
     {
         foreach (var direction in Directions)
         {
             LimitBand? worst = null;
             LimitBand? mildest = null;
             var clear = true;
-            for (var i = 0; i < profile.Limits.Count; i++) // indexed: an interface foreach allocates an enumerator
+            foreach (var band in rules.Limits(direction))
             {
-                var band = profile.Limits[i];
-                if (band.Sign != sign || band.Direction != direction)
-                {
-                    continue;
-                }
-
                 if (band.IsViolatedBy(value) && (worst is null || band.Priority > worst.Priority))
                 {
                     worst = band;
@@ -76,8 +70,8 @@ internal static class RuleEvaluator
         }
     }
 
-    /// <summary>Adds one verdict per direction that has baseline bands for <paramref name="sign"/>; none without a baseline value.</summary>
-    public static void BaselineChanges(AlarmProfile profile, Baseline? baseline, Sign sign, double value, double margin, List<Verdict> verdicts)
+    /// <summary>Adds one verdict per direction that has baseline bands for the sign of <paramref name="rules"/>; none without a baseline value.</summary>
+    public static void BaselineChanges(SignRules rules, Baseline? baseline, Sign sign, double value, double margin, List<Verdict> verdicts)
     {
         if (baseline?.ValueFor(sign) is not { } reference)
         {
@@ -89,14 +83,8 @@ internal static class RuleEvaluator
             BaselineBand? worst = null;
             BaselineBand? mildest = null;
             var clear = true;
-            for (var i = 0; i < profile.BaselineChanges.Count; i++)
+            foreach (var band in rules.BaselineChanges(direction))
             {
-                var band = profile.BaselineChanges[i];
-                if (band.Sign != sign || band.Direction != direction)
-                {
-                    continue;
-                }
-
                 if (band.IsViolatedBy(value, reference) && (worst is null || band.Priority > worst.Priority))
                 {
                     worst = band;
@@ -129,17 +117,11 @@ internal static class RuleEvaluator
     /// <summary>True for a rate-of-change rule id (<c>hr.rate</c>): an advisory that never escalates by itself.</summary>
     public static bool IsRateRule(string rule, Sign? sign) => sign is { } s && rule == RateRules[(int)s];
 
-    /// <summary>Adds one verdict per rate rule of <paramref name="sign"/>, comparing with the level at the start of the rule's window.</summary>
-    public static void RatesOfChange(AlarmProfile profile, Sign sign, double value, DateTimeOffset at, IReadOnlyList<Reading> history, double margin, List<Verdict> verdicts)
+    /// <summary>Adds one verdict per rate rule of the sign of <paramref name="rules"/>, comparing with the level at the start of the rule's window.</summary>
+    public static void RatesOfChange(SignRules rules, Sign sign, double value, DateTimeOffset at, List<Reading> history, double margin, List<Verdict> verdicts)
     {
-        for (var i = 0; i < profile.RateRules.Count; i++)
+        foreach (var rule in rules.Rates)
         {
-            var rule = profile.RateRules[i];
-            if (rule.Sign != sign)
-            {
-                continue;
-            }
-
             var change = NetChange(history, value, at - rule.Window);
             var id = RateRules[(int)sign];
             verdicts.Add(change > rule.Delta
@@ -184,9 +166,9 @@ internal static class RuleEvaluator
 
     // The change from the level at the start of the window (the earliest reading inside it), not from any reading:
     // a transient that has passed no longer counts, so the advisory ends when the trend ends. History is in time order.
-    private static double NetChange(IReadOnlyList<Reading> history, double value, DateTimeOffset from)
+    private static double NetChange(List<Reading> history, double value, DateTimeOffset from)
     {
-        foreach (var reading in history)
+        foreach (var reading in history) // a List's struct enumerator: no allocation per reading
         {
             if (reading.At >= from)
             {

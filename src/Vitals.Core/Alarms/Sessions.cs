@@ -60,7 +60,7 @@ internal sealed class Sessions(ChairRegistry chairs, AlarmBook book, SignalWatch
 
         foreach (var rule in chair.Tracks.Keys.Where(IsSessionRule).ToList())
         {
-            chair.Tracks.Remove(rule);
+            chair.RemoveTrack(rule);
         }
 
         signals.Release(chair, "Chair released: feed no longer watched", now, events);
@@ -118,7 +118,10 @@ internal sealed class Sessions(ChairRegistry chairs, AlarmBook book, SignalWatch
     public void NibpReceived(ChairState chair, DateTimeOffset at, List<AlarmEvent> events)
     {
         chair.LastNibpAt = at;
-        book.SetTechnical(chair.Key, AlarmEngine.NibpOverdueRule, null, "NIBP reading received", at, events);
+        if (chair.Alarms.ContainsKey(AlarmEngine.NibpOverdueRule))
+        {
+            book.SetTechnical(chair.Key, AlarmEngine.NibpOverdueRule, null, "NIBP reading received", at, events);
+        }
     }
 
     private static bool IsSessionRule(string rule) =>

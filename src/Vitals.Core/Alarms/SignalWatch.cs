@@ -19,7 +19,10 @@ internal sealed class SignalWatch(AlarmBook book, Func<AlarmTiming> timing)
     {
         chair.LastReceived = at;
         chair.WatchFeed = true;
-        book.SetTechnical(chair.Key, AlarmEngine.FeedLostRule, null, "Monitor data flowing again", at, events);
+        if (chair.Alarms.ContainsKey(AlarmEngine.FeedLostRule)) // ending a condition that is not there does nothing: asked once, cheaply
+        {
+            book.SetTechnical(chair.Key, AlarmEngine.FeedLostRule, null, "Monitor data flowing again", at, events);
+        }
     }
 
     /// <summary>Records whether a reading of a continuous sign could be judged; a judgeable one ends its signal-lost alarm.</summary>
@@ -41,7 +44,7 @@ internal sealed class SignalWatch(AlarmBook book, Func<AlarmTiming> timing)
         {
             signal.LastValid = at;
             // Almost always there is no such alarm: the message is built only for one to end.
-            if (book.Has(chair.Key, LostRule(sign)))
+            if (chair.Alarms.ContainsKey(LostRule(sign)))
             {
                 book.SetTechnical(chair.Key, LostRule(sign), null, $"{sign.Info().Label} signal back", at, events, sign: sign);
             }

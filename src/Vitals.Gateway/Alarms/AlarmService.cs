@@ -44,6 +44,7 @@ public sealed partial class AlarmService
     private readonly Lock gate = new();
     private readonly Channel<AlarmDispatch> committed = Channel.CreateUnbounded<AlarmDispatch>(new UnboundedChannelOptions { SingleReader = true });
     private Func<AlarmEvent, CancellationToken, ValueTask>[] sinks = [];
+    private readonly List<AlarmEvent> events = [];
     private bool unsaved; // readings were judged since the engine state was last queued for saving
 
     /// <summary>Creates the service, replaying stored configuration changes and restoring the last saved engine state.</summary>
@@ -75,7 +76,8 @@ public sealed partial class AlarmService
     /// <summary>Judges a batch of readings. Its transitions are queued for dispatch, never waited for.</summary>
     public Task ObserveAsync(IReadOnlyList<Observation> batch, CancellationToken ct)
     {
-        Commit((e, _, events) =>
+        // Static, with the batch as state: no closure and delegate per batch on the reading path.
+        Commit(static (e, batch, _, events) =>
         {
             foreach (var o in batch)
             {
@@ -83,23 +85,23 @@ public sealed partial class AlarmService
             }
 
             return 0;
-        }, null, SaveWhen.NextTick, dispatched: null);
+        }, batch, null, SaveWhen.NextTick, dispatched: null);
         return Task.CompletedTask;
     }
 
     /// <summary>Advances the engine's clock; its transitions are queued, never waited for, and the state is saved if it changed.</summary>
     public Task TickAsync(CancellationToken ct)
     {
-        Commit((e, now, events) =>
+        Commit(static (e, _, now, events) =>
         {
             e.Tick(now, events);
             return 0;
-        }, null, SaveWhen.IfUnsaved, dispatched: null);
+        }, 0, null, SaveWhen.IfUnsaved, dispatched: null);
         return Task.CompletedTask;
     }
 
     /// <summary>Runs a command on the engine and queues what it committed; returns without waiting for dispatch.</summary>
-    public T Run<T>(Func<AlarmEngine, DateTimeOffset, List<AlarmEvent>, T> command) => Commit(command, null, SaveWhen.Always, dispatched: null);
+    public T Run<T>(Func<AlarmEngine, DateTimeOffset, List<AlarmEvent>, T> command) => Commit(Invoke, command, null, SaveWhen.Always, dispatched: null);
 
     /// <summary>Runs a command and waits until what it committed is dispatched (live state and dashboards updated).</summary>
     public Task<T> RunAsync<T>(Func<AlarmEngine, DateTimeOffset, List<AlarmEvent>, T> command, CancellationToken ct) =>
@@ -114,7 +116,7 @@ public sealed partial class AlarmService
         Func<AlarmEngine, DateTimeOffset, List<AlarmEvent>, T> command, Func<AlarmEngine, DateTimeOffset, T, CommandTrail>? trail, CancellationToken ct)
     {
         var dispatched = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var result = Commit(command, trail, SaveWhen.Always, dispatched);
+        var result = Commit(Invoke, command, trail, SaveWhen.Always, dispatched);
         await dispatched.Task.WaitAsync(ct).ConfigureAwait(false);
         return result;
     }
@@ -155,16 +157,21 @@ public sealed partial class AlarmService
     /// <summary>Ends the queue once the dispatcher is stopping; anything committed later is logged as not dispatched.</summary>
     internal void CompleteDispatch() => committed.Writer.TryComplete();
 
-    private T Commit<T>(
-        Func<AlarmEngine, DateTimeOffset, List<AlarmEvent>, T> command, Func<AlarmEngine, DateTimeOffset, T, CommandTrail>? trail, SaveWhen save, TaskCompletionSource? dispatched)
+    private static T Invoke<T>(AlarmEngine engine, Func<AlarmEngine, DateTimeOffset, List<AlarmEvent>, T> command, DateTimeOffset now, List<AlarmEvent> events) =>
+        command(engine, now, events);
+
+    private T Commit<TState, T>(
+        Func<AlarmEngine, TState, DateTimeOffset, List<AlarmEvent>, T> command, TState state, Func<AlarmEngine, DateTimeOffset, T, CommandTrail>? trail,
+        SaveWhen save, TaskCompletionSource? dispatched)
     {
-        var events = new List<AlarmEvent>();
         lock (gate)
         {
+            // One list for every commit: used only under the lock, and emptied into the queue before the lock is left.
+            var events = this.events;
             var now = time.GetUtcNow();
             try
             {
-                var result = command(engine, now, events);
+                var result = command(engine, state, now, events);
                 if (trail?.Invoke(engine, now, result) is { } t)
                 {
                     QueueTransitions(events);

@@ -77,7 +77,11 @@ public sealed class ObservationPipeline(
                 }
 
                 await alarms.ObserveAsync(batch, ct).ConfigureAwait(false);
-                hub.Publish("obs", batch.Select(ObsView.From));
+                if (hub.SubscriberCount > 0) // with no dashboard open, no views to build (Publish would drop them unseen)
+                {
+                    hub.Publish("obs", batch.Select(ObsView.From));
+                }
+
                 await store.EnqueueAsync(batch, ct).ConfigureAwait(false);
 
                 Interlocked.Add(ref processed, batch.Count);
