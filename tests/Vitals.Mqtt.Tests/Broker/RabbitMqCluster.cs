@@ -21,6 +21,8 @@ public sealed class RabbitMqCluster : IAsyncDisposable
         ? Directory.GetDirectories("/usr/lib/rabbitmq/lib", "rabbitmq_server-*").Order(StringComparer.Ordinal).Select(d => Path.Combine(d, "sbin")).LastOrDefault() ?? ""
         : "";
 
+    private const int StartAttempts = 3;
+
     private readonly string directory;
     private readonly Process epmd;
     private readonly int epmdPort;
@@ -52,6 +54,23 @@ public sealed class RabbitMqCluster : IAsyncDisposable
         {
             throw new InvalidOperationException("rabbitmq-server is not installed. Fix: apt-get install -y rabbitmq-server (tests/run.sh does this).");
         }
+
+        // Erlang and epmd cannot bind port 0 and report it, so ports are picked free and released first; another process
+        // may take one before the node binds it. Such a start fails with eaddrinuse and is retried on fresh ports.
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await StartOnceAsync(count);
+            }
+            catch (PortTakenException) when (attempt < StartAttempts)
+            {
+            }
+        }
+    }
+
+    private static async Task<RabbitMqCluster> StartOnceAsync(int count)
+    {
 
         var clock = Stopwatch.StartNew();
         var directory = Directory.CreateTempSubdirectory("vitals-rabbitmq-").FullName;
@@ -105,9 +124,15 @@ public sealed class RabbitMqCluster : IAsyncDisposable
             cluster.StartTime = clock.Elapsed;
             return cluster;
         }
-        catch
+        catch (Exception e)
         {
+            var portTaken = epmd.HasExited || cluster.Log.Contains("eaddrinuse", StringComparison.OrdinalIgnoreCase); // before dispose kills epmd
             await cluster.DisposeAsync();
+            if (portTaken)
+            {
+                throw new PortTakenException($"A port was taken before RabbitMQ bound it: {e.Message}");
+            }
+
             throw;
         }
     }
@@ -294,4 +319,6 @@ public sealed class RabbitMqCluster : IAsyncDisposable
             process.Dispose();
         }
     }
+
+    private sealed class PortTakenException(string message) : InvalidOperationException(message);
 }
