@@ -111,6 +111,16 @@ public sealed class MqttClient : IMqttClient
 
     public event EventHandler<MqttConnectionStateChangedEventArgs>? StateChanged;
 
+    /// <summary>
+    /// When set (before <see cref="Start"/> or <see cref="ConnectAsync"/>), received messages are handed to it on the
+    /// reader's own loop, all those one socket read brought in per call and in arrival order, instead of going through
+    /// <see cref="Messages"/>: no wake-up of another thread per read. The socket is not read until it completes
+    /// (back-pressure, as a full channel); an exception ends the connection (a persistent session gets its QoS 1
+    /// messages again). The list is reused after the call. QoS 1 messages are acknowledged when it completes, or with
+    /// <see cref="MqttClientOptions.AcknowledgeManually"/> when <see cref="Acknowledge"/> is called.
+    /// </summary>
+    public Func<IReadOnlyList<MqttMessage>, CancellationToken, ValueTask>? OnMessages { get; init; }
+
     public MqttConnectionState State => _state;
 
     public ChannelReader<MqttMessage> Messages => _messages.Reader;
@@ -665,9 +675,11 @@ public sealed class MqttClient : IMqttClient
     private async Task ReadLoopAsync(MqttConnection connection, CancellationToken cancellationToken)
     {
         var writer = _messages.Writer;
+        var received = new List<MqttMessage>();
+        var handOver = OnMessages;
         while (true)
         {
-            MqttPacket packet;
+            MqttPacket? packet;
             try
             {
                 packet = await connection.ReadPacketAsync(cancellationToken).ConfigureAwait(false);
@@ -677,71 +689,103 @@ public sealed class MqttClient : IMqttClient
                 throw new IOException("MQTT broker closed the connection.", ex);
             }
 
-            switch (packet)
+            // Every packet one socket read brought in is handled before the next read, so OnMessages gets them in one call.
+            do
             {
-                case PublishPacket publish:
-                    if (publish.Qos == MqttQualityOfService.ExactlyOnce)
-                    {
-                        // We never subscribe above QoS 1, so the broker must not send QoS 2 [MQTT-3.8.4-6].
-                        throw new MqttProtocolException("Broker sent a QoS 2 PUBLISH although no subscription granted QoS 2.");
-                    }
-
-                    var qos1 = publish.Qos == MqttQualityOfService.AtLeastOnce;
-                    var message = new MqttMessage(publish.Topic, publish.Payload, publish.Qos, publish.Retain)
-                    {
-                        // Queued before the application can see the message, so its acknowledgement always finds it.
-                        Ack = qos1 && _options.AcknowledgeManually ? ExpectAck(publish.PacketId) : null,
-                    };
-                    if (!writer.TryWrite(message))
-                    {
-                        await writer.WriteAsync(message, cancellationToken).ConfigureAwait(false);
-                    }
-
-                    if (qos1 && message.Ack is null)
-                    {
-                        // [MQTT-4.3.2-2] acknowledge once we own the message (it is in the channel).
-                        AcknowledgeNow(publish.PacketId);
-                    }
-
-                    break;
-                case OversizedPublishPacket oversized:
-                    // One message too big to take (a retained one would come back on every reconnect) must not cost
-                    // the connection: it is counted and skipped, and at QoS 1 acknowledged so the broker drops it.
-                    Interlocked.Increment(ref _skippedOversized);
-                    _lastOversized = $"{oversized.Topic} ({oversized.Size} bytes)";
-                    if (oversized.Qos == MqttQualityOfService.AtLeastOnce)
-                    {
-                        AcknowledgeNow(oversized.PacketId);
-                    }
-
-                    break;
-                case PubAckPacket pubAck:
-                    lock (_lock)
-                    {
-                        if (_inflightQos1.Remove(pubAck.PacketId))
-                        {
-                            _qos1Ids.Remove(pubAck.PacketId);
-                        }
-
-                        CompleteFlushWaitersIfIdle();
-                    }
-
-                    break;
-                case SubAckPacket or UnsubAckPacket:
-                    TaskCompletionSource<MqttPacket?>? waiter;
-                    lock (_lock)
-                    {
-                        var id = packet is SubAckPacket s ? s.PacketId : ((UnsubAckPacket)packet).PacketId;
-                        _pendingAcks.Remove(id, out waiter);
-                    }
-
-                    waiter?.TrySetResult(packet);
-                    break;
-                case PingRespPacket:
-                    break;
-                default:
-                    throw new MqttProtocolException($"Broker sent {packet.Type}, which a server must not send to a client here.");
+                await HandleAsync(packet, writer, handOver is null ? null : received, cancellationToken).ConfigureAwait(false);
             }
+            while (connection.TryReadBufferedPacket(out packet));
+
+            if (received.Count > 0)
+            {
+                await handOver!(received, cancellationToken).ConfigureAwait(false);
+                if (!_options.AcknowledgeManually)
+                {
+                    // [MQTT-4.3.2-2] acknowledged once the application took them; their acks were queued in arrival order.
+                    foreach (var message in received)
+                    {
+                        Acknowledge(message);
+                    }
+                }
+
+                received.Clear();
+            }
+        }
+    }
+
+    /// <summary>Handles one packet from the broker; a PUBLISH goes to <paramref name="received"/> when given, else to <see cref="Messages"/>.</summary>
+    private async ValueTask HandleAsync(MqttPacket packet, ChannelWriter<MqttMessage> writer, List<MqttMessage>? received, CancellationToken cancellationToken)
+    {
+        switch (packet)
+        {
+            case PublishPacket publish:
+                if (publish.Qos == MqttQualityOfService.ExactlyOnce)
+                {
+                    // We never subscribe above QoS 1, so the broker must not send QoS 2 [MQTT-3.8.4-6].
+                    throw new MqttProtocolException("Broker sent a QoS 2 PUBLISH although no subscription granted QoS 2.");
+                }
+
+                var qos1 = publish.Qos == MqttQualityOfService.AtLeastOnce;
+                var message = new MqttMessage(publish.Topic, publish.Payload, publish.Qos, publish.Retain)
+                {
+                    // Queued before the application can see the message, so its acknowledgement always finds it.
+                    Ack = qos1 && (_options.AcknowledgeManually || received is not null) ? ExpectAck(publish.PacketId) : null,
+                };
+                if (received is not null)
+                {
+                    received.Add(message);
+                    break;
+                }
+
+                if (!writer.TryWrite(message))
+                {
+                    await writer.WriteAsync(message, cancellationToken).ConfigureAwait(false);
+                }
+
+                if (qos1 && message.Ack is null)
+                {
+                    // [MQTT-4.3.2-2] acknowledge once we own the message (it is in the channel).
+                    AcknowledgeNow(publish.PacketId);
+                }
+
+                break;
+            case OversizedPublishPacket oversized:
+                // One message too big to take (a retained one would come back on every reconnect) must not cost
+                // the connection: it is counted and skipped, and at QoS 1 acknowledged so the broker drops it.
+                Interlocked.Increment(ref _skippedOversized);
+                _lastOversized = $"{oversized.Topic} ({oversized.Size} bytes)";
+                if (oversized.Qos == MqttQualityOfService.AtLeastOnce)
+                {
+                    AcknowledgeNow(oversized.PacketId);
+                }
+
+                break;
+            case PubAckPacket pubAck:
+                lock (_lock)
+                {
+                    if (_inflightQos1.Remove(pubAck.PacketId))
+                    {
+                        _qos1Ids.Remove(pubAck.PacketId);
+                    }
+
+                    CompleteFlushWaitersIfIdle();
+                }
+
+                break;
+            case SubAckPacket or UnsubAckPacket:
+                TaskCompletionSource<MqttPacket?>? waiter;
+                lock (_lock)
+                {
+                    var id = packet is SubAckPacket s ? s.PacketId : ((UnsubAckPacket)packet).PacketId;
+                    _pendingAcks.Remove(id, out waiter);
+                }
+
+                waiter?.TrySetResult(packet);
+                break;
+            case PingRespPacket:
+                break;
+            default:
+                throw new MqttProtocolException($"Broker sent {packet.Type}, which a server must not send to a client here.");
         }
     }
 
