@@ -674,9 +674,8 @@ public sealed class MqttClient : IMqttClient
 
     private async Task ReadLoopAsync(MqttConnection connection, CancellationToken cancellationToken)
     {
-        var writer = _messages.Writer;
         var received = new List<MqttMessage>();
-        var handOver = OnMessages;
+        var owned = new List<InboundAck>(); // QoS 1 messages the client acknowledges itself (not AcknowledgeManually)
         while (true)
         {
             MqttPacket? packet;
@@ -689,32 +688,46 @@ public sealed class MqttClient : IMqttClient
                 throw new IOException("MQTT broker closed the connection.", ex);
             }
 
-            // Every packet one socket read brought in is handled before the next read, so OnMessages gets them in one call.
+            // Every packet one socket read brought in is handled before the next read, and its messages handed over
+            // together: one call of OnMessages per read, and no async step per packet.
             do
             {
-                await HandleAsync(packet, writer, handOver is null ? null : received, cancellationToken).ConfigureAwait(false);
+                Handle(packet, received, owned);
             }
             while (connection.TryReadBufferedPacket(out packet));
 
-            if (received.Count > 0)
+            if (received.Count == 0)
             {
-                await handOver!(received, cancellationToken).ConfigureAwait(false);
-                if (!_options.AcknowledgeManually)
+                continue;
+            }
+
+            if (OnMessages is { } handOver)
+            {
+                await handOver(received, cancellationToken).ConfigureAwait(false);
+            }
+            else
+            {
+                foreach (var message in received)
                 {
-                    // [MQTT-4.3.2-2] acknowledged once the application took them; their acks were queued in arrival order.
-                    foreach (var message in received)
+                    if (!_messages.Writer.TryWrite(message))
                     {
-                        Acknowledge(message);
+                        await _messages.Writer.WriteAsync(message, cancellationToken).ConfigureAwait(false);
                     }
                 }
+            }
 
-                received.Clear();
+            received.Clear();
+            if (owned.Count > 0)
+            {
+                // [MQTT-4.3.2-2] acknowledged once the application has them; their PUBACKs were queued in arrival order.
+                AcknowledgeOwned(owned);
+                owned.Clear();
             }
         }
     }
 
-    /// <summary>Handles one packet from the broker; a PUBLISH goes to <paramref name="received"/> when given, else to <see cref="Messages"/>.</summary>
-    private async ValueTask HandleAsync(MqttPacket packet, ChannelWriter<MqttMessage> writer, List<MqttMessage>? received, CancellationToken cancellationToken)
+    /// <summary>Handles one packet from the broker; a PUBLISH is added to <paramref name="received"/> for the application.</summary>
+    private void Handle(MqttPacket packet, List<MqttMessage> received, List<InboundAck> owned)
     {
         switch (packet)
         {
@@ -725,29 +738,17 @@ public sealed class MqttClient : IMqttClient
                     throw new MqttProtocolException("Broker sent a QoS 2 PUBLISH although no subscription granted QoS 2.");
                 }
 
-                var qos1 = publish.Qos == MqttQualityOfService.AtLeastOnce;
-                var message = new MqttMessage(publish.Topic, publish.Payload, publish.Qos, publish.Retain)
+                // Queued before the application can see the message, so its acknowledgement always finds it.
+                var ack = publish.Qos == MqttQualityOfService.AtLeastOnce ? ExpectAck(publish.PacketId) : null;
+                if (ack is not null && !_options.AcknowledgeManually)
                 {
-                    // Queued before the application can see the message, so its acknowledgement always finds it.
-                    Ack = qos1 && (_options.AcknowledgeManually || received is not null) ? ExpectAck(publish.PacketId) : null,
-                };
-                if (received is not null)
-                {
-                    received.Add(message);
-                    break;
+                    owned.Add(ack);
                 }
 
-                if (!writer.TryWrite(message))
+                received.Add(new MqttMessage(publish.Topic, publish.Payload, publish.Qos, publish.Retain)
                 {
-                    await writer.WriteAsync(message, cancellationToken).ConfigureAwait(false);
-                }
-
-                if (qos1 && message.Ack is null)
-                {
-                    // [MQTT-4.3.2-2] acknowledge once we own the message (it is in the channel).
-                    AcknowledgeNow(publish.PacketId);
-                }
-
+                    Ack = _options.AcknowledgeManually ? ack : null,
+                });
                 break;
             case OversizedPublishPacket oversized:
                 // One message too big to take (a retained one would come back on every reconnect) must not cost
@@ -899,6 +900,25 @@ public sealed class MqttClient : IMqttClient
             _unacked.Enqueue(ack);
             return ack;
         }
+    }
+
+    /// <summary>Marks messages handed over as acknowledged and queues the PUBACKs now due.</summary>
+    private void AcknowledgeOwned(List<InboundAck> owned)
+    {
+        lock (_lock)
+        {
+            foreach (var ack in owned)
+            {
+                ack.Done = true;
+            }
+
+            if (!ReleaseAcknowledged())
+            {
+                return;
+            }
+        }
+
+        SignalWriter();
     }
 
     /// <summary>Acknowledges a message we own at once, still behind any earlier one the application has not acknowledged.</summary>
