@@ -298,9 +298,10 @@ public sealed partial class AlarmService
         Always,
 
         /// <summary>
-        /// Readings: marked unsaved for the next tick, even with transitions. A snapshot per reading batch (100 chairs'
-        /// readings and history, serialized ahead of the next alarm in the dispatcher) put the alarm delay p99 at ~107 ms
-        /// in tests/Vitals.Load; once a tick, 58-73 ms, and the crash bound stays ~1 s.
+        /// Readings: marked unsaved for the next tick, even with transitions. A snapshot per reading batch (then with 100
+        /// chairs' reading history, serialized ahead of the next alarm in the dispatcher) put the alarm delay p99 at
+        /// ~107 ms in tests/Vitals.Load; once a tick, 58-73 ms, and the crash bound stays ~1 s. Only the chairs whose
+        /// state changed are written (<see cref="EngineStateRows"/>).
         /// </summary>
         NextTick,
 
