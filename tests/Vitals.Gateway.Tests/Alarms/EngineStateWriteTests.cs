@@ -55,8 +55,9 @@ public sealed class EngineStateWriteTests : IDisposable
 
         // Stopped (state saved, store drained). The old single snapshot rewrote every chair's growing history each tick.
         var (bytes, largest) = WrittenAfter(before);
-        Assert.True(largest <= 4096, $"largest engine-state row written while readings flowed: {largest} bytes");
-        Assert.True(bytes <= Chairs * 1024, $"{bytes} bytes of engine state written for {Chairs * Seconds:N0} readings that changed no state");
+        var written = $"{bytes:N0} bytes of engine state written for {Chairs * Seconds:N0} readings that changed no state, the largest row {largest:N0} bytes";
+        Assert.True(largest <= 4096, written);
+        Assert.True(bytes <= Chairs * 1024, written);
     }
 
     private static async Task FeedSecondAsync(ObservationPipeline pipeline, AlarmService alarms, DateTimeOffset start, int second)
