@@ -35,18 +35,14 @@ internal sealed class EngineStateRows
 
     /// <summary>
     /// Assembles the saved rows into a snapshot and remembers them as saved; null when nothing was saved. A
-    /// <paramref name="header"/> of format 1 is a whole snapshot from an earlier build, used as it is.
+    /// <paramref name="header"/> of format 1 is a whole snapshot from an earlier build: used when there are no chair
+    /// rows yet (the first save of this build writes them before the new header).
     /// </summary>
     public AlarmEngineSnapshot? Load(string? header, IEnumerable<KeyValuePair<string, string>> chairRows)
     {
-        var top = header is null ? null : JsonSerializer.Deserialize<AlarmEngineSnapshot>(header, Json.Options);
-        List<ActiveAlarm> alarms = [.. top?.Alarms ?? []];
-        List<ChairSnapshot> chairs = [.. top?.Chairs ?? []];
-        var any = top is not null;
-        if (top?.FormatVersion == AlarmEngineSnapshot.CurrentFormat)
-        {
-            saved[AlarmService.SnapshotKey] = Encoding.UTF8.GetBytes(header!);
-        }
+        List<ActiveAlarm> alarms = [];
+        List<ChairSnapshot> chairs = [];
+        var any = false;
         foreach (var (key, json) in chairRows)
         {
             saved[key] = NoState;
@@ -55,12 +51,26 @@ internal sealed class EngineStateRows
                 saved[key] = JsonSerializer.SerializeToUtf8Bytes(WithoutLatestValues(row), Json.Options);
                 alarms.AddRange(row.Alarms);
                 chairs.AddRange(row.State is { } s ? [s] : []);
-                any = true;
             }
+
+            any = true;
         }
 
-        // An earlier build's whole snapshot is replaced by this build's header with the first save.
-        return any ? new AlarmEngineSnapshot(alarms, chairs, top?.AllPausedUntil, top?.FormatVersion ?? AlarmEngineSnapshot.CurrentFormat) : null;
+        if (header is null || JsonSerializer.Deserialize<AlarmEngineSnapshot>(header, Json.Options) is not { } top)
+        {
+            return any ? new AlarmEngineSnapshot(alarms, chairs, null) : null;
+        }
+
+        if (top.FormatVersion == AlarmEngineSnapshot.CurrentFormat)
+        {
+            saved[AlarmService.SnapshotKey] = Encoding.UTF8.GetBytes(header);
+        }
+        else if (!any)
+        {
+            return top;
+        }
+
+        return new AlarmEngineSnapshot(alarms, chairs, top.AllPausedUntil);
     }
 
     /// <summary>The rows of <paramref name="snapshot"/> that differ from what was last saved, now remembered as saved.</summary>
@@ -80,8 +90,6 @@ internal sealed class EngineStateRows
         }
 
         var changed = new List<(string, string)>();
-        var header = new AlarmEngineSnapshot([], [], snapshot.AllPausedUntil);
-        Compare(AlarmService.SnapshotKey, header, header, changed);
         foreach (var (key, row) in rows)
         {
             Compare(key, row, WithoutLatestValues(row), changed);
@@ -94,6 +102,9 @@ internal sealed class EngineStateRows
             changed.Add((key, "null"));
         }
 
+        // Last: an earlier build's whole snapshot under this key is read only while no chair rows exist.
+        var header = new AlarmEngineSnapshot([], [], snapshot.AllPausedUntil);
+        Compare(AlarmService.SnapshotKey, header, header, changed);
         return changed;
     }
 
