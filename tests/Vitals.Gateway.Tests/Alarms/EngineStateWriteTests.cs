@@ -25,7 +25,7 @@ public sealed class EngineStateWriteTests : IDisposable
     }
 
     [Fact]
-    public async Task Save_FiftyChairsStreamingFiveMinutesOfReadings_WritesNoEngineStateForReadingsThatChangeNothing()
+    public async Task Save_FiftyChairsStreamingFiveMinutesOfReadings_EngineStateWrittenDoesNotGrowWithReadings()
     {
         CountEngineStateWrites();
         long before;
