@@ -111,6 +111,16 @@ public sealed class MqttClient : IMqttClient
 
     public event EventHandler<MqttConnectionStateChangedEventArgs>? StateChanged;
 
+    /// <summary>
+    /// When set (before <see cref="Start"/> or <see cref="ConnectAsync"/>), received messages are handed to it on the
+    /// reader's own loop, all those one socket read brought in per call and in arrival order, instead of going through
+    /// <see cref="Messages"/>: no wake-up of another thread per read. The socket is not read until it completes
+    /// (back-pressure, as a full channel); an exception ends the connection (a persistent session gets its QoS 1
+    /// messages again). The list is reused after the call. QoS 1 messages are acknowledged when it completes, or with
+    /// <see cref="MqttClientOptions.AcknowledgeManually"/> when <see cref="Acknowledge"/> is called.
+    /// </summary>
+    public Func<IReadOnlyList<MqttMessage>, CancellationToken, ValueTask>? OnMessages { get; init; }
+
     public MqttConnectionState State => _state;
 
     public ChannelReader<MqttMessage> Messages => _messages.Reader;
@@ -664,10 +674,11 @@ public sealed class MqttClient : IMqttClient
 
     private async Task ReadLoopAsync(MqttConnection connection, CancellationToken cancellationToken)
     {
-        var writer = _messages.Writer;
+        var received = new List<MqttMessage>();
+        var owned = new List<InboundAck>(); // QoS 1 messages the client acknowledges itself (not AcknowledgeManually)
         while (true)
         {
-            MqttPacket packet;
+            MqttPacket? packet;
             try
             {
                 packet = await connection.ReadPacketAsync(cancellationToken).ConfigureAwait(false);
@@ -677,71 +688,105 @@ public sealed class MqttClient : IMqttClient
                 throw new IOException("MQTT broker closed the connection.", ex);
             }
 
-            switch (packet)
+            // Every packet one socket read brought in is handled before the next read, and its messages handed over
+            // together: one call of OnMessages per read, and no async step per packet.
+            do
             {
-                case PublishPacket publish:
-                    if (publish.Qos == MqttQualityOfService.ExactlyOnce)
-                    {
-                        // We never subscribe above QoS 1, so the broker must not send QoS 2 [MQTT-3.8.4-6].
-                        throw new MqttProtocolException("Broker sent a QoS 2 PUBLISH although no subscription granted QoS 2.");
-                    }
-
-                    var qos1 = publish.Qos == MqttQualityOfService.AtLeastOnce;
-                    var message = new MqttMessage(publish.Topic, publish.Payload, publish.Qos, publish.Retain)
-                    {
-                        // Queued before the application can see the message, so its acknowledgement always finds it.
-                        Ack = qos1 && _options.AcknowledgeManually ? ExpectAck(publish.PacketId) : null,
-                    };
-                    if (!writer.TryWrite(message))
-                    {
-                        await writer.WriteAsync(message, cancellationToken).ConfigureAwait(false);
-                    }
-
-                    if (qos1 && message.Ack is null)
-                    {
-                        // [MQTT-4.3.2-2] acknowledge once we own the message (it is in the channel).
-                        AcknowledgeNow(publish.PacketId);
-                    }
-
-                    break;
-                case OversizedPublishPacket oversized:
-                    // One message too big to take (a retained one would come back on every reconnect) must not cost
-                    // the connection: it is counted and skipped, and at QoS 1 acknowledged so the broker drops it.
-                    Interlocked.Increment(ref _skippedOversized);
-                    _lastOversized = $"{oversized.Topic} ({oversized.Size} bytes)";
-                    if (oversized.Qos == MqttQualityOfService.AtLeastOnce)
-                    {
-                        AcknowledgeNow(oversized.PacketId);
-                    }
-
-                    break;
-                case PubAckPacket pubAck:
-                    lock (_lock)
-                    {
-                        if (_inflightQos1.Remove(pubAck.PacketId))
-                        {
-                            _qos1Ids.Remove(pubAck.PacketId);
-                        }
-
-                        CompleteFlushWaitersIfIdle();
-                    }
-
-                    break;
-                case SubAckPacket or UnsubAckPacket:
-                    TaskCompletionSource<MqttPacket?>? waiter;
-                    lock (_lock)
-                    {
-                        var id = packet is SubAckPacket s ? s.PacketId : ((UnsubAckPacket)packet).PacketId;
-                        _pendingAcks.Remove(id, out waiter);
-                    }
-
-                    waiter?.TrySetResult(packet);
-                    break;
-                case PingRespPacket:
-                    break;
-                default:
-                    throw new MqttProtocolException($"Broker sent {packet.Type}, which a server must not send to a client here.");
+                Handle(packet, received, owned);
             }
+            while (connection.TryReadBufferedPacket(out packet));
+
+            if (received.Count == 0)
+            {
+                continue;
+            }
+
+            if (OnMessages is { } handOver)
+            {
+                await handOver(received, cancellationToken).ConfigureAwait(false);
+            }
+            else
+            {
+                foreach (var message in received)
+                {
+                    if (!_messages.Writer.TryWrite(message))
+                    {
+                        await _messages.Writer.WriteAsync(message, cancellationToken).ConfigureAwait(false);
+                    }
+                }
+            }
+
+            received.Clear();
+            if (owned.Count > 0)
+            {
+                // [MQTT-4.3.2-2] acknowledged once the application has them; their PUBACKs were queued in arrival order.
+                AcknowledgeOwned(owned);
+                owned.Clear();
+            }
+        }
+    }
+
+    /// <summary>Handles one packet from the broker; a PUBLISH is added to <paramref name="received"/> for the application.</summary>
+    private void Handle(MqttPacket packet, List<MqttMessage> received, List<InboundAck> owned)
+    {
+        switch (packet)
+        {
+            case PublishPacket publish:
+                if (publish.Qos == MqttQualityOfService.ExactlyOnce)
+                {
+                    // We never subscribe above QoS 1, so the broker must not send QoS 2 [MQTT-3.8.4-6].
+                    throw new MqttProtocolException("Broker sent a QoS 2 PUBLISH although no subscription granted QoS 2.");
+                }
+
+                // Queued before the application can see the message, so its acknowledgement always finds it.
+                var ack = publish.Qos == MqttQualityOfService.AtLeastOnce ? ExpectAck(publish.PacketId) : null;
+                if (ack is not null && !_options.AcknowledgeManually)
+                {
+                    owned.Add(ack);
+                }
+
+                received.Add(new MqttMessage(publish.Topic, publish.Payload, publish.Qos, publish.Retain)
+                {
+                    Ack = _options.AcknowledgeManually ? ack : null,
+                });
+                break;
+            case OversizedPublishPacket oversized:
+                // One message too big to take (a retained one would come back on every reconnect) must not cost
+                // the connection: it is counted and skipped, and at QoS 1 acknowledged so the broker drops it.
+                Interlocked.Increment(ref _skippedOversized);
+                _lastOversized = $"{oversized.Topic} ({oversized.Size} bytes)";
+                if (oversized.Qos == MqttQualityOfService.AtLeastOnce)
+                {
+                    AcknowledgeNow(oversized.PacketId);
+                }
+
+                break;
+            case PubAckPacket pubAck:
+                lock (_lock)
+                {
+                    if (_inflightQos1.Remove(pubAck.PacketId))
+                    {
+                        _qos1Ids.Remove(pubAck.PacketId);
+                    }
+
+                    CompleteFlushWaitersIfIdle();
+                }
+
+                break;
+            case SubAckPacket or UnsubAckPacket:
+                TaskCompletionSource<MqttPacket?>? waiter;
+                lock (_lock)
+                {
+                    var id = packet is SubAckPacket s ? s.PacketId : ((UnsubAckPacket)packet).PacketId;
+                    _pendingAcks.Remove(id, out waiter);
+                }
+
+                waiter?.TrySetResult(packet);
+                break;
+            case PingRespPacket:
+                break;
+            default:
+                throw new MqttProtocolException($"Broker sent {packet.Type}, which a server must not send to a client here.");
         }
     }
 
@@ -855,6 +900,25 @@ public sealed class MqttClient : IMqttClient
             _unacked.Enqueue(ack);
             return ack;
         }
+    }
+
+    /// <summary>Marks messages handed over as acknowledged and queues the PUBACKs now due.</summary>
+    private void AcknowledgeOwned(List<InboundAck> owned)
+    {
+        lock (_lock)
+        {
+            foreach (var ack in owned)
+            {
+                ack.Done = true;
+            }
+
+            if (!ReleaseAcknowledged())
+            {
+                return;
+            }
+        }
+
+        SignalWriter();
     }
 
     /// <summary>Acknowledges a message we own at once, still behind any earlier one the application has not acknowledged.</summary>

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Diagnostics.CodeAnalysis;
 using System.Net.Sockets;
 using Vitals.Mqtt.Packets;
 
@@ -28,24 +29,9 @@ internal sealed class MqttConnection(Socket socket, Stream stream, MqttPacketRea
     {
         while (true)
         {
-            if (_discard > 0)
+            if (TryReadBufferedPacket(out var packet))
             {
-                // The rest of an oversized PUBLISH: dropped as it arrives, never buffered whole.
-                var skip = (int)Math.Min(_discard, _end - _start);
-                _start += skip;
-                _discard -= skip;
-            }
-
-            if (_discard == 0 && _end > _start)
-            {
-                var sequence = new ReadOnlySequence<byte>(_buffer, _start, _end - _start);
-                if (packetReader.TryReadPacket(ref sequence, out var packet))
-                {
-                    _start = _end - (int)sequence.Length;
-                    _discard = packet is OversizedPublishPacket oversized ? oversized.Discard : 0;
-                    LastReceived = time.GetTimestamp();
-                    return packet;
-                }
+                return packet;
             }
 
             MakeRoom();
@@ -57,6 +43,35 @@ internal sealed class MqttConnection(Socket socket, Stream stream, MqttPacketRea
 
             _end += n;
         }
+    }
+
+    /// <summary>The next packet already received whole, if any; never reads the socket.</summary>
+    public bool TryReadBufferedPacket([NotNullWhen(true)] out MqttPacket? packet)
+    {
+        if (_discard > 0)
+        {
+            // The rest of an oversized PUBLISH: dropped as it arrives, never buffered whole.
+            var skip = (int)Math.Min(_discard, _end - _start);
+            _start += skip;
+            _discard -= skip;
+        }
+
+        packet = null;
+        if (_discard > 0 || _end == _start)
+        {
+            return false;
+        }
+
+        var sequence = new ReadOnlySequence<byte>(_buffer, _start, _end - _start);
+        if (!packetReader.TryReadPacket(ref sequence, out packet))
+        {
+            return false;
+        }
+
+        _start = _end - (int)sequence.Length;
+        _discard = packet is OversizedPublishPacket oversized ? oversized.Discard : 0;
+        LastReceived = time.GetTimestamp();
+        return true;
     }
 
     public void Close()

@@ -76,6 +76,85 @@ public class MqttClientBrokerTests(MosquittoFixture fixture) : IClassFixture<Mos
     }
 
     [Fact]
+    public async Task OnMessages_ManyQos1Messages_HandedOverInOrderNotThroughTheChannel()
+    {
+        var topic = UniqueTopic("handed");
+        var texts = new List<string>();
+        var all = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var subscriber = new MqttClient(Options(_broker.Port))
+        {
+            OnMessages = (messages, _) =>
+            {
+                texts.AddRange(messages.Select(m => m.Text())); // the list is reused after the call: copied here
+                if (texts.Count >= 1000)
+                {
+                    all.TrySetResult();
+                }
+
+                return ValueTask.CompletedTask;
+            },
+        };
+        await subscriber.ConnectAsync().WaitAsync(TestTimeout);
+        await using var publisher = await ConnectedAsync(Options(_broker.Port));
+        await subscriber.SubscribeAsync(topic);
+
+        for (var i = 0; i < 1000; i++)
+        {
+            await publisher.PublishAsync(topic, Bytes(i.ToString(System.Globalization.CultureInfo.InvariantCulture)), MqttQualityOfService.AtLeastOnce);
+        }
+
+        await all.Task.WaitAsync(TestTimeout);
+        Assert.Equal(Enumerable.Range(0, 1000).Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture)), texts);
+        Assert.False(subscriber.Messages.TryRead(out _));
+    }
+
+    [Fact]
+    public async Task OnMessages_Qos1_AcknowledgedOnlyOnceTheHandlerCompletes()
+    {
+        var topic = UniqueTopic("held");
+        var options = Options(_broker.Port, "persistent-" + Guid.NewGuid().ToString("N")[..8]) with { CleanSession = false };
+        await using var publisher = await ConnectedAsync(Options(_broker.Port));
+        var handed = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var never = new TaskCompletionSource();
+        await using var holding = new MqttClient(options)
+        {
+            OnMessages = async (messages, ct) =>
+            {
+                handed.TrySetResult(messages[0].Text());
+                await never.Task.WaitAsync(ct); // as a gateway whose store never commits
+            },
+        };
+        await holding.ConnectAsync().WaitAsync(TestTimeout);
+        await holding.SubscribeAsync(topic);
+        await publisher.PublishAsync(topic, Bytes("one"), MqttQualityOfService.AtLeastOnce);
+        Assert.Equal("one", await handed.Task.WaitAsync(TestTimeout));
+        await holding.AbortAsync(); // gone before its handler finished: no PUBACK was owed yet
+
+        var texts = new List<string>();
+        var redelivered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using (var again = new MqttClient(options)
+        {
+            OnMessages = (messages, _) =>
+            {
+                texts.AddRange(messages.Select(m => m.Text()));
+                redelivered.TrySetResult();
+                return ValueTask.CompletedTask;
+            },
+        })
+        {
+            await again.ConnectAsync().WaitAsync(TestTimeout);
+            await redelivered.Task.WaitAsync(TestTimeout);
+            Assert.Equal(["one"], texts); // [MQTT-4.4.0-1] the session still held it
+            await again.FlushAsync().WaitAsync(TestTimeout); // this time the handler completed: the PUBACK is written
+        }
+
+        await publisher.PublishAsync(topic, Bytes("two"), MqttQualityOfService.AtLeastOnce);
+        await publisher.FlushAsync().WaitAsync(TestTimeout);
+        await using var third = await ConnectedAsync(options);
+        Assert.Equal("two", (await third.ReceiveAsync()).Text());
+    }
+
+    [Fact]
     public async Task ConnectAsync_WrongPassword_ThrowsClearRefusal()
     {
         var options = Options(_broker.PasswordPort) with { Username = MosquittoBroker.User, Password = "wrong" };

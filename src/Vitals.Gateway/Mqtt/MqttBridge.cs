@@ -57,8 +57,9 @@ public sealed partial class MqttBridge : BackgroundService
     private byte[]? onlineStatus;
     private int subscribed;
 
-    /// <summary>Most readings queued for the pipeline in one batch; more messages waiting make another batch at once.</summary>
-    private const int MaxBatchReadings = 512;
+    // The reader loop's batch (ReceiveAsync runs on it alone): readings decoded, and the QoS 1 messages they came from.
+    private readonly List<Observation> readings = [];
+    private readonly List<MqttMessage> toAcknowledge = [];
 
     // Chair id -> its mqtt feed, and the same feeds by obs topic. Both replaced whole on a binding change, never changed in
     // place: read without a lock.
@@ -196,7 +197,7 @@ public sealed partial class MqttBridge : BackgroundService
         if (clientOptions is not null)
         {
             // Created here, not in ExecuteAsync, so alarm events raised from the first moment already have a queue.
-            client = new MqttClient(Tune?.Invoke(clientOptions) ?? clientOptions, time);
+            client = new MqttClient(Tune?.Invoke(clientOptions) ?? clientOptions, time) { OnMessages = ReceiveAsync };
             client.StateChanged += OnStateChanged;
             if (Volatile.Read(ref chairs).Count == 0)
             {
@@ -250,43 +251,28 @@ public sealed partial class MqttBridge : BackgroundService
 
     /// <inheritdoc />
     protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
-        client is not { } c ? Task.CompletedTask : Task.WhenAll(
-            supervisor.RunAsync("mqtt.receive", ct => ReceiveAsync(c, ct), stoppingToken),
-            supervisor.RunAsync("mqtt.state", ct => PublishStateAsync(c, ct), stoppingToken));
+        client is not { } c ? Task.CompletedTask : supervisor.RunAsync("mqtt.state", ct => PublishStateAsync(c, ct), stoppingToken);
 
     /// <summary>
-    /// Takes every message the client holds at once, decodes them, and queues all their readings for the pipeline in one
-    /// go: the pipeline wakes once per batch instead of once per reading, and a batch's QoS 1 messages share one wait for
-    /// the store (measured with <c>mqtt-ingest</c>: see the README, "Where the time goes").
+    /// Runs on the MQTT client's reader loop with every message one socket read brought in: decodes them and judges all
+    /// their readings right there (<see cref="ObservationPipeline.JudgeAsync"/>), so a read wakes no other thread before
+    /// the store's; a batch's QoS 1 messages share one wait for the store (measured with <c>mqtt-ingest</c> and the shared
+    /// harness: see the README, "Where the time goes").
     /// </summary>
-    private async Task ReceiveAsync(MqttClient c, CancellationToken ct)
+    private ValueTask ReceiveAsync(IReadOnlyList<MqttMessage> messages, CancellationToken ct)
     {
-        var messages = c.Messages;
-        var readings = new List<Observation>();
-        var toAcknowledge = new List<MqttMessage>();
-        try
-        {
-            while (await messages.WaitToReadAsync(ct).ConfigureAwait(false))
-            {
-                // Messages taken together are received together: one receive time, read once.
-                var now = time.GetUtcNow();
-                var byTopic = Volatile.Read(ref feedsByTopic);
-                var taken = 0;
-                while (readings.Count < MaxBatchReadings && messages.TryRead(out var message))
-                {
-                    taken++;
-                    Take(c, message, byTopic, now, readings, toAcknowledge);
-                }
+        var c = client!;
 
-                Interlocked.Add(ref received, taken);
-                await KeepAsync(c, readings, toAcknowledge, ct).ConfigureAwait(false);
-                readings.Clear();
-                toAcknowledge.Clear();
-            }
-        }
-        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        // Messages taken together are received together: one receive time, read once.
+        var now = time.GetUtcNow();
+        var byTopic = Volatile.Read(ref feedsByTopic);
+        foreach (var message in messages)
         {
+            Take(c, message, byTopic, now, readings, toAcknowledge);
         }
+
+        Interlocked.Add(ref received, messages.Count);
+        return KeepAsync(c, ct);
     }
 
     /// <summary>Decodes one message into <paramref name="readings"/>; a QoS 1 message that yielded any waits in <paramref name="toAcknowledge"/>.</summary>
@@ -332,22 +318,23 @@ public sealed partial class MqttBridge : BackgroundService
     }
 
     /// <summary>
-    /// Queues a batch's readings; its QoS 1 messages are acknowledged once the batch's last reading is committed (readings
-    /// are committed in queue order, so the last stands for all). The wait is a continuation, never this loop's: the
-    /// broker keeps sending while earlier messages are still on their way to disk.
+    /// Judges the batch's readings; its QoS 1 messages are acknowledged once the batch's last reading is committed
+    /// (readings are committed in queue order, so the last stands for all). The wait is a continuation, never the
+    /// reader's: the broker keeps sending while earlier messages are still on their way to disk.
     /// </summary>
-    private ValueTask KeepAsync(MqttClient c, List<Observation> readings, List<MqttMessage> toAcknowledge, CancellationToken ct)
+    private async ValueTask KeepAsync(MqttClient c, CancellationToken ct)
     {
         if (readings.Count == 0)
         {
-            return ValueTask.CompletedTask;
+            return;
         }
 
         var last = readings[^1];
-        if (toAcknowledge.Count > 0)
+        var watched = toAcknowledge.Count > 0;
+        if (watched)
         {
             // Watched before it is queued, so a quick commit cannot pass unseen.
-            storeWriter.WhenStored(last).ContinueWith(
+            _ = storeWriter.WhenStored(last).ContinueWith(
                 static (_, state) =>
                 {
                     var (client, acknowledged) = ((MqttClient, MqttMessage[]))state!;
@@ -362,32 +349,19 @@ public sealed partial class MqttBridge : BackgroundService
                 TaskScheduler.Default);
         }
 
-        // Without waiting while the pipeline has room (almost always): no state machine per batch.
-        var writer = pipeline.Writer;
-        for (var i = 0; i < readings.Count; i++)
-        {
-            if (!writer.TryWrite(readings[i]))
-            {
-                return WaitAndQueueAsync(readings, i, toAcknowledge.Count > 0, ct);
-            }
-        }
-
-        return ValueTask.CompletedTask;
-    }
-
-    private async ValueTask WaitAndQueueAsync(List<Observation> readings, int from, bool watched, CancellationToken ct)
-    {
         try
         {
-            for (var i = from; i < readings.Count; i++)
-            {
-                await pipeline.Writer.WriteAsync(readings[i], ct).ConfigureAwait(false);
-            }
+            await pipeline.JudgeAsync(readings, ct).ConfigureAwait(false);
         }
         catch when (watched)
         {
-            storeWriter.Forget(readings[^1]); // not (all) queued: no PUBACK, the broker sends them again
+            storeWriter.Forget(last); // not (all) queued: no PUBACK, the broker sends them again
             throw;
+        }
+        finally
+        {
+            readings.Clear();
+            toAcknowledge.Clear();
         }
     }
 

@@ -30,6 +30,10 @@ public sealed class ObservationPipeline(
     private readonly Channel<Observation> input = Channel.CreateBounded<Observation>(
         new BoundedChannelOptions(Capacity) { FullMode = BoundedChannelFullMode.Wait, SingleReader = true });
 
+    // One batch at a time through the step, whether from the loop or a feed's own thread (JudgeAsync).
+    private readonly SemaphoreSlim step = new(1, 1);
+    private readonly List<Observation> direct = new(MaxBatch);
+
     private long processed;
 
     /// <summary>Where feeds write their readings.</summary>
@@ -52,6 +56,36 @@ public sealed class ObservationPipeline(
         alarms.Save();
     }
 
+    /// <summary>
+    /// Judges a feed's readings on the caller's thread, in order, in batches of at most <see cref="MaxBatch"/>, instead of
+    /// queueing them in <see cref="Writer"/> for the pipeline's loop: no hand-off to another thread, which on this path
+    /// costs a thread-pool wake-up and the spinning of the worker left idle. For a feed that already runs its own loop
+    /// (the MQTT reader); the step is one at a time with the loop's, and waits while the store is full.
+    /// </summary>
+    public async ValueTask JudgeAsync(IReadOnlyList<Observation> readings, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(readings);
+        for (var from = 0; from < readings.Count; from += MaxBatch)
+        {
+            await step.WaitAsync(ct).ConfigureAwait(false);
+            try
+            {
+                var to = Math.Min(from + MaxBatch, readings.Count);
+                for (var i = from; i < to; i++)
+                {
+                    direct.Add(readings[i]);
+                }
+
+                await StepAsync(direct, ct).ConfigureAwait(false);
+            }
+            finally
+            {
+                direct.Clear();
+                step.Release();
+            }
+        }
+    }
+
     private async Task ConsumeAsync(CancellationToken ct)
     {
         var batch = new List<Observation>(MaxBatch);
@@ -61,36 +95,54 @@ public sealed class ObservationPipeline(
             {
                 while (batch.Count < MaxBatch && input.Reader.TryRead(out var o))
                 {
-                    // The device-clock policy, once for every feed; an HL7 AA waits on the reading as queued.
-                    var admitted = clocks.Admit(o);
-                    if (!ReferenceEquals(admitted, o))
-                    {
-                        store.Replaced(o, admitted);
-                    }
-
-                    batch.Add(admitted);
+                    batch.Add(o);
                 }
 
-                foreach (var o in batch)
+                await step.WaitAsync(ct).ConfigureAwait(false);
+                try
                 {
-                    live.Apply(o);
+                    await StepAsync(batch, ct).ConfigureAwait(false);
                 }
-
-                await alarms.ObserveAsync(batch, ct).ConfigureAwait(false);
-                if (hub.SubscriberCount > 0) // with no dashboard open, no views to build (Publish would drop them unseen)
+                finally
                 {
-                    hub.Publish("obs", batch.Select(ObsView.From));
+                    batch.Clear();
+                    step.Release();
                 }
-
-                await store.EnqueueAsync(batch, ct).ConfigureAwait(false);
-
-                Interlocked.Add(ref processed, batch.Count);
-                batch.Clear();
             }
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
         }
+    }
+
+    /// <summary>One batch through the device clocks, live state, the alarm engine, dashboards and the store queue; the caller holds <see cref="step"/>.</summary>
+    private async ValueTask StepAsync(List<Observation> batch, CancellationToken ct)
+    {
+        for (var i = 0; i < batch.Count; i++)
+        {
+            // The device-clock policy, once for every feed; an HL7 AA waits on the reading as queued.
+            var o = batch[i];
+            var admitted = clocks.Admit(o);
+            if (!ReferenceEquals(admitted, o))
+            {
+                store.Replaced(o, admitted);
+                batch[i] = admitted;
+            }
+        }
+
+        foreach (var o in batch)
+        {
+            live.Apply(o);
+        }
+
+        await alarms.ObserveAsync(batch, ct).ConfigureAwait(false);
+        if (hub.SubscriberCount > 0) // with no dashboard open, no views to build (Publish would drop them unseen)
+        {
+            hub.Publish("obs", batch.Select(ObsView.From));
+        }
+
+        await store.EnqueueAsync(batch, ct).ConfigureAwait(false);
+        Interlocked.Add(ref processed, batch.Count);
     }
 
     private async Task TickAsync(CancellationToken ct)

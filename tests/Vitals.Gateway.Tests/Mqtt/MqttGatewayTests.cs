@@ -1,7 +1,9 @@
+using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Vitals.Core;
 using Vitals.Gateway.Pipeline;
+using Vitals.Mqtt;
 using Vitals.Mqtt.Packets;
 using Vitals.Mqtt.Tests.Broker;
 using Vitals.Storage.Sqlite;
@@ -91,6 +93,53 @@ public sealed class MqttGatewayTests(MosquittoFixture fixture) : IClassFixture<M
         Assert.Equal("connected", mqtt.GetProperty("state").GetString());
         Assert.Equal(1, mqtt.GetProperty("oversized").GetInt64());
         Assert.StartsWith($"{prefix}/{Site}/chair-99/obs (", mqtt.GetProperty("lastOversized").GetString(), StringComparison.Ordinal); // once: never reconnected
+    }
+
+    [Fact]
+    public async Task Obs_Qos1FloodWhileSimulatorFeeds_EveryMqttReadingStoredOnceInOrderAndSimulatorKeepsFlowing()
+    {
+        // The MQTT reader judges its readings itself (ObservationPipeline.JudgeAsync) while the simulator's go through
+        // the pipeline's loop: both must get through, neither lost nor doubled, each feed in its own order.
+        const int Messages = 600; // within mosquitto's default queue for one subscriber (1000)
+        var prefix = NewPrefix();
+        await using var host = await StartAsync(Options(Anonymous(prefix)));
+        await host.WaitConnectedAsync();
+        var store = host.App.Services.GetRequiredService<SqliteStore>();
+        var live = host.App.Services.GetRequiredService<LiveState>();
+        await Eventually.TrueAsync(() => live.Snapshot("chair-3")!.Values.ContainsKey(Sign.Hr), "the simulator's first reading");
+
+        await using var publisher = new MqttClient(new MqttClientOptions { Host = "127.0.0.1", Port = Broker.Port, MaxPendingQos1 = Messages + 10 });
+        await publisher.ConnectAsync().WaitAsync(MqttTestSupport.Timeout);
+        var start = DateTimeOffset.FromUnixTimeSeconds(DateTimeOffset.UtcNow.AddMinutes(-2).ToUnixTimeSeconds()); // a device time the clock policy accepts
+        var topic = $"{prefix}/{Site}/chair-2/obs";
+
+        // The SUBACK may trail CONNACK a little: a probe first, published until it shows.
+        await Eventually.TrueAsync(
+            () =>
+            {
+                publisher.PublishAsync(topic, Encoding.UTF8.GetBytes($$"""{"HeartRate":61,"ts":{{start.AddSeconds(-1).ToUnixTimeMilliseconds()}}}"""), MqttQualityOfService.AtLeastOnce).Wait();
+                return live.Snapshot("chair-2")!.Values.ContainsKey(Sign.Hr);
+            },
+            "the probe reading to reach live state");
+
+        var simulatorBefore = SimulatorRows();
+        for (var n = 0; n < Messages; n++)
+        {
+            // Reading n is measured at start + n * 10 ms, with a heart rate that names it.
+            var payload = $$"""{"HeartRate":{{60 + (n % 100)}},"SpO2":"98","ts":{{start.AddMilliseconds(n * 10).ToUnixTimeMilliseconds()}}}""";
+            await publisher.PublishAsync(topic, Encoding.UTF8.GetBytes(payload), MqttQualityOfService.AtLeastOnce);
+        }
+
+        await Eventually.TrueAsync(() => FloodRows().Count >= Messages, $"{Messages} flood readings stored");
+        var rows = FloodRows();
+        Assert.Equal(Messages, rows.Count);
+        Assert.Equal(Enumerable.Range(0, Messages).Select(n => (start.AddMilliseconds(n * 10), 60.0 + (n % 100))), rows.Select(o => (o.MeasuredAt, o.Value)));
+        await Eventually.TrueAsync(() => SimulatorRows() > simulatorBefore, "the simulator's readings still stored");
+
+        List<Observation> FloodRows() =>
+            [.. store.Query("chair-2", start, start.AddMinutes(1)).Where(o => o.Sign == Sign.Hr && o.Source == SourceProtocol.Mqtt).OrderBy(o => o.MeasuredAt)];
+
+        int SimulatorRows() => store.Query("chair-3", DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddMinutes(5)).Count(o => o.Sign == Sign.Hr);
     }
 
     [Fact]
