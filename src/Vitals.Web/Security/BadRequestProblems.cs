@@ -27,7 +27,7 @@ public sealed partial class BadRequestProblems(IProblemDetailsService problems) 
             ProblemDetails = new HttpValidationProblemDetails(new Dictionary<string, string[]> { [field] = [message] })
             {
                 Status = bad.StatusCode,
-                Title = bad.StatusCode == StatusCodes.Status413PayloadTooLarge ? "Request body too large" : "Bad request",
+                Title = bad.StatusCode == StatusCodes.Status413PayloadTooLarge ? "Request body too large" : Title,
             },
         }).ConfigureAwait(false);
     }
@@ -51,9 +51,15 @@ public sealed partial class BadRequestProblems(IProblemDetailsService problems) 
         }
 
         return ParameterName().Match(bad.Message) is { Success: true } m
-            ? (m.Groups[1].Value, $"'{m.Groups[1].Value}' is missing or has the wrong format.")
+            ? (m.Groups[1].Value, WrongFormat(m.Groups[1].Value))
             : ("body", "The request could not be read.");
     }
+
+    /// <summary>The title of a request that could not be bound.</summary>
+    internal const string Title = "Bad request";
+
+    /// <summary>What to fix about a query or route value that did not bind.</summary>
+    internal static string WrongFormat(string field) => $"'{field}' is missing or has the wrong format.";
 
     // Framework messages name the parameter as "Type name", e.g. Failed to bind parameter "int? minutes" from "x".
     [GeneratedRegex("""parameter "(?:[^"]* )?([A-Za-z_][A-Za-z0-9_]*)" """, RegexOptions.None, 100)]

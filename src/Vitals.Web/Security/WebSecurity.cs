@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Net;
 using Microsoft.AspNetCore.Http.Metadata;
 
@@ -78,7 +79,33 @@ public static partial class WebSecurity
             case StatusCodes.Status429TooManyRequests when problem.Detail is null:
                 problem.Detail = "Too many requests from this address. Wait a minute and try again.";
                 break;
+            case StatusCodes.Status400BadRequest when problem.Detail is null && UnparsableParameter(context.HttpContext) is { } field:
+                problem.Title = BadRequestProblems.Title;
+                problem.Extensions["errors"] = new Dictionary<string, string[]> { [field] = [BadRequestProblems.WrongFormat(field)] };
+                break;
         }
+    }
+
+    /// <summary>
+    /// The query or route value of the endpoint that does not parse as its parameter's type. The compiled request
+    /// delegates (request delegate generator) answer such a request 400 without a body, where the runtime-built ones
+    /// threw naming the parameter (<see cref="BadRequestProblems"/>); so the field is found again here, on the error path only.
+    /// </summary>
+    internal static string? UnparsableParameter(HttpContext http)
+    {
+        var parameters = http.GetEndpoint()?.Metadata.GetOrderedMetadata<IParameterBindingMetadata>() ?? [];
+        foreach (var parameter in parameters.Where(p => p.HasTryParse))
+        {
+            var raw = http.Request.RouteValues.TryGetValue(parameter.Name, out var route) ? Convert.ToString(route, CultureInfo.InvariantCulture) : http.Request.Query[parameter.Name].ToString();
+            var type = Nullable.GetUnderlyingType(parameter.ParameterInfo.ParameterType) ?? parameter.ParameterInfo.ParameterType;
+            if (!string.IsNullOrEmpty(raw) && type.GetMethod("TryParse", [typeof(string), typeof(IFormatProvider), type.MakeByRefType()]) is { IsStatic: true } tryParse
+                && tryParse.Invoke(null, [raw, CultureInfo.InvariantCulture, null]) is false)
+            {
+                return parameter.Name;
+            }
+        }
+
+        return null;
     }
 
     /// <summary>Limits an endpoint's request body to <paramref name="bytes"/> (413 with problem details beyond it).</summary>

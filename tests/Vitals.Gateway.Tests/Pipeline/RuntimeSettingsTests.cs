@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json;
 
 namespace Vitals.Gateway.Tests.Pipeline;
@@ -29,6 +30,16 @@ public sealed class RuntimeSettingsTests
         Assert.True(settings.TryGetProperty("System.GC.Server", out var server), "System.GC.Server is not set: the Web SDK would pick Server GC");
         Assert.False(server.GetBoolean());
         Assert.True(settings.GetProperty("System.GC.Concurrent").GetBoolean());
+    }
+
+    [Fact]
+    public void Runtimeconfig_Gen0Budget_IsCappedForPeakMemory()
+    {
+        // Uncapped, Workstation GC sized gen0 from the L3 cache (~25 MB here) and the harness peaked 5-8 MB higher.
+        var settings = ConfigProperties();
+
+        Assert.True(settings.TryGetProperty("System.GC.Gen0MaxBudget", out var budget), "System.GC.Gen0MaxBudget is not set");
+        Assert.InRange(budget.ValueKind == JsonValueKind.String ? long.Parse(budget.GetString()!, CultureInfo.InvariantCulture) : budget.GetInt64(), 4L << 20, 16L << 20);
     }
 
     private static JsonElement ConfigProperties()
