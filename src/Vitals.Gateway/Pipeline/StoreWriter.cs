@@ -33,9 +33,11 @@ public sealed partial class StoreWriter(SqliteStore store, TimeProvider time, Lo
     /// index is touched at one page per chair, so small commits write the same pages again and again. Measured with
     /// <c>mqtt-ingest</c> (50 chairs, 2 warm rounds of 200k messages): commits of ~750 rows, WAL <c>pwrite</c>s
     /// 177-204k -> 115k, checkpoint fsyncs 25 -> 15, the kernel's write time per message ~1.1 -> ~0.75 us.
-    /// 50 ms saved little more.
+    /// 50 ms instead of 20 (schema 5, one index page per chair still rewritten per commit): the store alone
+    /// (<c>Vitals.Storage.Benchmarks -- append</c>) 3.3-3.6 -> 2.9 us CPU per frame for commits of 750 -> 1500 frames,
+    /// and the shared harness 2.47-3.24 -> 2.35-2.68 CPU-s per 200k messages (3 alternating pairs, load 16-18).
     /// </summary>
-    public static readonly TimeSpan GroupWindow = TimeSpan.FromMilliseconds(20);
+    public static readonly TimeSpan GroupWindow = TimeSpan.FromMilliseconds(50);
 
     /// <summary>A batch of at least this many readings is committed at once: waiting would add latency, not savings.</summary>
     public const int GroupTarget = 2000;
