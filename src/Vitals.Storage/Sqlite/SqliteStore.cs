@@ -243,11 +243,24 @@ public sealed partial class SqliteStore : IDisposable
     public List<Observation> Query(string chair, DateTimeOffset from, DateTimeOffset to, int limit = 100_000)
     {
         using var conn = OpenReader();
+        using var tx = conn.BeginTransaction(deferred: true); // the chair's streams and rows as of one moment
+
+        // A chair fed by one device (the usual case) is read by its stream: the index then yields its rows in time
+        // order, where several streams need the whole window sorted (24 h at 1 Hz: about 10 % more time).
+        var only = SingleStream(conn, chair);
         using var stmt = PrepareOn(conn, $"""
-            SELECT {FrameColumns} FROM vitals_frames WHERE chair = ?1 AND measured_ms >= ?2 AND measured_ms < ?3
-            ORDER BY measured_ms, id LIMIT ?4;
+            SELECT {FrameColumns} FROM vitals_frames WHERE {(only is null ? "chair" : "stream")} = ?1
+            AND measured_ms >= ?2 AND measured_ms < ?3 ORDER BY measured_ms, id LIMIT ?4;
             """);
-        raw.sqlite3_bind_text(stmt, 1, chair);
+        if (only is { } stream)
+        {
+            raw.sqlite3_bind_int64(stmt, 1, stream);
+        }
+        else
+        {
+            raw.sqlite3_bind_text(stmt, 1, chair);
+        }
+
         raw.sqlite3_bind_int64(stmt, 2, from.ToUnixTimeMilliseconds());
         raw.sqlite3_bind_int64(stmt, 3, to.ToUnixTimeMilliseconds());
         raw.sqlite3_bind_int(stmt, 4, limit); // frames: at least as many observations
@@ -262,6 +275,17 @@ public sealed partial class SqliteStore : IDisposable
         }
 
         return result;
+    }
+
+    /// <summary>The id of <paramref name="chair"/>'s stream when it has exactly one, else null.</summary>
+    private static long? SingleStream(SqliteConnection conn, string chair)
+    {
+        using var cmd = conn.CreateCommand();
+        cmd.CommandText = "SELECT id FROM streams WHERE chair = $chair LIMIT 2;";
+        cmd.Parameters.AddWithValue("$chair", chair);
+        using var reader = cmd.ExecuteReader();
+        long? id = reader.Read() ? reader.GetInt64(0) : null;
+        return reader.Read() ? null : id;
     }
 
     /// <summary>Number of observations stored (sign values, not rows).</summary>
@@ -569,7 +593,8 @@ public sealed partial class SqliteStore : IDisposable
                 CREATE INDEX vitals_stream_time ON vitals (stream, measured_ms);
                 CREATE VIEW vitals_frames AS
                     SELECT v.id AS id, s.site AS site, s.chair AS chair, s.device AS device, v.measured_ms AS measured_ms,
-                        v.received_ms AS received_ms, s.source AS source, {string.Join(", ", signs.Select(s => $"v.{s} AS {s}, v.{s}_quality AS {s}_quality"))}
+                        v.received_ms AS received_ms, s.source AS source, {string.Join(", ", signs.Select(s => $"v.{s} AS {s}, v.{s}_quality AS {s}_quality"))},
+                        v.stream AS stream
                     FROM vitals v LEFT JOIN streams s ON s.id = v.stream;
                 """;
         }
