@@ -200,8 +200,9 @@ public sealed partial class SqliteStore : IDisposable
 
     /// <summary>
     /// The <c>streams</c> id of <paramref name="key"/>, added on first sight (on the writer's open transaction).
-    /// A row carries this small integer instead of four strings: smaller rows, and the history index compares an
-    /// integer instead of the chair's text on its descent (see the README's store section for what it bought).
+    /// A row carries this small integer instead of four strings: a file 30 % smaller, and the history index compares an
+    /// integer instead of the chair's text on its descent. The store's append, 50 chairs, hr and spo2 per frame
+    /// (<c>Vitals.Storage.Benchmarks -- append</c>): 3.6-3.9 -> 3.0-3.3 us CPU per frame.
     /// </summary>
     private long StreamId(StreamKey key)
     {
