@@ -50,6 +50,7 @@ public sealed partial class StoreWriter(SqliteStore store, TimeProvider time, Lo
     private int queuedReadings;
     private int queuedOther; // event-log entries and settings, for Pending
     private TaskCompletionSource? roomWaiter;
+    private TaskCompletionSource? holding; // set while the writer holds readings for the group window; completing it ends the wait
 
     private long lastCommit; // Stopwatch timestamp of the end of the last commit of readings (the writer loop's own)
     private volatile bool stopping;
@@ -121,8 +122,12 @@ public sealed partial class StoreWriter(SqliteStore store, TimeProvider time, Lo
     }
 
     /// <inheritdoc />
-    public Task WhenStored(Observation last) =>
-        watched.GetOrAdd(last, _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
+    public Task WhenStored(Observation last)
+    {
+        var stored = watched.GetOrAdd(last, _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
+        Volatile.Read(ref holding)?.TrySetResult(); // a reading a feed waits on is not held for company
+        return stored;
+    }
 
     /// <inheritdoc />
     public void Forget(Observation last) => watched.TryRemove(last, out _);
@@ -154,6 +159,7 @@ public sealed partial class StoreWriter(SqliteStore store, TimeProvider time, Lo
         Interlocked.Increment(ref queuedOther);
         if (queue.Writer.TryWrite(entry))
         {
+            Volatile.Read(ref holding)?.TrySetResult(); // an event or setting is not held for company (see WaitForMore)
             return true;
         }
 
@@ -180,7 +186,16 @@ public sealed partial class StoreWriter(SqliteStore store, TimeProvider time, Lo
             Drain();
             if (WaitForMore() is { } wait)
             {
-                await Task.Delay(wait, CancellationToken.None).ConfigureAwait(false);
+                // Held until the window ends, or until an event, a setting or a reading a feed waits on arrives. Published
+                // before the re-check (a full fence), so an arrival either sees it or is seen here.
+                var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                Interlocked.Exchange(ref holding, release);
+                if (Volatile.Read(ref queuedOther) == 0 && watched.IsEmpty)
+                {
+                    await Task.WhenAny(Task.Delay(wait, CancellationToken.None), release.Task).ConfigureAwait(false);
+                }
+
+                Volatile.Write(ref holding, null);
                 Drain();
             }
 
@@ -224,13 +239,15 @@ public sealed partial class StoreWriter(SqliteStore store, TimeProvider time, Lo
     /// <summary>
     /// How long to wait for more readings before committing (<see cref="GroupWindow"/>), or null to commit now: when the
     /// batch is already large, when the last commit of readings was long enough ago (no sustained load: a lone reading
-    /// is never held), when a feed waits on a commit (an HL7 AA or MQTT PUBACK is not delayed), or when stopping.
+    /// is never held), when a feed waits on a commit (an HL7 AA or MQTT PUBACK is not delayed), when an event-log entry
+    /// or a setting is queued (an alarm transition or configuration change is read back right after it happened: the
+    /// audit view lists it, newest first beside the entries written directly), or when stopping.
     /// The window is real time, not the injected clock: it bounds how long a reading waits for company, and a fake
     /// clock in tests would never end the wait.
     /// </summary>
     private TimeSpan? WaitForMore()
     {
-        if (batch.Count is 0 or >= GroupTarget || stopping || !watched.IsEmpty)
+        if (batch.Count is 0 or >= GroupTarget || stopping || !watched.IsEmpty || events.Count > 0 || settings.Count > 0)
         {
             return null;
         }
