@@ -65,7 +65,6 @@ public sealed record CheckDue(string CheckId, DateTimeOffset DueAt);
 /// <param name="ChecksDue">Nursing checks and when they are due.</param>
 /// <param name="LastNibpAt">Last NIBP reading, for the overdue rule.</param>
 /// <param name="MagnesiumWarnings">Current magnesium rate warnings.</param>
-/// <param name="Readings">Recent readings the rules still need (rate-of-change windows, pre-infusion cuff readings).</param>
 public sealed record ChairSnapshot(
     string Site,
     string Chair,
@@ -74,15 +73,7 @@ public sealed record ChairSnapshot(
     DateTimeOffset? PausedUntil,
     IReadOnlyList<CheckDue> ChecksDue,
     DateTimeOffset? LastNibpAt,
-    IReadOnlyList<string> MagnesiumWarnings,
-    IReadOnlyList<RecentReadings>? Readings = null);
-
-/// <summary>Recent readings of one sign, kept compact for the snapshot: times as milliseconds after <paramref name="Start"/>.</summary>
-/// <param name="Sign">The sign.</param>
-/// <param name="Start">Gateway receive time of the first reading.</param>
-/// <param name="OffsetsMs">Each reading's time, in milliseconds after <paramref name="Start"/>.</param>
-/// <param name="Values">Each reading's value, in the sign's unit.</param>
-public sealed record RecentReadings(Sign Sign, DateTimeOffset Start, IReadOnlyList<long> OffsetsMs, IReadOnlyList<double> Values);
+    IReadOnlyList<string> MagnesiumWarnings);
 
 /// <summary>Everything the engine needs to resume after a restart: alarms (active, latched, acknowledged), sessions, baselines, pauses.</summary>
 /// <param name="Alarms">Uncleared alarms.</param>
@@ -95,8 +86,8 @@ public sealed record AlarmEngineSnapshot(
     DateTimeOffset? AllPausedUntil,
     int FormatVersion = AlarmEngineSnapshot.CurrentFormat)
 {
-    /// <summary>The format this build writes.</summary>
-    public const int CurrentFormat = 1;
+    /// <summary>The format this build writes: 2 leaves readings out (format 1 had them; it is still read).</summary>
+    public const int CurrentFormat = 2;
 }
 
 /// <summary>One chair's alarm picture for the dashboard.</summary>

@@ -40,7 +40,11 @@ public sealed class AlarmEngine : IAlarmEngine
     /// <summary>Prefix of nursing check prompt rule ids (<c>check.patellar_reflex</c>).</summary>
     public const string CheckRulePrefix = "check.";
 
-    private static readonly TimeSpan HistoryKept = TimeSpan.FromMinutes(30);
+    /// <summary>
+    /// How long each chair's readings are kept for rate-of-change and baseline rules (at most one per sign per
+    /// <see cref="ChairState.MinSpacing"/>). After a restart <see cref="Recall"/> puts back the stored readings of this span.
+    /// </summary>
+    public static readonly TimeSpan HistoryKept = TimeSpan.FromMinutes(30);
 
     private readonly ChairRegistry chairs;
 
@@ -110,20 +114,9 @@ public sealed class AlarmEngine : IAlarmEngine
             return;
         }
 
-        var sign = observation.Sign;
-        if (sign == Sign.Hr)
+        if (JudgedAs(chair, observation.Sign, at) is not { } sign)
         {
-            chair.LastHrAt = at;
-        }
-        else if (sign == Sign.Pr)
-        {
-            // Pulse rate stands in for heart rate only when no ECG rate is coming, so one heart gives one alarm.
-            if (chair.LastHrAt is { } hrAt && at - hrAt < Configuration.Timing.PulseRateFallbackAfter)
-            {
-                return;
-            }
-
-            sign = Sign.Hr;
+            return;
         }
 
         if (sign.Info().Episodic)
@@ -143,6 +136,31 @@ public sealed class AlarmEngine : IAlarmEngine
         {
             conditions.Judge(chair, verdict, timing, at, events);
         }
+    }
+
+    /// <summary>
+    /// Puts readings back into the history that rate-of-change and baseline rules compare with, after <see cref="Restore"/>:
+    /// the store already holds every reading durably, so the engine state saved for restarts leaves them out. Give the
+    /// stored readings received in the last <see cref="HistoryKept"/>, oldest first. They are kept exactly as
+    /// <see cref="Observe"/> keeps them (sensor problems skipped, pulse rate standing in for heart rate) but not judged:
+    /// their alarms are in the restored state.
+    /// </summary>
+    /// <returns>How many readings were given.</returns>
+    public int Recall(IEnumerable<Observation> stored)
+    {
+        ArgumentNullException.ThrowIfNull(stored);
+        var count = 0;
+        foreach (var o in stored)
+        {
+            count++;
+            var chair = chairs.Get(new ChairKey(o.Site, o.Chair));
+            if (SensorPlausibility.Problem(o.Sign, o.Value, o.Quality) is null && JudgedAs(chair, o.Sign, o.ReceivedAt) is { } sign)
+            {
+                chair.Record(sign, new Reading(o.ReceivedAt, o.Value), HistoryKept);
+            }
+        }
+
+        return count;
     }
 
     /// <inheritdoc />
@@ -300,18 +318,43 @@ public sealed class AlarmEngine : IAlarmEngine
         SessionAt(chair),
         chairs.Find(KeyOf(chair))?.MagnesiumWarnings ?? []);
 
-    /// <summary>The engine state to persist for restart recovery. Plain records; serialize with System.Text.Json.</summary>
-    public AlarmEngineSnapshot Snapshot() => EngineSnapshots.Take(chairs, book, pause, Configuration);
+    /// <summary>
+    /// The engine state to persist for restart recovery: alarms, sessions, baselines, pauses and checks, small and
+    /// changing only with them. Readings are not in it (the store has them; see <see cref="Recall"/>). Plain records;
+    /// serialize with System.Text.Json.
+    /// </summary>
+    public AlarmEngineSnapshot Snapshot() => EngineSnapshots.Take(chairs, book, pause);
 
     /// <summary>
     /// Replaces the engine state with <paramref name="snapshot"/> after a restart. Alarms come back as they were
-    /// (latched and acknowledged included), and so do the recent readings rate-of-change rules compare with; chairs
-    /// with a session or an alarm are watched again, with their feed timers starting at <paramref name="now"/>.
-    /// Condition timers start afresh from the next readings.
+    /// (latched and acknowledged included); chairs with a session or an alarm are watched again, with their feed timers
+    /// starting at <paramref name="now"/>. Condition timers start afresh from the next readings. The readings rate and
+    /// baseline rules compare with come back through <see cref="Recall"/>, called next.
     /// </summary>
     public void Restore(AlarmEngineSnapshot snapshot, DateTimeOffset now)
     {
         ArgumentNullException.ThrowIfNull(snapshot);
-        EngineSnapshots.Restore(snapshot, now, chairs, book, pause, Configuration);
+        EngineSnapshots.Restore(snapshot, now, chairs, book, pause);
+    }
+
+    /// <summary>The sign a reading counts as (null: not judged), noting when heart rate last came.</summary>
+    private Sign? JudgedAs(ChairState chair, Sign sign, DateTimeOffset at)
+    {
+        if (sign == Sign.Hr)
+        {
+            chair.LastHrAt = at;
+        }
+        else if (sign == Sign.Pr)
+        {
+            // Pulse rate stands in for heart rate only when no ECG rate is coming, so one heart gives one alarm.
+            if (chair.LastHrAt is { } hrAt && at - hrAt < Configuration.Timing.PulseRateFallbackAfter)
+            {
+                return null;
+            }
+
+            return Sign.Hr;
+        }
+
+        return sign;
     }
 }

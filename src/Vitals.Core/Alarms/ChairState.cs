@@ -109,7 +109,23 @@ internal sealed class ChairState(ChairKey key, IReadOnlyDictionary<string, Activ
             return;
         }
 
-        list.Add(reading);
+        if (list.Count > 0 && reading.At < list[^1].At)
+        {
+            // Older than the last kept (feeds racing into one batch, a clock step back): inserted in time order, which the
+            // rate rules' binary search relies on. Rare, so the linear search costs nothing in practice.
+            var after = list.Count;
+            while (after > 0 && list[after - 1].At > reading.At)
+            {
+                after--;
+            }
+
+            list.Insert(after, reading);
+        }
+        else
+        {
+            list.Add(reading);
+        }
+
         var cutoff = reading.At - keep;
         var stale = 0;
         while (stale < list.Count && list[stale].At < cutoff)

@@ -18,7 +18,7 @@ internal sealed record LogDispatch(string Type, DateTimeOffset At, string? Chair
 /// <summary>A dashboard event that follows a command's transitions.</summary>
 internal sealed record DashboardDispatch(DashboardEvent Event) : AlarmDispatch;
 
-/// <summary>Engine state to save for restart recovery.</summary>
+/// <summary>Engine state to save for restart recovery (only its changed rows are written: <see cref="EngineStateRows"/>).</summary>
 internal sealed record SnapshotDispatch(AlarmEngineSnapshot Snapshot, DateTimeOffset At) : AlarmDispatch;
 
 /// <summary>Reached once everything committed before it is dispatched.</summary>
@@ -97,7 +97,13 @@ public sealed partial class AlarmDispatcher(
                 Try("dashboards", d, d => hub.Publish(d.EventType, d.Payload));
                 break;
             case SnapshotDispatch s:
-                Try("store", s, s => Queued(store.TryEnqueueConfig(AlarmService.SnapshotKey, JsonSerializer.Serialize(s.Snapshot, Json.Options), s.At)));
+                Try("store", s, s =>
+                {
+                    foreach (var (key, value) in alarms.SavedState.Changed(s.Snapshot))
+                    {
+                        Queued(store.TryEnqueueConfig(key, value, s.At));
+                    }
+                });
                 break;
             case BarrierDispatch { Done: var done }:
                 done.TrySetResult();

@@ -25,8 +25,9 @@ public sealed record CommandTrail(AuditEntry? Audit, IReadOnlyList<DashboardEven
 /// one queue that <see cref="AlarmDispatcher"/> alone empties into live state, dashboards, the store and MQTT. So
 /// concurrent commands cannot reorder what anyone sees, and a caller that stops waiting (an aborted request) cannot
 /// stop what the engine has committed. Engine state is saved through the store writer after every change, so a
-/// restart, even after a crash, keeps active, latched and acknowledged alarms and pauses; configuration changes are
-/// event-sourced from the append-only log.
+/// restart, even after a crash, keeps active, latched and acknowledged alarms and pauses; only the chairs whose state
+/// changed are written (<see cref="EngineStateRows"/>), and the readings the rules need are read back from the store.
+/// Configuration changes are event-sourced from the append-only log.
 /// </summary>
 public sealed partial class AlarmService
 {
@@ -57,6 +58,9 @@ public sealed partial class AlarmService
         this.logger = logger;
         Restore();
     }
+
+    /// <summary>What was last saved of the engine state, so a save writes only the rows that changed; the dispatcher's after start.</summary>
+    internal EngineStateRows SavedState { get; } = new();
 
     /// <summary>Everything committed, in commit order, for <see cref="AlarmDispatcher"/>.</summary>
     internal ChannelReader<AlarmDispatch> Committed => committed.Reader;
@@ -258,7 +262,7 @@ public sealed partial class AlarmService
         }
 
         var now = time.GetUtcNow();
-        if (db.GetConfig(SnapshotKey) is { } json && JsonSerializer.Deserialize<AlarmEngineSnapshot>(json, Json.Options) is { } snapshot)
+        if (SavedState.Load(db.GetConfig(SnapshotKey), db.ReadConfigStartingWith(EngineStateRows.ChairPrefix)) is { } snapshot)
         {
             engine.Restore(snapshot, now);
             foreach (var alarm in engine.Active)
@@ -267,7 +271,9 @@ public sealed partial class AlarmService
             }
         }
 
-        LogRestored(logger, replayed, engine.Active.Count);
+        // The readings rate and baseline rules compare with were stored as they arrived: all the store had committed before a crash.
+        var recalled = engine.Recall(db.ReadReceivedSince(now - AlarmEngine.HistoryKept));
+        LogRestored(logger, replayed, engine.Active.Count, recalled);
     }
 
     private static ConfigResult Replay(AlarmConfiguration config, ConfigChange c)
@@ -292,9 +298,10 @@ public sealed partial class AlarmService
         Always,
 
         /// <summary>
-        /// Readings: marked unsaved for the next tick, even with transitions. A snapshot per reading batch (100 chairs'
-        /// readings and history, serialized ahead of the next alarm in the dispatcher) put the alarm delay p99 at ~107 ms
-        /// in tests/Vitals.Load; once a tick, 58-73 ms, and the crash bound stays ~1 s.
+        /// Readings: marked unsaved for the next tick, even with transitions. A snapshot per reading batch (then with 100
+        /// chairs' reading history, serialized ahead of the next alarm in the dispatcher) put the alarm delay p99 at
+        /// ~107 ms in tests/Vitals.Load; once a tick, 58-73 ms, and the crash bound stays ~1 s. Only the chairs whose
+        /// state changed are written (<see cref="EngineStateRows"/>).
         /// </summary>
         NextTick,
 
@@ -302,8 +309,8 @@ public sealed partial class AlarmService
         IfUnsaved,
     }
 
-    [LoggerMessage(EventId = 2001, Level = LogLevel.Information, Message = "Alarm engine restored: {Changes} configuration changes replayed, {Active} active alarms")]
-    private static partial void LogRestored(ILogger logger, int changes, int active);
+    [LoggerMessage(EventId = 2001, Level = LogLevel.Information, Message = "Alarm engine restored: {Changes} configuration changes replayed, {Active} active alarms, {Readings} stored readings recalled for rate and baseline rules")]
+    private static partial void LogRestored(ILogger logger, int changes, int active, int readings);
 
     [LoggerMessage(EventId = 2002, Level = LogLevel.Warning, Message = "A {Item} was committed after the alarm dispatcher stopped (the gateway is stopping); it is not dispatched")]
     private static partial void LogNotDispatched(ILogger logger, string item);

@@ -279,11 +279,9 @@ public sealed partial class StoreWriter(SqliteStore store, TimeProvider time, Lo
 
             if (settings.Count > 0)
             {
-                foreach (var c in settings.Values.ToList())
-                {
-                    store.SetConfig(c.Key, c.Value, c.At);
-                    settings.Remove(c.Key);
-                }
+                // One transaction: the alarm engine saves one row per changed chair at a time.
+                store.SetConfigs([.. settings.Values.Select(c => (c.Key, c.Value, c.At))]);
+                settings.Clear();
             }
 
             failure = null;

@@ -27,17 +27,28 @@ internal sealed class EngineHarness
 
     public DateTimeOffset Now => Clock.Now;
 
-    public void Observe(Sign sign, double value, string chair = Chair, ObservationQuality quality = ObservationQuality.Ok) =>
-        Engine.Observe(new Observation(Site, chair, "dev-" + chair, sign, value, Now, Now, SourceProtocol.Simulator, quality), Events);
+    /// <summary>Every observation fed, in order: what the gateway's store would hold.</summary>
+    public List<Observation> Stored { get; } = [];
+
+    public void Observe(Sign sign, double value, string chair = Chair, ObservationQuality quality = ObservationQuality.Ok)
+    {
+        var observation = new Observation(Site, chair, "dev-" + chair, sign, value, Now, Now, SourceProtocol.Simulator, quality);
+        Stored.Add(observation);
+        Engine.Observe(observation, Events);
+    }
 
     public void Tick() => Engine.Tick(Now, Events);
 
-    /// <summary>Simulates a gateway restart: the snapshot goes through JSON into a fresh engine.</summary>
+    /// <summary>
+    /// Simulates a gateway restart: the snapshot goes through JSON into a fresh engine, which recalls the stored readings
+    /// of the last <see cref="AlarmEngine.HistoryKept"/> as the gateway reads them back from its store.
+    /// </summary>
     public void Restart()
     {
         var json = System.Text.Json.JsonSerializer.Serialize(Engine.Snapshot());
         var engine = new AlarmEngine(Engine.Configuration, Site);
         engine.Restore(System.Text.Json.JsonSerializer.Deserialize<AlarmEngineSnapshot>(json)!, Now);
+        engine.Recall(Stored.Where(o => o.ReceivedAt >= Now - AlarmEngine.HistoryKept));
         Engine = engine;
     }
 

@@ -20,6 +20,52 @@ public class RateOrderAndTextTests
     }
 
     [Fact]
+    public void Observe_FortyMinutesOfWanderingHr_RateValueIsTheChangeFromTheEarliestReadingInTheWindow()
+    {
+        // The engine finds the window's start by binary search; this walks every earlier reading, as the rule reads.
+        var h = new EngineHarness();
+        var random = new Random(15);
+        var seen = new List<(DateTimeOffset At, double Value)>();
+        var hr = 80.0;
+        var compared = 0;
+        for (var second = 0; second < 2400; second++)
+        {
+            h.Clock.Advance(TimeSpan.FromSeconds(1));
+            hr = Math.Clamp(hr + random.Next(-4, 5), 55, 115);
+            var from = h.Now - TimeSpan.FromMinutes(5);
+            var start = seen.FirstOrDefault(r => r.At >= from);
+            var expected = start == default ? 0 : Math.Abs(hr - start.Value);
+            h.Observe(Sign.Hr, hr);
+            h.Tick();
+            seen.Add((h.Now, hr));
+            if (expected > 25 && h.Alarm("hr.rate") is { ConditionActive: true } alarm)
+            {
+                Assert.Equal(expected, alarm.Value);
+                compared++;
+            }
+        }
+
+        Assert.True(compared > 100, $"only {compared} readings with an active rate advisory to compare");
+    }
+
+    [Fact]
+    public void Observe_ReadingOlderThanTheLastArrives_KeptInTimeOrderForTheRateWindow()
+    {
+        var h = new EngineHarness();
+        h.Hold(Sign.Hr, 70, 60); // 08:00:01 .. 08:01:00
+        h.Clock.Advance(TimeSpan.FromMinutes(2));
+        h.Observe(Sign.Hr, 70); // 08:03:00
+        var late = h.Now - TimeSpan.FromMinutes(1);
+        h.Engine.Observe(new Observation(EngineHarness.Site, EngineHarness.Chair, "d", Sign.Hr, 40, late, late, SourceProtocol.Simulator), h.Events);
+
+        // Windows starting 08:01:05 .. 08:01:24: the late 40 of 08:02:00 is the earliest reading in each.
+        h.Clock.Advance(TimeSpan.FromSeconds(184));
+        h.Hold(Sign.Hr, 70, 20);
+
+        Assert.Equal(30, h.Alarm("hr.rate")?.Value);
+    }
+
+    [Fact]
     public void Tick_RateAdvisoryUnacknowledged_NeverEscalatesNorLatches()
     {
         var h = new EngineHarness();

@@ -45,20 +45,103 @@ public class SnapshotTests
     }
 
     [Fact]
-    public void Snapshot_FeedFasterThanAnyMonitor_HistoryKeepsOneReadingPerHalfSecond()
+    public void Snapshot_HalfAnHourOfReadingsAtSixteenChairs_SameBytesAsAfterTheFirstMinute()
     {
         var h = new EngineHarness();
-        for (var i = 0; i < 1200; i++)
+        for (var chair = 1; chair <= 16; chair++)
         {
-            h.Clock.Advance(TimeSpan.FromMilliseconds(50)); // 20 readings a second for a minute
-            h.Observe(Sign.Hr, 70 + (i % 3));
+            h.StartSession(chair: $"c{chair}");
         }
 
-        h.Hold(Sign.Hr, 72, 60); // then a monitor's pace, one a second for a minute: every one kept
+        string? afterOneMinute = null;
+        for (var second = 0; second < 1800; second++)
+        {
+            h.Clock.Advance(TimeSpan.FromSeconds(1));
+            for (var chair = 1; chair <= 16; chair++)
+            {
+                h.Observe(Sign.Hr, 70 + (second % 7), chair: $"c{chair}");
+                h.Observe(Sign.Spo2, 97, chair: $"c{chair}");
+            }
 
-        var hr = h.Engine.Snapshot().Chairs.Single().Readings!.Single(r => r.Sign == Sign.Hr);
-        Assert.Equal(120 + 60, hr.Values.Count);
-        Assert.All(hr.OffsetsMs.Zip(hr.OffsetsMs.Skip(1)), gap => Assert.True(gap.Second - gap.First >= 500, $"{gap.First} -> {gap.Second} ms"));
+            afterOneMinute ??= second == 60 ? JsonSerializer.Serialize(h.Engine.Snapshot()) : null;
+        }
+
+        // Readings live in the store, not in the saved state: it changes with sessions and alarms, never with time.
+        Assert.Equal(afterOneMinute, JsonSerializer.Serialize(h.Engine.Snapshot()));
+        Assert.Equal(16, h.Engine.Snapshot().Chairs.Count);
+    }
+
+    [Fact]
+    public void Restart_StoreLostTheReadingsBeforeTheChange_NoRateAdvisory()
+    {
+        // What a crash costs the rate rule when readings never reached the store: the saved state holds none itself.
+        var h = new EngineHarness();
+        h.Hold(Sign.Hr, 70, 60);
+        h.Stored.Clear();
+
+        h.Restart();
+        h.Hold(Sign.Hr, 100, 30);
+
+        Assert.Empty(h.EventsFor("hr.rate"));
+    }
+
+    [Fact]
+    public void Restart_PreInfusionCuffReadingsStored_BaselineStillProposed()
+    {
+        var h = new EngineHarness();
+        h.Observe(Sign.NibpSys, 142);
+        h.Wait(TimeSpan.FromMinutes(3));
+        h.Observe(Sign.NibpSys, 138);
+        h.Wait(TimeSpan.FromMinutes(1));
+        h.StartSession();
+        var before = h.Engine.GetBaselineStatus(EngineHarness.Chair, h.Now);
+
+        h.Restart();
+
+        var after = h.Engine.GetBaselineStatus(EngineHarness.Chair, h.Now);
+        Assert.Equal((BaselineState.Proposed, 140.0, 2), (before.State, before.Baseline!.Sys, before.Baseline.NibpReadings));
+        Assert.Equal(before, after);
+    }
+
+    [Fact]
+    public void Restart_StoredReadingWithSensorProblem_NotRecalledAsReference()
+    {
+        var h = new EngineHarness();
+        h.Clock.Advance(TimeSpan.FromSeconds(1));
+        h.Observe(Sign.Hr, 70, quality: ObservationQuality.Invalid);
+
+        h.Restart();
+        h.Hold(Sign.Hr, 100, 30);
+
+        Assert.Empty(h.EventsFor("hr.rate"));
+    }
+
+    [Fact]
+    public void Restart_StoredPulseRateWithoutHeartRate_RecalledAsHeartRate()
+    {
+        var h = new EngineHarness();
+        h.Hold(Sign.Pr, 70, 60);
+
+        h.Restart();
+        h.Hold(Sign.Pr, 100, 30);
+
+        Assert.Equal([AlarmState.Raised], h.StatesOf("hr.rate"));
+    }
+
+    [Fact]
+    public void Restore_FormatOneSnapshotWithReadings_AlarmsAndSessionBack()
+    {
+        var h = BusyChair();
+        var json = System.Text.Json.Nodes.JsonNode.Parse(JsonSerializer.Serialize(h.Engine.Snapshot()))!;
+        json["FormatVersion"] = 1;
+        json["Chairs"]![0]!["Readings"] = new System.Text.Json.Nodes.JsonArray(
+            new System.Text.Json.Nodes.JsonObject { ["Sign"] = 0, ["Start"] = "2026-11-22T08:00:00+00:00", ["OffsetsMs"] = new System.Text.Json.Nodes.JsonArray(0), ["Values"] = new System.Text.Json.Nodes.JsonArray(70.0) });
+        var restored = new AlarmEngine(site: EngineHarness.Site);
+
+        restored.Restore(JsonSerializer.Deserialize<AlarmEngineSnapshot>(json.ToJsonString())!, h.Now);
+
+        Assert.Equal(h.Engine.Alarms, restored.Alarms);
+        Assert.Equal(h.Engine.SessionAt("c1")!.Id, restored.SessionAt("c1")!.Id);
     }
 
     [Fact]
@@ -132,29 +215,6 @@ public class SnapshotTests
 
         Assert.Contains(events, e => e is { Rule: "nibp_sys.high", State: AlarmState.Cleared });
         Assert.Empty(restored.Alarms);
-    }
-
-    [Fact]
-    public void Snapshot_SixteenChairsWithHalfAnHourOfHr_KeepsOnlyTheRateWindowCompactly()
-    {
-        var h = new EngineHarness();
-        for (var second = 0; second < 1800; second++)
-        {
-            h.Clock.Advance(TimeSpan.FromSeconds(1));
-            for (var chair = 1; chair <= 16; chair++)
-            {
-                h.Observe(Sign.Hr, 70 + (second % 7), chair: $"c{chair}");
-                h.Observe(Sign.Spo2, 97, chair: $"c{chair}");
-            }
-        }
-
-        var snapshot = h.Engine.Snapshot();
-        var json = JsonSerializer.Serialize(snapshot);
-
-        // 30 min of HR and SpO2 were seen; only HR's 5 min rate window (301 readings a chair) is kept, about 10 bytes a reading.
-        Assert.All(snapshot.Chairs, c => Assert.Equal(301, Assert.Single(c.Readings!, r => r.Sign == Sign.Hr).Values.Count));
-        Assert.All(snapshot.Chairs, c => Assert.DoesNotContain(c.Readings!, r => r.Sign == Sign.Spo2));
-        Assert.InRange(json.Length, 16 * 301 * 2, 16 * 301 * 16);
     }
 
     [Fact]

@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json;
 using Microsoft.Data.Sqlite;
 using Vitals.Core;
+using Vitals.Core.Alarms;
 using Vitals.Devices.Hl7;
 using Vitals.Devices.Mllp;
 using Vitals.Gateway.Alarms;
@@ -14,7 +15,8 @@ namespace Vitals.Gateway.Tests.Alarms;
 
 /// <summary>
 /// The gateway as a real process, killed with SIGKILL (no shutdown, no final save) and started again: the alarm
-/// picture comes back from the last saved engine state. Readings arrive over HL7/MLLP, so the test decides every value.
+/// picture comes back from the last saved engine state, and the readings rate rules compare with from the store.
+/// Readings arrive over HL7/MLLP, so the test decides every value.
 /// </summary>
 public sealed class AlarmCrashRecoveryTests(ITestOutputHelper output) : IDisposable
 {
@@ -28,9 +30,9 @@ public sealed class AlarmCrashRecoveryTests(ITestOutputHelper output) : IDisposa
     }
 
     [Fact]
-    public async Task GatewayProcess_Sigkilled_ActiveLatchedAcknowledgedAlarmsAndPauseAreRestored()
+    public async Task GatewayProcess_Sigkilled_AlarmsPauseSessionBaselineAndRateHistoryAreRestored()
     {
-        var chairs = string.Join(",", Enumerable.Range(1, 4).Select(i =>
+        var chairs = string.Join(",", Enumerable.Range(1, 5).Select(i =>
             $$"""{ "id": "chair-{{i}}", "devices": [ { "id": "b40-{{i}}", "kind": "hl7", "match": "BED{{i}}" } ] }"""));
         var config = Path.Combine(dir, "vitals.json");
         await File.WriteAllTextAsync(config, $$"""
@@ -59,6 +61,22 @@ public sealed class AlarmCrashRecoveryTests(ITestOutputHelper output) : IDisposa
                 Assert.Equal(HttpStatusCode.OK, pause.StatusCode);
             }
 
+            using (var session = await first.SendAsync(HttpMethod.Post, "api/chairs/chair-4/session", new { patientPseudonym = "P-4", drug = "iron sucrose" }))
+            {
+                Assert.Equal(HttpStatusCode.OK, session.StatusCode);
+            }
+
+            using (var baseline = await first.SendAsync(HttpMethod.Post, "api/chairs/chair-4/baseline", new { sys = 131.0, dia = 79.0, map = 96.0, hr = 72.0 }))
+            {
+                Assert.Equal(HttpStatusCode.OK, baseline.StatusCode);
+            }
+
+            // Chair 5's heart rate before the crash: acknowledged (AA) only once stored, and never saved anywhere else.
+            await using (var mllp = await MllpClient.ConnectAsync("127.0.0.1", first.Hl7Port, TimeSpan.FromSeconds(30)))
+            {
+                await SendAsync(mllp, "BED5", Sign.Hr, 70, "H1");
+            }
+
             // The last command answered; how long until the store holds it is the bound on what a crash may lose.
             var answered = Stopwatch.StartNew();
             await first.WaitUntilAsync(() => Task.FromResult(SavedStateHoldsEverything()), "the saved engine state to hold every change", Generous);
@@ -76,42 +94,69 @@ public sealed class AlarmCrashRecoveryTests(ITestOutputHelper output) : IDisposa
         Assert.Equal(("medium", false, false), (active.Priority, active.Latched, active.Acknowledged));
         var paused = await Status(second, "chair-4");
         Assert.InRange(paused.PauseRemainingSeconds, 1, 120);
+        Assert.Equal("P-4", paused.Session?.PatientPseudonym);
+        Assert.Equal(("confirmed", 131.0, "admin"), (paused.Baseline.State, paused.Baseline.Baseline?.Sys, paused.Baseline.Baseline?.ConfirmedBy));
+
+        // Heart rate 100 from now on: a 30/min rise within the rate rule's 5 min only against the reading before the crash.
+        await using (var mllp = await MllpClient.ConnectAsync("127.0.0.1", second.Hl7Port, TimeSpan.FromSeconds(30)))
+        {
+            var sent = 0;
+            await second.WaitUntilAsync(
+                async () =>
+                {
+                    await SendAsync(mllp, "BED5", Sign.Hr, 100, $"H{++sent + 1}");
+                    await Task.Delay(TimeSpan.FromSeconds(1));
+                    return (await Status(second, "chair-5")).Alarms.Any(a => a.Rule == "hr.rate");
+                },
+                "chair-5's hr.rate advisory, comparing with the heart rate stored before the crash",
+                Generous);
+        }
     }
 
     private static Task<List<AlarmView>> Alarms(GatewayProcess gateway) => gateway.GetAsync<List<AlarmView>>("api/alarms");
 
     private static Task<StatusView> Status(GatewayProcess gateway, string chair) => gateway.GetAsync<StatusView>($"api/chairs/{chair}/status");
 
-    private static async Task SendNibpAsync(MllpClient mllp, string bed, double sys, string controlId)
+    private static Task SendNibpAsync(MllpClient mllp, string bed, double sys, string controlId) => SendAsync(mllp, bed, Sign.NibpSys, sys, controlId);
+
+    private static async Task SendAsync(MllpClient mllp, string bed, Sign sign, double value, string controlId)
     {
-        var message = Hl7OruWriter.Format([new SimReading(Sign.NibpSys, sys, TimeSpan.Zero)], DateTimeOffset.UtcNow, bed, controlId);
+        var message = Hl7OruWriter.Format([new SimReading(sign, value, TimeSpan.Zero)], DateTimeOffset.UtcNow, bed, controlId);
         var ack = await mllp.SendAsync(Encoding.UTF8.GetBytes(message), TimeSpan.FromSeconds(30));
         Assert.True(Hl7Ack.TryParse(ack, out var parsed) && parsed!.Code == Hl7AckCode.Accept, Encoding.UTF8.GetString(ack));
     }
 
-    /// <summary>True once the saved engine state has chair-1 latched, chair-2 acknowledged, chair-3 active and chair-4 paused.</summary>
+    /// <summary>True once the saved engine state has chair-1 latched, chair-2 acknowledged, chair-3 active and chair-4 paused with its baseline.</summary>
     private bool SavedStateHoldsEverything()
     {
         using var conn = new SqliteConnection($"Data Source={Path.Combine(dir, "vitals.db")};Mode=ReadOnly;Pooling=False");
         conn.Open();
         using var cmd = conn.CreateCommand();
-        cmd.CommandText = "SELECT value FROM config WHERE key = $key;";
-        cmd.Parameters.AddWithValue("$key", AlarmService.SnapshotKey);
-        if (cmd.ExecuteScalar() is not string json)
+        cmd.CommandText = "SELECT key, value FROM config WHERE key LIKE 'alarm.engine.chair:%';";
+        var rows = new Dictionary<string, SavedChair?>();
+        using (var reader = cmd.ExecuteReader())
         {
-            return false;
+            while (reader.Read())
+            {
+                var row = JsonSerializer.Deserialize<SavedChair>(reader.GetString(1), Json.Options);
+                rows[reader.GetString(0)[(reader.GetString(0).LastIndexOf('/') + 1)..]] = row;
+            }
         }
 
-        using var doc = JsonDocument.Parse(json);
-        var alarms = doc.RootElement.GetProperty("alarms").EnumerateArray().ToDictionary(a => a.GetProperty("chair").GetString()!);
-        return alarms.TryGetValue("chair-1", out var c1) && !c1.GetProperty("conditionActive").GetBoolean()
-            && alarms.TryGetValue("chair-2", out var c2) && c2.GetProperty("acknowledged").GetBoolean()
-            && alarms.ContainsKey("chair-3")
-            && doc.RootElement.GetProperty("chairs").EnumerateArray().Any(c => c.GetProperty("chair").GetString() == "chair-4"
-                && c.TryGetProperty("pausedUntil", out var until) && until.ValueKind == JsonValueKind.String);
+        ActiveAlarm? AlarmAt(string chair) => rows.GetValueOrDefault(chair)?.Alarms.SingleOrDefault(a => a.Rule == "nibp_sys.low");
+        return AlarmAt("chair-1") is { ConditionActive: false }
+            && AlarmAt("chair-2") is { Acknowledged: true }
+            && AlarmAt("chair-3") is not null
+            && rows.GetValueOrDefault("chair-4")?.State is { PausedUntil: not null, Baseline.ConfirmedBy: not null };
     }
 
     private sealed record AlarmView(string Chair, string Rule, string Priority, bool Latched, bool Acknowledged, string? AcknowledgedBy);
 
-    private sealed record StatusView(List<AlarmView> Alarms, int PauseRemainingSeconds);
+    private sealed record StatusView(List<AlarmView> Alarms, int PauseRemainingSeconds, SessionView? Session, BaselineView Baseline);
+
+    private sealed record SessionView(string PatientPseudonym);
+
+    private sealed record BaselineView(string State, BaselineValues? Baseline);
+
+    private sealed record BaselineValues(double? Sys, string? ConfirmedBy);
 }
