@@ -2,11 +2,18 @@
 // beside a raw `curl --data-binary @file` POST of the same lines in the same run.
 // Usage: dotnet run -c Release --project tests/Vitals.Storage.Benchmarks [observations] [batchSize]
 // The audit view's query on a large event log: ... Vitals.Storage.Benchmarks -- audit [rows] (AuditQuery.cs).
+// The store's appends alone: ... Vitals.Storage.Benchmarks -- append [frames] [rounds] (AppendBench.cs).
 using System.Diagnostics;
 using System.Globalization;
 using Vitals.Core;
 using Vitals.Storage.Influx;
 using Vitals.Storage.Tests.Influx;
+
+if (args is ["append", ..])
+{
+    AppendBench.Run(args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 200_000, args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 3);
+    return;
+}
 
 if (args is ["audit", ..])
 {

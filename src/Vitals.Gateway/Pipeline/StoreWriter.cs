@@ -33,9 +33,11 @@ public sealed partial class StoreWriter(SqliteStore store, TimeProvider time, Lo
     /// index is touched at one page per chair, so small commits write the same pages again and again. Measured with
     /// <c>mqtt-ingest</c> (50 chairs, 2 warm rounds of 200k messages): commits of ~750 rows, WAL <c>pwrite</c>s
     /// 177-204k -> 115k, checkpoint fsyncs 25 -> 15, the kernel's write time per message ~1.1 -> ~0.75 us.
-    /// 50 ms saved little more.
+    /// 50 ms instead of 20 (schema 5, one index page per chair still rewritten per commit): the store alone
+    /// (<c>Vitals.Storage.Benchmarks -- append</c>) 3.3-3.6 -> 2.9 us CPU per frame for commits of 750 -> 1500 frames,
+    /// and the shared harness 2.47-3.24 -> 2.35-2.68 CPU-s per 200k messages (3 alternating pairs, load 16-18).
     /// </summary>
-    public static readonly TimeSpan GroupWindow = TimeSpan.FromMilliseconds(20);
+    public static readonly TimeSpan GroupWindow = TimeSpan.FromMilliseconds(50);
 
     /// <summary>A batch of at least this many readings is committed at once: waiting would add latency, not savings.</summary>
     public const int GroupTarget = 2000;
@@ -48,6 +50,7 @@ public sealed partial class StoreWriter(SqliteStore store, TimeProvider time, Lo
     private int queuedReadings;
     private int queuedOther; // event-log entries and settings, for Pending
     private TaskCompletionSource? roomWaiter;
+    private TaskCompletionSource? holding; // set while the writer holds readings for the group window; completing it ends the wait
 
     private long lastCommit; // Stopwatch timestamp of the end of the last commit of readings (the writer loop's own)
     private volatile bool stopping;
@@ -119,8 +122,12 @@ public sealed partial class StoreWriter(SqliteStore store, TimeProvider time, Lo
     }
 
     /// <inheritdoc />
-    public Task WhenStored(Observation last) =>
-        watched.GetOrAdd(last, _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
+    public Task WhenStored(Observation last)
+    {
+        var stored = watched.GetOrAdd(last, _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
+        Volatile.Read(ref holding)?.TrySetResult(); // a reading a feed waits on is not held for company
+        return stored;
+    }
 
     /// <inheritdoc />
     public void Forget(Observation last) => watched.TryRemove(last, out _);
@@ -152,6 +159,7 @@ public sealed partial class StoreWriter(SqliteStore store, TimeProvider time, Lo
         Interlocked.Increment(ref queuedOther);
         if (queue.Writer.TryWrite(entry))
         {
+            Volatile.Read(ref holding)?.TrySetResult(); // an event or setting is not held for company (see WaitForMore)
             return true;
         }
 
@@ -178,7 +186,16 @@ public sealed partial class StoreWriter(SqliteStore store, TimeProvider time, Lo
             Drain();
             if (WaitForMore() is { } wait)
             {
-                await Task.Delay(wait, CancellationToken.None).ConfigureAwait(false);
+                // Held until the window ends, or until an event, a setting or a reading a feed waits on arrives. Published
+                // before the re-check (a full fence), so an arrival either sees it or is seen here.
+                var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                Interlocked.Exchange(ref holding, release);
+                if (Volatile.Read(ref queuedOther) == 0 && watched.IsEmpty)
+                {
+                    await Task.WhenAny(Task.Delay(wait, CancellationToken.None), release.Task).ConfigureAwait(false);
+                }
+
+                Volatile.Write(ref holding, null);
                 Drain();
             }
 
@@ -222,13 +239,15 @@ public sealed partial class StoreWriter(SqliteStore store, TimeProvider time, Lo
     /// <summary>
     /// How long to wait for more readings before committing (<see cref="GroupWindow"/>), or null to commit now: when the
     /// batch is already large, when the last commit of readings was long enough ago (no sustained load: a lone reading
-    /// is never held), when a feed waits on a commit (an HL7 AA or MQTT PUBACK is not delayed), or when stopping.
+    /// is never held), when a feed waits on a commit (an HL7 AA or MQTT PUBACK is not delayed), when an event-log entry
+    /// or a setting is queued (an alarm transition or configuration change is read back right after it happened: the
+    /// audit view lists it, newest first beside the entries written directly), or when stopping.
     /// The window is real time, not the injected clock: it bounds how long a reading waits for company, and a fake
     /// clock in tests would never end the wait.
     /// </summary>
     private TimeSpan? WaitForMore()
     {
-        if (batch.Count is 0 or >= GroupTarget || stopping || !watched.IsEmpty)
+        if (batch.Count is 0 or >= GroupTarget || stopping || !watched.IsEmpty || events.Count > 0 || settings.Count > 0)
         {
             return null;
         }

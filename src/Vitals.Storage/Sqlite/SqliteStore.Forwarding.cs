@@ -271,7 +271,7 @@ public sealed partial class SqliteStore
     /// </summary>
     private void ReadObservationOutbox(SqliteConnection conn, string name, long after, int max, DateTimeOffset now, List<OutboxRecord> records)
     {
-        using var stmt = PrepareOn(conn, $"SELECT {FrameColumns} FROM vitals WHERE id > ?1 ORDER BY id LIMIT ?2;");
+        using var stmt = PrepareOn(conn, $"SELECT {FrameColumns} FROM vitals_frames WHERE id > ?1 ORDER BY id LIMIT ?2;");
         raw.sqlite3_bind_int64(stmt, 1, after);
         raw.sqlite3_bind_int(stmt, 2, max);
         var text = new Utf8TextCache();

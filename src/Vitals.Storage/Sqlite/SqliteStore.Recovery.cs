@@ -74,7 +74,7 @@ public sealed partial class SqliteStore
     {
         using var conn = OpenReader();
         var from = FirstIdReceivedFrom(conn, since - ReceivedOrderSlack);
-        using var stmt = PrepareOn(conn, $"SELECT {FrameColumns} FROM vitals WHERE id >= ?1 AND received_ms >= ?2 ORDER BY id;");
+        using var stmt = PrepareOn(conn, $"SELECT {FrameColumns} FROM vitals_frames WHERE id >= ?1 AND received_ms >= ?2 ORDER BY id;");
         raw.sqlite3_bind_int64(stmt, 1, from);
         raw.sqlite3_bind_int64(stmt, 2, since.ToUnixTimeMilliseconds());
         var text = new Utf8TextCache();

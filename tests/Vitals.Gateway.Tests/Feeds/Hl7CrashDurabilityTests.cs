@@ -102,7 +102,7 @@ public sealed class Hl7CrashDurabilityTests : IDisposable
         using var conn = new SqliteConnection($"Data Source={Path.Combine(dir, "vitals.db")};Mode=ReadOnly;Pooling=False");
         conn.Open();
         using var cmd = conn.CreateCommand();
-        cmd.CommandText = "SELECT chair, measured_ms, hr IS NOT NULL, spo2 IS NOT NULL FROM vitals;";
+        cmd.CommandText = "SELECT chair, measured_ms, hr IS NOT NULL, spo2 IS NOT NULL FROM vitals_frames;";
         using var reader = cmd.ExecuteReader();
         while (reader.Read())
         {

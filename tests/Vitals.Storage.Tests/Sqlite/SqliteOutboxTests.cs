@@ -269,13 +269,19 @@ public sealed class SqliteOutboxTests : IDisposable
     }
 
     [Theory]
-    [InlineData("'Pigeon', 72, 0", "source=Pigeon")] // a source this build does not know
-    [InlineData("'Hl7Mllp', NULL, NULL", "source=Hl7Mllp hr= hr_quality=")] // a row with no value
-    public async Task ObservationsOutbox_UndecodableRow_QuarantinedAndSkipped(string sourceAndHr, string described)
+    [InlineData("'Pigeon'", "72, 0", "source=Pigeon")] // a source this build does not know
+    [InlineData("'Hl7Mllp'", "NULL, NULL", "source=Hl7Mllp hr= hr_quality=")] // a row with no value
+    [InlineData(null, "72, 0", "site= chair= device=")] // a row whose stream is missing
+    public async Task ObservationsOutbox_UndecodableRow_QuarantinedAndSkipped(string? source, string hr, string described)
     {
         using var store = new SqliteStore(DbPath);
         store.Append([Obs(0)]);
-        Exec($"INSERT INTO vitals (site, chair, device, measured_ms, received_ms, source, hr, hr_quality) VALUES ('north', 'c1', 'dev-1', 0, 0, {sourceAndHr});");
+        Exec(source is null
+            ? $"INSERT INTO vitals (stream, measured_ms, received_ms, hr, hr_quality) VALUES (999, 0, 0, {hr});"
+            : $"""
+                INSERT INTO streams (site, chair, device, source) VALUES ('north', 'c1', 'dev-x', {source});
+                INSERT INTO vitals (stream, measured_ms, received_ms, hr, hr_quality) VALUES (last_insert_rowid(), 0, 0, {hr});
+                """);
 
         store.Append([Obs(2)]);
         var outbox = SqliteOutbox.ForObservations(store);

@@ -121,15 +121,124 @@ public sealed class SqliteRetentionTests : IDisposable
         }
 
         SqliteConnection.ClearAllPools();
-        Assert.Equal(4, Scalar(DbPath, "PRAGMA user_version;"));
+        Assert.Equal(5, Scalar(DbPath, "PRAGMA user_version;"));
         Assert.Equal(0, Scalar(DbPath, "SELECT count(*) FROM sqlite_master WHERE name = 'observations';"));
         using var reopened = new SqliteStore(DbPath);
         Assert.Equal(1, reopened.GetForwardCursor(SqliteOutbox.ObservationsName));
         Assert.Equal(2, reopened.CountQuarantined());
     }
 
+    /// <summary>A file as the schema-4 build left it (vitals with text columns, indexed by chair), with <paramref name="rows"/> inserted.</summary>
+    private void CreateSchemaV4File(string rows)
+    {
+        string[] signs = ["hr", "pr", "spo2", "nibp_sys", "nibp_dia", "nibp_map", "rr", "temp"];
+        CreateSchemaV1File($"""
+            CREATE TABLE forward_cursors (name TEXT PRIMARY KEY, cursor INTEGER NOT NULL);
+            CREATE TABLE quarantine (id INTEGER PRIMARY KEY, at_ms INTEGER NOT NULL, forwarder TEXT NOT NULL, line TEXT NOT NULL, error TEXT NOT NULL);
+            CREATE TABLE vitals (
+                id INTEGER PRIMARY KEY,
+                site TEXT NOT NULL, chair TEXT NOT NULL, device TEXT NOT NULL,
+                measured_ms INTEGER NOT NULL, received_ms INTEGER NOT NULL, source TEXT NOT NULL,
+                {string.Join(", ", signs.Select(s => $"{s} REAL, {s}_quality INTEGER"))});
+            DROP TABLE observations;
+            CREATE INDEX vitals_chair_time ON vitals (chair, measured_ms);
+            CREATE INDEX events_type_chair ON events (type, chair, id);
+            PRAGMA user_version = 4;
+            {rows}
+            """);
+    }
+
     [Fact]
-    public void Open_NewFile_IsSchemaV4()
+    public async Task Open_SchemaV4FileWithRows_MigratesToV5KeepingIdsCursorsQuarantineAndWhatEveryReaderReturns()
+    {
+        // Ids from 4 (1-3 compacted), two chairs, a chair with two devices of different sources, a forwarded prefix.
+        CreateSchemaV4File("""
+            INSERT INTO vitals (id, site, chair, device, measured_ms, received_ms, source, hr, hr_quality, spo2, spo2_quality)
+                VALUES (4, 'north', 'c1', 'dev-1', 1763802000000, 1763802000040, 'Hl7Mllp', 61, 0, 97, 1);
+            INSERT INTO vitals (id, site, chair, device, measured_ms, received_ms, source, hr, hr_quality)
+                VALUES (5, 'north', 'c2', 'mq-2', 1763802000500, 1763802000600, 'Mqtt', 80, 0);
+            INSERT INTO vitals (id, site, chair, device, measured_ms, received_ms, source, nibp_sys, nibp_sys_quality, nibp_dia, nibp_dia_quality)
+                VALUES (6, 'north', 'c1', 'dev-1', 1763802001000, 1763802001040, 'Hl7Mllp', 118, 2, 75, 2);
+            INSERT INTO vitals (id, site, chair, device, measured_ms, received_ms, source, temp, temp_quality)
+                VALUES (7, 'north', 'c1', 'sim-1', 1763802000800, 1763802000900, 'Simulator', 36.6, 4);
+            INSERT INTO forward_cursors VALUES ('influx.observations', 5);
+            INSERT INTO forward_cursors VALUES ('influx.events', 1);
+            INSERT INTO quarantine VALUES (7, 1763802000000, 'influx.observations', 'vitals,chair=c1 hr=x', 'partial write');
+            INSERT INTO events VALUES (1, 1763802000000, 'alarm', 'c1', '{"rule":"hr.low"}');
+            """);
+        static Observation Row(string chair, string device, Sign sign, double value, long measured, long received, SourceProtocol source, ObservationQuality quality) =>
+            new("north", chair, device, sign, value, DateTimeOffset.FromUnixTimeMilliseconds(measured), DateTimeOffset.FromUnixTimeMilliseconds(received), source, quality);
+        Observation[] row4 =
+        [
+            Row("c1", "dev-1", Sign.Hr, 61, 1763802000000, 1763802000040, SourceProtocol.Hl7Mllp, ObservationQuality.Ok),
+            Row("c1", "dev-1", Sign.Spo2, 97, 1763802000000, 1763802000040, SourceProtocol.Hl7Mllp, ObservationQuality.Questionable),
+        ];
+        Observation[] row6 =
+        [
+            Row("c1", "dev-1", Sign.NibpSys, 118, 1763802001000, 1763802001040, SourceProtocol.Hl7Mllp, ObservationQuality.Invalid),
+            Row("c1", "dev-1", Sign.NibpDia, 75, 1763802001000, 1763802001040, SourceProtocol.Hl7Mllp, ObservationQuality.Invalid),
+        ];
+        Observation[] row7 = [Row("c1", "sim-1", Sign.Temp, 36.6, 1763802000800, 1763802000900, SourceProtocol.Simulator, ObservationQuality.Simulated)];
+        var c2 = Row("c2", "mq-2", Sign.Hr, 80, 1763802000500, 1763802000600, SourceProtocol.Mqtt, ObservationQuality.Ok);
+        var everything = (DateTimeOffset.FromUnixTimeMilliseconds(0), T0.AddYears(1));
+
+        var said = new List<string>();
+        using (var store = new SqliteStore(DbPath, said.Add))
+        {
+            Assert.Contains("to schema 5 (integer stream keys): converting 4 rows once", Assert.Single(said), StringComparison.Ordinal);
+
+            // History: by measured time, across the chair's devices.
+            Assert.Equal([.. row4, .. row7, .. row6], store.Query("c1", everything.Item1, everything.Item2));
+            Assert.Equal([c2], store.Query("c2", everything.Item1, everything.Item2));
+            Assert.Equal([row4[0], row4[1]], store.Query("c1", everything.Item1, DateTimeOffset.FromUnixTimeMilliseconds(1763802000800)));
+            Assert.Equal(6, store.CountObservations());
+
+            // Forwarding: the cursor and ids are kept, so exactly the rows after it are the backlog, with their text.
+            var outbox = SqliteOutbox.ForObservations(store);
+            Assert.Equal(5, await outbox.GetCursorAsync(default));
+            Assert.Equal(1, store.GetForwardCursor(SqliteOutbox.EventsName));
+            var backlog = await outbox.ReadAfterAsync(0, 10, default);
+            Assert.Equal([6L, 7L], backlog.Records.Select(r => r.Sequence));
+            Assert.Equal([.. row6, .. row7], backlog.Records.SelectMany(r => r.Observations!));
+            Assert.Equal(2, outbox.GetBacklog(T0, new StoreRetentionOptions()).Rows);
+
+            var kept = Assert.Single(store.ReadQuarantine());
+            Assert.Equal((7L, "influx.observations", "vitals,chair=c1 hr=x", "partial write"), (kept.Id, kept.Forwarder, kept.Line, kept.Error));
+            Assert.Equal("""{"rule":"hr.low"}""", Assert.Single(store.ReadEvents()).Data);
+
+            // New rows continue the ids, and a known stream is not added twice.
+            var later = row4[0] with { MeasuredAt = T0 };
+            Assert.Equal(8, store.Append([later]));
+            Assert.Equal([later], store.Query("c1", T0, T0.AddMinutes(1)));
+        }
+
+        SqliteConnection.ClearAllPools();
+        Assert.Equal(5, Scalar(DbPath, "PRAGMA user_version;"));
+        Assert.Equal(3, Scalar(DbPath, "SELECT count(*) FROM streams;"));
+        Assert.Equal(0, Scalar(DbPath, "SELECT count(*) FROM sqlite_master WHERE name IN ('vitals_chair_time', 'vitals_by_stream');"));
+        Assert.Equal(1, Scalar(DbPath, "SELECT count(*) FROM vitals_frames WHERE chair = 'c2' AND device = 'mq-2' AND source = 'Mqtt' AND hr = 80;"));
+    }
+
+    [Fact]
+    public void Open_SchemaV4FileMigrationFails_LeftAtSchema4WithItsRows()
+    {
+        // A migration that cannot finish (here: a table in the way of the new one) must leave the old file as it was.
+        CreateSchemaV4File("""
+            INSERT INTO vitals (id, site, chair, device, measured_ms, received_ms, source, hr, hr_quality)
+                VALUES (4, 'north', 'c1', 'dev-1', 1763802000000, 1763802000040, 'Hl7Mllp', 61, 0);
+            CREATE TABLE vitals_by_stream (x);
+            """);
+
+        Assert.ThrowsAny<SqliteException>(() => new SqliteStore(DbPath).Dispose());
+
+        SqliteConnection.ClearAllPools();
+        Assert.Equal(4, Scalar(DbPath, "PRAGMA user_version;"));
+        Assert.Equal(1, Scalar(DbPath, "SELECT count(*) FROM vitals WHERE chair = 'c1' AND hr = 61;"));
+        Assert.Equal(0, Scalar(DbPath, "SELECT count(*) FROM sqlite_master WHERE name = 'streams';"));
+    }
+
+    [Fact]
+    public void Open_NewFile_IsSchemaV5()
     {
         var said = new List<string>();
         using (new SqliteStore(DbPath, said.Add))
@@ -139,8 +248,9 @@ public sealed class SqliteRetentionTests : IDisposable
         Assert.Empty(said); // nothing to convert, nothing to announce
 
         SqliteConnection.ClearAllPools();
-        Assert.Equal(4, Scalar(DbPath, "PRAGMA user_version;"));
-        Assert.Equal(1, Scalar(DbPath, "SELECT count(*) FROM sqlite_master WHERE name = 'vitals_chair_time';"));
+        Assert.Equal(5, Scalar(DbPath, "PRAGMA user_version;"));
+        Assert.Equal(1, Scalar(DbPath, "SELECT count(*) FROM sqlite_master WHERE name = 'vitals_stream_time';"));
+        Assert.Equal(1, Scalar(DbPath, "SELECT count(*) FROM sqlite_master WHERE name = 'vitals_frames';"));
         Assert.Equal(1, Scalar(DbPath, "SELECT count(*) FROM sqlite_master WHERE name = 'events_type_user';"));
         Assert.Equal(1, Scalar(DbPath, "SELECT count(*) FROM sqlite_master WHERE name = 'forward_cursors';"));
     }

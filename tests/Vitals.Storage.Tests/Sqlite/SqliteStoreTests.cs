@@ -98,7 +98,10 @@ public sealed class SqliteStoreTests : IDisposable
         {
             other.Open();
             using var create = other.CreateCommand();
-            create.CommandText = "CREATE TRIGGER poison BEFORE INSERT ON vitals WHEN NEW.device = 'poison' BEGIN SELECT RAISE(ABORT, 'poisoned row'); END;";
+            create.CommandText = """
+                CREATE TRIGGER poison BEFORE INSERT ON vitals WHEN NEW.stream IN (SELECT id FROM streams WHERE device = 'poison')
+                BEGIN SELECT RAISE(ABORT, 'poisoned row'); END;
+                """;
             create.ExecuteNonQuery();
         }
 
@@ -109,6 +112,18 @@ public sealed class SqliteStoreTests : IDisposable
         Assert.Equal(100_000, store.CountObservations());
         Assert.Empty(store.Query("c3", T0.AddDays(1), T0.AddDays(2)));
         Assert.Equal(100_001, store.Append([second[0]])); // the failed batch left the writer usable
+
+        // The poisoned device's stream was inserted in the rolled-back transaction: its id is not reused from memory.
+        using (var other = new SqliteConnection($"Data Source={DbPath};Pooling=False"))
+        {
+            other.Open();
+            using var drop = other.CreateCommand();
+            drop.CommandText = "DROP TRIGGER poison;";
+            drop.ExecuteNonQuery();
+        }
+
+        Assert.Equal(100_002, store.Append([second[^1]]));
+        Assert.Equal(second[^1], store.Query(second[^1].Chair, T0.AddDays(1), T0.AddDays(2))[^1]);
     }
 
     [Fact]
