@@ -86,13 +86,14 @@ public sealed partial class SqliteStore : IDisposable
         connectionString = ConnectionString(path);
         writer = new SqliteConnection(connectionString);
         writer.Open();
-        // A 64 MB page cache and a WAL checkpoint every 10,000 pages (40 MB, not 1000) on the writer:
-        // index pages rewritten by every append are copied back to the database file less often.
+        // A WAL checkpoint every 10,000 pages (40 MB, not 1000) on the writer: index pages rewritten by every append
+        // are copied back to the database file less often. An 8 MB page cache (2,048 pages) holds the hot index leaf of
+        // each of 1,000+ streams; 64 MB only grew the gateway's RSS with the file (harness peak 137-140 -> 133 MB, same CPU).
         Execute(writer, """
             PRAGMA journal_mode = WAL;
             PRAGMA synchronous = NORMAL;
             PRAGMA busy_timeout = 5000;
-            PRAGMA cache_size = -65536;
+            PRAGMA cache_size = -8192;
             PRAGMA wal_autocheckpoint = 10000;
             """);
         Migrate(upgrading);
