@@ -43,6 +43,7 @@ public static partial class GatewayApp
     {
         var urls = VitalsWebHost.SplitUrls(options.Urls);
         var builder = VitalsWebHost.CreateBuilder(urls, logging);
+        builder.Services.Configure<Microsoft.AspNetCore.Http.Json.JsonOptions>(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, GatewayJson.Metadata));
 
         var time = TimeProvider.System;
         var dbPath = Path.Combine(options.Data, "vitals.db");
@@ -54,7 +55,7 @@ public static partial class GatewayApp
         builder.Services.AddSingleton(time);
         builder.Services.AddSingleton(feeds);
         builder.Services.AddSingleton(live);
-        builder.Services.AddSingleton<EventHub>();
+        builder.Services.AddSingleton(new EventHub(GatewayJson.Options));
         builder.Services.AddSingleton(_ => store);
         builder.Services.AddVitalsAccounts(options);
         builder.Services.AddVitalsOpenApi(options);

@@ -30,7 +30,7 @@ public static partial class VitalsWebHost
         builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; });
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         logging?.Invoke(builder.Logging);
-        builder.Services.Configure<JsonOptions>(o => Json.Configure(o.SerializerOptions));
+        builder.Services.Configure<JsonOptions>(o => Json.UseGeneratedMetadata(Json.Configure(o.SerializerOptions)));
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(10));
         builder.Services.AddProblemDetails(o => o.CustomizeProblemDetails = WebSecurity.DescribeStatus);
         builder.Services.AddVitalsWebSecurity();

@@ -71,7 +71,7 @@ public sealed partial class AlarmDispatcher(
             case TransitionDispatch { Event: var e }:
                 Try("live state", e, live.Apply);
                 Try("dashboards", e, e => hub.Publish("alarm", e));
-                Try("event log", e, e => Queued(store.TryEnqueueEvent(SqliteStore.AlarmEventType, e.At, e.Chair, JsonSerializer.Serialize(e, Json.Options))));
+                Try("event log", e, e => Queued(store.TryEnqueueEvent(SqliteStore.AlarmEventType, e.At, e.Chair, JsonSerializer.Serialize(e, GatewayJson.Options))));
                 foreach (var sink in alarms.Sinks)
                 {
                     try
@@ -86,7 +86,7 @@ public sealed partial class AlarmDispatcher(
 
                 break;
             case LogDispatch log:
-                Try("event log", log, l => Queued(store.TryEnqueueEvent(l.Type, l.At, l.Chair, JsonSerializer.Serialize(l.Entry, Json.Options))));
+                Try("event log", log, l => Queued(store.TryEnqueueEvent(l.Type, l.At, l.Chair, JsonSerializer.Serialize(l.Entry, GatewayJson.Options))));
                 if (log.DashboardEventType is { } type)
                 {
                     Try("dashboards", log, l => hub.Publish(type, l.Entry));

@@ -251,7 +251,7 @@ public sealed partial class AlarmService
 
             foreach (var stored in page)
             {
-                var change = JsonSerializer.Deserialize<ConfigChange>(stored.Data, Json.Options);
+                var change = JsonSerializer.Deserialize<ConfigChange>(stored.Data, GatewayJson.Options);
                 if (change is not null && Replay(engine.Configuration, change).Ok)
                 {
                     replayed++;

@@ -46,9 +46,9 @@ internal sealed class EngineStateRows
         foreach (var (key, json) in chairRows)
         {
             saved[key] = NoState;
-            if (JsonSerializer.Deserialize<SavedChair>(json, Json.Options) is { } row)
+            if (JsonSerializer.Deserialize<SavedChair>(json, GatewayJson.Options) is { } row)
             {
-                saved[key] = JsonSerializer.SerializeToUtf8Bytes(WithoutLatestValues(row), Json.Options);
+                saved[key] = JsonSerializer.SerializeToUtf8Bytes(WithoutLatestValues(row), GatewayJson.Options);
                 alarms.AddRange(row.Alarms);
                 chairs.AddRange(row.State is { } s ? [s] : []);
             }
@@ -56,7 +56,7 @@ internal sealed class EngineStateRows
             any = true;
         }
 
-        if (header is null || JsonSerializer.Deserialize<AlarmEngineSnapshot>(header, Json.Options) is not { } top)
+        if (header is null || JsonSerializer.Deserialize<AlarmEngineSnapshot>(header, GatewayJson.Options) is not { } top)
         {
             return any ? new AlarmEngineSnapshot(alarms, chairs, null) : null;
         }
@@ -123,13 +123,13 @@ internal sealed class EngineStateRows
     {
         buffer.ResetWrittenCount();
         writer.Reset(buffer);
-        JsonSerializer.Serialize(writer, compared, Json.Options);
+        JsonSerializer.Serialize(writer, compared, GatewayJson.Options);
         if (saved.TryGetValue(key, out var before) && buffer.WrittenSpan.SequenceEqual(before))
         {
             return;
         }
 
         saved[key] = buffer.WrittenSpan.ToArray();
-        changed.Add((key, ReferenceEquals(row, compared) ? Encoding.UTF8.GetString(buffer.WrittenSpan) : JsonSerializer.Serialize(row, Json.Options)));
+        changed.Add((key, ReferenceEquals(row, compared) ? Encoding.UTF8.GetString(buffer.WrittenSpan) : JsonSerializer.Serialize(row, GatewayJson.Options)));
     }
 }

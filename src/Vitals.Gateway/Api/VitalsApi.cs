@@ -150,7 +150,7 @@ public static class VitalsApi
             () => new SseItem<string>(
                 JsonSerializer.Serialize(
                     new SnapshotView(options.Site, options.Demo, time.GetUtcNow(), live.Snapshot(), live.GatewayAlarms(), live.Stale.Seconds()),
-                    Json.Options),
+                    GatewayJson.Options),
                 "snapshot"),
             cts.Token));
     }

@@ -1,5 +1,6 @@
 using System.Reflection;
 using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
 
 namespace Vitals.Gateway.Config;
 
@@ -15,6 +16,7 @@ public static class ConfigLoader
         PropertyNameCaseInsensitive = false,
         ReadCommentHandling = JsonCommentHandling.Skip,
         AllowTrailingCommas = true,
+        TypeInfoResolver = JsonTypeInfoResolver.Combine(GatewayJson.Metadata, new DefaultJsonTypeInfoResolver()),
     };
 
     /// <summary>Loads and validates the config file at <paramref name="path"/>.</summary>

@@ -100,7 +100,7 @@ public sealed partial class MqttBridge : BackgroundService
         topics = new MqttTopics(mqtt.TopicPrefix, options.Site);
         broker = mqtt.Broker();
         republishEvery = mqtt.StateRepublishSeconds > 0 ? TimeSpan.FromSeconds(mqtt.StateRepublishSeconds) : null;
-        var status = JsonSerializer.SerializeToUtf8Bytes(new MqttGatewayStatus("offline", options.Site, version, null), Json.Options);
+        var status = JsonSerializer.SerializeToUtf8Bytes(new MqttGatewayStatus("offline", options.Site, version, null), GatewayJson.Options);
 
         // The broker publishes the will only when the connection ends without DISCONNECT (crash, kill, network loss)
         // [MQTT-3.1.2-8]; a clean shutdown publishes "offline" itself below.
@@ -411,7 +411,7 @@ public sealed partial class MqttBridge : BackgroundService
                             v => v.Key.ShortName(), v => new MqttValue(v.Value.Value, v.Value.Unit, v.Value.At, v.Value.Quality == ObservationQuality.Ok ? null : v.Value.Quality)),
                         [.. view.Alarms.Select(a => new MqttActiveAlarm(a.Rule, a.Sign, a.Priority, a.Kind, a.State, a.Value, a.Limit, a.At, a.Message))],
                         [.. view.StaleSigns.Select(sign => sign.ShortName())]);
-                    var json = JsonSerializer.SerializeToUtf8Bytes(state, Json.Options); // serialized once: compared, then sent
+                    var json = JsonSerializer.SerializeToUtf8Bytes(state, GatewayJson.Options); // serialized once: compared, then sent
                     if (lastState.TryGetValue(chair.Id, out var last) && last.AsSpan().SequenceEqual(json))
                     {
                         continue;
@@ -448,7 +448,7 @@ public sealed partial class MqttBridge : BackgroundService
     }
 
     private Task PublishAsync<T>(string topic, T payload, MqttQualityOfService qos, bool retain) =>
-        PublishAsync(topic, JsonSerializer.SerializeToUtf8Bytes(payload, Json.Options), qos, retain);
+        PublishAsync(topic, JsonSerializer.SerializeToUtf8Bytes(payload, GatewayJson.Options), qos, retain);
 
     private async Task PublishAsync(string topic, byte[] payload, MqttQualityOfService qos, bool retain)
     {
@@ -471,7 +471,7 @@ public sealed partial class MqttBridge : BackgroundService
 
             // Queued first thing after CONNACK; it replaces a retained "offline" left by an earlier will. The same bytes
             // (online since this connect) go out again with every republish round.
-            var online = JsonSerializer.SerializeToUtf8Bytes(new MqttGatewayStatus("online", options.Site, version, time.GetUtcNow()), Json.Options);
+            var online = JsonSerializer.SerializeToUtf8Bytes(new MqttGatewayStatus("online", options.Site, version, time.GetUtcNow()), GatewayJson.Options);
             Volatile.Write(ref onlineStatus, online);
             _ = PublishAsync(topics!.Status, online, MqttQualityOfService.AtLeastOnce, true)
                 .ContinueWith(t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);

@@ -29,9 +29,13 @@ public sealed class EventHub
     public const string ClosedEvent = "closed";
 
     private readonly Lock gate = new();
+    private readonly JsonSerializerOptions json;
     private List<Subscriber> subscribers = [];
     private long overflows;
     private long coalesced;
+
+    /// <summary>A hub writing events with <paramref name="json"/> (a host's options with its own generated metadata); <see cref="Json.Options"/> by default.</summary>
+    public EventHub(JsonSerializerOptions? json = null) => this.json = json ?? Json.Options;
 
     /// <summary>Number of connected streams.</summary>
     public int SubscriberCount => Volatile.Read(ref subscribers).Count;
@@ -66,7 +70,7 @@ public sealed class EventHub
             return;
         }
 
-        var item = new SseItem<string>(JsonSerializer.Serialize(payload, Json.Options), eventType);
+        var item = new SseItem<string>(JsonSerializer.Serialize(payload, json), eventType);
         foreach (var s in current)
         {
             switch (s.Offer(item, key))
