@@ -43,6 +43,7 @@ public static partial class StorageJson
     // Metadata for the event-log payloads, generated at build time: the reflection resolver (kept behind it for any other
     // type) builds it at run time with reflection and emitted accessors, which the JIT compiles. The options above still
     // decide names, nulls and enums, so the wire format is the same.
+    [JsonSourceGenerationOptions(GenerationMode = JsonSourceGenerationMode.Metadata)]
     [JsonSerializable(typeof(AlarmEvent))]
     [JsonSerializable(typeof(FeedStatusSample))]
     private sealed partial class StorageJsonContext : JsonSerializerContext;
