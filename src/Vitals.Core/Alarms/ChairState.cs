@@ -97,7 +97,14 @@ internal sealed class ChairState(ChairKey key, IReadOnlyDictionary<string, Activ
     public IReadOnlyDictionary<Sign, IReadOnlyList<Reading>> History() =>
         history.ToDictionary(p => p.Key, p => (IReadOnlyList<Reading>)p.Value);
 
-    public void Record(Sign sign, Reading reading, TimeSpan keep)
+    /// <summary>Number of readings of <paramref name="sign"/> kept.</summary>
+    public int Kept(Sign sign) => history.TryGetValue(sign, out var list) ? list.Count : 0;
+
+    /// <summary>Drops the readings of a sign no rule reads any more.</summary>
+    public void Forget(Sign sign) => history.Remove(sign);
+
+    /// <summary>Keeps <paramref name="reading"/> in time order and drops those of the sign older than <paramref name="keepFrom"/>.</summary>
+    public void Record(Sign sign, Reading reading, DateTimeOffset keepFrom)
     {
         if (!history.TryGetValue(sign, out var list))
         {
@@ -126,9 +133,8 @@ internal sealed class ChairState(ChairKey key, IReadOnlyDictionary<string, Activ
             list.Add(reading);
         }
 
-        var cutoff = reading.At - keep;
         var stale = 0;
-        while (stale < list.Count && list[stale].At < cutoff)
+        while (stale < list.Count && list[stale].At < keepFrom)
         {
             stale++;
         }
