@@ -40,6 +40,11 @@ if (args is ["mqtt-ingest", .. var ingestArgs])
     return await MqttIngestLoad.RunAsync(ingestArgs); // the Node-RED harness's stream through mosquitto (MqttIngestLoad.cs)
 }
 
+if (args is ["recall", .. var recallArgs])
+{
+    return await RecallLoad.RunAsync(recallArgs); // start-up with a full history to recall (RecallLoad.cs)
+}
+
 if (args.Contains("--serial-idle"))
 {
     await SerialIdle.RunAsync(args); // idle cost of serial ports, see SerialIdle.cs

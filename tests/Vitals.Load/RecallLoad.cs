@@ -1,0 +1,152 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.RegularExpressions;
+using Vitals.Core;
+using Vitals.Storage.Sqlite;
+
+/// <summary>
+/// <c>recall</c>: what a restart with a full history costs. Fills a store as 1,000 chairs' monitors would have over the
+/// last 30 min (one frame a second each with HR, pulse rate, SpO2 and RR; temperature each minute; NIBP each 5 min),
+/// then starts <c>vitals run</c> on a copy of it (with a loopback mosquitto and an <c>mqtt</c> device per chair, as
+/// mqtt-ingest does) and prints the time from the process start to the alarm engine's "restored" log line (no chair is
+/// judged before it) and to the first <c>/healthz</c> answer, the CPU and peak RSS by then, and how many readings the
+/// engine recalled. Several <c>--gateway</c> builds are started in turn, <c>--rounds</c> times, on the same history.
+///   dotnet run -c Release --project tests/Vitals.Load -- recall [--chairs 1000] [--minutes 30] [--rounds 3] [--gateway PATH]...
+/// The history reaches 10 min further back than --minutes, so runs in the 10 min after the fill all find a full window.
+/// </summary>
+internal static partial class RecallLoad
+{
+    private static readonly TimeSpan Margin = TimeSpan.FromMinutes(10);
+
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var chairs = MqttIngestLoad.Arg(args, "--chairs", 1000);
+        var minutes = MqttIngestLoad.Arg(args, "--minutes", 30);
+        var rounds = MqttIngestLoad.Arg(args, "--rounds", 1);
+        var gateways = args.Select((a, i) => (a, i)).Where(p => p.a == "--gateway" && p.i + 1 < args.Length).Select(p => args[p.i + 1]).ToList();
+        if (gateways.Count == 0)
+        {
+            gateways.Add(Path.Combine(AppContext.BaseDirectory, "vitals"));
+        }
+
+        var dir = Directory.CreateTempSubdirectory("vitals-recall-").FullName;
+        try
+        {
+            var template = Path.Combine(dir, "template.db");
+            var filledAt = Fill(template, chairs, TimeSpan.FromMinutes(minutes) + Margin);
+            using var broker = Mosquitto.Start(dir);
+            for (var round = 1; round <= rounds; round++)
+            {
+                foreach (var gateway in gateways)
+                {
+                    if (TimeProvider.System.GetUtcNow() - filledAt > Margin)
+                    {
+                        Console.WriteLine($"stopped: more than {Margin.TotalMinutes} min since the fill, the history no longer covers {minutes} min");
+                        return 1;
+                    }
+
+                    await MeasureAsync(gateway, template, dir, chairs, broker.Port);
+                }
+            }
+
+            return 0;
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    /// <summary>Writes <paramref name="span"/> of readings up to now for every chair; returns when the last was received.</summary>
+    private static DateTimeOffset Fill(string path, int chairs, TimeSpan span)
+    {
+        var clock = Stopwatch.StartNew();
+        var end = TimeProvider.System.GetUtcNow();
+        var seconds = (int)span.TotalSeconds;
+        long frames = 0;
+        using (var store = new SqliteStore(path))
+        {
+            var batch = new List<Observation>(chairs * 8);
+            for (var second = 0; second < seconds; second++)
+            {
+                var at = end - TimeSpan.FromSeconds(seconds - second);
+                batch.Clear();
+                for (var c = 0; c < chairs; c++)
+                {
+                    void Add(Sign sign, double value) =>
+                        batch.Add(new Observation(MqttIngestLoad.Site, $"bed-{c}", $"mq-{c}", sign, value, at, at, SourceProtocol.Mqtt));
+                    Add(Sign.Hr, 70 + (second % 11));
+                    Add(Sign.Pr, 70 + (second % 11));
+                    Add(Sign.Spo2, 97);
+                    Add(Sign.Rr, 16);
+                    if ((second + c) % 60 == 0)
+                    {
+                        Add(Sign.Temp, 36.8);
+                    }
+
+                    if ((second + c) % 300 == 0)
+                    {
+                        Add(Sign.NibpSys, 125);
+                        Add(Sign.NibpDia, 80);
+                        Add(Sign.NibpMap, 95);
+                    }
+                }
+
+                frames += chairs;
+                store.Append(batch);
+            }
+        }
+
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"filled: {chairs} chairs x {span.TotalMinutes:0} min = {frames:N0} frames in {clock.Elapsed.TotalSeconds:F1} s ({new FileInfo(path).Length / (1 << 20)} MB)"));
+        return end;
+    }
+
+    private static async Task MeasureAsync(string vitals, string template, string dir, int chairs, int brokerPort)
+    {
+        var run = Directory.CreateTempSubdirectory(Path.Combine(dir, "run-")).FullName;
+        try
+        {
+            var data = Path.Combine(run, "gwdata");
+            Directory.CreateDirectory(data);
+            File.Copy(template, Path.Combine(data, "vitals.db"));
+            var httpPort = MqttIngestLoad.FreePort();
+            var config = Path.Combine(run, "gw.json");
+            MqttIngestLoad.WriteConfig(config, chairs, httpPort, brokerPort, data);
+
+            var clock = Stopwatch.StartNew();
+            TimeSpan? restoredAfter = null;
+            string? recalled = null;
+            using var gateway = MqttIngestLoad.StartGateway(vitals, config, line =>
+            {
+                if (Restored().Match(line) is { Success: true } m)
+                {
+                    restoredAfter = clock.Elapsed;
+                    recalled = m.Groups[1].Value;
+                }
+            });
+            try
+            {
+                using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{httpPort}") };
+                await MqttIngestLoad.UntilAsync(gateway, async () => (await http.GetAsync(new Uri("/healthz", UriKind.Relative))).IsSuccessStatusCode, "the gateway answering /healthz");
+                var healthy = clock.Elapsed;
+                var (cpu, peak) = (MqttIngestLoad.CpuSeconds(gateway.Id), MqttIngestLoad.PeakRssMb(gateway.Id));
+                await MqttIngestLoad.UntilAsync(gateway, () => Task.FromResult(restoredAfter is not null), "the alarm engine's restored line");
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"{vitals}: engine restored after {restoredAfter!.Value.TotalSeconds:F2} s ({recalled} readings recalled), /healthz after {healthy.TotalSeconds:F2} s, CPU {cpu:F2} s, peak RSS {peak} MB; load {File.ReadAllText("/proc/loadavg").Trim()}"));
+            }
+            finally
+            {
+                gateway.Kill();
+                await gateway.WaitForExitAsync();
+            }
+        }
+        finally
+        {
+            Directory.Delete(run, recursive: true);
+        }
+    }
+
+    [GeneratedRegex(@"Alarm engine restored: .*?(\d+) stored readings recalled")]
+    private static partial Regex Restored();
+}
