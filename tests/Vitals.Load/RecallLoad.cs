@@ -14,6 +14,8 @@ using Vitals.Storage.Sqlite;
 /// engine recalled. Several <c>--gateway</c> builds are started in turn, <c>--rounds</c> times, on the same history:
 /// each on its own copy, whose times are moved forward first so that its newest reading was received just now.
 ///   dotnet run -c Release --project tests/Vitals.Load -- recall [--chairs 1000] [--minutes 30] [--rounds 3] [--gateway PATH]...
+/// With <c>--engine</c> it measures instead what the engine itself holds in steady state: the same readings fed to an
+/// <see cref="Vitals.Core.Alarms.AlarmEngine"/> in this process, then the managed heap after a full collection.
 /// </summary>
 internal static partial class RecallLoad
 {
@@ -22,6 +24,12 @@ internal static partial class RecallLoad
         var chairs = MqttIngestLoad.Arg(args, "--chairs", 1000);
         var minutes = MqttIngestLoad.Arg(args, "--minutes", 30);
         var rounds = MqttIngestLoad.Arg(args, "--rounds", 1);
+        if (args.Contains("--engine"))
+        {
+            EngineMemory(chairs, minutes);
+            return 0;
+        }
+
         var gateways = args.Select((a, i) => (a, i)).Where(p => p.a == "--gateway" && p.i + 1 < args.Length).Select(p => args[p.i + 1]).ToList();
         if (gateways.Count == 0)
         {
@@ -50,6 +58,39 @@ internal static partial class RecallLoad
         }
     }
 
+    /// <summary>Feeds an engine what <see cref="Fill"/> stores, 10 min longer, and prints the managed heap it holds afterwards.</summary>
+    private static void EngineMemory(int chairs, int minutes)
+    {
+        var before = GC.GetTotalMemory(forceFullCollection: true);
+        var engine = new Vitals.Core.Alarms.AlarmEngine(site: MqttIngestLoad.Site);
+        var events = new List<AlarmEvent>();
+        var start = TimeProvider.System.GetUtcNow();
+        var second = 0;
+        var steady = new Stopwatch(); // the last 10 min, once every span is full: what each reading costs from then on
+        var steadyReadings = 0L;
+        foreach (var batch in Frames(chairs, start, (minutes + 10) * 60))
+        {
+            if (second++ == minutes * 60)
+            {
+                steady.Start();
+            }
+
+            foreach (var o in batch)
+            {
+                engine.Observe(o, events);
+            }
+
+            steadyReadings += steady.IsRunning ? batch.Count : 0;
+            events.Clear();
+        }
+
+        steady.Stop();
+        var held = GC.GetTotalMemory(forceFullCollection: true) - before;
+        GC.KeepAlive(engine);
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"engine: {chairs} chairs x {minutes} + 10 min fed, the last 10 min at {steady.Elapsed.TotalMilliseconds * 1000 / steadyReadings:F2} us a reading; managed heap held {held / (1 << 20)} MB, peak RSS {MqttIngestLoad.PeakRssMb(Environment.ProcessId)} MB; load {File.ReadAllText("/proc/loadavg").Trim()}"));
+    }
+
     /// <summary>Writes <paramref name="span"/> of readings up to now for every chair; returns when the last was received.</summary>
     private static DateTimeOffset Fill(string path, int chairs, TimeSpan span)
     {
@@ -59,32 +100,8 @@ internal static partial class RecallLoad
         long frames = 0;
         using (var store = new SqliteStore(path))
         {
-            var batch = new List<Observation>(chairs * 8);
-            for (var second = 0; second < seconds; second++)
+            foreach (var batch in Frames(chairs, end - span, seconds))
             {
-                var at = end - TimeSpan.FromSeconds(seconds - second);
-                batch.Clear();
-                for (var c = 0; c < chairs; c++)
-                {
-                    void Add(Sign sign, double value) =>
-                        batch.Add(new Observation(MqttIngestLoad.Site, $"bed-{c}", $"mq-{c}", sign, value, at, at, SourceProtocol.Mqtt));
-                    Add(Sign.Hr, 70 + (second % 11));
-                    Add(Sign.Pr, 70 + (second % 11));
-                    Add(Sign.Spo2, 97);
-                    Add(Sign.Rr, 16);
-                    if ((second + c) % 60 == 0)
-                    {
-                        Add(Sign.Temp, 36.8);
-                    }
-
-                    if ((second + c) % 300 == 0)
-                    {
-                        Add(Sign.NibpSys, 125);
-                        Add(Sign.NibpDia, 80);
-                        Add(Sign.NibpMap, 95);
-                    }
-                }
-
                 frames += chairs;
                 store.Append(batch);
             }
@@ -93,6 +110,42 @@ internal static partial class RecallLoad
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"filled: {chairs} chairs x {span.TotalMinutes:0} min = {frames:N0} frames in {clock.Elapsed.TotalSeconds:F1} s ({new FileInfo(path).Length / (1 << 20)} MB)"));
         return end;
+    }
+
+    /// <summary>
+    /// A second of every chair's monitor at a time from <paramref name="start"/>: HR, pulse rate, SpO2 and RR, temperature
+    /// each minute and NIBP each 5 min (chairs staggered). The list is reused: consume each before taking the next.
+    /// </summary>
+    private static IEnumerable<List<Observation>> Frames(int chairs, DateTimeOffset start, int seconds)
+    {
+        var batch = new List<Observation>(chairs * 8);
+        for (var second = 0; second < seconds; second++)
+        {
+            var at = start + TimeSpan.FromSeconds(second + 1);
+            batch.Clear();
+            for (var c = 0; c < chairs; c++)
+            {
+                void Add(Sign sign, double value) =>
+                    batch.Add(new Observation(MqttIngestLoad.Site, $"bed-{c}", $"mq-{c}", sign, value, at, at, SourceProtocol.Mqtt));
+                Add(Sign.Hr, 70 + (second % 11));
+                Add(Sign.Pr, 70 + (second % 11));
+                Add(Sign.Spo2, 97);
+                Add(Sign.Rr, 16);
+                if ((second + c) % 60 == 0)
+                {
+                    Add(Sign.Temp, 36.8);
+                }
+
+                if ((second + c) % 300 == 0)
+                {
+                    Add(Sign.NibpSys, 125);
+                    Add(Sign.NibpDia, 80);
+                    Add(Sign.NibpMap, 95);
+                }
+            }
+
+            yield return batch;
+        }
     }
 
     private static async Task MeasureAsync(string vitals, string template, DateTimeOffset filledAt, string dir, int chairs, int brokerPort)

@@ -142,7 +142,10 @@ public sealed class AlarmEngine : IAlarmEngine
     /// </summary>
     public IReadOnlyDictionary<Sign, DateTimeOffset> RecallFrom(DateTimeOffset now) => Needs().RecallFrom(chairs.All, now);
 
-    /// <summary>How many readings of <paramref name="sign"/> the history of <paramref name="chair"/> holds (pulse rate is kept as heart rate).</summary>
+    /// <summary>
+    /// How many readings of <paramref name="sign"/> the history of <paramref name="chair"/> holds (pulse rate is kept as
+    /// heart rate): those its rules read, and up to <see cref="ChairState.TrimBatch"/> - 1 older ones not yet dropped.
+    /// </summary>
     public int ReadingsKept(string chair, Sign sign) => chairs.Find(KeyOf(chair))?.Kept(sign) ?? 0;
 
     /// <summary>
