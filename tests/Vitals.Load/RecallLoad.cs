@@ -107,6 +107,16 @@ internal static partial class RecallLoad
             }
         }
 
+        // Everything into the database file itself, which is what each run copies (the store's pooled connections keep a WAL).
+        SqliteConnection.ClearAllPools();
+        using (var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Pooling = false }.ToString()))
+        {
+            connection.Open();
+            using var checkpoint = connection.CreateCommand();
+            checkpoint.CommandText = "PRAGMA wal_checkpoint(TRUNCATE);";
+            checkpoint.ExecuteNonQuery();
+        }
+
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"filled: {chairs} chairs x {span.TotalMinutes:0} min = {frames:N0} frames in {clock.Elapsed.TotalSeconds:F1} s ({new FileInfo(path).Length / (1 << 20)} MB)"));
         return end;
