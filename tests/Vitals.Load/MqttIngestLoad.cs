@@ -25,7 +25,7 @@ using Vitals.Mqtt.Packets;
 /// </summary>
 internal static class MqttIngestLoad
 {
-    private const string Site = "clinic";
+    internal const string Site = "clinic";
     private const string Password = "load-password-123456";
 
     public static async Task<int> RunAsync(string[] args)
@@ -143,7 +143,7 @@ internal static class MqttIngestLoad
         $"{{\"bed\":\"bed-{chair}\",\"hr\":{hr},\"spo2\":97,\"seq\":{seq},\"ts\":{TimeProvider.System.GetUtcNow().ToUnixTimeMilliseconds()}}}"));
 
     /// <summary>The harness's gateway config (run.sh): a field mapping for hr and spo2, time from ts in unix ms.</summary>
-    private static void WriteConfig(string path, int chairs, int httpPort, int brokerPort, string data)
+    internal static void WriteConfig(string path, int chairs, int httpPort, int brokerPort, string data)
     {
         var mapping = new
         {
@@ -163,7 +163,7 @@ internal static class MqttIngestLoad
     }
 
     /// <summary>Starts <c>vitals run</c> as its own process: this build's (copied next to this program) or <c>--gateway</c>'s.</summary>
-    private static Process StartGateway(string vitals, string config)
+    internal static Process StartGateway(string vitals, string config, Action<string>? output = null)
     {
         var info = new ProcessStartInfo(vitals, ["run", "--config", config])
         {
@@ -172,7 +172,13 @@ internal static class MqttIngestLoad
         };
         info.Environment["VITALS_ADMIN_PASSWORD"] = Password;
         var process = Process.Start(info)!;
-        process.OutputDataReceived += (_, _) => { };
+        process.OutputDataReceived += (_, e) =>
+        {
+            if (e.Data is not null)
+            {
+                output?.Invoke(e.Data);
+            }
+        };
         process.ErrorDataReceived += (_, e) =>
         {
             if (e.Data is not null)
@@ -185,7 +191,7 @@ internal static class MqttIngestLoad
         return process;
     }
 
-    private static async Task UntilAsync(Process gateway, Func<Task<bool>> condition, string what)
+    internal static async Task UntilAsync(Process gateway, Func<Task<bool>> condition, string what)
     {
         var clock = Stopwatch.StartNew();
         while (clock.Elapsed < TimeSpan.FromSeconds(60))
@@ -231,27 +237,27 @@ internal static class MqttIngestLoad
     }
 
     /// <summary>User + system CPU of a process, from /proc/PID/stat (fields 14 and 15, in clock ticks of 1/100 s).</summary>
-    private static double CpuSeconds(int pid)
+    internal static double CpuSeconds(int pid)
     {
         var stat = File.ReadAllText($"/proc/{pid}/stat");
         var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
         return (long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture)) / 100.0;
     }
 
-    private static long PeakRssMb(int pid) =>
+    internal static long PeakRssMb(int pid) =>
         long.Parse(File.ReadLines($"/proc/{pid}/status").First(l => l.StartsWith("VmHWM:", StringComparison.Ordinal)).Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) / 1024;
 
-    private static int FreePort()
+    internal static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
-    private static int Arg(string[] args, string name, int fallback) =>
+    internal static int Arg(string[] args, string name, int fallback) =>
         ArgText(args, name) is { } text ? int.Parse(text, CultureInfo.InvariantCulture) : fallback;
 
-    private static string? ArgText(string[] args, string name)
+    internal static string? ArgText(string[] args, string name)
     {
         var i = Array.IndexOf(args, name);
         return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;

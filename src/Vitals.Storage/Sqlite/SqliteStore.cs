@@ -46,7 +46,10 @@ public sealed partial class SqliteStore : IDisposable
     private static readonly string SignColumns = string.Join(", ", Signs.All.Select(s => $"{s.ShortName}, {s.ShortName}_quality"));
 
     /// <summary>Every column of a <c>vitals_frames</c> row (a <c>vitals</c> row with its stream's text), in the order <see cref="ReadFrame"/> expects.</summary>
-    private static readonly string FrameColumns = "id, site, chair, device, measured_ms, received_ms, source, " + SignColumns;
+    private static readonly string FrameColumns = FrameHead + ", " + SignColumns;
+
+    /// <summary>The columns of a <c>vitals_frames</c> row before its signs' (<see cref="FirstSignColumn"/> of them).</summary>
+    private const string FrameHead = "id, site, chair, device, measured_ms, received_ms, source";
 
     /// <summary>Column of sign 0's value in <see cref="FrameColumns"/>.</summary>
     private const int FirstSignColumn = 7;
