@@ -103,7 +103,7 @@ public sealed class LiveState
 
     /// <summary>A copy of one chair, or null when there is no such chair.</summary>
     public ChairView? Snapshot(string chairId) =>
-        chairs.TryGetValue(chairId, out var chair) ? View(chair, feeds.Snapshot()) : null;
+        chairs.TryGetValue(chairId, out var chair) ? View(chair, feeds.Snapshot(chairId)) : null;
 
     private ChairView View(ChairEntry c, List<FeedSnapshot> feedList)
     {
