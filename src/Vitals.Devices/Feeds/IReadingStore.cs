@@ -11,9 +11,11 @@ public interface IReadingStore
 {
     /// <summary>
     /// Starts watching <paramref name="last"/> (by reference): call it before queueing, so the commit cannot be missed.
-    /// The task completes once that reading (and with it every reading queued before it) is committed; it never faults.
+    /// The task completes with true once that reading (and with it every reading queued before it) is committed, or
+    /// with false when the store will not keep it (its memory hold was full while writes were failing: the reading was
+    /// judged and shown, not recorded); it never faults.
     /// </summary>
-    Task WhenStored(Observation last);
+    Task<bool> WhenStored(Observation last);
 
     /// <summary>Stops watching <paramref name="last"/>: it was not queued after all, or the feed stopped waiting.</summary>
     void Forget(Observation last);

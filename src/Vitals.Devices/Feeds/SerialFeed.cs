@@ -260,7 +260,8 @@ public sealed class SerialFeed
 
     /// <summary>
     /// Queues a frame's observations (all of them: the wait is bounded only by cancellation) and, when the frame gets a
-    /// reply and a store is configured, waits for their commit; false when the store did not confirm in time.
+    /// reply and a store is configured, waits for their commit; false when the store did not confirm in time or will not
+    /// keep them.
     /// </summary>
     private async ValueTask<bool> KeepAsync(List<Observation> batch, bool replies, CancellationToken cancellationToken)
     {
@@ -272,12 +273,8 @@ public sealed class SerialFeed
                 await output.WriteAsync(observation, cancellationToken).ConfigureAwait(false);
             }
 
-            if (stored is not null)
-            {
-                await stored.WaitAsync(options.AckTimeout, time, cancellationToken).ConfigureAwait(false);
-            }
-
-            return true;
+            // False from the store: judged and shown, but not recorded (writes failing, memory hold full).
+            return stored is null || await stored.WaitAsync(options.AckTimeout, time, cancellationToken).ConfigureAwait(false);
         }
         catch (TimeoutException)
         {

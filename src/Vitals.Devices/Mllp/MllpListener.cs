@@ -385,8 +385,8 @@ public sealed class MllpListener : IAsyncDisposable
 
         try
         {
-            await stored.WaitAsync(options.AckTimeout, time, ct).ConfigureAwait(false);
-            return null;
+            // False: judged and shown, but the store is failing with its memory hold full and will not keep them.
+            return await stored.WaitAsync(options.AckTimeout, time, ct).ConfigureAwait(false) ? null : MllpSerialCodec.NotRecordedText;
         }
         catch (TimeoutException)
         {

@@ -22,6 +22,9 @@ public sealed class MllpSerialCodec : ISerialCodec
     /// <summary>ERR-8 of the AE sent when the store did not confirm a message's readings in time.</summary>
     public const string NotStoredText = "store did not confirm in time: observations may not be stored, please retransmit";
 
+    /// <summary>AE text when the store will not keep the message's observations (writes failing, memory hold full).</summary>
+    public const string NotRecordedText = "store failing: observations not stored, please retransmit";
+
     private readonly Hl7OruCodec codec;
     private readonly MllpFrameReader reader;
     private readonly MllpAckWriter acks;

@@ -320,7 +320,10 @@ public sealed partial class MqttBridge : BackgroundService
     /// <summary>
     /// Judges the batch's readings; its QoS 1 messages are acknowledged once the batch's last reading is committed
     /// (readings are committed in queue order, so the last stands for all). The wait is a continuation, never the
-    /// reader's: the broker keeps sending while earlier messages are still on their way to disk.
+    /// reader's: the broker keeps sending while earlier messages are still on their way to disk. A batch the store will
+    /// not keep (writes failing, memory hold full: counted as not recorded) is acknowledged too: PUBACKs leave in
+    /// arrival order [MQTT-4.6.0-2], so one withheld would hold back every later one, and the broker would stop
+    /// sending the readings the alarms are judged on.
     /// </summary>
     private async ValueTask KeepAsync(MqttClient c, CancellationToken ct)
     {

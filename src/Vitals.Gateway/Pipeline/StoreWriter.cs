@@ -14,8 +14,12 @@ namespace Vitals.Gateway.Pipeline;
 /// or locked disk never holds up an alarm. On shutdown everything queued is written before the store closes.
 /// As an <see cref="IReadingStore"/> it tells feeds that acknowledge readings (HL7 AA) when a reading is committed: each
 /// batch is one transaction (a group commit across every connection and feed), and waiters are released after it.
+/// While writes fail, readings are held in memory up to <paramref name="capacity"/>; past that they are not recorded
+/// (counted in <see cref="NotRecorded"/>) rather than making feeds wait, because a feed that waits is a feed whose
+/// readings are no longer judged: alarms come before history.
 /// </summary>
-public sealed partial class StoreWriter(SqliteStore store, TimeProvider time, LoopSupervisor supervisor, ILogger<StoreWriter> logger)
+public sealed partial class StoreWriter(
+    SqliteStore store, TimeProvider time, LoopSupervisor supervisor, ILogger<StoreWriter> logger, int capacity = StoreWriter.ObservationCapacity)
     : BackgroundService, IReadingStore
 {
     /// <summary>
@@ -24,7 +28,10 @@ public sealed partial class StoreWriter(SqliteStore store, TimeProvider time, Lo
     /// </summary>
     public const int MaxBatch = 5000;
 
-    /// <summary>Readings queued before feeds wait.</summary>
+    /// <summary>
+    /// Readings queued before feeds wait for room while the store is writing (a slow disk holds feeds back, it loses
+    /// nothing), or before readings are not recorded while writes fail (see <see cref="NotRecorded"/>).
+    /// </summary>
     public const int ObservationCapacity = 100_000;
 
     /// <summary>
@@ -61,9 +68,11 @@ public sealed partial class StoreWriter(SqliteStore store, TimeProvider time, Lo
     private readonly Dictionary<string, ConfigEntry> settings = new(StringComparer.Ordinal);
 
     // Readings a feed waits on (by reference: two equal readings are still two rows), released once committed.
-    private readonly ConcurrentDictionary<Observation, TaskCompletionSource> watched = new(ReferenceEqualityComparer.Instance);
+    private readonly ConcurrentDictionary<Observation, TaskCompletionSource<bool>> watched = new(ReferenceEqualityComparer.Instance);
 
     private long written;
+    private long notRecorded;
+    private int notRecordingLogged; // 1 once this run of failed writes has been logged as not recording
     private volatile string? failure;
 
     /// <summary>Observations written since start.</summary>
@@ -72,14 +81,20 @@ public sealed partial class StoreWriter(SqliteStore store, TimeProvider time, Lo
     /// <summary>Why the last write failed, while writes are failing; null when healthy.</summary>
     public string? Failure => failure;
 
+    /// <summary>Readings judged but not recorded since start: they came while writes failed and the memory hold was full.</summary>
+    public long NotRecorded => Interlocked.Read(ref notRecorded);
+
+    /// <summary>True while new readings are not recorded: writes are failing and the memory hold is full.</summary>
+    public bool HoldFull => failure is not null && Volatile.Read(ref queuedReadings) >= capacity;
+
     /// <summary>Observations and events waiting to be written.</summary>
     public int Pending => Volatile.Read(ref queuedReadings) + Volatile.Read(ref queuedOther);
 
     /// <summary>
     /// Queues a batch of observations for the store, in order, as one queue entry (a copy: the caller may reuse its
-    /// list); waits while <see cref="ObservationCapacity"/> or more readings are queued. One producer at a time (the
-    /// pipeline). Per batch rather than per reading: a semaphore wait and a channel write per reading cost ~1.5 % of
-    /// the hot path.
+    /// list). While the memory hold is full it waits for room as long as the store is writing, and does not record the
+    /// batch once writes fail (see <see cref="NotRecorded"/>). One producer at a time (the pipeline). Per batch rather
+    /// than per reading: a semaphore wait and a channel write per reading cost ~1.5 % of the hot path.
     /// </summary>
     public ValueTask EnqueueAsync(IReadOnlyList<Observation> readings, CancellationToken ct)
     {
@@ -89,7 +104,18 @@ public sealed partial class StoreWriter(SqliteStore store, TimeProvider time, Lo
             return ValueTask.CompletedTask;
         }
 
-        return Volatile.Read(ref queuedReadings) < ObservationCapacity ? Write(readings) : WhenRoomThenWrite(readings, ct);
+        if (Volatile.Read(ref queuedReadings) < capacity)
+        {
+            return Write(readings);
+        }
+
+        if (failure is not null)
+        {
+            NotRecord(readings);
+            return ValueTask.CompletedTask;
+        }
+
+        return WhenRoomThenWrite(readings, ct);
     }
 
     private ValueTask Write(IReadOnlyList<Observation> readings)
@@ -106,13 +132,19 @@ public sealed partial class StoreWriter(SqliteStore store, TimeProvider time, Lo
 
     private async ValueTask WhenRoomThenWrite(IReadOnlyList<Observation> readings, CancellationToken ct)
     {
-        while (Volatile.Read(ref queuedReadings) >= ObservationCapacity)
+        while (Volatile.Read(ref queuedReadings) >= capacity)
         {
             var room = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             Interlocked.Exchange(ref roomWaiter, room); // a full fence: the writer sees it, or we see its drain below
-            if (Volatile.Read(ref queuedReadings) < ObservationCapacity)
+            if (Volatile.Read(ref queuedReadings) < capacity)
             {
                 break;
+            }
+
+            if (failure is not null) // the writer released us on a failed write: no room is coming soon
+            {
+                NotRecord(readings);
+                return;
             }
 
             await room.Task.WaitAsync(ct).ConfigureAwait(false);
@@ -121,10 +153,33 @@ public sealed partial class StoreWriter(SqliteStore store, TimeProvider time, Lo
         await Write(readings).ConfigureAwait(false);
     }
 
-    /// <inheritdoc />
-    public Task WhenStored(Observation last)
+    /// <summary>Counts readings the store will not keep and tells feeds waiting on any of them (an HL7 AE, not AA).</summary>
+    private void NotRecord(IReadOnlyList<Observation> readings)
     {
-        var stored = watched.GetOrAdd(last, _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
+        Interlocked.Add(ref notRecorded, readings.Count);
+        if (Interlocked.Exchange(ref notRecordingLogged, 1) == 0)
+        {
+            LogNotRecorded(logger, capacity);
+        }
+
+        if (watched.IsEmpty)
+        {
+            return;
+        }
+
+        foreach (var o in readings)
+        {
+            if (watched.TryRemove(o, out var waiter))
+            {
+                waiter.TrySetResult(false);
+            }
+        }
+    }
+
+    /// <inheritdoc />
+    public Task<bool> WhenStored(Observation last)
+    {
+        var stored = watched.GetOrAdd(last, _ => new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
         Volatile.Read(ref holding)?.TrySetResult(); // a reading a feed waits on is not held for company
         return stored;
     }
@@ -230,7 +285,7 @@ public sealed partial class StoreWriter(SqliteStore store, TimeProvider time, Lo
             Interlocked.Decrement(ref queuedOther);
         }
 
-        if (taken > 0 && Interlocked.Add(ref queuedReadings, -taken) < ObservationCapacity)
+        if (taken > 0 && Interlocked.Add(ref queuedReadings, -taken) < capacity)
         {
             Interlocked.Exchange(ref roomWaiter, null)?.TrySetResult();
         }
@@ -285,6 +340,7 @@ public sealed partial class StoreWriter(SqliteStore store, TimeProvider time, Lo
             }
 
             failure = null;
+            Volatile.Write(ref notRecordingLogged, 0);
             return true;
         }
         catch (Exception e) when (e is Microsoft.Data.Sqlite.SqliteException or IOException or InvalidOperationException)
@@ -295,6 +351,7 @@ public sealed partial class StoreWriter(SqliteStore store, TimeProvider time, Lo
             }
 
             failure = e.Message;
+            Interlocked.Exchange(ref roomWaiter, null)?.TrySetResult(); // a feed waiting for room stops waiting (see EnqueueAsync)
             return false;
         }
     }
@@ -310,7 +367,7 @@ public sealed partial class StoreWriter(SqliteStore store, TimeProvider time, Lo
         {
             if (watched.TryRemove(o, out var waiter))
             {
-                waiter.TrySetResult();
+                waiter.TrySetResult(true);
             }
         }
     }
@@ -318,6 +375,9 @@ public sealed partial class StoreWriter(SqliteStore store, TimeProvider time, Lo
     private sealed record EventEntry(string Type, DateTimeOffset At, string? Chair, string Data);
 
     private sealed record ConfigEntry(string Key, string Value, DateTimeOffset At);
+
+    [LoggerMessage(EventId = 3002, Level = LogLevel.Critical, Message = "The embedded store is failing and {Capacity} readings are held in memory: new readings are still judged and shown but not recorded until writes succeed")]
+    private static partial void LogNotRecorded(ILogger logger, int capacity);
 
     [LoggerMessage(EventId = 3001, Level = LogLevel.Critical, Message = "Writing to the embedded store failed; retrying every second and holding readings in memory")]
     private static partial void LogStoreFailed(ILogger logger, Exception e);

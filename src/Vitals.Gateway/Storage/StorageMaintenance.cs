@@ -8,8 +8,18 @@ using Vitals.Storage.Sqlite;
 namespace Vitals.Gateway.Storage;
 
 /// <summary>Health of local storage and forwarding, for the status endpoint and the admin view.</summary>
+/// <param name="StoreFailure">Why writes to the embedded store fail, while they do.</param>
+/// <param name="NotRecording">True while new readings are judged and shown but not recorded (writes failing, memory hold full).</param>
+/// <param name="NotRecorded">Readings judged but not recorded since start.</param>
+/// <param name="RetentionDays">Days of readings kept.</param>
+/// <param name="Forwarding">True when InfluxDB forwarding is configured.</param>
+/// <param name="Forwarders">Each forwarder's health.</param>
+/// <param name="Backlog">Each outbox's backlog.</param>
+/// <param name="Quarantined">Rows InfluxDB refused, kept aside.</param>
 public sealed record StorageHealth(
     string? StoreFailure,
+    bool NotRecording,
+    long NotRecorded,
     double RetentionDays,
     bool Forwarding,
     IReadOnlyList<ForwarderView> Forwarders,
@@ -86,6 +96,8 @@ public sealed partial class StorageMaintenance : BackgroundService
         var now = time.GetUtcNow();
         return new StorageHealth(
             writer.Failure,
+            writer.HoldFull,
+            writer.NotRecorded,
             options.RetentionDays,
             forwarders.Count > 0,
             [.. forwarders.Select(f => new ForwarderView(f.Outbox.Name, f.Forwarder.Health))],
@@ -162,6 +174,8 @@ public sealed partial class StorageMaintenance : BackgroundService
         var warning = health.Backlog.FirstOrDefault(b => b.Warning);
         SetFault("store", health.StoreFailure is not null, AlarmPriority.High,
             $"Readings cannot be saved to the local store ({health.StoreFailure}); they are held in memory and retried");
+        SetFault("store.full", health.NotRecording, AlarmPriority.High,
+            "The local store is failing and its memory hold is full: new readings are still shown and alarmed, but not recorded");
         SetFault("forwarder.lag", lagging is not null, AlarmPriority.Medium,
             $"InfluxDB forwarding is {lagging?.Health.LagSeconds:0} s behind ({lagging?.Health.LastError ?? "no error reported"})");
         SetFault("backlog", warning is not null, full is not null ? AlarmPriority.High : AlarmPriority.Medium,

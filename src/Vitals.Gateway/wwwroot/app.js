@@ -67,8 +67,14 @@ function makePlot(container) {
   return new uPlot(opts, [[], [], [], []], container);
 }
 
+// Below this height a tile's chart has room for neither its lines nor two value labels (they were drawn over each
+// other at 1600x1000 with 8 chairs): the trend is left out rather than shown garbled.
+const TREND_MIN_PX = 60;
+
 function sizePlot(chair) {
   const box = chair.node.querySelector('.trend');
+  // Hidden, not removed: the box keeps its share of the tile, so a larger window shows the trend again.
+  box.parentElement.classList.toggle('cramped', box.clientHeight < TREND_MIN_PX);
   if (chair.plot && box.clientWidth > 0 && box.clientHeight > 0) chair.plot.setSize({ width: box.clientWidth, height: box.clientHeight });
 }
 

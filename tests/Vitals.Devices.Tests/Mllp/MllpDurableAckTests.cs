@@ -54,6 +54,26 @@ public sealed class MllpDurableAckTests
     }
 
     [Fact]
+    public async Task Listener_StoreWillNotKeepTheReadings_AnswersAeAtOnceNotAa()
+    {
+        // The gateway's store failing with its memory hold full: the readings are judged, but the AE tells the monitor
+        // they are not kept, long before the ack timeout.
+        var channel = Channel.CreateUnbounded<Observation>();
+        var store = new ManualStore();
+        await using var listener = Start(channel.Writer, o => (o.Store, o.AckTimeout) = (store, TimeSpan.FromMinutes(5)));
+        await using var client = await ConnectAsync(listener);
+
+        var sent = client.SendAsync(Hl7TestData.EightObx("D-9"), Generous);
+        await WaitUntil(() => store.Watched.Count == 1);
+        store.Refuse(store.Watched.Keys.Single());
+        var ack = ParseAck(await sent);
+
+        Assert.Equal((Hl7AckCode.Error, "D-9"), (ack.Code, ack.AcknowledgedControlId));
+        Assert.Equal(MllpSerialCodec.NotRecordedText, ack.ErrorText);
+        Assert.Equal(8, channel.Reader.Count); // judged all the same
+    }
+
+    [Fact]
     public async Task Listener_ChannelFillsMidMessage_QueuesWholeMessageOnceAndAnswersAa()
     {
         // Room for 4 of 8 readings; the pipeline frees room only after the first reading's write timeout has passed.
@@ -175,16 +195,22 @@ public sealed class MllpDurableAckTests
     /// <summary>A store whose commits the test performs by hand (the real one is the gateway's StoreWriter).</summary>
     private sealed class ManualStore : IReadingStore
     {
-        public ConcurrentDictionary<Observation, TaskCompletionSource> Watched { get; } = new(ReferenceEqualityComparer.Instance);
+        public ConcurrentDictionary<Observation, TaskCompletionSource<bool>> Watched { get; } = new(ReferenceEqualityComparer.Instance);
 
-        public Task WhenStored(Observation last) => Watched.GetOrAdd(last, _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
+        public Task<bool> WhenStored(Observation last) => Watched.GetOrAdd(last, _ => new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
 
         public void Forget(Observation last) => Watched.TryRemove(last, out _);
 
         public void Commit(Observation last)
         {
             Assert.True(Watched.TryRemove(last, out var waiter));
-            waiter.SetResult();
+            waiter.SetResult(true);
+        }
+
+        public void Refuse(Observation last)
+        {
+            Assert.True(Watched.TryRemove(last, out var waiter));
+            waiter.SetResult(false);
         }
     }
 }

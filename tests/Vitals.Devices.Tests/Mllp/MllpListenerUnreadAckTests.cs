@@ -95,7 +95,7 @@ public sealed class MllpListenerUnreadAckTests
     private sealed class DrainingStore : IReadingStore, IDisposable
     {
         private readonly ConcurrentDictionary<Observation, byte> stored = new(ReferenceEqualityComparer.Instance);
-        private readonly ConcurrentDictionary<Observation, TaskCompletionSource> watched = new(ReferenceEqualityComparer.Instance);
+        private readonly ConcurrentDictionary<Observation, TaskCompletionSource<bool>> watched = new(ReferenceEqualityComparer.Instance);
         private readonly CancellationTokenSource stop = new();
         private readonly Task drain;
 
@@ -106,7 +106,7 @@ public sealed class MllpListenerUnreadAckTests
                 stored[observation] = 0;
                 if (watched.TryRemove(observation, out var waiter))
                 {
-                    waiter.SetResult();
+                    waiter.SetResult(true);
                 }
             }
         });
@@ -115,7 +115,7 @@ public sealed class MllpListenerUnreadAckTests
 
         public bool Holds(Observation observation) => stored.ContainsKey(observation);
 
-        public Task WhenStored(Observation last) => watched.GetOrAdd(last, _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
+        public Task<bool> WhenStored(Observation last) => watched.GetOrAdd(last, _ => new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
 
         public void Forget(Observation last) => watched.TryRemove(last, out _);
 

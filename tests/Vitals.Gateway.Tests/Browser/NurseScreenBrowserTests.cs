@@ -106,6 +106,24 @@ public partial class NurseScreenBrowserTests(ITestOutputHelper output)
         await BrowserSupport.ShotAsync(page, "overview-demo-flash-dark-phase");
         Assert.Empty(await BrowserSupport.ContrastBelowAsync(page, 4.5));
 
+        // In between, tiles keep their trend only where it has room to be read: at 1600x1000 it was ~35 px high, its
+        // value labels drawn over each other.
+        foreach (var (width, height) in new[] { (1600, 1000), (1680, 1050), (1920, 1080) })
+        {
+            await page.SetViewportSizeAsync(width, height);
+            await page.WaitForTimeoutAsync(500); // one layout pass after the resize
+            await BrowserSupport.ShotAsync(page, $"overview-demo-{width}x{height}");
+            var cramped = await page.EvaluateAsync<string[]>(
+                """
+                () => [...document.querySelectorAll('article.tile')].flatMap(tile => {
+                  const box = tile.querySelector('.trend-box'), trend = tile.querySelector('.trend');
+                  const shown = getComputedStyle(box).display !== 'none' && getComputedStyle(trend).visibility !== 'hidden';
+                  return shown && trend.clientHeight < 60 ? [`${tile.dataset.chair}: trend ${trend.clientHeight} px high`] : [];
+                })
+                """);
+            Assert.True(cramped.Length == 0, $"{width}x{height}: {string.Join("; ", cramped)}");
+        }
+
         await page.SetViewportSizeAsync(Tablet.Width, Tablet.Height);
         await page.WaitForTimeoutAsync(500); // one layout pass after the resize
         await BrowserSupport.ShotAsync(page, "overview-demo-1024x768");

@@ -106,6 +106,85 @@ public sealed class StoreWriterTests
         AssertStoredOnce(store, next);
     }
 
+    [Fact]
+    public async Task EnqueueAsync_StoreFailingAndHoldFull_NeverWaits_ExtraReadingsNotRecordedAndHeldOnesStoredOnce()
+    {
+        await using var host = await GatewayHost.StartAsync(GatewayHost.OneChair("stable", 1), TimeSpan.FromHours(1));
+        using var dir = new TempDir();
+        var path = Path.Combine(dir.Path, "vitals.db");
+        using var store = new SqliteStore(path);
+        const int Capacity = 500;
+        var clock = new FakeTimeProvider(DateTimeOffset.UnixEpoch.AddDays(20_000)); // moved by hand: the retry waits on it
+        using var writer = new StoreWriter(store, clock, host.App.Services.GetRequiredService<LoopSupervisor>(), NullLogger<StoreWriter>.Instance, Capacity);
+
+        // Another process holds the write lock: every commit fails (after the busy timeout) and is retried.
+        using var other = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={path};Pooling=False");
+        other.Open();
+        using (var begin = other.CreateCommand())
+        {
+            begin.CommandText = "BEGIN EXCLUSIVE;";
+            begin.ExecuteNonQuery();
+        }
+
+        await writer.StartAsync(CancellationToken.None);
+        var next = 0;
+        var first = new List<Observation> { Reading(next++) };
+        var firstStored = writer.WhenStored(first[0]);
+        await writer.EnqueueAsync(first, CancellationToken.None);
+        await Eventually.TrueAsync(() => writer.Failure is not null, "the write to fail", TimeSpan.FromMinutes(1));
+
+        // Fill the memory hold (the writer holds its failed batch and retries it; behind it the queue fills to capacity).
+        var piece = new List<Observation>();
+        while (writer.Pending < Capacity)
+        {
+            piece.Clear();
+            piece.Add(Reading(next++));
+            await writer.EnqueueAsync(piece, CancellationToken.None);
+        }
+
+        var held = next;
+        var lastHeld = piece[0];
+        var lastHeldStored = writer.WhenStored(lastHeld); // queued before the hold filled: will be stored
+        Assert.True(writer.HoldFull);
+
+        // Past the hold, a feed never waits (a waiting feed is one whose readings are not judged): not recorded, counted,
+        // and a feed waiting on one hears "not kept" (an HL7 AE) at once.
+        var notKept = new List<Task<bool>>();
+        for (var i = 0; i < 300; i++)
+        {
+            piece.Clear();
+            piece.Add(Reading(next++));
+            notKept.Add(writer.WhenStored(piece[0]));
+            var queued = writer.EnqueueAsync(piece, CancellationToken.None);
+            Assert.True(queued.IsCompletedSuccessfully, $"reading {next - 1} waited for a store that is failing");
+        }
+
+        Assert.Equal(300, writer.NotRecorded);
+        Assert.All(await Task.WhenAll(notKept).WaitAsync(TimeSpan.FromMinutes(1)), Assert.False);
+
+        using (var commit = other.CreateCommand())
+        {
+            commit.CommandText = "COMMIT;";
+            commit.ExecuteNonQuery();
+        }
+
+        // Writes resume at the next retry: everything held is stored once, and the waiters on held readings hear "stored".
+        await Eventually.TrueAsync(
+            () =>
+            {
+                clock.Advance(TimeSpan.FromSeconds(1));
+                return firstStored.IsCompleted;
+            },
+            "the retried write to commit",
+            TimeSpan.FromMinutes(1));
+        Assert.True(await firstStored);
+        Assert.True(await lastHeldStored.WaitAsync(TimeSpan.FromMinutes(1)));
+        await Eventually.TrueAsync(() => writer.Failure is null && writer.Pending == 0, "the hold written", TimeSpan.FromMinutes(1));
+        Assert.False(writer.HoldFull);
+        await writer.StopAsync(CancellationToken.None);
+        AssertStoredOnce(store, held);
+    }
+
     private static StoreWriter NewWriter(GatewayHost host, SqliteStore store) =>
         new(store, new FakeTimeProvider(DateTimeOffset.UnixEpoch.AddDays(20_000)), host.App.Services.GetRequiredService<LoopSupervisor>(), NullLogger<StoreWriter>.Instance);
 

@@ -208,6 +208,81 @@ public sealed class StorageFaultAlarmTests(ITestOutputHelper output)
         commit.ExecuteNonQuery();
     }
 
+    [Fact]
+    public async Task StoreLockedUntilTheMemoryHoldIsFull_LowHeartRateStillAlarmed_ExtraReadingsCountedNotRecorded_HeldOnesStoredOnce()
+    {
+        await using var host = await GatewayHost.StartAsync(GatewayHost.OneChair("stable", 1), TimeSpan.FromHours(1));
+        var pipeline = host.App.Services.GetRequiredService<ObservationPipeline>();
+        var writer = host.App.Services.GetRequiredService<StoreWriter>();
+        using var stream = await Alarms.SseReader.OpenAsync(host.Http);
+        var sent = 0;
+        async Task SendAsync(int count, double hr)
+        {
+            for (var end = sent + count; sent < end; sent++)
+            {
+                var now = DateTimeOffset.UtcNow;
+                await pipeline.Writer.WriteAsync(new Observation("test-site", "chair-1", "sim-1", Sign.Hr, hr, now, now, SourceProtocol.Simulator));
+            }
+        }
+
+        // A disk that stays unwritable (another process holds the lock) while more readings arrive than memory holds.
+        using var other = new SqliteConnection($"Data Source={Path.Combine(host.DataDir, "vitals.db")};Pooling=False");
+        other.Open();
+        using (var begin = other.CreateCommand())
+        {
+            begin.CommandText = "BEGIN EXCLUSIVE;";
+            begin.ExecuteNonQuery();
+        }
+
+        await SendAsync(1, 70);
+        await GatewayHost.WaitUntil(TimeSpan.FromSeconds(60), () => Task.FromResult(writer.Failure is not null));
+        await SendAsync(StoreWriter.ObservationCapacity + StoreWriter.MaxBatch, 70).WaitAsync(TimeSpan.FromMinutes(3)); // fails, not hangs, if feeds wait
+        await GatewayHost.WaitUntil(TimeSpan.FromSeconds(60), () => Task.FromResult(writer.NotRecorded > 0));
+
+        // The old writer made every feed wait here, so no reading after this point was judged: hr.low never came.
+        using var sending = new CancellationTokenSource();
+        var sender = Task.Run(async () =>
+        {
+            while (!sending.IsCancellationRequested)
+            {
+                await SendAsync(1, 30);
+                await Task.Delay(500);
+            }
+        });
+        JsonElement alarm;
+        do
+        {
+            alarm = await stream.NextAsync("alarm", TimeSpan.FromSeconds(60));
+        }
+        while (alarm.GetProperty("rule").GetString() != "hr.low");
+        await sending.CancelAsync();
+        await sender.WaitAsync(TimeSpan.FromMinutes(1));
+
+        // The clinic is told: a high technical alarm, and the status counts what was not recorded.
+        JsonElement? full = null;
+        await GatewayHost.WaitUntil(TimeSpan.FromSeconds(60), async () => (full = await GatewayAlarm(host, "gateway.store.full")) is not null);
+        Assert.Equal("high", full!.Value.GetProperty("priority").GetString());
+        Assert.Contains("not recorded", full.Value.GetProperty("message").GetString(), StringComparison.Ordinal);
+        using (var status = JsonDocument.Parse(await host.Http.GetStringAsync(new Uri("api/status", UriKind.Relative))))
+        {
+            var storage = status.RootElement.GetProperty("storage");
+            Assert.True(storage.GetProperty("notRecording").GetBoolean());
+            Assert.Equal(writer.NotRecorded, storage.GetProperty("notRecorded").GetInt64());
+        }
+
+        using (var commit = other.CreateCommand())
+        {
+            commit.CommandText = "COMMIT;";
+            commit.ExecuteNonQuery();
+        }
+
+        // What memory held is written, each reading once; the rest is missing from the history, as counted.
+        await GatewayHost.WaitUntil(TimeSpan.FromSeconds(120), async () => await StoredAsync(host) + writer.NotRecorded == sent);
+        output.WriteLine($"{sent} readings sent, {writer.NotRecorded} not recorded, {await StoredAsync(host)} stored");
+        Assert.True(writer.NotRecorded >= StoreWriter.MaxBatch - ObservationPipeline.MaxBatch, $"only {writer.NotRecorded} not recorded");
+        await GatewayHost.WaitUntil(TimeSpan.FromSeconds(60), async () => await GatewayAlarm(host, "gateway.store.full") is null);
+    }
+
     private static async Task<List<string>> ChairAlarms(GatewayHost host, string chair)
     {
         using var doc = JsonDocument.Parse(await host.Http.GetStringAsync(new Uri("api/alarms", UriKind.Relative)));
