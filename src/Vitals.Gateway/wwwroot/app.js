@@ -67,9 +67,9 @@ function makePlot(container) {
   return new uPlot(opts, [[], [], [], []], container);
 }
 
-// Below this height a tile's chart has room for neither its lines nor two value labels (they were drawn over each
-// other at 1600x1000 with 8 chairs): the trend is left out rather than shown garbled.
-const TREND_MIN_PX = 60;
+// Below this height a tile's chart has room for neither its lines nor two value labels above its time axis (they were
+// drawn over each other at 1600x1000 with 8 chairs): the trend is left out rather than shown garbled.
+const TREND_MIN_PX = 70;
 
 function sizePlot(chair) {
   const box = chair.node.querySelector('.trend');

@@ -31,7 +31,8 @@ public class DashboardBrowserTests
 
         var tiles = page.Locator("article.tile");
         await Assertions.Expect(tiles).ToHaveCountAsync(8);
-        await Assertions.Expect(page.Locator(".feed-state.live")).ToHaveCountAsync(8);
+        // Chair 6 plays the feed-loss scenario (silent from 20 s on): on a busy machine the page may first open after that.
+        await Assertions.Expect(page.Locator("article.tile:not([data-chair='chair-6']) .feed-state.live")).ToHaveCountAsync(7);
         for (var i = 0; i < 8; i++)
         {
             var hr = await tiles.Nth(i).Locator(".v.hr .num").InnerTextAsync();

@@ -118,7 +118,14 @@ public partial class NurseScreenBrowserTests(ITestOutputHelper output)
                 () => [...document.querySelectorAll('article.tile')].flatMap(tile => {
                   const box = tile.querySelector('.trend-box'), trend = tile.querySelector('.trend');
                   const shown = getComputedStyle(box).display !== 'none' && getComputedStyle(trend).visibility !== 'hidden';
-                  return shown && trend.clientHeight < 60 ? [`${tile.dataset.chair}: trend ${trend.clientHeight} px high`] : [];
+                  const squeezed = shown && trend.clientHeight < 70 ? [`${tile.dataset.chair}: trend ${trend.clientHeight} px high`] : [];
+                  // A value's number and unit stay inside its own cell (an alarming "135 /min" ran into SpO2's "98").
+                  const spill = [...tile.querySelectorAll('.v')].flatMap(v => {
+                    const cell = v.getBoundingClientRect();
+                    return [...v.querySelectorAll('.num, .unit')].filter(e => e.getBoundingClientRect().right > cell.right + 1)
+                      .map(e => `${tile.dataset.chair}: ${v.classList[1]} ${e.className} "${e.textContent}" ends at ${Math.round(e.getBoundingClientRect().right)}, its cell at ${Math.round(cell.right)}`);
+                  });
+                  return [...squeezed, ...spill];
                 })
                 """);
             Assert.True(cramped.Length == 0, $"{width}x{height}: {string.Join("; ", cramped)}");
