@@ -177,7 +177,7 @@ internal static partial class RecallLoad
             var clock = Stopwatch.StartNew();
             TimeSpan? restoredAfter = null;
             string? recalled = null;
-            using var gateway = MqttIngestLoad.StartGateway(vitals, config, line =>
+            using var gateway = MqttIngestLoad.StartGateway(vitals, config, output: line =>
             {
                 if (Restored().Match(line) is { Success: true } m)
                 {

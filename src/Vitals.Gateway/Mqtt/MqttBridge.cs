@@ -266,9 +266,9 @@ public sealed partial class MqttBridge : BackgroundService
         // Messages taken together are received together: one receive time, read once.
         var now = time.GetUtcNow();
         var byTopic = Volatile.Read(ref feedsByTopic);
-        foreach (var message in messages)
+        for (var i = 0; i < messages.Count; i++) // not foreach: an interface's enumerator is an object per read
         {
-            Take(c, message, byTopic, now, readings, toAcknowledge);
+            Take(c, messages[i], byTopic, now, readings, toAcknowledge);
         }
 
         Interlocked.Add(ref received, messages.Count);
