@@ -26,7 +26,7 @@ public sealed class MqttClient : IMqttClient
 {
     private readonly MqttClientOptions _options;
     private readonly TimeProvider _time;
-    private readonly MqttPacketReader _packetReader;
+    private MqttPacketReader? _packetReader; // made at the first connect, once OnMessages is known
     private readonly ResiliencePipeline _reconnect;
     private readonly X509Certificate2Collection? _caCertificates;
     private readonly X509Certificate2? _clientCertificate;
@@ -67,7 +67,6 @@ public sealed class MqttClient : IMqttClient
         options.Validate();
         _options = options;
         _time = timeProvider ?? TimeProvider.System;
-        _packetReader = new MqttPacketReader(options.MaxPacketSize);
         _messages = Channel.CreateBounded<MqttMessage>(new BoundedChannelOptions(options.ReceiveCapacity)
         {
             SingleWriter = true,
@@ -116,7 +115,9 @@ public sealed class MqttClient : IMqttClient
     /// reader's own loop, all those one socket read brought in per call and in arrival order, instead of going through
     /// <see cref="Messages"/>: no wake-up of another thread per read. The socket is not read until it completes
     /// (back-pressure, as a full channel); an exception ends the connection (a persistent session gets its QoS 1
-    /// messages again). The list is reused after the call. QoS 1 messages are acknowledged when it completes, or with
+    /// messages again). The list is reused after the call, and each message's <see cref="MqttMessage.Payload"/> is valid
+    /// only until the call completes (it is lent from the receive buffer, not copied): copy what is kept longer.
+    /// QoS 1 messages are acknowledged when it completes, or with
     /// <see cref="MqttClientOptions.AcknowledgeManually"/> when <see cref="Acknowledge"/> is called.
     /// </summary>
     public Func<IReadOnlyList<MqttMessage>, CancellationToken, ValueTask>? OnMessages { get; init; }
@@ -465,6 +466,8 @@ public sealed class MqttClient : IMqttClient
             }
 
             Stream stream = new NetworkStream(socket, ownsSocket: true);
+            // A handler is done with a read's messages before the next read: it gets payloads lent from the receive buffer.
+            _packetReader ??= new MqttPacketReader(_options.MaxPacketSize) { LendsPayloads = OnMessages is not null };
             connection = new MqttConnection(socket, stream, _packetReader, _time);
             if (_options.UseTls)
             {

@@ -14,7 +14,7 @@ public class Hl7DecodeBenchmark
     private readonly List<Observation> sink = new(16);
     private readonly ArrayBufferWriter<byte> ack = new(512);
     private Hl7OruCodec codec = null!;
-    private DecodeContext context = null!;
+    private DecodeContext context;
     private byte[] message = [];
     private byte[] framed = [];
     private MllpFrameReader framer = null!;

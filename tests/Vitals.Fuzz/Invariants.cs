@@ -44,7 +44,6 @@ public static class Invariants
     public static void Check(Observation o, DecodeContext context, SourceProtocol source, IReadOnlySet<string>? chairs = null)
     {
         ArgumentNullException.ThrowIfNull(o);
-        ArgumentNullException.ThrowIfNull(context);
         That(Enum.IsDefined(o.Sign), $"unknown sign {(int)o.Sign}");
         var info = o.Sign.Info();
         That(double.IsFinite(o.Value), $"{info.ShortName} value {o.Value} is not finite");

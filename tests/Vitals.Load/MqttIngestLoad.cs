@@ -22,10 +22,12 @@ using Vitals.Mqtt.Packets;
 /// With --rounds 2 or more the same gateway process takes the stream again: the later rounds show the cost once the
 /// JIT has finished (tiered compilation of the hot path is a large part of a cold 10-second run).
 /// Extra environment for the gateway process (GC settings, for example) is passed through as given.
+/// --alloc also prints what the gateway allocated per message in each round, by type (sampled in the gateway process by
+/// AllocationSampler.cs, loaded there as a startup hook).
 /// </summary>
 internal static class MqttIngestLoad
 {
-    private const string Site = "clinic";
+    internal const string Site = "clinic";
     private const string Password = "load-password-123456";
 
     public static async Task<int> RunAsync(string[] args)
@@ -40,10 +42,12 @@ internal static class MqttIngestLoad
             var httpPort = FreePort();
             var config = Path.Combine(dir, "gw.json");
             WriteConfig(config, chairs, httpPort, broker.Port, Path.Combine(dir, "gwdata"));
-            using var gateway = StartGateway(ArgText(args, "--gateway") ?? Path.Combine(AppContext.BaseDirectory, "vitals"), config);
+            var samples = args.Contains("--alloc") ? Directory.CreateDirectory(Path.Combine(dir, "alloc")).FullName : null;
+            using var gateway = StartGateway(ArgText(args, "--gateway") ?? Path.Combine(AppContext.BaseDirectory, "vitals"), config, samples);
             try
             {
-                return await MeasureAsync(gateway, broker.Port, httpPort, Path.Combine(dir, "gwdata", "vitals.db"), messages, chairs, alertEvery, Arg(args, "--rounds", 1));
+                var sampler = samples is null ? null : new AllocationSamples(samples, gateway);
+                return await MeasureAsync(gateway, broker.Port, httpPort, Path.Combine(dir, "gwdata", "vitals.db"), messages, chairs, alertEvery, Arg(args, "--rounds", 1), sampler);
             }
             finally
             {
@@ -60,7 +64,7 @@ internal static class MqttIngestLoad
         }
     }
 
-    private static async Task<int> MeasureAsync(Process gateway, int brokerPort, int httpPort, string db, int messages, int chairs, int alertEvery, int rounds)
+    private static async Task<int> MeasureAsync(Process gateway, int brokerPort, int httpPort, string db, int messages, int chairs, int alertEvery, int rounds, AllocationSamples? sampler)
     {
         using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{httpPort}") };
         await UntilAsync(gateway, async () => (await http.GetAsync(new Uri("/healthz", UriKind.Relative))).IsSuccessStatusCode, "the gateway answering /healthz");
@@ -74,7 +78,12 @@ internal static class MqttIngestLoad
         var ok = true;
         for (var round = 1; round <= rounds; round++)
         {
+            var before = sampler is null ? null : await sampler.TakeAsync($"start-{round}");
             ok &= await RoundAsync(gateway, publisher, db, messages, chairs, alertEvery, rounds == 1 ? "" : round == 1 ? " (round 1: cold, as the harness measures)" : $" (round {round}: same process, warm)");
+            if (sampler is not null)
+            {
+                AllocationSamples.Print(before!, await sampler.TakeAsync($"end-{round}"), messages);
+            }
         }
 
         return ok ? 0 : 1;
@@ -143,7 +152,7 @@ internal static class MqttIngestLoad
         $"{{\"bed\":\"bed-{chair}\",\"hr\":{hr},\"spo2\":97,\"seq\":{seq},\"ts\":{TimeProvider.System.GetUtcNow().ToUnixTimeMilliseconds()}}}"));
 
     /// <summary>The harness's gateway config (run.sh): a field mapping for hr and spo2, time from ts in unix ms.</summary>
-    private static void WriteConfig(string path, int chairs, int httpPort, int brokerPort, string data)
+    internal static void WriteConfig(string path, int chairs, int httpPort, int brokerPort, string data)
     {
         var mapping = new
         {
@@ -163,7 +172,7 @@ internal static class MqttIngestLoad
     }
 
     /// <summary>Starts <c>vitals run</c> as its own process: this build's (copied next to this program) or <c>--gateway</c>'s.</summary>
-    private static Process StartGateway(string vitals, string config)
+    internal static Process StartGateway(string vitals, string config, string? allocSamples = null, Action<string>? output = null)
     {
         var info = new ProcessStartInfo(vitals, ["run", "--config", config])
         {
@@ -171,8 +180,20 @@ internal static class MqttIngestLoad
             RedirectStandardError = true,
         };
         info.Environment["VITALS_ADMIN_PASSWORD"] = Password;
+        if (allocSamples is not null)
+        {
+            info.Environment["DOTNET_STARTUP_HOOKS"] = typeof(StartupHook).Assembly.Location;
+            info.Environment[StartupHook.DirectoryVariable] = allocSamples;
+        }
+
         var process = Process.Start(info)!;
-        process.OutputDataReceived += (_, _) => { };
+        process.OutputDataReceived += (_, e) =>
+        {
+            if (e.Data is not null)
+            {
+                output?.Invoke(e.Data);
+            }
+        };
         process.ErrorDataReceived += (_, e) =>
         {
             if (e.Data is not null)
@@ -185,7 +206,39 @@ internal static class MqttIngestLoad
         return process;
     }
 
-    private static async Task UntilAsync(Process gateway, Func<Task<bool>> condition, string what)
+    /// <summary>The gateway's allocation sums by type (see <see cref="StartupHook"/>), asked for by name.</summary>
+    private sealed class AllocationSamples(string dir, Process gateway)
+    {
+        public async Task<Dictionary<string, long>> TakeAsync(string name)
+        {
+            var answer = Path.Combine(dir, name + ".tsv");
+            File.WriteAllText(Path.Combine(dir, "request"), name);
+            await UntilAsync(gateway, () => Task.FromResult(File.Exists(answer)), $"the allocation sampler's {name}");
+            return File.ReadAllLines(answer)
+                .Select(l => l.Split('\t'))
+                .ToDictionary(f => f[0], f => long.Parse(f[1], CultureInfo.InvariantCulture), StringComparer.Ordinal);
+        }
+
+        /// <summary>Bytes per message in the round, in all (exact) and by type (sampled, scaled to the exact total).</summary>
+        public static void Print(Dictionary<string, long> before, Dictionary<string, long> after, int messages)
+        {
+            const string Total = "#total";
+            var total = after[Total] - before[Total];
+            var byType = after.Where(a => a.Key != Total)
+                .Select(a => (Type: a.Key, Bytes: a.Value - before.GetValueOrDefault(a.Key)))
+                .Where(t => t.Bytes > 0)
+                .OrderByDescending(t => t.Bytes)
+                .ToList();
+            var sampled = Math.Max(1, byType.Sum(t => t.Bytes));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  allocated: {total / (double)messages:F0} B per message ({total / 1e6:F0} MB); by type, sampled every ~100 KB:"));
+            foreach (var (type, bytes) in byType.Take(30))
+            {
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"    {bytes * (double)total / sampled / messages,8:F1} B  {100.0 * bytes / sampled,5:F1} %  {type}"));
+            }
+        }
+    }
+
+    internal static async Task UntilAsync(Process gateway, Func<Task<bool>> condition, string what)
     {
         var clock = Stopwatch.StartNew();
         while (clock.Elapsed < TimeSpan.FromSeconds(60))
@@ -231,27 +284,27 @@ internal static class MqttIngestLoad
     }
 
     /// <summary>User + system CPU of a process, from /proc/PID/stat (fields 14 and 15, in clock ticks of 1/100 s).</summary>
-    private static double CpuSeconds(int pid)
+    internal static double CpuSeconds(int pid)
     {
         var stat = File.ReadAllText($"/proc/{pid}/stat");
         var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
         return (long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture)) / 100.0;
     }
 
-    private static long PeakRssMb(int pid) =>
+    internal static long PeakRssMb(int pid) =>
         long.Parse(File.ReadLines($"/proc/{pid}/status").First(l => l.StartsWith("VmHWM:", StringComparison.Ordinal)).Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) / 1024;
 
-    private static int FreePort()
+    internal static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
-    private static int Arg(string[] args, string name, int fallback) =>
+    internal static int Arg(string[] args, string name, int fallback) =>
         ArgText(args, name) is { } text ? int.Parse(text, CultureInfo.InvariantCulture) : fallback;
 
-    private static string? ArgText(string[] args, string name)
+    internal static string? ArgText(string[] args, string name)
     {
         var i = Array.IndexOf(args, name);
         return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;

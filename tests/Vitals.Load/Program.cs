@@ -11,7 +11,8 @@ using Vitals.Core;
 using Vitals.Gateway;
 using Vitals.Gateway.Pipeline;
 
-// (`mqtt-ingest` as the first argument measures the MQTT ingest cost instead: MqttIngestLoad.cs.)
+// (`mqtt-ingest` as the first argument measures the MQTT ingest cost instead: MqttIngestLoad.cs; `recall` the start-up
+// with a full history to recall: RecallLoad.cs.)
 // Alarm signal generation delay (IEC 60601-1-8): from a reading entering the gateway's pipeline to its alarm
 // event leaving on the dashboard stream (measured at an SSE client) and on MQTT (measured at an MQTT client
 // subscribed through a mosquitto this command starts on loopback), with every chair also sending HR, PR, SpO2
@@ -38,6 +39,11 @@ if (args.FirstOrDefault() == "central")
 if (args is ["mqtt-ingest", .. var ingestArgs])
 {
     return await MqttIngestLoad.RunAsync(ingestArgs); // the Node-RED harness's stream through mosquitto (MqttIngestLoad.cs)
+}
+
+if (args is ["recall", .. var recallArgs])
+{
+    return await RecallLoad.RunAsync(recallArgs); // start-up with a full history to recall (RecallLoad.cs)
 }
 
 if (args.Contains("--serial-idle"))

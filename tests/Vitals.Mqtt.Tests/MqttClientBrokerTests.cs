@@ -109,6 +109,38 @@ public class MqttClientBrokerTests(MosquittoFixture fixture) : IClassFixture<Mos
     }
 
     [Fact]
+    public async Task OnMessages_PayloadsReadAfterTheHandlerAwaits_AreIntact()
+    {
+        // Payloads are lent from the receive buffer: the client must not read into it again before the handler completes.
+        var topic = UniqueTopic("lent");
+        var texts = new List<string>();
+        var all = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var subscriber = new MqttClient(Options(_broker.Port))
+        {
+            OnMessages = async (messages, ct) =>
+            {
+                await Task.Delay(5, ct); // more messages arrive at the socket meanwhile
+                texts.AddRange(messages.Select(m => m.Text()));
+                if (texts.Count >= 1000)
+                {
+                    all.TrySetResult();
+                }
+            },
+        };
+        await subscriber.ConnectAsync().WaitAsync(TestTimeout);
+        await using var publisher = await ConnectedAsync(Options(_broker.Port));
+        await subscriber.SubscribeAsync(topic);
+
+        for (var i = 0; i < 1000; i++)
+        {
+            await publisher.PublishAsync(topic, Bytes("message " + i.ToString("D6", System.Globalization.CultureInfo.InvariantCulture)), MqttQualityOfService.AtLeastOnce);
+        }
+
+        await all.Task.WaitAsync(TestTimeout);
+        Assert.Equal(Enumerable.Range(0, 1000).Select(i => "message " + i.ToString("D6", System.Globalization.CultureInfo.InvariantCulture)), texts);
+    }
+
+    [Fact]
     public async Task OnMessages_Qos1_AcknowledgedOnlyOnceTheHandlerCompletes()
     {
         var topic = UniqueTopic("held");

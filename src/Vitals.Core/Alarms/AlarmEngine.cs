@@ -40,12 +40,6 @@ public sealed class AlarmEngine : IAlarmEngine
     /// <summary>Prefix of nursing check prompt rule ids (<c>check.patellar_reflex</c>).</summary>
     public const string CheckRulePrefix = "check.";
 
-    /// <summary>
-    /// How long each chair's readings are kept for rate-of-change and baseline rules (at most one per sign per
-    /// <see cref="ChairState.MinSpacing"/>). After a restart <see cref="Recall"/> puts back the stored readings of this span.
-    /// </summary>
-    public static readonly TimeSpan HistoryKept = TimeSpan.FromMinutes(30);
-
     private readonly ChairRegistry chairs;
 
     // Reused by every Observe (the engine is driven by one caller at a time): no list per reading.
@@ -57,6 +51,7 @@ public sealed class AlarmEngine : IAlarmEngine
     private readonly Sessions sessions;
     private readonly NursingChecks checks;
     private readonly Baselines baselines;
+    private HistoryNeeds needs;
 
     /// <summary>Creates an engine with <paramref name="configuration"/> (or the built-in profiles and default timing).</summary>
     /// <param name="configuration">Profiles, overrides and timing.</param>
@@ -74,6 +69,7 @@ public sealed class AlarmEngine : IAlarmEngine
         sessions = new Sessions(chairs, book, signals, Configuration);
         checks = new NursingChecks(chairs, book, Configuration);
         baselines = new Baselines(chairs, Timing);
+        needs = new HistoryNeeds(Configuration);
     }
 
     /// <summary>Profiles, overrides and timing; change them through its methods, which validate and audit.</summary>
@@ -131,7 +127,7 @@ public sealed class AlarmEngine : IAlarmEngine
         RuleEvaluator.Limits(rules, sign, observation.Value, timing.ClearMargin, verdicts);
         RuleEvaluator.BaselineChanges(rules, chair.Baseline, sign, observation.Value, timing.ClearMargin, verdicts);
         RuleEvaluator.RatesOfChange(rules, sign, observation.Value, at, chair.HistoryOf(sign), timing.ClearMargin, verdicts);
-        chair.Record(sign, new Reading(at, observation.Value), HistoryKept);
+        Keep(chair, sign, new Reading(at, observation.Value));
         foreach (var verdict in verdicts)
         {
             conditions.Judge(chair, verdict, timing, at, events);
@@ -139,11 +135,25 @@ public sealed class AlarmEngine : IAlarmEngine
     }
 
     /// <summary>
+    /// Since when <see cref="Recall"/> needs the stored readings of each sign, after <see cref="Restore"/> at
+    /// <paramref name="now"/>: only the signs the rate-of-change rules of the configured profiles and the baseline
+    /// proposal read, over their windows (default profiles: heart and pulse rate and respiration 5 min, NIBP 15 min;
+    /// not SpO2 or temperature). A chair restored awaiting baseline confirmation reaches back to its pre-infusion window.
+    /// </summary>
+    public IReadOnlyDictionary<Sign, DateTimeOffset> RecallFrom(DateTimeOffset now) => Needs().RecallFrom(chairs.All, now);
+
+    /// <summary>
+    /// How many readings of <paramref name="sign"/> the history of <paramref name="chair"/> holds (pulse rate is kept as
+    /// heart rate): those its rules read, and up to <see cref="ChairState.TrimBatch"/> - 1 older ones not yet dropped.
+    /// </summary>
+    public int ReadingsKept(string chair, Sign sign) => chairs.Find(KeyOf(chair))?.Kept(sign) ?? 0;
+
+    /// <summary>
     /// Puts readings back into the history that rate-of-change and baseline rules compare with, after <see cref="Restore"/>:
     /// the store already holds every reading durably, so the engine state saved for restarts leaves them out. Give the
-    /// stored readings received in the last <see cref="HistoryKept"/>, oldest first. They are kept exactly as
-    /// <see cref="Observe"/> keeps them (sensor problems skipped, pulse rate standing in for heart rate) but not judged:
-    /// their alarms are in the restored state.
+    /// stored readings <see cref="RecallFrom"/> asks for, oldest first. They are kept exactly as <see cref="Observe"/>
+    /// keeps them (sensor problems skipped, pulse rate standing in for heart rate, signs no rule reads left out) but not
+    /// judged: their alarms are in the restored state.
     /// </summary>
     /// <returns>How many readings were given.</returns>
     public int Recall(IEnumerable<Observation> stored)
@@ -156,7 +166,7 @@ public sealed class AlarmEngine : IAlarmEngine
             var chair = chairs.Get(new ChairKey(o.Site, o.Chair));
             if (SensorPlausibility.Problem(o.Sign, o.Value, o.Quality) is null && JudgedAs(chair, o.Sign, o.ReceivedAt) is { } sign)
             {
-                chair.Record(sign, new Reading(o.ReceivedAt, o.Value), HistoryKept);
+                Keep(chair, sign, new Reading(o.ReceivedAt, o.Value));
             }
         }
 
@@ -336,6 +346,22 @@ public sealed class AlarmEngine : IAlarmEngine
         ArgumentNullException.ThrowIfNull(snapshot);
         EngineSnapshots.Restore(snapshot, now, chairs, book, pause);
     }
+
+    /// <summary>Keeps a judged reading in the chair's history if a rule reads its sign, over the span the rules need.</summary>
+    private void Keep(ChairState chair, Sign sign, Reading reading)
+    {
+        if (Needs().KeepFrom(chair, sign, reading.At) is { } from)
+        {
+            chair.Record(sign, reading, from);
+        }
+        else
+        {
+            chair.Forget(sign);
+        }
+    }
+
+    /// <summary>What the history must hold, worked out again when the configuration changed (a profile added at runtime).</summary>
+    private HistoryNeeds Needs() => needs.Version == Configuration.Version ? needs : needs = new HistoryNeeds(Configuration);
 
     /// <summary>The sign a reading counts as (null: not judged), noting when heart rate last came.</summary>
     private Sign? JudgedAs(ChairState chair, Sign sign, DateTimeOffset at)

@@ -31,7 +31,6 @@ public static class Hl7CaptureDecoder
     public static IEnumerable<Hl7CaptureMessage> Decode(ReadOnlyMemory<byte> capture, Hl7OruCodec codec, DecodeContext context, int maxFrameSize = MllpFrameReader.DefaultMaxFrameSize)
     {
         ArgumentNullException.ThrowIfNull(codec);
-        ArgumentNullException.ThrowIfNull(context);
         return IsMllp(capture.Span) ? DecodeMllp(capture, codec, context, maxFrameSize) : DecodePlain(capture, codec, context);
     }
 

@@ -80,7 +80,6 @@ public sealed class Hl7OruCodec
     /// </summary>
     public Hl7DecodeResult Decode(ReadOnlySpan<byte> message, DecodeContext context, ICollection<Observation> sink)
     {
-        ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(sink);
         var std = Hl7Separators.Standard;
 

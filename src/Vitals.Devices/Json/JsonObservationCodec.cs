@@ -87,7 +87,6 @@ public sealed class JsonObservationCodec
     /// <summary>Decodes one message, appending observations to <paramref name="output"/>.</summary>
     public DecodeResult Decode(ReadOnlyMemory<byte> payload, DecodeContext context, List<Observation> output)
     {
-        ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(output);
         if (payload.Length == 0)
         {

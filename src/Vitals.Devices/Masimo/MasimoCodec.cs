@@ -34,7 +34,6 @@ public sealed class MasimoCodec : ILineCodec
     /// <inheritdoc />
     public DecodeResult Decode(ReadOnlySpan<byte> line, DecodeContext context, ICollection<Observation> output)
     {
-        ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(output);
 
         int bad = line.IndexOfAnyExceptInRange((byte)0x20, (byte)0x7E);

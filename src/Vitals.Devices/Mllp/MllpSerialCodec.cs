@@ -73,7 +73,6 @@ public sealed class MllpSerialCodec : ISerialCodec
     /// <summary>Decodes one message (the bytes between the MLLP blocks) and prepares its ACK in <see cref="Reply"/>.</summary>
     public DecodeResult Decode(ReadOnlySpan<byte> frame, DecodeContext context, ICollection<Observation> output)
     {
-        ArgumentNullException.ThrowIfNull(context);
         reply.ResetWrittenCount();
         notStored.ResetWrittenCount();
         var result = codec.Decode(frame, context, output);

@@ -271,8 +271,9 @@ public sealed partial class AlarmService
             }
         }
 
-        // The readings rate and baseline rules compare with were stored as they arrived: all the store had committed before a crash.
-        var recalled = engine.Recall(db.ReadReceivedSince(now - AlarmEngine.HistoryKept));
+        // The readings rate and baseline rules compare with were stored as they arrived: all the store had committed before
+        // a crash. Only the signs and spans those rules read are asked for (RecallFrom).
+        var recalled = engine.Recall(db.ReadReceivedSince(engine.RecallFrom(now)));
         LogRestored(logger, replayed, engine.Active.Count, recalled);
     }
 

@@ -266,9 +266,9 @@ public sealed partial class MqttBridge : BackgroundService
         // Messages taken together are received together: one receive time, read once.
         var now = time.GetUtcNow();
         var byTopic = Volatile.Read(ref feedsByTopic);
-        foreach (var message in messages)
+        for (var i = 0; i < messages.Count; i++) // not foreach: an interface's enumerator is an object per read
         {
-            Take(c, message, byTopic, now, readings, toAcknowledge);
+            Take(c, messages[i], byTopic, now, readings, toAcknowledge);
         }
 
         Interlocked.Add(ref received, messages.Count);
@@ -333,30 +333,13 @@ public sealed partial class MqttBridge : BackgroundService
         }
 
         var last = readings[^1];
-        var watched = toAcknowledge.Count > 0;
-        if (watched)
-        {
-            // Watched before it is queued, so a quick commit cannot pass unseen.
-            _ = storeWriter.WhenStored(last).ContinueWith(
-                static (_, state) =>
-                {
-                    var (client, acknowledged) = ((MqttClient, MqttMessage[]))state!;
-                    foreach (var message in acknowledged)
-                    {
-                        client.Acknowledge(message);
-                    }
-                },
-                (c, toAcknowledge.ToArray()),
-                CancellationToken.None,
-                TaskContinuationOptions.ExecuteSynchronously,
-                TaskScheduler.Default);
-        }
-
+        var acknowledged = toAcknowledge.Count > 0 ? toAcknowledge.ToArray() : null;
+        var stored = acknowledged is null ? null : storeWriter.WhenStored(last); // watched before it is queued, so a quick commit cannot pass unseen
         try
         {
             await pipeline.JudgeAsync(readings, ct).ConfigureAwait(false);
         }
-        catch when (watched)
+        catch when (stored is not null)
         {
             storeWriter.Forget(last); // not (all) queued: no PUBACK, the broker sends them again
             throw;
@@ -365,6 +348,26 @@ public sealed partial class MqttBridge : BackgroundService
         {
             readings.Clear();
             toAcknowledge.Clear();
+        }
+
+        if (stored is not null)
+        {
+            // Queued: acknowledged once committed, or, while the store fails, now that they are held in memory. Waiting for
+            // commits then would stop the broker at its in-flight limit (20 in mosquitto by default), and with it the
+            // readings the alarms are judged on; a crash meanwhile loses what is held, as it does for every feed.
+            _ = Task.WhenAny(stored, storeWriter.WhenFailing).ContinueWith(
+                static (_, state) =>
+                {
+                    var (client, messages) = ((MqttClient, MqttMessage[]))state!;
+                    foreach (var message in messages)
+                    {
+                        client.Acknowledge(message);
+                    }
+                },
+                (c, acknowledged!),
+                CancellationToken.None,
+                TaskContinuationOptions.ExecuteSynchronously,
+                TaskScheduler.Default);
         }
     }
 

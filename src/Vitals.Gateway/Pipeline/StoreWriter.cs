@@ -72,6 +72,7 @@ public sealed partial class StoreWriter(
 
     private long written;
     private long notRecorded;
+    private TaskCompletionSource failing = new(TaskCreationOptions.RunContinuationsAsynchronously); // completed while writes fail
     private int notRecordingLogged; // 1 once this run of failed writes has been logged as not recording
     private volatile string? failure;
 
@@ -83,6 +84,13 @@ public sealed partial class StoreWriter(
 
     /// <summary>Readings judged but not recorded since start: they came while writes failed and the memory hold was full.</summary>
     public long NotRecorded => Interlocked.Read(ref notRecorded);
+
+    /// <summary>
+    /// Completes when writes start failing; already complete while they fail. A feed that must keep receiving while its
+    /// acknowledgements wait on commits (MQTT: a broker stops sending after its in-flight limit, 20 by default in
+    /// mosquitto) acknowledges held readings from then on instead of going silent.
+    /// </summary>
+    public Task WhenFailing => Volatile.Read(ref failing).Task;
 
     /// <summary>True while new readings are not recorded: writes are failing and the memory hold is full.</summary>
     public bool HoldFull => failure is not null && Volatile.Read(ref queuedReadings) >= capacity;
@@ -339,8 +347,13 @@ public sealed partial class StoreWriter(
                 settings.Clear();
             }
 
-            failure = null;
-            Volatile.Write(ref notRecordingLogged, 0);
+            if (failure is not null)
+            {
+                failure = null;
+                Volatile.Write(ref failing, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+                Volatile.Write(ref notRecordingLogged, 0);
+            }
+
             return true;
         }
         catch (Exception e) when (e is Microsoft.Data.Sqlite.SqliteException or IOException or InvalidOperationException)
@@ -351,6 +364,7 @@ public sealed partial class StoreWriter(
             }
 
             failure = e.Message;
+            Volatile.Read(ref failing).TrySetResult();
             Interlocked.Exchange(ref roomWaiter, null)?.TrySetResult(); // a feed waiting for room stops waiting (see EnqueueAsync)
             return false;
         }

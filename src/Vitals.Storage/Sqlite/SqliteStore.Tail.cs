@@ -23,15 +23,19 @@ public sealed partial class SqliteStore
     private bool tailInUse;
 
     /// <summary>
-    /// Called under the write lock right after a commit. One transaction's rows have consecutive ids:
-    /// SQLite gives each new row the highest id plus one, and no other write can interleave.
+    /// Called under the write lock right after a commit of <paramref name="rowCount"/> rows, the frames of
+    /// <paramref name="observations"/>. One transaction's rows have consecutive ids: SQLite gives each new row the
+    /// highest id plus one, and no other write can interleave.
     /// </summary>
-    private void RememberTail(long firstId, List<ArraySegment<Observation>> rows)
+    private void RememberTail(long firstId, int rowCount, IReadOnlyList<Observation> observations)
     {
-        if (!Volatile.Read(ref tailInUse) || rows.Count > TailCapacity)
+        if (!Volatile.Read(ref tailInUse) || rowCount > TailCapacity)
         {
             return;
         }
+
+        // Copied: the caller may reuse its list.
+        List<ArraySegment<Observation>> rows = [.. ObservationFrames.Split([.. observations])];
 
         lock (tailLock)
         {

@@ -46,7 +46,10 @@ public sealed partial class SqliteStore : IDisposable
     private static readonly string SignColumns = string.Join(", ", Signs.All.Select(s => $"{s.ShortName}, {s.ShortName}_quality"));
 
     /// <summary>Every column of a <c>vitals_frames</c> row (a <c>vitals</c> row with its stream's text), in the order <see cref="ReadFrame"/> expects.</summary>
-    private static readonly string FrameColumns = "id, site, chair, device, measured_ms, received_ms, source, " + SignColumns;
+    private static readonly string FrameColumns = FrameHead + ", " + SignColumns;
+
+    /// <summary>The columns of a <c>vitals_frames</c> row before its signs' (<see cref="FirstSignColumn"/> of them).</summary>
+    private const string FrameHead = "id, site, chair, device, measured_ms, received_ms, source";
 
     /// <summary>Column of sign 0's value in <see cref="FrameColumns"/>.</summary>
     private const int FirstSignColumn = 7;
@@ -121,8 +124,6 @@ public sealed partial class SqliteStore : IDisposable
             return 0;
         }
 
-        // The tail keeps the rows, so they are copied: the caller may reuse its list.
-        List<ArraySegment<Observation>> frames = [.. ObservationFrames.Split([.. observations])];
         lock (writeLock)
         {
             using var tx = writer.BeginTransaction();
@@ -136,9 +137,10 @@ public sealed partial class SqliteStore : IDisposable
             }
 
             var committed = false;
+            int rows;
             try
             {
-                InsertFrames(frames);
+                rows = InsertFrames(observations);
                 tx.Commit();
                 committed = true;
             }
@@ -151,17 +153,23 @@ public sealed partial class SqliteStore : IDisposable
             }
 
             var last = raw.sqlite3_last_insert_rowid(writer.Handle);
-            RememberTail(last - frames.Count + 1, frames);
+            RememberTail(last - rows + 1, rows, observations);
             return last;
         }
     }
 
-    /// <summary>Inserts one <c>vitals</c> row per frame on the writer's open transaction.</summary>
-    private void InsertFrames(List<ArraySegment<Observation>> frames)
+    /// <summary>
+    /// Inserts one <c>vitals</c> row per frame on the writer's open transaction; returns the number of rows. Frames are
+    /// found in place, not collected into a list first (with the copy of the batch that went with it: ~70 of ~730 bytes
+    /// allocated per MQTT message, <c>mqtt-ingest --alloc</c>).
+    /// </summary>
+    private int InsertFrames(IReadOnlyList<Observation> observations)
     {
-        foreach (var frame in frames)
+        var rows = 0;
+        for (var start = 0; start < observations.Count; rows++)
         {
-            var first = frame[0];
+            var end = ObservationFrames.FrameEnd(observations, start);
+            var first = observations[start];
             var stream = StreamId(new StreamKey(first.Site, first.Chair, first.Device, first.Source));
             if (stream != bound.Stream)
             {
@@ -172,8 +180,9 @@ public sealed partial class SqliteStore : IDisposable
             raw.sqlite3_bind_int64(insert, 2, first.MeasuredAt.ToUnixTimeMilliseconds());
             raw.sqlite3_bind_int64(insert, 3, first.ReceivedAt.ToUnixTimeMilliseconds());
             var signs = 0;
-            foreach (var o in frame)
+            for (var i = start; i < end; i++)
             {
+                var o = observations[i];
                 var column = FirstInsertSignColumn + (2 * (int)o.Sign);
                 raw.sqlite3_bind_double(insert, column, o.Value);
                 raw.sqlite3_bind_int(insert, column + 1, (int)o.Quality);
@@ -196,7 +205,11 @@ public sealed partial class SqliteStore : IDisposable
             {
                 throw SqliteFailure(writer, rc);
             }
+
+            start = end;
         }
+
+        return rows;
     }
 
     /// <summary>

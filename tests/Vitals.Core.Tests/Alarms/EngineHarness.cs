@@ -41,14 +41,15 @@ internal sealed class EngineHarness
 
     /// <summary>
     /// Simulates a gateway restart: the snapshot goes through JSON into a fresh engine, which recalls the stored readings
-    /// of the last <see cref="AlarmEngine.HistoryKept"/> as the gateway reads them back from its store.
+    /// it asks for (<see cref="AlarmEngine.RecallFrom"/>) as the gateway reads them back from its store.
     /// </summary>
     public void Restart()
     {
         var json = System.Text.Json.JsonSerializer.Serialize(Engine.Snapshot());
         var engine = new AlarmEngine(Engine.Configuration, Site);
         engine.Restore(System.Text.Json.JsonSerializer.Deserialize<AlarmEngineSnapshot>(json)!, Now);
-        engine.Recall(Stored.Where(o => o.ReceivedAt >= Now - AlarmEngine.HistoryKept));
+        var from = engine.RecallFrom(Now);
+        engine.Recall(Stored.Where(o => from.TryGetValue(o.Sign, out var since) && o.ReceivedAt >= since));
         Engine = engine;
     }
 

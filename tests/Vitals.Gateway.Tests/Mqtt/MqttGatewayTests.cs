@@ -143,6 +143,64 @@ public sealed class MqttGatewayTests(MosquittoFixture fixture) : IClassFixture<M
     }
 
     [Fact]
+    public async Task Obs_Qos1WhileStoreLocked_BrokerKeepsSendingPastItsInFlightLimit_EveryReadingJudgedThenStoredOnce()
+    {
+        // mosquitto sends at most 20 unacknowledged QoS 1 messages to a client (max_inflight_messages, default). PUBACKs
+        // that waited for commits of a locked store stopped the chair's readings after 20: nothing more was judged.
+        const int Messages = 200;
+        var prefix = NewPrefix();
+        await using var host = await StartAsync(Options(Anonymous(prefix)));
+        await host.WaitConnectedAsync();
+        var live = host.App.Services.GetRequiredService<LiveState>();
+        var writer = host.App.Services.GetRequiredService<StoreWriter>();
+        await using var publisher = new MqttClient(new MqttClientOptions { Host = "127.0.0.1", Port = Broker.Port, MaxPendingQos1 = Messages + 10 });
+        await publisher.ConnectAsync().WaitAsync(MqttTestSupport.Timeout);
+        var topic = $"{prefix}/{Site}/chair-1/obs";
+        var start = DateTimeOffset.FromUnixTimeSeconds(DateTimeOffset.UtcNow.AddMinutes(-2).ToUnixTimeSeconds()); // a device time the clock policy accepts
+        byte[] Reading(int n) => Encoding.UTF8.GetBytes(
+            $$"""{"device":"mon-1","time":{{start.AddMilliseconds(n * 10).ToUnixTimeMilliseconds()}},"readings":[{"sign":"hr","value":{{60 + (Math.Abs(n) % 50)}}}]}"""); // reading n is measured at start + n * 10 ms
+
+        // The SUBACK may trail CONNACK a little: a probe first, published until it shows.
+        await Eventually.TrueAsync(
+            () =>
+            {
+                publisher.PublishAsync(topic, Reading(-1), MqttQualityOfService.AtLeastOnce).Wait();
+                return live.Snapshot("chair-1")!.Values.ContainsKey(Sign.Hr);
+            },
+            "the probe reading to reach live state");
+
+        // Another process takes the store's write lock; the simulated chair's readings make the writer find out.
+        var path = Path.Combine(host.DataDir, "vitals.db");
+        using var other = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={path};Pooling=False");
+        other.Open();
+        using (var begin = other.CreateCommand())
+        {
+            begin.CommandText = "BEGIN EXCLUSIVE;";
+            begin.ExecuteNonQuery();
+        }
+
+        for (var n = 0; n < Messages; n++)
+        {
+            await publisher.PublishAsync(topic, Reading(n), MqttQualityOfService.AtLeastOnce);
+        }
+
+        // Every reading judged while not one could be committed: the latest reached live state.
+        await Eventually.TrueAsync(() => live.Snapshot("chair-1")!.Values[Sign.Hr].At == start.AddMilliseconds((Messages - 1) * 10), "the last reading judged", TimeSpan.FromMinutes(2));
+        Assert.NotNull(writer.Failure);
+        using (var commit = other.CreateCommand())
+        {
+            commit.CommandText = "COMMIT;";
+            commit.ExecuteNonQuery();
+        }
+
+        // Held in memory meanwhile, then written once each.
+        var store = host.App.Services.GetRequiredService<SqliteStore>();
+        List<DateTimeOffset> Stored() => [.. store.Query("chair-1", start, start.AddMinutes(1)).Where(o => o.Sign == Sign.Hr).Select(o => o.MeasuredAt).Order()];
+        await Eventually.TrueAsync(() => Stored().Count >= Messages, "every reading stored", TimeSpan.FromMinutes(2));
+        Assert.Equal(Enumerable.Range(0, Messages).Select(n => start.AddMilliseconds(n * 10)), Stored());
+    }
+
+    [Fact]
     public async Task Simulator_PublishesOverMqtt_ReadingsReachGateway()
     {
         var prefix = NewPrefix();

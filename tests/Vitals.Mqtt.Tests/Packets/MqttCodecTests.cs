@@ -83,6 +83,30 @@ public class MqttCodecTests
     }
 
     [Fact]
+    public void TryReadPacket_LendsPayloads_PayloadIsTheInputBytesNotACopy()
+    {
+        var bytes = MqttPacketWriter.ToArray(new PublishPacket("a/b", "{\"hr\":72}"u8.ToArray(), MqttQualityOfService.AtLeastOnce, PacketId: 3));
+        var lent = new ReadOnlySequence<byte>(bytes);
+        var copied = new ReadOnlySequence<byte>(bytes);
+
+        Assert.True(new MqttPacketReader { LendsPayloads = true }.TryReadPacket(ref lent, out var fromLender));
+        Assert.True(Reader.TryReadPacket(ref copied, out var fromCopier));
+        bytes[^1] = (byte)']'; // the caller reuses its buffer
+
+        Assert.Equal("{\"hr\":72]", Encoding.UTF8.GetString(Assert.IsType<PublishPacket>(fromLender).Payload.Span));
+        Assert.Equal("{\"hr\":72}", Encoding.UTF8.GetString(Assert.IsType<PublishPacket>(fromCopier).Payload.Span));
+    }
+
+    [Fact]
+    public void TryReadPacket_LendsPayloadsFromTwoSegments_PayloadIsACopy()
+    {
+        var bytes = MqttPacketWriter.ToArray(new PublishPacket("a/b", "{\"hr\":72}"u8.ToArray()));
+        var buffer = TwoSegments(bytes, 4);
+        Assert.True(new MqttPacketReader { LendsPayloads = true }.TryReadPacket(ref buffer, out var packet));
+        Assert.Equal("{\"hr\":72}", Encoding.UTF8.GetString(Assert.IsType<PublishPacket>(packet).Payload.Span));
+    }
+
+    [Fact]
     public void TryReadPacket_CoalescedPackets_ReadsEachInOrderAndKeepsTheRest()
     {
         var a = MqttPacketWriter.ToArray(new PubAckPacket(1));

@@ -80,6 +80,21 @@ public sealed class SqliteOutboxTests : IDisposable
     }
 
     [Fact]
+    public async Task ObservationsOutbox_CallerReusesItsListAfterAppend_TailKeepsWhatWasAppended()
+    {
+        using var store = new SqliteStore(DbPath);
+        var outbox = SqliteOutbox.ForObservations(store);
+        Assert.Empty((await outbox.ReadAfterAsync(0, 10, default)).Records); // tail on
+        List<Observation> batch = [Obs(0), Obs(1)];
+        store.Append(batch);
+        batch.Clear(); // as the store writer does with its batch
+        batch.Add(Obs(7));
+
+        var records = (await outbox.ReadAfterAsync(0, 10, default)).Records;
+        Assert.Equal([Obs(0), Obs(1)], records.SelectMany(r => r.Observations!));
+    }
+
+    [Fact]
     public async Task ObservationsOutbox_CompactedWithoutForwarding_NotServedFromTail()
     {
         using var store = new SqliteStore(DbPath);

@@ -49,6 +49,40 @@ public sealed class SqliteRecoveryTests : IDisposable
     }
 
     [Fact]
+    public void ReadReceivedSince_BySign_OnlyThoseSignsEachFromItsOwnTime()
+    {
+        using var store = new SqliteStore(DbPath);
+        var all = new List<Observation>();
+        for (var second = 0; second < 30 * 60; second++)
+        {
+            // One monitor frame a second with every continuous sign; a cuff reading every 5 min in the same frame.
+            var at = T0 + TimeSpan.FromSeconds(second);
+            var frame = Signs.All
+                .Where(s => !s.Episodic || second % 300 == 0)
+                .Select(s => new Observation("site-a", "c1", "dev-1", s.Sign, second, at, at, SourceProtocol.Simulator))
+                .ToList();
+            store.Append(frame);
+            all.AddRange(frame);
+        }
+
+        var end = T0 + TimeSpan.FromMinutes(30);
+        var since = new Dictionary<Sign, DateTimeOffset>
+        {
+            [Sign.Hr] = end - TimeSpan.FromMinutes(5),
+            [Sign.Pr] = end - TimeSpan.FromMinutes(5),
+            [Sign.NibpSys] = end - TimeSpan.FromMinutes(15),
+            [Sign.Rr] = end - TimeSpan.FromSeconds(90),
+        };
+        var expected = all.Where(o => since.TryGetValue(o.Sign, out var from) && o.ReceivedAt >= from).Select(o => (o.Sign, o.Value, o.ReceivedAt)).ToList();
+
+        var read = store.ReadReceivedSince(since).Select(o => (o.Sign, o.Value, o.ReceivedAt)).ToList();
+
+        Assert.Equal(expected, read);
+        Assert.Equal(300 + 300 + 3 + 90, read.Count);
+        Assert.Empty(store.ReadReceivedSince(new Dictionary<Sign, DateTimeOffset>()));
+    }
+
+    [Fact]
     public void SetConfigs_ThenReadConfigStartingWith_OnlyThePrefixInKeyOrder()
     {
         using var store = new SqliteStore(DbPath);
