@@ -189,6 +189,24 @@ public sealed class AlarmEngine : IAlarmEngine
         book.Tick(now, events);
     }
 
+    /// <summary>
+    /// The gateway's wall clock was stepped by <paramref name="by"/> (NTP after boot, an admin setting the time): every
+    /// time the engine keeps (condition onsets and samples, feed and sign last-seen, audio pauses, escalation and
+    /// re-announce timers, sessions, checks, baselines, the readings rate rules compare with) moves with it, so each
+    /// delay, timeout and pause keeps its real length on the new clock. The caller notices the step from a monotonic
+    /// clock (<see cref="WallClockSteps"/>) and calls this before giving the engine anything read from the new clock.
+    /// </summary>
+    public void ClockStepped(TimeSpan by)
+    {
+        foreach (var chair in chairs.All)
+        {
+            chair.Shift(by);
+        }
+
+        book.Shift(by);
+        pause.Shift(by);
+    }
+
     /// <summary>Acknowledges one alarm: silences this occurrence; a latched alarm is cleared. False when there is nothing to acknowledge.</summary>
     public bool Acknowledge(string chair, string rule, string user, DateTimeOffset now, List<AlarmEvent> events)
     {

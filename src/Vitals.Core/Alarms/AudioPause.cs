@@ -104,6 +104,17 @@ internal sealed class AudioPause(string site, Func<AlarmTiming> timing)
         }
     }
 
+    /// <summary>Moves every pause's end by a wall-clock step, so a pause keeps its real length.</summary>
+    public void Shift(TimeSpan by)
+    {
+        foreach (var chair in pausedUntil.Keys.ToList())
+        {
+            pausedUntil[chair] += by;
+        }
+
+        AllPausedUntil += by;
+    }
+
     public void Restore(IEnumerable<(ChairKey Chair, DateTimeOffset Until)> paused, DateTimeOffset? allUntil)
     {
         pausedUntil.Clear();
