@@ -52,6 +52,35 @@ public sealed class ClockStepTests : IDisposable
         await Hold((Sign.Hr, 35), seconds: 2);
 
         Assert.Equal(AlarmPriority.High, Alarm("hr.low")?.Priority);
+        Assert.Equal(new ClockStepStatus(1, -3600, clock.GetUtcNow() - TimeSpan.FromSeconds(7)), alarms.ClockSteps);
+    }
+
+    [Fact]
+    public async Task WallClockSteppedBackAnHourWithAReadingOnItsWay_ReadingJudgedOnTheNewClockAndKeptAsStamped()
+    {
+        await Hold((Sign.Hr, 75), seconds: 5);
+
+        // Stamped on the old clock an instant before the step, judged after the step was noticed.
+        clock.Advance(Second);
+        var stamped = clock.GetUtcNow();
+        var onItsWay = new Observation(Site, Chair, "sim-1", Sign.Hr, 35, stamped, stamped, SourceProtocol.Simulator);
+        clock.Step(-Hour);
+        await alarms.TickAsync(CancellationToken.None);
+        await alarms.ObserveAsync([onItsWay], CancellationToken.None);
+        Assert.Equal(stamped, onItsWay.ReceivedAt);
+
+        await Hold((Sign.Hr, 35), seconds: 9); // the low reading on its way starts the 10 s delay
+        Assert.Null(Alarm("hr.low"));
+        await Hold((Sign.Hr, 35), seconds: 1);
+        Assert.Equal(AlarmPriority.High, Alarm("hr.low")?.Priority);
+    }
+
+    [Fact]
+    public async Task WallClockRunsNormally_NoStepCounted()
+    {
+        await Hold((Sign.Hr, 75), seconds: 120);
+
+        Assert.Equal(new ClockStepStatus(0, null, null), alarms.ClockSteps);
     }
 
     [Fact]
