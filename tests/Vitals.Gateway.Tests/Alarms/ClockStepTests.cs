@@ -182,6 +182,25 @@ public sealed class ClockStepTests : IDisposable
         Assert.Null(Alarm(AlarmEngine.FeedLostRule));
     }
 
+    [Fact]
+    public void GatewayBootedAnHourBehindThenSteppedByNtp_DeviceTimesJudgedAgainstTheReceiveTimeAsBefore()
+    {
+        // Device times are a separate matter (README "Device clocks"): judged against the receive time of each reading,
+        // whatever the gateway's clock did before. A monitor with the right time looks an hour ahead of a gateway that
+        // booted an hour behind; once NTP steps the gateway, the monitor's readings keep their device time again.
+        var clocks = new DeviceClocks(DeviceClockPolicy.Default);
+        var truth = clock.GetUtcNow();
+        var early = new Observation(Site, Chair, "mon-1", Sign.Hr, 75, truth, truth - Hour, SourceProtocol.Hl7Mllp);
+        var restamped = clocks.Admit(early);
+        Assert.Equal((truth - Hour, ObservationQuality.Questionable), (restamped.MeasuredAt, restamped.Quality));
+        Assert.Equal([(Chair, "mon-1")], clocks.WrongAt(truth - Hour));
+
+        var later = new Observation(Site, Chair, "mon-1", Sign.Hr, 76, truth + Second, truth + Second, SourceProtocol.Hl7Mllp);
+        Assert.Same(later, clocks.Admit(later));
+        Assert.Equal(early.ReceivedAt, restamped.ReceivedAt); // the stored receive time stays as it happened
+        Assert.Empty(clocks.WrongAt(truth + Second)); // the monitor was right all along: nothing to wait out
+    }
+
     private ActiveAlarm? Alarm(string rule) => alarms.Read((e, _) => e.Alarms.FirstOrDefault(a => a.Chair == Chair && a.Rule == rule));
 
     private TimeSpan Remaining() => alarms.Read((e, now) => e.PauseRemaining(Chair, now));
