@@ -156,6 +156,27 @@ public class ClockStepTests
     }
 
     [Fact]
+    public void Restore_OnABootClockADayBehindThenNtpStepsIt_RestoredPauseNeverOutlastsTheMaximum()
+    {
+        // A box without a real-time clock restarts a day behind and restores a pause saved on the right clock: the pause
+        // seems to end a day from now, and would still after NTP steps the clock (the pause moves with the step).
+        var before = new SteppedEngine();
+        before.Hold(Sign.Hr, 75, 1);
+        before.Engine.Pause(EngineHarness.Chair, EngineHarness.Nurse, before.Now(), TimeSpan.FromMinutes(2), before.Events);
+        var h = new SteppedEngine(before.Clock.GetUtcNow() - TimeSpan.FromDays(1));
+        h.Engine.Restore(before.Engine.Snapshot(), h.Now());
+
+        h.Hold(Sign.Hr, 75, 10); // the first tick cuts the pause to the 2 min maximum
+        Assert.Equal(TimeSpan.FromSeconds(111), h.Engine.PauseRemaining(EngineHarness.Chair, h.Now()));
+        h.Clock.Step(TimeSpan.FromDays(1));
+        h.Hold(Sign.Hr, 75, 1);
+        Assert.Equal(TimeSpan.FromSeconds(110), h.Engine.PauseRemaining(EngineHarness.Chair, h.Now()));
+
+        h.Hold(Sign.Hr, 75, 110);
+        Assert.Equal(TimeSpan.Zero, h.Engine.PauseRemaining(EngineHarness.Chair, h.Now()));
+    }
+
+    [Fact]
     public void Check_WallAndMonotonicClocksAgreeOrSlew_NoStep()
     {
         var clock = new SteppedClock(new DateTimeOffset(2026, 12, 5, 6, 0, 0, TimeSpan.Zero));
@@ -214,11 +235,11 @@ public class ClockStepTests
     /// An engine driven as the gateway drives it: the wall clock of a <see cref="SteppedClock"/> read at the edge, a step
     /// noticed against its monotonic clock before the engine sees the new time, a reading and a tick each second.
     /// </summary>
-    private sealed class SteppedEngine
+    private sealed class SteppedEngine(DateTimeOffset? start = null)
     {
         private readonly WallClockSteps steps = new();
 
-        public SteppedClock Clock { get; } = new(new DateTimeOffset(2026, 12, 5, 6, 0, 0, TimeSpan.Zero));
+        public SteppedClock Clock { get; } = new(start ?? new DateTimeOffset(2026, 12, 5, 6, 0, 0, TimeSpan.Zero));
 
         public AlarmEngine Engine { get; } = new(site: EngineHarness.Site);
 
