@@ -362,7 +362,16 @@ public sealed class AlarmEngine : IAlarmEngine
     public void Restore(AlarmEngineSnapshot snapshot, DateTimeOffset now)
     {
         ArgumentNullException.ThrowIfNull(snapshot);
-        EngineSnapshots.Restore(snapshot, now, chairs, book, pause);
+
+        // A snapshot with transitions after now was saved on a clock ahead of this one (a box without a real-time clock
+        // restarted on an older time): restored as of its own latest time, then stepped back to now, so its timers keep
+        // their lengths here and move forward with the NTP step that follows instead of standing still until then.
+        var asOf = EngineSnapshots.Latest(snapshot) is { } latest && latest > now ? latest : now;
+        EngineSnapshots.Restore(snapshot, asOf, chairs, book, pause);
+        if (asOf > now)
+        {
+            ClockStepped(now - asOf);
+        }
     }
 
     /// <summary>Keeps a judged reading in the chair's history if a rule reads its sign, over the span the rules need.</summary>

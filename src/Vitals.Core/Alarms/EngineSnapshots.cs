@@ -11,6 +11,10 @@ internal static class EngineSnapshots
                 [.. c.ChecksDue.Select(d => new CheckDue(d.Key, d.Value))], c.LastNibpAt, c.MagnesiumWarnings))],
         pause.AllPausedUntil);
 
+    /// <summary>The latest time something happened in <paramref name="snapshot"/> (an alarm transition, a cuff reading), if any.</summary>
+    public static DateTimeOffset? Latest(AlarmEngineSnapshot snapshot) =>
+        snapshot.Alarms.Select(a => (DateTimeOffset?)a.ChangedAt).Concat(snapshot.Chairs.Select(c => c.LastNibpAt)).Max();
+
     public static void Restore(
         AlarmEngineSnapshot snapshot, DateTimeOffset now, ChairRegistry chairs, AlarmBook book, AudioPause pause)
     {

@@ -177,6 +177,23 @@ public class ClockStepTests
     }
 
     [Fact]
+    public void Restore_OnABootClockADayBehindThenNtpStepsIt_RestoredAlarmEscalatesAfterItsRealTimeFromTheRestart()
+    {
+        var before = new SteppedEngine();
+        before.Hold(Sign.NibpSys, 85, 1);
+        var h = new SteppedEngine(before.Clock.GetUtcNow() - TimeSpan.FromDays(1));
+        h.Engine.Restore(before.Engine.Snapshot(), h.Now());
+
+        h.Quiet(60, Sign.Hr);
+        h.Clock.Step(TimeSpan.FromDays(1));
+        h.Quiet(59, Sign.Hr);
+        Assert.Equal(AlarmPriority.Medium, h.Alarm("nibp_sys.low")?.Priority);
+        h.Quiet(1, Sign.Hr);
+
+        Assert.Equal(AlarmPriority.High, h.Alarm("nibp_sys.low")?.Priority);
+    }
+
+    [Fact]
     public void Check_WallAndMonotonicClocksAgreeOrSlew_NoStep()
     {
         var clock = new SteppedClock(new DateTimeOffset(2026, 12, 5, 6, 0, 0, TimeSpan.Zero));
