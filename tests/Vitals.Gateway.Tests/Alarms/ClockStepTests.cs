@@ -183,6 +183,19 @@ public sealed class ClockStepTests : IDisposable
     }
 
     [Fact]
+    public async Task StatusEndpoint_ClockNotStepped_ReportsNoClockSteps()
+    {
+        await using var host = await GatewayHost.StartAsync(GatewayHost.OneChair("stable", 1), TimeSpan.FromSeconds(1));
+        await Eventually.TrueAsync(
+            () => host.App.Services.GetService(typeof(ObservationPipeline)) is ObservationPipeline p && p.Processed > 0, "a reading judged");
+
+        using var status = System.Text.Json.JsonDocument.Parse(await host.Http.GetStringAsync(new Uri("api/status", UriKind.Relative)));
+        var steps = status.RootElement.GetProperty("clockSteps");
+        Assert.Equal(0, steps.GetProperty("steps").GetInt64());
+        Assert.False(steps.TryGetProperty("lastStepSeconds", out var last) && last.ValueKind != System.Text.Json.JsonValueKind.Null);
+    }
+
+    [Fact]
     public void GatewayBootedAnHourBehindThenSteppedByNtp_DeviceTimesJudgedAgainstTheReceiveTimeAsBefore()
     {
         // Device times are a separate matter (README "Device clocks"): judged against the receive time of each reading,
