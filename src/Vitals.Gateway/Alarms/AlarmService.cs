@@ -45,7 +45,8 @@ public sealed partial class AlarmService
 
     /// <summary>
     /// How long after a step readings stamped before it may still arrive to be judged: the pipeline judges a reading
-    /// within milliseconds of its stamp, seconds under a backlog.
+    /// within milliseconds of its stamp, seconds under a backlog. Never longer than half the step, after which a reading
+    /// stamped on the new clock could pass for one stamped on the old (<see cref="WallClockStep.IsBefore"/>).
     /// </summary>
     private static readonly TimeSpan InFlightWindow = TimeSpan.FromSeconds(10);
 
@@ -277,9 +278,10 @@ public sealed partial class AlarmService
             engine.ClockStepped(step.By);
             live.ClockStepped(step);
             (inFlight, inFlightSince) = (step, timestamp);
+            unsaved = true; // the saved state is on the old clock until the next save
             LogClockStepped(logger, step.By.TotalSeconds);
         }
-        else if (inFlight is not null && time.GetElapsedTime(inFlightSince, timestamp) >= InFlightWindow)
+        else if (inFlight is { } last && time.GetElapsedTime(inFlightSince, timestamp) >= TimeSpan.FromTicks(Math.Min(InFlightWindow.Ticks, last.By.Duration().Ticks / 2)))
         {
             inFlight = null;
         }

@@ -76,6 +76,20 @@ public sealed class ClockStepTests : IDisposable
     }
 
     [Fact]
+    public async Task WallClockSteppedBackThreeSecondsThenFeedStops_FeedLostItsTimeoutAfterTheLastReading()
+    {
+        // Readings stamped on the new clock soon after a small step must not pass for ones stamped before it.
+        await Hold((Sign.Hr, 75), seconds: 5);
+        clock.Step(TimeSpan.FromSeconds(-3));
+        await Hold((Sign.Hr, 75), seconds: 9);
+
+        await Quiet(TimeSpan.FromSeconds(14));
+        Assert.Null(Alarm(AlarmEngine.FeedLostRule));
+        await Quiet(TimeSpan.FromSeconds(1));
+        Assert.Equal(AlarmPriority.Medium, Alarm(AlarmEngine.FeedLostRule)?.Priority);
+    }
+
+    [Fact]
     public async Task WallClockRunsNormally_NoStepCounted()
     {
         await Hold((Sign.Hr, 75), seconds: 120);
