@@ -1,5 +1,5 @@
 using Microsoft.Data.Sqlite;
-using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Logging;
 using Vitals.Core;
 using Vitals.Core.Alarms;
 using Vitals.Gateway.Alarms;
@@ -25,12 +25,13 @@ public sealed class ClockStepTests : IDisposable
     private readonly SqliteStore store;
     private readonly LiveState live;
     private readonly AlarmService alarms;
+    private readonly WarningLog log = new();
 
     public ClockStepTests()
     {
         store = new SqliteStore(Path.Combine(dir, "vitals.db"));
         live = new LiveState([(Chair, "Chair 1")], new FeedRegistry(), time: clock);
-        alarms = new AlarmService(new AlarmEngine(site: Site), live, store, clock, NullLogger<AlarmService>.Instance);
+        alarms = new AlarmService(new AlarmEngine(site: Site), live, store, clock, log);
     }
 
     public void Dispose()
@@ -53,6 +54,9 @@ public sealed class ClockStepTests : IDisposable
 
         Assert.Equal(AlarmPriority.High, Alarm("hr.low")?.Priority);
         Assert.Equal(new ClockStepStatus(1, -3600, clock.GetUtcNow() - TimeSpan.FromSeconds(7)), alarms.ClockSteps);
+        var warning = Assert.Single(log.Warnings);
+        Assert.Contains("stepped by -3600 s", warning, StringComparison.Ordinal);
+        Assert.DoesNotContain(Chair, warning, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -95,6 +99,7 @@ public sealed class ClockStepTests : IDisposable
         await Hold((Sign.Hr, 75), seconds: 120);
 
         Assert.Equal(new ClockStepStatus(0, null, null), alarms.ClockSteps);
+        Assert.Empty(log.Warnings);
     }
 
     [Fact]
@@ -266,5 +271,24 @@ public sealed class ClockStepTests : IDisposable
         }
 
         await alarms.ObserveAsync(batch, CancellationToken.None);
+    }
+
+    /// <summary>Keeps the warnings the alarm service logs.</summary>
+    private sealed class WarningLog : ILogger<AlarmService>
+    {
+        public List<string> Warnings { get; } = [];
+
+        public IDisposable? BeginScope<TState>(TState state)
+            where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => true;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            if (logLevel == LogLevel.Warning)
+            {
+                Warnings.Add(formatter(state, exception));
+            }
+        }
     }
 }
