@@ -4,7 +4,8 @@ namespace Vitals.Core.Alarms;
 /// The alarm engine: absolute limits, change from a confirmed baseline, rate of change, and technical conditions,
 /// with condition delays, clear hysteresis, latching, acknowledge and re-announce, escalation and audio pause.
 /// Pure and deterministic: time comes only from observations' <see cref="Observation.ReceivedAt"/> and the
-/// <c>now</c> arguments (one clock: the gateway's, since device clocks drift). Every transition is appended to the
+/// <c>now</c> arguments (one clock: the gateway's, since device clocks drift; a step of it comes in through
+/// <see cref="ClockStepped"/>). Every transition is appended to the
 /// caller's event list. Not thread-safe: call from one thread (the pipeline's alarm stage).
 /// </summary>
 /// <remarks>
