@@ -52,6 +52,7 @@ public sealed partial class AlarmService
 
     private readonly AlarmEngine engine;
     private readonly LiveState live;
+    private readonly DeviceClocks? deviceClocks;
     private readonly SqliteStore db;
     private readonly TimeProvider time;
     private readonly ILogger<AlarmService> logger;
@@ -67,10 +68,12 @@ public sealed partial class AlarmService
     private long inFlightSince;
 
     /// <summary>Creates the service, replaying stored configuration changes and restoring the last saved engine state.</summary>
-    public AlarmService(AlarmEngine engine, LiveState live, SqliteStore db, TimeProvider time, ILogger<AlarmService> logger)
+    /// <remarks><paramref name="deviceClocks"/>, when given, is told of steps of the gateway's clock as the live view is.</remarks>
+    public AlarmService(AlarmEngine engine, LiveState live, SqliteStore db, TimeProvider time, ILogger<AlarmService> logger, DeviceClocks? deviceClocks = null)
     {
         this.engine = engine;
         this.live = live;
+        this.deviceClocks = deviceClocks;
         this.db = db;
         this.time = time;
         this.logger = logger;
@@ -277,6 +280,7 @@ public sealed partial class AlarmService
         {
             engine.ClockStepped(step.By);
             live.ClockStepped(step);
+            deviceClocks?.ClockStepped(step);
             (inFlight, inFlightSince) = (step, timestamp);
             unsaved = true; // the saved state is on the old clock until the next save
             LogClockStepped(logger, step.By.TotalSeconds);

@@ -26,12 +26,13 @@ public sealed class ClockStepTests : IDisposable
     private readonly LiveState live;
     private readonly AlarmService alarms;
     private readonly WarningLog log = new();
+    private readonly DeviceClocks deviceClocks = new(DeviceClockPolicy.Default);
 
     public ClockStepTests()
     {
         store = new SqliteStore(Path.Combine(dir, "vitals.db"));
         live = new LiveState([(Chair, "Chair 1")], new FeedRegistry(), time: clock);
-        alarms = new AlarmService(new AlarmEngine(site: Site), live, store, clock, log);
+        alarms = new AlarmService(new AlarmEngine(site: Site), live, store, clock, log, deviceClocks);
     }
 
     public void Dispose()
@@ -199,6 +200,26 @@ public sealed class ClockStepTests : IDisposable
         await Hold((Sign.Hr, 77), seconds: 1);
         Assert.NotNull(Alarm("spo2.lost"));
         Assert.Null(Alarm(AlarmEngine.FeedLostRule));
+    }
+
+    [Fact]
+    public async Task WallClockSteppedBackAnHourAfterAMonitorClockWasWrong_ClockCountsAsRightAfterItsRealMinute()
+    {
+        // A monitor an hour ahead is re-stamped and reported; then its clock is fixed as the gateway's is stepped back.
+        await Hold((Sign.Hr, 75), seconds: 1);
+        var wrongAt = clock.GetUtcNow();
+        deviceClocks.Admit(new Observation(Site, Chair, "mon-1", Sign.Hr, 75, wrongAt + Hour, wrongAt, SourceProtocol.Hl7Mllp));
+        Assert.Equal([(Chair, "mon-1")], deviceClocks.WrongAt(wrongAt));
+        clock.Step(-Hour);
+
+        for (var second = 1; second <= 60; second++)
+        {
+            clock.Advance(Second);
+            var now = clock.GetUtcNow();
+            deviceClocks.Admit(new Observation(Site, Chair, "mon-1", Sign.Hr, 75, now, now, SourceProtocol.Hl7Mllp));
+            await alarms.TickAsync(CancellationToken.None);
+            Assert.Equal(second < 60, deviceClocks.WrongAt(now).Count == 1);
+        }
     }
 
     [Fact]
