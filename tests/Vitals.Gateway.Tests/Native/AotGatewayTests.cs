@@ -162,6 +162,15 @@ public sealed class AotGatewayTests(NativeGateway native) : IClassFixture<Native
         var audit = await GetJsonAsync("api/admin/audit");
         Assert.Contains(audit.EnumerateArray(), e => e.GetRawText().Contains("hr.low.medium", StringComparison.Ordinal) && e.GetRawText().Contains("44", StringComparison.Ordinal));
 
+        // A chair's devices rebound by the admin: stored as JSON in the config table, checked like the config file.
+        using (var bind = await gateway.SendAsync(HttpMethod.Put, "api/admin/chairs/chair-1/devices", new { devices = new[] { new { id = "sim-9", kind = "simulator", scenario = "stable", seed = 9 } } }))
+        {
+            Assert.True(bind.IsSuccessStatusCode, $"{(int)bind.StatusCode} {await bind.Content.ReadAsStringAsync()}");
+        }
+
+        var chair1 = (await GetJsonAsync("api/admin/bindings")).EnumerateArray().Single(b => b.GetRawText().Contains("chair-1", StringComparison.Ordinal));
+        Assert.Contains("sim-9", chair1.GetRawText(), StringComparison.Ordinal);
+
         // An alarm to acknowledge: a low blood pressure over MQTT raises nibp_sys.low on chair-2 at once.
         await PublishAsync("chair-2", """{"device":"mon-2","readings":[{"sign":"nibp_sys","value":72}]}""");
         await gateway.WaitUntilAsync(
@@ -291,6 +300,12 @@ public sealed class AotGatewayTests(NativeGateway native) : IClassFixture<Native
         Assert.NotEmpty(lines);
         Assert.All(lines, l => Assert.False(string.IsNullOrEmpty(l.GetProperty("sign").GetString())));
         Assert.Contains(lines, l => l.GetProperty("sign").GetString() == "spo2");
+
+        // A line device: its JSON description is read with generated metadata (defaults kept for keys it leaves out).
+        var (lineExit, lineOutput) = await NativeGateway.RunAsync(
+            native.Executable, ["decode", "--protocol", "line", "--map", Repo.Capture("nonin-7500.json"), Repo.Capture("nonin-7500.txt")], Wait);
+        Assert.True(lineExit == 0, $"decode --protocol line exited {lineExit}: {lineOutput}");
+        Assert.Contains("\"sign\":\"spo2\"", lineOutput, StringComparison.Ordinal);
     }
 
     [Fact]
