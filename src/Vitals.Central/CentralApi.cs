@@ -1,6 +1,7 @@
 using System.Net.ServerSentEvents;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Vitals.Storage;
 using static Vitals.Web.WebPages;
 
 namespace Vitals.Central;
@@ -78,7 +79,7 @@ public static class CentralApi
             {
                 var now = time.GetUtcNow();
                 var snapshot = new CentralSnapshot(now, options.UnackedSeconds, options.SilentSeconds, options.Influx is not null, book.Sites(now), book.Alarms(now));
-                return new SseItem<string>(JsonSerializer.Serialize(snapshot, Json.Options), "snapshot");
+                return new SseItem<string>(JsonSerializer.Serialize(snapshot, CentralJson.Options.TypeInfo<CentralSnapshot>()), "snapshot");
             },
             cts.Token));
     }

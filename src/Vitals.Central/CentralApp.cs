@@ -13,6 +13,7 @@ public static partial class CentralApp
         var env = environment ?? Environment.GetEnvironmentVariable;
         var urls = VitalsWebHost.SplitUrls(options.Urls);
         var builder = VitalsWebHost.CreateBuilder(urls, logging);
+        builder.Services.Configure<Microsoft.AspNetCore.Http.Json.JsonOptions>(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, CentralJson.Metadata));
 
         // Central's own store holds only users, sessions, the audit of logins and its broker session's client id; clinical
         // data stays at the sites.
@@ -20,7 +21,7 @@ public static partial class CentralApp
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton(store);
-        builder.Services.AddSingleton<EventHub>();
+        builder.Services.AddSingleton(new EventHub(CentralJson.Options));
         builder.Services.AddVitalsAccounts(options);
         builder.Services.AddSingleton(new SiteBook(
             options.Mqtt.TopicPrefix, TimeSpan.FromSeconds(options.SilentSeconds), TimeSpan.FromSeconds(options.UnackedSeconds), options.MaxPayloadBytes));

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Vitals.Core;
+using Vitals.Storage;
 
 namespace Vitals.Central;
 
@@ -264,7 +265,7 @@ public sealed class SiteBook
     }
 
     private static T Parse<T>(ReadOnlySpan<byte> payload) =>
-        JsonSerializer.Deserialize<T>(payload, Json.Options) ?? throw new FormatException("empty JSON (null)");
+        JsonSerializer.Deserialize(payload, Json.Options.TypeInfo<T>()) ?? throw new FormatException("empty JSON (null)");
 
     private bool TrySplit(string topic, out string site, out string chair, out string kind)
     {

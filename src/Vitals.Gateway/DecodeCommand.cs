@@ -2,11 +2,13 @@ using System.Buffers;
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
 using Vitals.Core;
 using Vitals.Devices;
 using Vitals.Devices.Hl7;
 using Vitals.Devices.Line;
 using Vitals.Gateway.Config;
+using Vitals.Storage;
 
 namespace Vitals.Gateway;
 
@@ -29,10 +31,11 @@ public static class DecodeCommand
     // Chair stamped when no map is given, so the HL7 codec keeps messages it cannot map; never printed.
     private const string NoChair = "\u0001";
 
-    private static readonly JsonSerializerOptions JsonLine = new(JsonSerializerDefaults.Web)
+    private static readonly JsonTypeInfo<DecodedObservation> JsonLine = new JsonSerializerOptions(JsonSerializerDefaults.Web)
     {
         DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull,
-    };
+        TypeInfoResolver = GatewayJson.Metadata,
+    }.TypeInfo<DecodedObservation>();
 
     /// <summary>The <c>decode</c> verb.</summary>
     public static Command Create(TextWriter error)
@@ -255,7 +258,7 @@ public static class DecodeCommand
         return options;
     }
 
-    private static void Print(IEnumerable<Observation> observations, TextWriter output)
+    internal static void Print(IEnumerable<Observation> observations, TextWriter output)
     {
         foreach (var o in observations)
         {
@@ -288,5 +291,5 @@ public static class DecodeCommand
         return UsageError;
     }
 
-    private sealed record DecodedObservation(string Sign, double Value, string Unit, string Time, string Device, string? Chair, string? Quality);
+    internal sealed record DecodedObservation(string Sign, double Value, string Unit, string Time, string Device, string? Chair, string? Quality);
 }

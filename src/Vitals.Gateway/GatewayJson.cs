@@ -52,5 +52,9 @@ public static partial class GatewayJson
     [JsonSerializable(typeof(List<AdminApi.AuditView>))]
     [JsonSerializable(typeof(List<AdminApi.BindingView>))]
     [JsonSerializable(typeof(AdminApi.BindingChange))]
+    [JsonSerializable(typeof(IReadOnlyList<DeviceOptions>))]
+    [JsonSerializable(typeof(VitalsApi.SnapshotView))]
+    [JsonSerializable(typeof(DecodeCommand.DecodedObservation))]
+    [JsonSerializable(typeof(object))]
     private sealed partial class GatewayJsonContext : JsonSerializerContext;
 }

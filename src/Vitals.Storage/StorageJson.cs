@@ -2,7 +2,9 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using System.Text.Json.Serialization.Metadata;
 using Vitals.Core;
+using Vitals.Core.Alarms;
 using Vitals.Storage.Influx;
+using Vitals.Storage.Sqlite;
 
 namespace Vitals.Storage;
 
@@ -22,8 +24,30 @@ public static partial class StorageJson
         ArgumentNullException.ThrowIfNull(options);
         options.PropertyNamingPolicy = JsonNamingPolicy.CamelCase;
         options.DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull;
-        options.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower));
+        foreach (var converter in (JsonConverter[])[
+            SnakeCase<Sign>(), SnakeCase<AlarmPriority>(), SnakeCase<AlarmKind>(), SnakeCase<AlarmState>(), SnakeCase<SourceProtocol>(),
+            SnakeCase<ObservationQuality>(), SnakeCase<DeviceClockVerdict>(), SnakeCase<ConfigScope>(), SnakeCase<LimitDirection>(),
+            SnakeCase<BaselineState>(), SnakeCase<BacklogLevel>(), SnakeCase<InfluxApiVersion>(), SnakeCase<InfluxWriteStatus>()])
+        {
+            options.Converters.Add(converter);
+        }
+
         return options;
+    }
+
+    /// <summary>
+    /// An enum written as its snake_case name. One generic converter per enum: Native AOT can build it (the non-generic
+    /// JsonStringEnumConverter makes its converter type at run time). Every enum a payload carries needs one in its
+    /// options, or it is written as a number (JsonEnumTests walks the generated contexts for that).
+    /// </summary>
+    public static JsonConverter SnakeCase<TEnum>()
+        where TEnum : struct, Enum => new JsonStringEnumConverter<TEnum>(JsonNamingPolicy.SnakeCaseLower);
+
+    /// <summary>The metadata of <typeparamref name="T"/> in <paramref name="options"/>: serializing through it needs no reflection.</summary>
+    public static JsonTypeInfo<T> TypeInfo<T>(this JsonSerializerOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return (JsonTypeInfo<T>)options.GetTypeInfo(typeof(T));
     }
 
     private static JsonSerializerOptions Create()
@@ -33,16 +57,15 @@ public static partial class StorageJson
             // Reading back: a payload missing a required value fails to decode instead of yielding nulls.
             RespectNullableAnnotations = true,
             RespectRequiredConstructorParameters = true,
-            TypeInfoResolver = JsonTypeInfoResolver.Combine(StorageJsonContext.Default, new DefaultJsonTypeInfoResolver())
-                .WithAddedModifier(NullableParametersOptional),
+            TypeInfoResolver = StorageJsonContext.Default.WithAddedModifier(NullableParametersOptional),
         });
-        options.MakeReadOnly(populateMissingResolver: true);
+        options.MakeReadOnly();
         return options;
     }
 
-    // Metadata for the event-log payloads, generated at build time: the reflection resolver (kept behind it for any other
-    // type) builds it at run time with reflection and emitted accessors, which the JIT compiles. The options above still
-    // decide names, nulls and enums, so the wire format is the same.
+    // Metadata for the event-log payloads, generated at build time (Native AOT has no reflection-built metadata; under
+    // the JIT it also saves compiling reflection and emitted accessors). The options above still decide names, nulls and
+    // enums, so the wire format is the one reflection wrote.
     [JsonSourceGenerationOptions(GenerationMode = JsonSourceGenerationMode.Metadata)]
     [JsonSerializable(typeof(AlarmEvent))]
     [JsonSerializable(typeof(FeedStatusSample))]

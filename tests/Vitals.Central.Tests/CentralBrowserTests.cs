@@ -58,7 +58,7 @@ public sealed class CentralBrowserTests
         await using var site = new MqttClient(MqttUrl.Parse($"mqtt://127.0.0.1:{broker.Port}") with { ClientId = "emulated-north" });
         await site.ConnectAsync();
         var state = new MqttChairState("north", "c1", "Chair 1", new Dictionary<string, MqttValue> { ["hr"] = new(72, "/min", now, null) }, []);
-        await site.PublishAsync("vitals/north/c1/state", JsonSerializer.SerializeToUtf8Bytes(state, Json.Options), MqttQualityOfService.AtLeastOnce, retain: true);
+        await site.PublishAsync("vitals/north/c1/state", JsonSerializer.SerializeToUtf8Bytes(state, TestJson.Options), MqttQualityOfService.AtLeastOnce, retain: true);
         await Eventually.TrueAsync(() => central.Book.Chair("north", "c1") is not null, "north/c1 at central");
 
         using var playwright = await Playwright.CreateAsync();
@@ -151,7 +151,7 @@ public sealed class CentralBrowserTests
         await using var site = new MqttClient(MqttUrl.Parse($"mqtt://127.0.0.1:{broker.Port}") with { ClientId = "emulated-north" });
         await site.ConnectAsync();
         var now = DateTimeOffset.UtcNow;
-        byte[] Payload<T>(T value) => JsonSerializer.SerializeToUtf8Bytes(value, Json.Options);
+        byte[] Payload<T>(T value) => JsonSerializer.SerializeToUtf8Bytes(value, TestJson.Options);
         await site.PublishAsync("vitals/north/gateway/status", Payload(new MqttGatewayStatus("online", "north", "test", now)), MqttQualityOfService.AtLeastOnce, retain: true);
         var values = new Dictionary<string, MqttValue> { ["hr"] = new(72, "/min", now, null), ["spo2"] = new(97, "%", now.AddSeconds(-40), null) };
         await site.PublishAsync("vitals/north/c1/state", Payload(new MqttChairState("north", "c1", "Chair 1", values, [], ["spo2"])), MqttQualityOfService.AtLeastOnce, retain: true);
@@ -197,8 +197,8 @@ public sealed class CentralBrowserTests
 
         // The stream as the hub ends one that fell behind: the snapshot, a closed event with its reason, then the end.
         const string reason = "This display fell more than 2048 events behind the server (test).";
-        var body = "event: snapshot\ndata: " + JsonSerializer.Serialize(new { serverTime = DateTimeOffset.UtcNow, unackedSeconds = 120, silentSeconds = 30, history = false, sites = Array.Empty<object>(), alarms = Array.Empty<object>() }, Json.Options)
-            + "\n\nevent: " + EventHub.ClosedEvent + "\ndata: " + JsonSerializer.Serialize(new StreamClosed(reason), Json.Options) + "\n\n";
+        var body = "event: snapshot\ndata: " + JsonSerializer.Serialize(new { serverTime = DateTimeOffset.UtcNow, unackedSeconds = 120, silentSeconds = 30, history = false, sites = Array.Empty<object>(), alarms = Array.Empty<object>() }, TestJson.Options)
+            + "\n\nevent: " + EventHub.ClosedEvent + "\ndata: " + JsonSerializer.Serialize(new StreamClosed(reason), TestJson.Options) + "\n\n";
         await page.RouteAsync("**/api/stream", route => route.FulfillAsync(new RouteFulfillOptions { Status = 200, ContentType = "text/event-stream", Body = body }));
         await LoginAsync(page, central, "/");
 

@@ -75,9 +75,9 @@ public sealed class CentralLivenessTests(ITestOutputHelper output)
             await site.ConnectAsync();
             foreach (var name in new[] { "east", "west" })
             {
-                await site.PublishAsync($"vitals/{name}/gateway/status", JsonSerializer.SerializeToUtf8Bytes(new MqttGatewayStatus("online", name, "test", DateTimeOffset.UtcNow), Json.Options), MqttQualityOfService.AtLeastOnce, retain: true);
+                await site.PublishAsync($"vitals/{name}/gateway/status", JsonSerializer.SerializeToUtf8Bytes(new MqttGatewayStatus("online", name, "test", DateTimeOffset.UtcNow), TestJson.Options), MqttQualityOfService.AtLeastOnce, retain: true);
                 var state = new MqttChairState(name, "c1", "Chair 1", new Dictionary<string, MqttValue> { ["hr"] = new(70, "/min", DateTimeOffset.UtcNow, null) }, []);
-                await site.PublishAsync($"vitals/{name}/c1/state", JsonSerializer.SerializeToUtf8Bytes(state, Json.Options), MqttQualityOfService.AtMostOnce, retain: true);
+                await site.PublishAsync($"vitals/{name}/c1/state", JsonSerializer.SerializeToUtf8Bytes(state, TestJson.Options), MqttQualityOfService.AtMostOnce, retain: true);
             }
 
             // Malformed and oversized payloads: counted in /api/status, skipped, nothing else lost.

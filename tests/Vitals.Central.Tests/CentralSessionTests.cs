@@ -14,7 +14,7 @@ namespace Vitals.Central.Tests;
 /// <summary>What central gets from the sites across its own absence, and what it shows of their chair state (real mosquitto).</summary>
 public sealed class CentralSessionTests
 {
-    private static byte[] Payload<T>(T value) => JsonSerializer.SerializeToUtf8Bytes(value, Json.Options);
+    private static byte[] Payload<T>(T value) => JsonSerializer.SerializeToUtf8Bytes(value, TestJson.Options);
 
     private static MqttAlarmMessage Alarm(AlarmState state, DateTimeOffset at) =>
         new("north", "c1", "hr.high", Sign.Hr, AlarmPriority.High, AlarmKind.Physiological, state, 141, 140, at, "Heart rate high 141 /min (limit 140)", null);

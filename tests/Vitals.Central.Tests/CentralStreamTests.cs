@@ -12,7 +12,7 @@ namespace Vitals.Central.Tests;
 /// <summary>Central's dashboard stream under a chair-state flood, read by a browser that stalls (real mosquitto, real HTTP).</summary>
 public sealed class CentralStreamTests(ITestOutputHelper output)
 {
-    private static byte[] Payload<T>(T value) => JsonSerializer.SerializeToUtf8Bytes(value, Json.Options);
+    private static byte[] Payload<T>(T value) => JsonSerializer.SerializeToUtf8Bytes(value, TestJson.Options);
 
     [Fact]
     public async Task StalledBrowser_StateFlood_KeepsItsStreamAndGetsEveryAlarmAndTheNewestStateOfEachChair()

@@ -14,7 +14,7 @@ public sealed class SiteBookTests
 
     public SiteBookTests() => book.SetBrokerConnected(true, time.GetUtcNow());
 
-    private static byte[] Payload<T>(T value) => JsonSerializer.SerializeToUtf8Bytes(value, Json.Options);
+    private static byte[] Payload<T>(T value) => JsonSerializer.SerializeToUtf8Bytes(value, TestJson.Options);
 
     private BookChange? Apply<T>(string topic, T payload, bool retained = false) => book.Apply(topic, Payload(payload), retained, time.GetUtcNow());
 
@@ -46,7 +46,7 @@ public sealed class SiteBookTests
         Assert.Equal(("north", "c1", "hr.low", AlarmPriority.High), (alarm.Site, alarm.Chair, alarm.Rule, alarm.Priority));
 
         // Serialized like the gateway's /api/chairs entries: the same record type, the same keys.
-        using var json = JsonDocument.Parse(JsonSerializer.Serialize(chair, Json.Options));
+        using var json = JsonDocument.Parse(JsonSerializer.Serialize(chair, TestJson.Options));
         Assert.Equal(["id", "name", "feeds", "values", "alarms", "staleSigns"], json.RootElement.EnumerateObject().Select(p => p.Name));
         Assert.Equal(72, json.RootElement.GetProperty("values").GetProperty("hr").GetProperty("value").GetDouble());
     }

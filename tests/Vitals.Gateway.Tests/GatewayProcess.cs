@@ -53,18 +53,20 @@ public sealed partial class GatewayProcess : IDisposable
 
     /// <summary>
     /// Starts <c>vitals run --config <paramref name="config"/> --data <paramref name="data"/></c> on port 0 and waits until it
-    /// reports its bound addresses; fails with the exit code and the child's output if it exits first.
+    /// reports its bound addresses; fails with the exit code and the child's output if it exits first. The child is
+    /// <c>dotnet vitals.dll</c> of this build, or <paramref name="executable"/> (the published native binary) when given.
     /// </summary>
-    public static Task<GatewayProcess> StartAsync(string config, string data, bool signIn = true) =>
-        StartAsync(["run", "--config", config, "--data", data], signIn);
+    public static Task<GatewayProcess> StartAsync(string config, string data, bool signIn = true, string? executable = null) =>
+        StartAsync(["run", "--config", config, "--data", data], signIn, executable: executable);
 
     /// <summary>
     /// Starts <c>vitals <paramref name="arguments"/> --urls <paramref name="urls"/></c> (for example a <c>demo</c>) with
     /// <paramref name="environment"/> added to the admin password variable, and waits as above. Give every url port 0.
     /// </summary>
-    public static async Task<GatewayProcess> StartAsync(IReadOnlyList<string> arguments, bool signIn, string urls = "http://127.0.0.1:0", IReadOnlyDictionary<string, string>? environment = null)
+    public static async Task<GatewayProcess> StartAsync(
+        IReadOnlyList<string> arguments, bool signIn, string urls = "http://127.0.0.1:0", IReadOnlyDictionary<string, string>? environment = null, string? executable = null)
     {
-        var psi = new ProcessStartInfo("dotnet")
+        var psi = new ProcessStartInfo(executable ?? "dotnet")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -75,7 +77,7 @@ public sealed partial class GatewayProcess : IDisposable
             psi.Environment[name] = value;
         }
 
-        foreach (var argument in (string[])[Path.Combine(AppContext.BaseDirectory, "vitals.dll"), .. arguments, "--urls", urls])
+        foreach (var argument in (string[])[.. executable is null ? [Path.Combine(AppContext.BaseDirectory, "vitals.dll")] : (string[])[], .. arguments, "--urls", urls])
         {
             psi.ArgumentList.Add(argument);
         }
@@ -104,7 +106,7 @@ public sealed partial class GatewayProcess : IDisposable
 
     /// <summary>GET <paramref name="path"/> as JSON.</summary>
     public async Task<T> GetAsync<T>(string path) =>
-        JsonSerializer.Deserialize<T>(await Http.GetStringAsync(new Uri(path, UriKind.Relative)), Json.Options)!;
+        JsonSerializer.Deserialize<T>(await Http.GetStringAsync(new Uri(path, UriKind.Relative)), TestJson.Options)!;
 
     /// <summary>Waits for <paramref name="condition"/> like <see cref="Eventually"/>, failing with the child's output (and a dead child's exit code).</summary>
     public async Task WaitUntilAsync(Func<Task<bool>> condition, string what, TimeSpan timeout)

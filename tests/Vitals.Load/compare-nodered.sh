@@ -11,7 +11,7 @@ SCRATCH=${SCRATCH:-/tmp/vitals-compare-nodered}
 mkdir -p "$SCRATCH"
 echo "load before: $(cat /proc/loadavg)"
 
-# One published gateway (ReadyToRun, as users deploy it) for both measurements.
+# One published gateway (Native AOT, as users deploy it) for both measurements.
 dotnet publish "$ROOT/src/Vitals.Gateway" -c Release -o "$SCRATCH/gw" -nologo -v q >/dev/null
 dotnet build "$ROOT/tests/Vitals.Load" -c Release -nologo -v q >/dev/null
 

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
 using Vitals.Core;
 
 namespace Vitals.Devices.Line;
@@ -19,26 +20,26 @@ public enum LineFormat
 public record LineFieldRef
 {
     /// <summary>Key before the key/value separator (key=value format; matched case-insensitively).</summary>
-    public string? Key { get; init; }
+    public string? Key { get; set; }
 
     /// <summary>0-based column (CSV format).</summary>
-    public int? Column { get; init; }
+    public int? Column { get; set; }
 }
 
 /// <summary>A field that carries a sign.</summary>
 public sealed record LineFieldMapping : LineFieldRef
 {
     /// <summary>Sign short name (<c>hr</c>, <c>pr</c>, <c>spo2</c>, <c>nibp_sys</c>, <c>nibp_dia</c>, <c>nibp_map</c>, <c>rr</c>, <c>temp</c>).</summary>
-    public string Sign { get; init; } = string.Empty;
+    public string Sign { get; set; } = string.Empty;
 
     /// <summary>Unit the device sends, after <see cref="Scale"/>/<see cref="Offset"/>; converted to the sign's unit. Default: the sign's unit.</summary>
-    public string? Unit { get; init; }
+    public string? Unit { get; set; }
 
     /// <summary>Multiplier applied to the raw number first (for example 0.1 for a device sending tenths).</summary>
-    public double Scale { get; init; } = 1;
+    public double Scale { get; set; } = 1;
 
     /// <summary>Added after <see cref="Scale"/>.</summary>
-    public double Offset { get; init; }
+    public double Offset { get; set; }
 }
 
 /// <summary>The field holding the measurement time.</summary>
@@ -46,7 +47,7 @@ public sealed record LineTimeField : LineFieldRef
 {
     /// <summary>A .NET custom date format (for example <c>yyyy-MM-ddTHH:mm:ss</c>; with <c>zzz</c> or <c>K</c> the offset is read,
     /// otherwise the device time zone applies), or <c>unix</c> / <c>unix-ms</c> for epoch seconds / milliseconds.</summary>
-    public string Format { get; init; } = string.Empty;
+    public string Format { get; set; } = string.Empty;
 }
 
 /// <summary>
@@ -55,41 +56,34 @@ public sealed record LineTimeField : LineFieldRef
 /// </summary>
 public sealed record LineDeviceConfig
 {
-    private static readonly JsonSerializerOptions JsonOptions = new()
-    {
-        PropertyNameCaseInsensitive = true,
-        ReadCommentHandling = JsonCommentHandling.Skip,
-        AllowTrailingCommas = true,
-        UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
-        Converters = { new JsonStringEnumConverter() },
-    };
+    private static readonly JsonTypeInfo<LineDeviceConfig> JsonInfo = LineConfigJson.Default.LineDeviceConfig;
 
     /// <summary>Name for logs and docs, for example <c>nonin-7500</c>.</summary>
-    public string Name { get; init; } = string.Empty;
+    public string Name { get; set; } = string.Empty;
 
     /// <summary>Line layout.</summary>
-    public LineFormat Format { get; init; } = LineFormat.KeyValue;
+    public LineFormat Format { get; set; } = LineFormat.KeyValue;
 
     /// <summary>Single ASCII character between fields; default space (runs collapse) for key=value, comma for CSV.</summary>
-    public string? Separator { get; init; }
+    public string? Separator { get; set; }
 
     /// <summary>Single ASCII character between key and value in key=value lines; default <c>=</c>.</summary>
-    public string KeyValueSeparator { get; init; } = "=";
+    public string KeyValueSeparator { get; set; } = "=";
 
     /// <summary>Fields that carry signs.</summary>
-    public IReadOnlyList<LineFieldMapping> Fields { get; init; } = [];
+    public IReadOnlyList<LineFieldMapping> Fields { get; set; } = [];
 
     /// <summary>Optional measurement time; without it the receive time is used.</summary>
-    public LineTimeField? Time { get; init; }
+    public LineTimeField? Time { get; set; }
 
     /// <summary>Optional field with the device id (serial number); without it the feed's configured device id is used.</summary>
-    public LineFieldRef? DeviceId { get; init; }
+    public LineFieldRef? DeviceId { get; set; }
 
     /// <summary>Extra values meaning "no value" besides runs of dashes (for example <c>511</c> or <c>NA</c>).</summary>
-    public IReadOnlyList<string> MissingValues { get; init; } = [];
+    public IReadOnlyList<string> MissingValues { get; set; } = [];
 
     /// <summary>Longest accepted line in bytes.</summary>
-    public int MaxFrameBytes { get; init; } = LineFramer.DefaultMaxFrameBytes;
+    public int MaxFrameBytes { get; set; } = LineFramer.DefaultMaxFrameBytes;
 
     /// <summary>The effective field separator.</summary>
     public char EffectiveSeparator => string.IsNullOrEmpty(Separator) ? (Format == LineFormat.Csv ? ',' : ' ') : Separator[0];
@@ -99,7 +93,7 @@ public sealed record LineDeviceConfig
     {
         try
         {
-            return JsonSerializer.Deserialize<LineDeviceConfig>(json, JsonOptions)
+            return JsonSerializer.Deserialize(json, JsonInfo)
                 ?? throw new LineConfigException(["(root): the configuration is null."]);
         }
         catch (JsonException ex)
@@ -265,3 +259,16 @@ public sealed class LineConfigException : Exception
     /// <summary>One message per problem, each starting with the key.</summary>
     public IReadOnlyList<string> Errors { get; }
 }
+
+// The file's records have setters, not init accessors: generated metadata sets every init-only property, so a key the
+// file leaves out would get default(T) instead of its initializer's value (keyValueSeparator "=", scale 1, ...).
+
+/// <summary>The line-device file's JSON, generated at build time (Native AOT builds no metadata at run time): keys in any case, comments and trailing commas allowed, unknown keys rejected.</summary>
+[JsonSourceGenerationOptions(
+    PropertyNameCaseInsensitive = true,
+    ReadCommentHandling = JsonCommentHandling.Skip,
+    AllowTrailingCommas = true,
+    UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
+    Converters = [typeof(JsonStringEnumConverter<LineFormat>)])]
+[JsonSerializable(typeof(LineDeviceConfig))]
+internal sealed partial class LineConfigJson : JsonSerializerContext;

@@ -2,6 +2,7 @@ using System.Text.Json;
 using Vitals.Core;
 using Vitals.Core.Alarms;
 using Vitals.Gateway.Pipeline;
+using Vitals.Storage;
 using Vitals.Storage.Sqlite;
 
 namespace Vitals.Gateway.Alarms;
@@ -71,7 +72,7 @@ public sealed partial class AlarmDispatcher(
             case TransitionDispatch { Event: var e }:
                 Try("live state", e, live.Apply);
                 Try("dashboards", e, e => hub.Publish("alarm", e));
-                Try("event log", e, e => Queued(store.TryEnqueueEvent(SqliteStore.AlarmEventType, e.At, e.Chair, JsonSerializer.Serialize(e, GatewayJson.Options))));
+                Try("event log", e, e => Queued(store.TryEnqueueEvent(SqliteStore.AlarmEventType, e.At, e.Chair, JsonSerializer.Serialize(e, GatewayJson.Options.TypeInfo<AlarmEvent>()))));
                 foreach (var sink in alarms.Sinks)
                 {
                     try
@@ -86,7 +87,7 @@ public sealed partial class AlarmDispatcher(
 
                 break;
             case LogDispatch log:
-                Try("event log", log, l => Queued(store.TryEnqueueEvent(l.Type, l.At, l.Chair, JsonSerializer.Serialize(l.Entry, GatewayJson.Options))));
+                Try("event log", log, l => Queued(store.TryEnqueueEvent(l.Type, l.At, l.Chair, JsonSerializer.Serialize(l.Entry, GatewayJson.Options.TypeInfo<object>()))));
                 if (log.DashboardEventType is { } type)
                 {
                     Try("dashboards", log, l => hub.Publish(type, l.Entry));

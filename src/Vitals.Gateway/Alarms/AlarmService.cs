@@ -4,6 +4,7 @@ using System.Threading.Channels;
 using Vitals.Core;
 using Vitals.Core.Alarms;
 using Vitals.Gateway.Pipeline;
+using Vitals.Storage;
 using Vitals.Storage.Sqlite;
 
 namespace Vitals.Gateway.Alarms;
@@ -331,7 +332,7 @@ public sealed partial class AlarmService
 
             foreach (var stored in page)
             {
-                var change = JsonSerializer.Deserialize<ConfigChange>(stored.Data, GatewayJson.Options);
+                var change = JsonSerializer.Deserialize(stored.Data, GatewayJson.Options.TypeInfo<ConfigChange>());
                 if (change is not null && Replay(engine.Configuration, change).Ok)
                 {
                     replayed++;

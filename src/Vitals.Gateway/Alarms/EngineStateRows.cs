@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Text;
 using System.Text.Json;
 using Vitals.Core.Alarms;
+using Vitals.Storage;
 
 namespace Vitals.Gateway.Alarms;
 
@@ -46,9 +47,9 @@ internal sealed class EngineStateRows
         foreach (var (key, json) in chairRows)
         {
             saved[key] = NoState;
-            if (JsonSerializer.Deserialize<SavedChair>(json, GatewayJson.Options) is { } row)
+            if (JsonSerializer.Deserialize(json, GatewayJson.Options.TypeInfo<SavedChair>()) is { } row)
             {
-                saved[key] = JsonSerializer.SerializeToUtf8Bytes(WithoutLatestValues(row), GatewayJson.Options);
+                saved[key] = JsonSerializer.SerializeToUtf8Bytes(WithoutLatestValues(row), GatewayJson.Options.TypeInfo<SavedChair>());
                 alarms.AddRange(row.Alarms);
                 chairs.AddRange(row.State is { } s ? [s] : []);
             }
@@ -56,7 +57,7 @@ internal sealed class EngineStateRows
             any = true;
         }
 
-        if (header is null || JsonSerializer.Deserialize<AlarmEngineSnapshot>(header, GatewayJson.Options) is not { } top)
+        if (header is null || JsonSerializer.Deserialize(header, GatewayJson.Options.TypeInfo<AlarmEngineSnapshot>()) is not { } top)
         {
             return any ? new AlarmEngineSnapshot(alarms, chairs, null) : null;
         }
@@ -123,13 +124,13 @@ internal sealed class EngineStateRows
     {
         buffer.ResetWrittenCount();
         writer.Reset(buffer);
-        JsonSerializer.Serialize(writer, compared, GatewayJson.Options);
+        JsonSerializer.Serialize(writer, compared, GatewayJson.Options.TypeInfo<T>());
         if (saved.TryGetValue(key, out var before) && buffer.WrittenSpan.SequenceEqual(before))
         {
             return;
         }
 
         saved[key] = buffer.WrittenSpan.ToArray();
-        changed.Add((key, ReferenceEquals(row, compared) ? Encoding.UTF8.GetString(buffer.WrittenSpan) : JsonSerializer.Serialize(row, GatewayJson.Options)));
+        changed.Add((key, ReferenceEquals(row, compared) ? Encoding.UTF8.GetString(buffer.WrittenSpan) : JsonSerializer.Serialize(row, GatewayJson.Options.TypeInfo<T>())));
     }
 }

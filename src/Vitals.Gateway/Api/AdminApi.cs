@@ -7,6 +7,7 @@ using Vitals.Gateway.Alarms;
 using Vitals.Gateway.Config;
 using Vitals.Gateway.Feeds;
 using Vitals.Gateway.Pipeline;
+using Vitals.Storage;
 using Vitals.Storage.Sqlite;
 
 namespace Vitals.Gateway.Api;
@@ -130,7 +131,7 @@ public static class AdminApi
         var stored = ChairBindings.Load(store, chair.Id);
         var running = feeds.RunningDevices(chair.Id);
         var saved = stored ?? [.. running];
-        var pending = JsonSerializer.Serialize(saved, GatewayJson.Options) != JsonSerializer.Serialize(running, GatewayJson.Options);
+        var pending = JsonSerializer.Serialize(saved, GatewayJson.Options.TypeInfo<IReadOnlyList<DeviceOptions>>()) != JsonSerializer.Serialize(running, GatewayJson.Options.TypeInfo<IReadOnlyList<DeviceOptions>>());
         return new BindingView(chair.Id, chair.DisplayName, [.. saved.Select(DeviceJson)], stored is null ? "file" : "admin", pending);
     }
 
@@ -188,7 +189,7 @@ public static class AdminApi
     /// <summary>A device's settings without anything that looks like a credential (feeds gain new kinds over time).</summary>
     private static JsonObject DeviceJson(DeviceOptions device)
     {
-        var node = JsonSerializer.SerializeToNode(device, GatewayJson.Options)!.AsObject();
+        var node = JsonSerializer.SerializeToNode(device, GatewayJson.Options.TypeInfo<DeviceOptions>())!.AsObject();
         foreach (var name in node.Select(p => p.Key).ToList())
         {
             if (name.Contains("password", StringComparison.OrdinalIgnoreCase) || name.Contains("secret", StringComparison.OrdinalIgnoreCase)

@@ -7,6 +7,7 @@ using Vitals.Gateway.Config;
 using Vitals.Gateway.Mqtt;
 using Vitals.Gateway.Pipeline;
 using Vitals.Gateway.Storage;
+using Vitals.Storage;
 using Vitals.Storage.Sqlite;
 
 namespace Vitals.Gateway.Api;
@@ -139,6 +140,7 @@ public static class VitalsApi
             http.RequestServices.GetService<Feeds.Hl7FeedService>()?.Sources,
             mqtt.Status(),
             clocks.Status(time.GetUtcNow()),
+            RuntimeView.Current,
             alarms.ClockSteps));
 
     private static ServerSentEventsResult<string> Stream(
@@ -151,7 +153,7 @@ public static class VitalsApi
             () => new SseItem<string>(
                 JsonSerializer.Serialize(
                     new SnapshotView(options.Site, options.Demo, time.GetUtcNow(), live.Snapshot(), live.GatewayAlarms(), live.Stale.Seconds()),
-                    GatewayJson.Options),
+                    GatewayJson.Options.TypeInfo<SnapshotView>()),
                 "snapshot"),
             cts.Token));
     }
@@ -177,7 +179,30 @@ public static class VitalsApi
         IReadOnlyList<Vitals.Devices.Mllp.MllpSourceStats>? Hl7Sources,
         MqttStatusView? Mqtt = null,
         DeviceClockStatus? DeviceClocks = null,
+        RuntimeView? Runtime = null,
         ClockStepStatus? ClockSteps = null);
+
+    /// <summary>
+    /// How the process runs, as the runtime itself reports it: methods the JIT has compiled so far (0 in the published
+    /// Native AOT binary, which has no JIT), and the GC settings of Runtime.props (workstation, concurrent, gen0 budget
+    /// cap in bytes) as the GC applied them.
+    /// </summary>
+    public sealed record RuntimeView(long JitCompiledMethods, bool ServerGc, bool ConcurrentGc, long Gen0MaxBudget)
+    {
+        /// <summary>This process's, now.</summary>
+        public static RuntimeView Current => new(System.Runtime.JitInfo.GetCompiledMethodCount(), System.Runtime.GCSettings.IsServerGC, Gc.Concurrent, Gc.Gen0MaxBudget);
+
+        // Read once: the GC's settings are fixed at start.
+        private static readonly (bool Concurrent, long Gen0MaxBudget) Gc = ReadGc();
+
+        private static (bool, long) ReadGc()
+        {
+            var gc = GC.GetConfigurationVariables();
+            return (
+                gc.TryGetValue("ConcurrentGC", out var concurrent) && concurrent is true,
+                gc.TryGetValue("GCGen0MaxBudget", out var budget) ? Convert.ToInt64(budget, System.Globalization.CultureInfo.InvariantCulture) : 0);
+        }
+    }
 }
 
 /// <summary>The safety statement shown on every screen and in the README.</summary>

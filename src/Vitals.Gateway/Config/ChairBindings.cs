@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using Vitals.Storage;
 using Vitals.Storage.Sqlite;
 
 namespace Vitals.Gateway.Config;
@@ -27,7 +28,7 @@ public static partial class ChairBindings
 
     /// <summary>True when two device entries have the same settings, so the feed running for one serves the other unchanged.</summary>
     public static bool SameDevice(DeviceOptions a, DeviceOptions b) =>
-        JsonSerializer.Serialize(a, ConfigLoader.JsonOptions) == JsonSerializer.Serialize(b, ConfigLoader.JsonOptions);
+        JsonSerializer.Serialize(a, ConfigLoader.JsonOptions.TypeInfo<DeviceOptions>()) == JsonSerializer.Serialize(b, ConfigLoader.JsonOptions.TypeInfo<DeviceOptions>());
 
     /// <summary>The stored device list of a chair, or null when the config file's applies.</summary>
     public static List<DeviceOptions>? Load(SqliteStore store, string chairId)
@@ -41,7 +42,7 @@ public static partial class ChairBindings
 
         try
         {
-            return JsonSerializer.Deserialize<List<DeviceOptions>>(json, ConfigLoader.JsonOptions);
+            return JsonSerializer.Deserialize(json, ConfigLoader.JsonOptions.TypeInfo<List<DeviceOptions>>());
         }
         catch (JsonException)
         {
@@ -53,7 +54,7 @@ public static partial class ChairBindings
     public static void Save(SqliteStore store, string chairId, List<DeviceOptions> devices, DateTimeOffset at)
     {
         ArgumentNullException.ThrowIfNull(store);
-        store.SetConfig(KeyPrefix + chairId, JsonSerializer.Serialize(devices, ConfigLoader.JsonOptions), at);
+        store.SetConfig(KeyPrefix + chairId, JsonSerializer.Serialize(devices, ConfigLoader.JsonOptions.TypeInfo<List<DeviceOptions>>()), at);
     }
 
     /// <summary>

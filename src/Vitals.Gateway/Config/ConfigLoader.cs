@@ -1,6 +1,6 @@
-using System.Reflection;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
+using Vitals.Storage;
 
 namespace Vitals.Gateway.Config;
 
@@ -16,7 +16,7 @@ public static class ConfigLoader
         PropertyNameCaseInsensitive = false,
         ReadCommentHandling = JsonCommentHandling.Skip,
         AllowTrailingCommas = true,
-        TypeInfoResolver = JsonTypeInfoResolver.Combine(GatewayJson.Metadata, new DefaultJsonTypeInfoResolver()),
+        TypeInfoResolver = GatewayJson.Metadata,
     };
 
     /// <summary>Loads and validates the config file at <paramref name="path"/>.</summary>
@@ -51,7 +51,7 @@ public static class ConfigLoader
         using (doc)
         {
             var errors = new List<string>();
-            CheckKeys(doc.RootElement, typeof(GatewayOptions), "", errors);
+            CheckKeys(doc.RootElement, JsonOptions.GetTypeInfo(typeof(GatewayOptions)), "", errors);
             if (errors.Count > 0)
             {
                 throw new ConfigException(Format(source, errors));
@@ -60,7 +60,7 @@ public static class ConfigLoader
             GatewayOptions options;
             try
             {
-                options = doc.RootElement.Deserialize<GatewayOptions>(JsonOptions)
+                options = doc.RootElement.Deserialize(JsonOptions.TypeInfo<GatewayOptions>())
                     ?? throw new ConfigException($"{source}: the file is empty. Fix: write a JSON object with \"chairs\".");
             }
             catch (JsonException e)
@@ -102,7 +102,7 @@ public static class ConfigLoader
             }
             else
             {
-                CheckKeys(item, typeof(DeviceOptions), $"devices[{i}]", errors);
+                CheckKeys(item, JsonOptions.GetTypeInfo(typeof(DeviceOptions)), $"devices[{i}]", errors);
             }
 
             i++;
@@ -115,7 +115,7 @@ public static class ConfigLoader
 
         try
         {
-            return devices.Deserialize<List<DeviceOptions>>(JsonOptions) ?? [];
+            return devices.Deserialize(JsonOptions.TypeInfo<List<DeviceOptions>>()) ?? [];
         }
         catch (JsonException e)
         {
@@ -137,19 +137,19 @@ public static class ConfigLoader
         : message.Contains("Boolean", StringComparison.Ordinal) ? "use true or false"
         : "use a JSON object { ... }";
 
-    private static void CheckKeys(JsonElement element, Type type, string path, List<string> errors)
+    private static void CheckKeys(JsonElement element, JsonTypeInfo type, string path, List<string> errors)
     {
         // Only objects bound to option classes have keys to check; type mismatches are the deserializer's to report.
-        // Dictionaries (staleSeconds) have free-form keys; their values are validated by the options.
-        if (element.ValueKind != JsonValueKind.Object || type == typeof(string) || !type.IsClass
-            || type.IsAssignableTo(typeof(System.Collections.IDictionary)))
+        // Dictionaries (staleSeconds) have free-form keys; their values are validated by the options. The keys come from
+        // the generated metadata (what the deserializer binds), not from reflection, which Native AOT does not keep.
+        if (element.ValueKind != JsonValueKind.Object || type.Kind != JsonTypeInfoKind.Object)
         {
             return;
         }
 
-        var properties = type.GetProperties(BindingFlags.Public | BindingFlags.Instance)
-            .Where(p => p.CanWrite && p.GetCustomAttribute<System.Text.Json.Serialization.JsonIgnoreAttribute>() is null)
-            .ToDictionary(p => JsonNamingPolicy.CamelCase.ConvertName(p.Name), StringComparer.Ordinal);
+        var properties = type.Properties
+            .Where(p => p.Set is not null || p.AssociatedParameter is not null)
+            .ToDictionary(p => p.Name, StringComparer.Ordinal);
         if (properties.Count == 0)
         {
             return;
@@ -166,18 +166,18 @@ public static class ConfigLoader
                 continue;
             }
 
-            var itemType = property.PropertyType.IsGenericType ? property.PropertyType.GetGenericArguments()[0] : null;
-            if (member.Value.ValueKind == JsonValueKind.Array && itemType is not null)
+            var value = JsonOptions.GetTypeInfo(property.PropertyType);
+            if (member.Value.ValueKind == JsonValueKind.Array && value is { Kind: JsonTypeInfoKind.Enumerable, ElementType: { } itemType })
             {
                 var i = 0;
                 foreach (var item in member.Value.EnumerateArray())
                 {
-                    CheckKeys(item, itemType, $"{key}[{i++}]", errors);
+                    CheckKeys(item, JsonOptions.GetTypeInfo(itemType), $"{key}[{i++}]", errors);
                 }
             }
             else
             {
-                CheckKeys(member.Value, property.PropertyType, key, errors);
+                CheckKeys(member.Value, value, key, errors);
             }
         }
     }

@@ -219,9 +219,11 @@ public sealed class Hl7Options
     public int MaxConnectionsPerSource { get; set; } = MllpListenerOptions.DefaultMaxConnectionsPerSource;
 
     /// <summary>The parsed listen endpoint (call after validation).</summary>
+    [JsonIgnore]
     public IPEndPoint ListenEndPoint => IPEndPoint.Parse(Listen);
 
     /// <summary>The parsed chair rule.</summary>
+    [JsonIgnore]
     public Hl7ChairRule Rule => ChairRule switch
     {
         "sendingApplication" => Hl7ChairRule.SendingApplication,

@@ -1,5 +1,6 @@
 using System.Reflection;
 using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
 using Vitals.Core;
 using Vitals.Devices;
 using Vitals.Devices.Json;
@@ -8,6 +9,7 @@ using Vitals.Gateway.Config;
 using Vitals.Gateway.Pipeline;
 using Vitals.Mqtt;
 using Vitals.Mqtt.Packets;
+using Vitals.Storage;
 using Vitals.Storage.Sqlite;
 
 namespace Vitals.Gateway.Mqtt;
@@ -36,6 +38,8 @@ public sealed partial class MqttBridge : BackgroundService
     private readonly StoreWriter storeWriter;
     private readonly LoopSupervisor supervisor;
     private readonly FeedRegistry feeds;
+    // Looked up once: the per-reading state message is serialized through it.
+    private static readonly JsonTypeInfo<MqttChairState> StateJson = GatewayJson.Options.TypeInfo<MqttChairState>();
     private readonly LiveState live;
     private readonly TimeProvider time;
     private readonly ILogger<MqttBridge> logger;
@@ -100,7 +104,7 @@ public sealed partial class MqttBridge : BackgroundService
         topics = new MqttTopics(mqtt.TopicPrefix, options.Site);
         broker = mqtt.Broker();
         republishEvery = mqtt.StateRepublishSeconds > 0 ? TimeSpan.FromSeconds(mqtt.StateRepublishSeconds) : null;
-        var status = JsonSerializer.SerializeToUtf8Bytes(new MqttGatewayStatus("offline", options.Site, version, null), GatewayJson.Options);
+        var status = JsonSerializer.SerializeToUtf8Bytes(new MqttGatewayStatus("offline", options.Site, version, null), GatewayJson.Options.TypeInfo<MqttGatewayStatus>());
 
         // The broker publishes the will only when the connection ends without DISCONNECT (crash, kill, network loss)
         // [MQTT-3.1.2-8]; a clean shutdown publishes "offline" itself below.
@@ -417,7 +421,7 @@ public sealed partial class MqttBridge : BackgroundService
                             v => v.Key.ShortName(), v => new MqttValue(v.Value.Value, v.Value.Unit, v.Value.At, v.Value.Quality == ObservationQuality.Ok ? null : v.Value.Quality)),
                         [.. view.Alarms.Select(a => new MqttActiveAlarm(a.Rule, a.Sign, a.Priority, a.Kind, a.State, a.Value, a.Limit, a.At, a.Message))],
                         [.. view.StaleSigns.Select(sign => sign.ShortName())]);
-                    var json = JsonSerializer.SerializeToUtf8Bytes(state, GatewayJson.Options); // serialized once: compared, then sent
+                    var json = JsonSerializer.SerializeToUtf8Bytes(state, StateJson); // serialized once: compared, then sent
                     if (lastState.TryGetValue(chair.Id, out var last) && last.AsSpan().SequenceEqual(json))
                     {
                         continue;
@@ -454,7 +458,7 @@ public sealed partial class MqttBridge : BackgroundService
     }
 
     private Task PublishAsync<T>(string topic, T payload, MqttQualityOfService qos, bool retain) =>
-        PublishAsync(topic, JsonSerializer.SerializeToUtf8Bytes(payload, GatewayJson.Options), qos, retain);
+        PublishAsync(topic, JsonSerializer.SerializeToUtf8Bytes(payload, GatewayJson.Options.TypeInfo<T>()), qos, retain);
 
     private async Task PublishAsync(string topic, byte[] payload, MqttQualityOfService qos, bool retain)
     {
@@ -477,7 +481,7 @@ public sealed partial class MqttBridge : BackgroundService
 
             // Queued first thing after CONNACK; it replaces a retained "offline" left by an earlier will. The same bytes
             // (online since this connect) go out again with every republish round.
-            var online = JsonSerializer.SerializeToUtf8Bytes(new MqttGatewayStatus("online", options.Site, version, time.GetUtcNow()), GatewayJson.Options);
+            var online = JsonSerializer.SerializeToUtf8Bytes(new MqttGatewayStatus("online", options.Site, version, time.GetUtcNow()), GatewayJson.Options.TypeInfo<MqttGatewayStatus>());
             Volatile.Write(ref onlineStatus, online);
             _ = PublishAsync(topics!.Status, online, MqttQualityOfService.AtLeastOnce, true)
                 .ContinueWith(t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);

@@ -4,6 +4,7 @@ using System.Text.Json;
 using System.Threading.Channels;
 using Vitals.Core;
 using Vitals.Devices.Feeds;
+using Vitals.Storage;
 using Vitals.Storage.Sqlite;
 
 namespace Vitals.Gateway.Pipeline;
@@ -209,7 +210,7 @@ public sealed partial class StoreWriter(
 
     /// <summary>Queues an alarm transition for the event log.</summary>
     public ValueTask EnqueueAsync(AlarmEvent e, CancellationToken ct) =>
-        TryEnqueueEvent(SqliteStore.AlarmEventType, e.At, e.Chair, JsonSerializer.Serialize(e, Json.Options)) ? ValueTask.CompletedTask : throw new ChannelClosedException();
+        TryEnqueueEvent(SqliteStore.AlarmEventType, e.At, e.Chair, JsonSerializer.Serialize(e, Json.Options.TypeInfo<AlarmEvent>())) ? ValueTask.CompletedTask : throw new ChannelClosedException();
 
     /// <summary>Queues an event-log entry (JSON <paramref name="data"/>) without waiting; false once the writer has stopped.</summary>
     public bool TryEnqueueEvent(string type, DateTimeOffset at, string? chair, string data) => TryEnqueueOther(new EventEntry(type, at, chair, data));

@@ -25,7 +25,7 @@ public sealed partial class SqliteStore
     public long AppendFeedStatus(IReadOnlyList<FeedStatusSample> samples)
     {
         ArgumentNullException.ThrowIfNull(samples);
-        return AppendEvents(FeedStatusEventType, [.. samples.Select(s => (s.At, (string?)s.Chair, JsonSerializer.Serialize(s, StorageJson.Options)))]);
+        return AppendEvents(FeedStatusEventType, [.. samples.Select(s => (s.At, (string?)s.Chair, JsonSerializer.Serialize(s, StorageJson.Options.TypeInfo<FeedStatusSample>())))]);
     }
 
     /// <summary>The committed cursor of forwarder <paramref name="name"/> (0 when it never committed).</summary>
@@ -383,13 +383,13 @@ public sealed partial class SqliteStore
         record = default;
         try
         {
-            if (type == AlarmEventType && JsonSerializer.Deserialize<AlarmEvent>(data, StorageJson.Options) is { } alarm)
+            if (type == AlarmEventType && JsonSerializer.Deserialize(data, StorageJson.Options.TypeInfo<AlarmEvent>()) is { } alarm)
             {
                 record = OutboxRecord.Of(id, alarm);
                 return null;
             }
 
-            if (type == FeedStatusEventType && JsonSerializer.Deserialize<FeedStatusSample>(data, StorageJson.Options) is { } status)
+            if (type == FeedStatusEventType && JsonSerializer.Deserialize(data, StorageJson.Options.TypeInfo<FeedStatusSample>()) is { } status)
             {
                 record = OutboxRecord.Of(id, status);
                 return null;

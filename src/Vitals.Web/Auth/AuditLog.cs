@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Vitals.Storage;
 using Vitals.Storage.Sqlite;
 
 namespace Vitals.Web;
@@ -16,6 +17,6 @@ public sealed class AuditLog(SqliteStore store, TimeProvider time)
     public void Write(string action, string user, string? chair, string? details)
     {
         var entry = new AuditEntry(action, user, chair, details, time.GetUtcNow());
-        store.AppendEvent(entry.At, EventType, chair, JsonSerializer.Serialize(entry, Json.Options));
+        store.AppendEvent(entry.At, EventType, chair, JsonSerializer.Serialize(entry, Json.Options.TypeInfo<AuditEntry>()));
     }
 }

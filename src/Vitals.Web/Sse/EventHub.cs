@@ -1,6 +1,7 @@
 using System.Net.ServerSentEvents;
 using System.Text.Json;
 using System.Threading.Channels;
+using Vitals.Storage;
 
 namespace Vitals.Web;
 
@@ -70,7 +71,7 @@ public sealed class EventHub
             return;
         }
 
-        var item = new SseItem<string>(JsonSerializer.Serialize(payload, json), eventType);
+        var item = new SseItem<string>(JsonSerializer.Serialize(payload, json.TypeInfo<T>()), eventType);
         foreach (var s in current)
         {
             switch (s.Offer(item, key))
@@ -198,7 +199,7 @@ public sealed class EventHub
                     // Everything queued so far still goes out, then the reason; the page reconnects to a fresh snapshot.
                     var reason = $"This display fell more than {(key is null ? $"{SubscriberQueue} events" : $"{SubscriberKeys} chair states")} behind the server, "
                         + "so its stream was closed instead of skipping any alarm event. It reconnects and reloads every site.";
-                    queue.Enqueue(new Slot(new SseItem<string>(JsonSerializer.Serialize(new StreamClosed(reason), Json.Options), ClosedEvent), null, null));
+                    queue.Enqueue(new Slot(new SseItem<string>(JsonSerializer.Serialize(new StreamClosed(reason), Json.Options.TypeInfo<StreamClosed>()), ClosedEvent), null, null));
                     closed = true;
                     result = Offered.Overflowed;
                 }

@@ -18,31 +18,36 @@ public static partial class Json
 
     /// <summary>
     /// Options with the shared conventions whose type metadata comes from <paramref name="generated"/> (a host's own
-    /// generated context) first, then from this project's, then from reflection for any type neither lists.
+    /// generated context) first, then from this project's. No reflection behind them: Native AOT has none, and the JIT
+    /// build fails the same way (a type no context lists throws NotSupportedException) so tests find a missing type.
     /// </summary>
     public static JsonSerializerOptions Create(IJsonTypeInfoResolver? generated = null)
     {
-        var options = UseGeneratedMetadata(Configure(new JsonSerializerOptions(JsonSerializerDefaults.Web) { TypeInfoResolver = new DefaultJsonTypeInfoResolver() }));
+        var options = Configure(new JsonSerializerOptions(JsonSerializerDefaults.Web) { TypeInfoResolver = WebJsonContext.Default });
         if (generated is not null)
         {
             options.TypeInfoResolverChain.Insert(0, generated);
         }
 
+        options.MakeReadOnly();
         return options;
     }
 
-    /// <summary>Puts this project's generated metadata ahead of reflection in <paramref name="options"/> (the HTTP layer's).</summary>
+    /// <summary>
+    /// Makes this project's generated metadata the HTTP layer's (<paramref name="options"/>): the reflection resolver
+    /// ASP.NET adds under the JIT is removed, so the JIT build answers like the Native AOT one (which has none).
+    /// </summary>
     public static JsonSerializerOptions UseGeneratedMetadata(JsonSerializerOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        options.TypeInfoResolverChain.Insert(0, WebJsonContext.Default);
+        options.TypeInfoResolverChain.Clear();
+        options.TypeInfoResolverChain.Add(WebJsonContext.Default);
         return options;
     }
 
-    // Metadata generated at build time for what is written on start-up and per message or request (MQTT state and alarm
-    // messages, audit entries, SSE, the sign-in API, engine state): the reflection resolver builds it at run time with
-    // reflection and emitted accessors, which the JIT compiles (~700 methods before the first message). The options still
-    // decide names, nulls and enums, so the wire format is the one reflection wrote.
+    // Metadata generated at build time for everything this project writes or reads (MQTT state and alarm messages, audit
+    // entries, SSE, the sign-in and user API, engine state). The options still decide names, nulls and enums, so the
+    // wire format is the one reflection wrote.
     [JsonSourceGenerationOptions(GenerationMode = JsonSourceGenerationMode.Metadata)]
     [JsonSerializable(typeof(AuditEntry))]
     [JsonSerializable(typeof(StreamClosed))]
@@ -63,5 +68,15 @@ public static partial class Json
     [JsonSerializable(typeof(AuthApi.UserView))]
     [JsonSerializable(typeof(List<AuthApi.UserView>))]
     [JsonSerializable(typeof(List<ThrottleView>))]
+    [JsonSerializable(typeof(Dictionary<string, string[]>))]
+    // The route and query parameter types and the stream's item, for the OpenAPI document's schemas (it asks the HTTP
+    // options for each).
+    [JsonSerializable(typeof(System.Net.ServerSentEvents.SseItem<string>))]
+    [JsonSerializable(typeof(string))]
+    [JsonSerializable(typeof(bool))]
+    [JsonSerializable(typeof(int?))]
+    [JsonSerializable(typeof(long?))]
+    [JsonSerializable(typeof(double?))]
+    [JsonSerializable(typeof(DateTimeOffset?))]
     private sealed partial class WebJsonContext : JsonSerializerContext;
 }

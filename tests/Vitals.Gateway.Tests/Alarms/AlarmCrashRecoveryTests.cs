@@ -138,7 +138,7 @@ public sealed class AlarmCrashRecoveryTests(ITestOutputHelper output) : IDisposa
         {
             while (reader.Read())
             {
-                var row = JsonSerializer.Deserialize<SavedChair>(reader.GetString(1), Json.Options);
+                var row = JsonSerializer.Deserialize<SavedChair>(reader.GetString(1), TestJson.Options);
                 rows[reader.GetString(0)[(reader.GetString(0).LastIndexOf('/') + 1)..]] = row;
             }
         }

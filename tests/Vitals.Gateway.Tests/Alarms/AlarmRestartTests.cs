@@ -74,6 +74,6 @@ public sealed class AlarmRestartTests : IDisposable
     private static async Task<List<AlarmView>> Active(GatewayHost host)
     {
         var json = await host.Http.GetStringAsync(new Uri("api/alarms", UriKind.Relative));
-        return JsonSerializer.Deserialize<List<AlarmView>>(json, Json.Options)!;
+        return JsonSerializer.Deserialize<List<AlarmView>>(json, TestJson.Options)!;
     }
 }

@@ -84,7 +84,7 @@ public sealed class EngineStateRowsTests
     {
         // The first save after an upgrade writes the chair rows before the header: cut off in between, the rows are newer.
         Hold("c2", 35, 12);
-        var legacy = System.Text.Json.JsonSerializer.Serialize(engine.Snapshot() with { FormatVersion = 1 }, Json.Options);
+        var legacy = System.Text.Json.JsonSerializer.Serialize(engine.Snapshot() with { FormatVersion = 1 }, TestJson.Options);
 
         var snapshot = new EngineStateRows().Load(legacy, [new("alarm.engine.chair:s/c2", "null")])!;
 
@@ -95,7 +95,7 @@ public sealed class EngineStateRowsTests
     public void Load_FormatOneSnapshotFromAnEarlierBuild_Restored()
     {
         Hold("c2", 35, 12);
-        var legacy = System.Text.Json.JsonSerializer.Serialize(engine.Snapshot() with { FormatVersion = 1 }, Json.Options);
+        var legacy = System.Text.Json.JsonSerializer.Serialize(engine.Snapshot() with { FormatVersion = 1 }, TestJson.Options);
 
         var snapshot = new EngineStateRows().Load(legacy, [])!;
 

@@ -11,8 +11,8 @@ namespace Vitals.Gateway.Tests.Api;
 /// </summary>
 public sealed class RoleMatrixTests
 {
-    /// <summary>Who may call each route ("METHOD /path" as in the OpenAPI document).</summary>
-    private static readonly Dictionary<string, Who> Access = new(StringComparer.Ordinal)
+    /// <summary>Who may call each route ("METHOD /path" as in the OpenAPI document); AotGatewayTests calls every GET on the native binary.</summary>
+    internal static readonly Dictionary<string, Who> Access = new(StringComparer.Ordinal)
     {
         ["GET /"] = Who.Read,
         ["GET /login"] = Who.Anyone,
@@ -69,7 +69,7 @@ public sealed class RoleMatrixTests
     };
 
     /// <summary>Who may call a route. <see cref="Read"/> is open to anonymous callers in demo mode only.</summary>
-    private enum Who
+    internal enum Who
     {
         Anyone,
         Read,

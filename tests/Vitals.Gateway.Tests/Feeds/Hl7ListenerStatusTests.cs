@@ -182,7 +182,7 @@ public sealed class Hl7ListenerStatusTests : IAsyncDisposable
     {
         using var status = await StatusAsync();
         var listener = status.RootElement.GetProperty("feeds").EnumerateArray().Single(f => f.GetProperty("kind").GetString() == "hl7-listener");
-        return listener.GetProperty("connections").Deserialize<Counts>(Json.Options)!;
+        return listener.GetProperty("connections").Deserialize<Counts>(TestJson.Options)!;
     }
 
     /// <summary>When the listener last received a message from this machine (set on arrival, before the message is stored and answered).</summary>

@@ -13,7 +13,7 @@ public sealed class EventHubTests
     [Fact]
     public async Task Subscribe_EventPublishedWhileTheSnapshotIsTaken_FollowsTheSnapshot()
     {
-        var hub = new EventHub();
+        var hub = new EventHub(TestJson.Options);
         using var cts = new CancellationTokenSource(Generous);
 
         // The snapshot is taken while an alarm transition is dispatched: it reflects the state before the transition.
@@ -37,7 +37,7 @@ public sealed class EventHubTests
     [Fact]
     public async Task Publish_SubscriberFallsAQueueBehind_StreamEndsAfterEveryQueuedEventInsteadOfDroppingAny()
     {
-        var hub = new EventHub();
+        var hub = new EventHub(TestJson.Options);
         using var cts = new CancellationTokenSource(Generous);
         var stream = hub.Subscribe(() => new SseItem<string>("{}", "snapshot"), cts.Token).GetAsyncEnumerator(cts.Token);
         Assert.True(await stream.MoveNextAsync()); // registered, snapshot read; now the browser stops reading
@@ -67,7 +67,7 @@ public sealed class EventHubTests
     [Fact]
     public async Task PublishLatest_SlowSubscriberUnderAStateFlood_GetsEveryAlarmInOrderAndTheNewestStateOfEachChair()
     {
-        var hub = new EventHub();
+        var hub = new EventHub(TestJson.Options);
         using var cts = new CancellationTokenSource(Generous);
         var stream = hub.Subscribe(() => new SseItem<string>("{}", "snapshot"), cts.Token).GetAsyncEnumerator(cts.Token);
         Assert.True(await stream.MoveNextAsync()); // the browser stops reading here
@@ -115,7 +115,7 @@ public sealed class EventHubTests
     [Fact]
     public async Task PublishLatest_SubscriberThatReads_GetsEveryStateInOrder()
     {
-        var hub = new EventHub();
+        var hub = new EventHub(TestJson.Options);
         using var cts = new CancellationTokenSource(Generous);
         var stream = hub.Subscribe(() => new SseItem<string>("{}", "snapshot"), cts.Token).GetAsyncEnumerator(cts.Token);
         Assert.True(await stream.MoveNextAsync());
@@ -135,7 +135,7 @@ public sealed class EventHubTests
     [Fact]
     public async Task PublishLatest_SiteStateQueuedAfterItsChair_LaterChairStateQueuesBehindIt()
     {
-        var hub = new EventHub();
+        var hub = new EventHub(TestJson.Options);
         using var cts = new CancellationTokenSource(Generous);
         var stream = hub.Subscribe(() => new SseItem<string>("{}", "snapshot"), cts.Token).GetAsyncEnumerator(cts.Token);
         Assert.True(await stream.MoveNextAsync()); // the browser stops reading

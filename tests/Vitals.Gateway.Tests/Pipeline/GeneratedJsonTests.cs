@@ -1,17 +1,19 @@
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using System.Text.Json.Serialization.Metadata;
 using Vitals.Core;
 using Vitals.Core.Alarms;
 using Vitals.Gateway.Alarms;
 using Vitals.Gateway.Api;
 using Vitals.Gateway.Config;
+using Vitals.Storage;
 
 namespace Vitals.Gateway.Tests.Pipeline;
 
 /// <summary>
-/// The gateway's JSON metadata is generated at build time (GatewayJson, Json, StorageJson) instead of built with
-/// reflection at start. These pin that what is written on start-up and per message still comes from the generated
-/// metadata, and that it writes byte for byte what reflection wrote with the same conventions.
+/// The gateway's JSON metadata is generated at build time (GatewayJson, Json, StorageJson, CentralJson) and is the only
+/// metadata there is (Native AOT has no reflection to build more). These pin that every payload comes from it, and that
+/// it writes byte for byte what reflection wrote with the same conventions.
 /// </summary>
 public sealed class GeneratedJsonTests
 {
@@ -30,6 +32,8 @@ public sealed class GeneratedJsonTests
         new ConfigChange(7, "admin", At, ConfigScope.Chair, "c1", "hr.high", null, "125"),
         new SavedChair(new ChairSnapshot("north", "c1", null, null, At.AddMinutes(2), [], At.AddMinutes(-5), ["magnesium"]), []),
         new AlarmEngineSnapshot([], [], null),
+        new VitalsApi.SnapshotView("north", false, At, [], [new AlarmEvent("north", "", "mqtt.down", null, AlarmPriority.Low, AlarmKind.Technical, AlarmState.Raised, null, null, "MQTT down", At)], new Dictionary<Sign, double> { [Sign.NibpSys] = 600, [Sign.Hr] = 30 }),
+        new StreamClosed("slow"),
     };
 
     [Theory]
@@ -62,18 +66,70 @@ public sealed class GeneratedJsonTests
     }
 
     [Fact]
-    public void GatewayOptions_UseGeneratedMetadataThenReflection()
+    public void GatewayOptions_HaveNoReflectionFallback()
     {
-        var chain = GatewayJson.Options.TypeInfoResolverChain;
-
-        Assert.Same(GatewayJson.Metadata, chain[0]);
-        Assert.IsType<DefaultJsonTypeInfoResolver>(chain[^1]);
+        // A type no generated context lists fails under the JIT as it would in the native binary, so the JIT tests find it.
+        Assert.DoesNotContain(GatewayJson.Options.TypeInfoResolverChain, r => r is DefaultJsonTypeInfoResolver);
+        Assert.Throws<NotSupportedException>(() => JsonSerializer.Serialize(new Uri("http://example.invalid/"), GatewayJson.Options));
     }
 
-    private static JsonSerializerOptions GeneratedOnly()
+    [Fact]
+    public void ConfigDevices_WriteWhatReflectionWrote()
     {
-        var options = Json.Create(GatewayJson.Metadata);
-        options.TypeInfoResolverChain.RemoveAt(options.TypeInfoResolverChain.Count - 1);
-        return options;
+        // The stored chair bindings (config table) and the admin view's pending check compare these bytes.
+        var reflection = new JsonSerializerOptions(ConfigLoader.JsonOptions) { TypeInfoResolver = new DefaultJsonTypeInfoResolver() };
+        var devices = ConfigLoader.Parse("""{ "chairs": [ { "id": "c1", "devices": [ { "id": "m1", "kind": "mqtt", "mapping": { "fields": [ { "field": "hr", "sign": "hr" } ] } }, { "id": "s1", "kind": "serial", "port": "/dev/ttyUSB0", "baud": 19200 } ] } ] }""", "test").Chairs[0].Devices;
+
+        Assert.Equal(JsonSerializer.Serialize(devices, reflection), JsonSerializer.Serialize(devices, ConfigLoader.JsonOptions.TypeInfo<List<DeviceOptions>>()));
     }
+
+    [Fact]
+    public void DecodeLines_WriteWhatReflectionWrote()
+    {
+        var line = new DecodeCommand.DecodedObservation("hr", 72, "/min", "2026-12-05T10:30:15.25Z", "m1", "c1", "questionable");
+        var reflection = new JsonSerializerOptions(JsonSerializerDefaults.Web) { DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull, TypeInfoResolver = new DefaultJsonTypeInfoResolver() };
+        using var output = new StringWriter();
+
+        DecodeCommand.Print([new Observation("north", "c1", "m1", Sign.Hr, 72, At, At, SourceProtocol.Hl7Mllp, ObservationQuality.Questionable)], output);
+
+        Assert.Equal(JsonSerializer.Serialize(line, reflection) + Environment.NewLine, output.ToString());
+    }
+
+    public static TheoryData<string, Type> GeneratedTypes()
+    {
+        var data = new TheoryData<string, Type>();
+        foreach (var context in new[] { GatewayJson.Metadata, Vitals.Central.CentralJson.Metadata }.Concat(Json.Options.TypeInfoResolverChain.OfType<JsonSerializerContext>()))
+        {
+            // A generated context has one JsonTypeInfo<T> property per type it covers, the listed ones and all they reach.
+            foreach (var property in context.GetType().GetProperties().Where(p => p.PropertyType.IsGenericType && p.PropertyType.GetGenericTypeDefinition() == typeof(JsonTypeInfo<>)))
+            {
+                data.Add(context.GetType().Name, property.PropertyType.GetGenericArguments()[0]);
+            }
+        }
+
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(GeneratedTypes))]
+    public void EveryEnumInAGeneratedContext_IsWrittenAsSnakeCaseText(string context, Type type)
+    {
+        // Each enum needs its own JsonStringEnumConverter<T> in the options (StorageJson.Configure); one left out is
+        // written as a number, silently.
+        var enumType = Nullable.GetUnderlyingType(type) ?? type;
+        if (!enumType.IsEnum)
+        {
+            return;
+        }
+
+        var first = Enum.GetValues(enumType).GetValue(0);
+        foreach (var options in new[] { GatewayJson.Options, Vitals.Central.CentralJson.Options, Json.Options })
+        {
+            Assert.True(options.Converters.Any(c => c.CanConvert(enumType)), $"{context}: {enumType.Name} has no string converter");
+            var withReflection = new JsonSerializerOptions(options) { TypeInfoResolver = new DefaultJsonTypeInfoResolver() };
+            Assert.StartsWith("\"", JsonSerializer.Serialize(first, enumType, withReflection), StringComparison.Ordinal);
+        }
+    }
+
+    private static JsonSerializerOptions GeneratedOnly() => GatewayJson.Options;
 }
