@@ -187,16 +187,25 @@ internal sealed class ChairRegistry(Func<ChairKey, Dictionary<string, ActiveAlar
     // Every reading looks its chair up: hashed, not a walk down the sorted tree with string comparisons.
     private readonly Dictionary<ChairKey, ChairState> byKey = [];
 
+    // Readings come in runs per chair (the signs of one message or one monitor frame), so the chair found last answers
+    // most of them without hashing site and chair: the key's strings are usually the very same instances.
+    private ChairState? last;
+
     public IEnumerable<ChairState> All => chairs.Values;
 
     public ChairState Get(ChairKey key)
     {
+        if (last is { } hit && hit.Key == key)
+        {
+            return hit;
+        }
+
         if (!byKey.TryGetValue(key, out var state))
         {
             byKey[key] = chairs[key] = state = new ChairState(key, alarmsOf(key));
         }
 
-        return state;
+        return last = state;
     }
 
     public ChairState? Find(ChairKey key) => byKey.GetValueOrDefault(key);
@@ -205,5 +214,6 @@ internal sealed class ChairRegistry(Func<ChairKey, Dictionary<string, ActiveAlar
     {
         chairs.Clear();
         byKey.Clear();
+        last = null;
     }
 }
