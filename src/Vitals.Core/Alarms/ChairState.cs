@@ -23,7 +23,7 @@ internal sealed class ChairState(ChairKey key, Dictionary<string, ActiveAlarm> a
     private readonly SortedDictionary<string, ConditionTrack> tracks = new(StringComparer.Ordinal);
 
     // The same tracks by rule slot: every verdict of every reading finds its track by index, not by hashing its rule id
-    // (with AlarmOf and verdicts read by reference: 340-345 -> 250-300 ns CPU per reading, tests/Vitals.Core.Benchmarks --cpu-time).
+    // (with AlarmOf and verdicts read by reference: 316-366 -> 250-300 ns CPU per reading, tests/Vitals.Core.Benchmarks --cpu-time).
     private readonly ConditionTrack?[] tracksBySlot = new ConditionTrack?[RuleEvaluator.SlotCount];
 
     private ProfileRules? rules;
