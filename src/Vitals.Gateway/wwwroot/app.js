@@ -293,12 +293,16 @@ function fitStrip() {
   const list = el('alarm-list');
   const items = [...list.children];
   for (const li of items) li.hidden = false;
+  // Measured with the button already taking its room (and its widest text): shown only afterwards, it narrowed the
+  // list, and an alarm counted as shown wrapped into a row the strip cuts off. Hiding it afterwards only widens the list.
+  const more = el('more-alarms');
+  more.hidden = false;
+  more.textContent = `+${items.length} more`;
   const limit = list.getBoundingClientRect().top + list.clientHeight;
   let hidden = 0;
   for (const li of items) {
     if (hidden || li.getBoundingClientRect().bottom > limit + 1) { li.hidden = true; hidden++; }
   }
-  const more = el('more-alarms');
   more.hidden = hidden === 0;
   more.textContent = `+${hidden} more`;
   more.setAttribute('aria-label', `+${hidden} more: show all ${items.length} active alarms`);
