@@ -184,6 +184,24 @@ internal sealed class AlarmBook(AudioPause pause, Func<AlarmTiming> timing)
         }
     }
 
+    /// <summary>Moves every alarm's times by a wall-clock step, so escalation and re-announce keep their real delays.</summary>
+    public void Shift(TimeSpan by)
+    {
+        foreach (var map in byChair.Values)
+        {
+            foreach (var alarm in map.Values.ToList())
+            {
+                map[alarm.Rule] = alarm with
+                {
+                    RaisedAt = alarm.RaisedAt + by,
+                    AnnouncedAt = alarm.AnnouncedAt + by,
+                    ChangedAt = alarm.ChangedAt + by,
+                    AcknowledgedAt = alarm.AcknowledgedAt + by,
+                };
+            }
+        }
+    }
+
     public void Restore(IEnumerable<ActiveAlarm> restored)
     {
         foreach (var map in byChair.Values)

@@ -6,7 +6,8 @@ namespace Vitals.Core.Alarms;
 /// The alarm engine: absolute limits, change from a confirmed baseline, rate of change, and technical conditions,
 /// with condition delays, clear hysteresis, latching, acknowledge and re-announce, escalation and audio pause.
 /// Pure and deterministic: time comes only from observations' <see cref="Observation.ReceivedAt"/> and the
-/// <c>now</c> arguments (one clock: the gateway's, since device clocks drift). Every transition is appended to the
+/// <c>now</c> arguments (one clock: the gateway's, since device clocks drift; a step of it comes in through
+/// <see cref="ClockStepped"/>). Every transition is appended to the
 /// caller's event list. Not thread-safe: call from one thread (the pipeline's alarm stage).
 /// </summary>
 /// <remarks>
@@ -191,6 +192,24 @@ public sealed class AlarmEngine : IAlarmEngine
         book.Tick(now, events);
     }
 
+    /// <summary>
+    /// The gateway's wall clock was stepped by <paramref name="by"/> (NTP after boot, an admin setting the time): every
+    /// time the engine keeps (condition onsets and samples, feed and sign last-seen, audio pauses, escalation and
+    /// re-announce timers, sessions, checks, baselines, the readings rate rules compare with) moves with it, so each
+    /// delay, timeout and pause keeps its real length on the new clock. The caller notices the step from a monotonic
+    /// clock (<see cref="WallClockSteps"/>) and calls this before giving the engine anything read from the new clock.
+    /// </summary>
+    public void ClockStepped(TimeSpan by)
+    {
+        foreach (var chair in chairs.All)
+        {
+            chair.Shift(by);
+        }
+
+        book.Shift(by);
+        pause.Shift(by);
+    }
+
     /// <summary>Acknowledges one alarm: silences this occurrence; a latched alarm is cleared. False when there is nothing to acknowledge.</summary>
     public bool Acknowledge(string chair, string rule, string user, DateTimeOffset now, List<AlarmEvent> events)
     {
@@ -346,7 +365,16 @@ public sealed class AlarmEngine : IAlarmEngine
     public void Restore(AlarmEngineSnapshot snapshot, DateTimeOffset now)
     {
         ArgumentNullException.ThrowIfNull(snapshot);
-        EngineSnapshots.Restore(snapshot, now, chairs, book, pause);
+
+        // A snapshot with transitions after now was saved on a clock ahead of this one (a box without a real-time clock
+        // restarted on an older time): restored as of its own latest time, then stepped back to now, so its timers keep
+        // their lengths here and move forward with the NTP step that follows instead of standing still until then.
+        var asOf = EngineSnapshots.Latest(snapshot) is { } latest && latest > now ? latest : now;
+        EngineSnapshots.Restore(snapshot, asOf, chairs, book, pause);
+        if (asOf > now)
+        {
+            ClockStepped(now - asOf);
+        }
     }
 
     /// <summary>Keeps a judged reading in the chair's history if a rule reads its sign, over the span the rules need.</summary>

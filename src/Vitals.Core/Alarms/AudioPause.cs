@@ -70,6 +70,19 @@ internal sealed class AudioPause(string site, Func<AlarmTiming> timing)
 
     public void Tick(DateTimeOffset now, List<AlarmEvent> events)
     {
+        // No pause outlasts the maximum from now, whatever the clock did: state restored on a boot clock that NTP then
+        // stepped forward moves with the step (AlarmEngine.ClockStepped) as if it had been taken on that clock.
+        var longest = now + timing().MaxPause;
+        foreach (var chair in pausedUntil.Where(p => p.Value > longest).Select(p => p.Key).ToList())
+        {
+            pausedUntil[chair] = longest;
+        }
+
+        if (AllPausedUntil > longest)
+        {
+            AllPausedUntil = longest;
+        }
+
         foreach (var (chair, until) in pausedUntil.Where(p => now >= p.Value).ToList())
         {
             pausedUntil.Remove(chair);
@@ -102,6 +115,17 @@ internal sealed class AudioPause(string site, Func<AlarmTiming> timing)
         {
             events.Add(PauseEvent(chair.Site, chair.Chair, AlarmState.Resumed, null, "Audio pause ended: a new or higher-priority alarm breaks through", at, null));
         }
+    }
+
+    /// <summary>Moves every pause's end by a wall-clock step, so a pause keeps its real length.</summary>
+    public void Shift(TimeSpan by)
+    {
+        foreach (var chair in pausedUntil.Keys.ToList())
+        {
+            pausedUntil[chair] += by;
+        }
+
+        AllPausedUntil += by;
     }
 
     public void Restore(IEnumerable<(ChairKey Chair, DateTimeOffset Until)> paused, DateTimeOffset? allUntil)

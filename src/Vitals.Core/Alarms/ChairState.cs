@@ -163,12 +163,52 @@ internal sealed class ChairState(ChairKey key, Dictionary<string, ActiveAlarm> a
 
         list.RemoveRange(0, stale);
     }
+
+    /// <summary>Moves every time the chair keeps by a wall-clock step (see <see cref="AlarmEngine.ClockStepped"/>).</summary>
+    public void Shift(TimeSpan by)
+    {
+        LastReceived += by;
+        LastHrAt += by;
+        LastNibpAt += by;
+        if (Session is { } session)
+        {
+            Session = session with { StartedAt = session.StartedAt + by, StoppedAt = session.StoppedAt + by };
+        }
+
+        if (Baseline is { ConfirmedAt: { } confirmed } baseline)
+        {
+            Baseline = baseline with { ConfirmedAt = confirmed + by };
+        }
+
+        foreach (var check in ChecksDue.Keys.ToList())
+        {
+            ChecksDue[check] += by;
+        }
+
+        foreach (var signal in Signals.Values)
+        {
+            signal.Shift(by);
+        }
+
+        foreach (var track in tracks.Values)
+        {
+            track.Shift(by);
+        }
+
+        foreach (var list in history.Values)
+        {
+            for (var i = 0; i < list.Count; i++)
+            {
+                list[i] = list[i] with { At = list[i].At + by };
+            }
+        }
+    }
 }
 
 /// <summary>One continuous sign at one chair: since when it is expected and when it last gave a reading the rules could judge.</summary>
 internal sealed class SignSignal(DateTimeOffset firstSeen)
 {
-    public DateTimeOffset FirstSeen { get; } = firstSeen;
+    public DateTimeOffset FirstSeen { get; private set; } = firstSeen;
 
     public DateTimeOffset? LastValid { get; set; }
 
@@ -176,6 +216,12 @@ internal sealed class SignSignal(DateTimeOffset firstSeen)
     public string? Problem { get; set; }
 
     public DateTimeOffset LostSince => LastValid ?? FirstSeen;
+
+    public void Shift(TimeSpan by)
+    {
+        FirstSeen += by;
+        LastValid += by;
+    }
 }
 
 /// <summary>Every chair the engine has seen, in site-then-chair order.</summary>

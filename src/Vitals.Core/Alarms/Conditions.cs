@@ -58,6 +58,20 @@ internal sealed class ConditionTrack
         first = 0;
     }
 
+    /// <summary>Moves every time of the track by a wall-clock step (see <see cref="AlarmEngine.ClockStepped"/>).</summary>
+    public void Shift(TimeSpan by)
+    {
+        for (var i = 0; i < samples.Count; i++)
+        {
+            samples[i] = (samples[i].At + by, samples[i].Priority);
+        }
+
+        LastAt += by;
+        Onset += by;
+        LastAbnormalAt += by;
+        ClearSince += by;
+    }
+
     /// <summary>
     /// The priority to raise at <paramref name="now"/>, or null: the latest sample is abnormal, the episode began at
     /// least the condition delay ago, and at least two thirds of the delay window was abnormal. Under a shorter

@@ -11,6 +11,12 @@ internal static class EngineSnapshots
                 [.. c.ChecksDue.Select(d => new CheckDue(d.Key, d.Value))], c.LastNibpAt, c.MagnesiumWarnings))],
         pause.AllPausedUntil);
 
+    /// <summary>The latest time something happened in <paramref name="snapshot"/> (an alarm transition, a cuff reading, a session start or baseline confirmation), if any.</summary>
+    public static DateTimeOffset? Latest(AlarmEngineSnapshot snapshot) =>
+        snapshot.Alarms.Select(a => (DateTimeOffset?)a.ChangedAt)
+            .Concat(snapshot.Chairs.SelectMany(c => new[] { c.LastNibpAt, c.Session?.StartedAt, c.Baseline?.ConfirmedAt }))
+            .Max();
+
     public static void Restore(
         AlarmEngineSnapshot snapshot, DateTimeOffset now, ChairRegistry chairs, AlarmBook book, AudioPause pause)
     {

@@ -13,6 +13,12 @@ namespace Vitals.Gateway.Alarms;
 /// <param name="Payload">Serialized as JSON by its runtime type.</param>
 public sealed record DashboardEvent(string EventType, object Payload);
 
+/// <summary>Steps of the gateway's wall clock the alarm clock noticed, for the status endpoint.</summary>
+/// <param name="Steps">Steps noticed since start (each moved the alarm timers with the clock, see the README).</param>
+/// <param name="LastStepSeconds">Size of the latest step in seconds (negative: set back), if any.</param>
+/// <param name="LastAt">When the latest step was noticed, on the new clock.</param>
+public sealed record ClockStepStatus(long Steps, double? LastStepSeconds, DateTimeOffset? LastAt);
+
 /// <summary>What a nurse or admin command leaves besides its transitions: who did what, and what dashboards are told.</summary>
 /// <param name="Audit">The audit entry; null when the command changed nothing worth auditing.</param>
 /// <param name="Dashboard">Dashboard events sent after the transitions.</param>
@@ -37,8 +43,16 @@ public sealed partial class AlarmService
     /// <summary>Configuration key of the saved engine state.</summary>
     public const string SnapshotKey = "alarm.engine.snapshot";
 
+    /// <summary>
+    /// How long after a step readings stamped before it may still arrive to be judged: the pipeline judges a reading
+    /// within milliseconds of its stamp, seconds under a backlog. Never longer than half the step, after which a reading
+    /// stamped on the new clock could pass for one stamped on the old (<see cref="WallClockStep.IsBefore"/>).
+    /// </summary>
+    private static readonly TimeSpan InFlightWindow = TimeSpan.FromSeconds(10);
+
     private readonly AlarmEngine engine;
     private readonly LiveState live;
+    private readonly DeviceClocks? deviceClocks;
     private readonly SqliteStore db;
     private readonly TimeProvider time;
     private readonly ILogger<AlarmService> logger;
@@ -46,13 +60,20 @@ public sealed partial class AlarmService
     private readonly Channel<AlarmDispatch> committed = Channel.CreateUnbounded<AlarmDispatch>(new UnboundedChannelOptions { SingleReader = true });
     private Func<AlarmEvent, CancellationToken, ValueTask>[] sinks = [];
     private readonly List<AlarmEvent> events = [];
+    private readonly WallClockSteps clockSteps = new();
     private bool unsaved; // readings were judged since the engine state was last queued for saving
 
+    // The latest wall-clock step while readings stamped before it may still be on their way (see Now).
+    private WallClockStep? inFlight;
+    private long inFlightSince;
+
     /// <summary>Creates the service, replaying stored configuration changes and restoring the last saved engine state.</summary>
-    public AlarmService(AlarmEngine engine, LiveState live, SqliteStore db, TimeProvider time, ILogger<AlarmService> logger)
+    /// <remarks><paramref name="deviceClocks"/>, when given, is told of steps of the gateway's clock as the live view is.</remarks>
+    public AlarmService(AlarmEngine engine, LiveState live, SqliteStore db, TimeProvider time, ILogger<AlarmService> logger, DeviceClocks? deviceClocks = null)
     {
         this.engine = engine;
         this.live = live;
+        this.deviceClocks = deviceClocks;
         this.db = db;
         this.time = time;
         this.logger = logger;
@@ -77,19 +98,37 @@ public sealed partial class AlarmService
         }
     }
 
+    /// <summary>Steps of the wall clock noticed since start.</summary>
+    public ClockStepStatus ClockSteps
+    {
+        get
+        {
+            lock (gate)
+            {
+                return new ClockStepStatus(clockSteps.Count, clockSteps.Last?.By.TotalSeconds, clockSteps.Last?.At);
+            }
+        }
+    }
+
     /// <summary>Judges a batch of readings. Its transitions are queued for dispatch, never waited for.</summary>
     public Task ObserveAsync(IReadOnlyList<Observation> batch, CancellationToken ct)
     {
         // Static, with the batch as state: no closure and delegate per batch on the reading path.
-        Commit(static (e, batch, _, events) =>
+        Commit(static (e, s, _, events) =>
         {
-            foreach (var o in batch)
+            if (s.Service.inFlight is { } step)
+            {
+                JudgeAcrossStep(e, s.Batch, step, events);
+                return 0;
+            }
+
+            foreach (var o in s.Batch)
             {
                 e.Observe(o, events);
             }
 
             return 0;
-        }, batch, null, SaveWhen.NextTick, dispatched: null);
+        }, (Service: this, Batch: batch), null, SaveWhen.NextTick, dispatched: null);
         return Task.CompletedTask;
     }
 
@@ -130,7 +169,7 @@ public sealed partial class AlarmService
     {
         lock (gate)
         {
-            return query(engine, time.GetUtcNow());
+            return query(engine, Now());
         }
     }
 
@@ -172,7 +211,7 @@ public sealed partial class AlarmService
         {
             // One list for every commit: used only under the lock, and emptied into the queue before the lock is left.
             var events = this.events;
-            var now = time.GetUtcNow();
+            var now = Now();
             try
             {
                 var result = command(engine, state, now, events);
@@ -211,6 +250,47 @@ public sealed partial class AlarmService
                 }
             }
         }
+    }
+
+    /// <summary>
+    /// Readings stamped just before a step but judged after it reach the engine on the new clock (their stored receive
+    /// time stays as it happened): one stamped on the old clock would, after a step back, start a condition an hour
+    /// in the future.
+    /// </summary>
+    private static void JudgeAcrossStep(AlarmEngine engine, IReadOnlyList<Observation> batch, WallClockStep step, List<AlarmEvent> events)
+    {
+        foreach (var o in batch)
+        {
+            engine.Observe(step.IsBefore(o.ReceivedAt) ? o with { ReceivedAt = o.ReceivedAt + step.By } : o, events);
+        }
+    }
+
+    /// <summary>
+    /// The wall clock, after any step it took since it was last read (noticed against the monotonic clock) has moved
+    /// the engine's times and the live view's receive times with it: condition delays, feed and sign timeouts, audio
+    /// pauses and escalation keep their real length whatever the system clock does. Under the lock, before the engine
+    /// sees the time: every commit, reading batches included, so no reading is judged on the new clock against times
+    /// kept on the old one.
+    /// </summary>
+    private DateTimeOffset Now()
+    {
+        var now = time.GetUtcNow();
+        var timestamp = time.GetTimestamp();
+        if (clockSteps.Check(now, timestamp, time.TimestampFrequency) is { } step)
+        {
+            engine.ClockStepped(step.By);
+            live.ClockStepped(step);
+            deviceClocks?.ClockStepped(step);
+            (inFlight, inFlightSince) = (step, timestamp);
+            unsaved = true; // the saved state is on the old clock until the next save
+            LogClockStepped(logger, step.By.TotalSeconds);
+        }
+        else if (inFlight is { } last && time.GetElapsedTime(inFlightSince, timestamp) >= TimeSpan.FromTicks(Math.Min(InFlightWindow.Ticks, last.By.Duration().Ticks / 2)))
+        {
+            inFlight = null;
+        }
+
+        return now;
     }
 
     private void QueueTransitions(List<AlarmEvent> events)
@@ -309,6 +389,9 @@ public sealed partial class AlarmService
         /// <summary>Clock ticks: with transitions or readings judged since the last save, so saved state is at most a tick old.</summary>
         IfUnsaved,
     }
+
+    [LoggerMessage(EventId = 2004, Level = LogLevel.Warning, Message = "The system clock was stepped by {Seconds:0.#} s (NTP or an admin): alarm timers, pauses and feed timeouts moved with it and keep their real length; stored readings keep the times they arrived at")]
+    private static partial void LogClockStepped(ILogger logger, double seconds);
 
     [LoggerMessage(EventId = 2001, Level = LogLevel.Information, Message = "Alarm engine restored: {Changes} configuration changes replayed, {Active} active alarms, {Readings} stored readings recalled for rate and baseline rules")]
     private static partial void LogRestored(ILogger logger, int changes, int active, int readings);

@@ -132,13 +132,14 @@ public static class VitalsApi
 
     private static Ok<StatusView> Status(
         FeedRegistry feeds, LiveState live, ObservationPipeline pipeline, StoreWriter writer, EventHub hub, StorageMaintenance storage, MqttBridge mqtt,
-        DeviceClocks clocks, TimeProvider time, HttpContext http) =>
+        DeviceClocks clocks, AlarmService alarms, TimeProvider time, HttpContext http) =>
         TypedResults.Ok(new StatusView(
             time.GetUtcNow(), feeds.Snapshot(), pipeline.Processed, pipeline.Queued, writer.Written, writer.Pending, hub.SubscriberCount, storage.Health(),
             live.ChairIds.ToDictionary(c => c, live.StaleSigns, StringComparer.Ordinal),
             http.RequestServices.GetService<Feeds.Hl7FeedService>()?.Sources,
             mqtt.Status(),
-            clocks.Status(time.GetUtcNow())));
+            clocks.Status(time.GetUtcNow()),
+            alarms.ClockSteps));
 
     private static ServerSentEventsResult<string> Stream(
         LiveState live, EventHub hub, GatewayOptions options, TimeProvider time, IHostApplicationLifetime lifetime, HttpContext http)
@@ -175,7 +176,8 @@ public static class VitalsApi
         Dictionary<string, IReadOnlyList<Vitals.Core.Sign>> StaleSigns,
         IReadOnlyList<Vitals.Devices.Mllp.MllpSourceStats>? Hl7Sources,
         MqttStatusView? Mqtt = null,
-        DeviceClockStatus? DeviceClocks = null);
+        DeviceClockStatus? DeviceClocks = null,
+        ClockStepStatus? ClockSteps = null);
 }
 
 /// <summary>The safety statement shown on every screen and in the README.</summary>

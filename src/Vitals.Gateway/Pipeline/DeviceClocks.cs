@@ -88,6 +88,26 @@ public sealed class DeviceClocks(DeviceClockPolicy policy)
         }
     }
 
+    /// <summary>
+    /// The gateway's own clock was stepped: the times a device's verdicts were last seen at move with it when taken on the
+    /// old clock, so a clock counts as right again after <see cref="ClearAfter"/> of real time (after a step back the
+    /// alarm held for the length of the step). Device times themselves are judged as before.
+    /// </summary>
+    public void ClockStepped(WallClockStep step)
+    {
+        lock (devices)
+        {
+            foreach (var track in devices.Values)
+            {
+                track.LastWrongAt += step.IsBefore(track.LastWrongAt) ? step.By : TimeSpan.Zero;
+                if (track.LastPlausibleAt is { } good && step.IsBefore(good))
+                {
+                    track.LastPlausibleAt = good + step.By;
+                }
+            }
+        }
+    }
+
     private sealed class Track
     {
         public long Restamped { get; set; }

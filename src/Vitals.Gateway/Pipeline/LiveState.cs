@@ -50,6 +50,25 @@ public sealed class LiveState
         }
     }
 
+    /// <summary>
+    /// The gateway's wall clock was stepped: receive times taken on the old clock move with it, so a sign goes stale after
+    /// its real timeout (after a step back it would not for the length of the step). Times already on the new clock
+    /// (readings applied since the step, before the alarm service noticed it) stay.
+    /// </summary>
+    public void ClockStepped(WallClockStep step)
+    {
+        foreach (var chair in chairs.Values)
+        {
+            lock (chair)
+            {
+                foreach (var (sign, at) in chair.Received.Where(r => step.IsBefore(r.Value)).ToList())
+                {
+                    chair.Received[sign] = at + step.By;
+                }
+            }
+        }
+    }
+
     /// <summary>Stale signs of one chair now (empty for an unknown chair).</summary>
     public IReadOnlyList<Sign> StaleSigns(string chairId)
     {

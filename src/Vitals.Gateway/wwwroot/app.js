@@ -18,6 +18,8 @@ let listSignature = '';
 const el = (id) => document.getElementById(id);
 
 function serverNow() { return Date.now() + skewMs; }
+// A clock step restarts every trend from the readings on the new clock (README "What the gateway guarantees under faults").
+const serverSkew = vitalsShell.serverClock(() => { for (const c of chairs.values()) { c.rows = []; c.dirty = true; } });
 
 function createTile(view) {
   const node = el('tile-template').content.firstElementChild.cloneNode(true);
@@ -406,7 +408,7 @@ async function loadStatus() {
 }
 
 function onSnapshot(snap) {
-  skewMs = new Date(snap.serverTime).getTime() - Date.now();
+  skewMs = serverSkew(snap.serverTime);
   el('site').textContent = `- ${snap.site}`;
   el('demo-flag').hidden = !snap.demo;
   alarmUi.setStaleLimits(snap.staleSeconds);
@@ -447,7 +449,7 @@ stream = vitalsShell.stream({
   obs: (list) => { for (const o of list) applyObs(o); },
   alarm: (a) => { applyAlarm(a); render(); },
   status: (st) => { applyStatus(st); render(); },
-  tick: (t) => { skewMs = new Date(t.serverTime).getTime() - Date.now(); },
+  tick: (t) => { skewMs = serverSkew(t.serverTime); },
 }, render);
 vitalsShell.showAccount();
 setInterval(render, 1000);

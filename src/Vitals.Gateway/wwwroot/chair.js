@@ -26,6 +26,8 @@
   let dirty = true;
   let listSignature = '';
   const serverNow = () => Date.now() + skewMs;
+  // A clock step restarts the trends from the readings on the new clock (README "What the gateway guarantees under faults").
+  const serverSkew = vitalsShell.serverClock(() => { series = {}; dirty = true; });
 
   // --- charts ---
   const FONT = '12px system-ui';
@@ -341,7 +343,7 @@
   }
 
   function onSnapshot(snap) {
-    skewMs = new Date(snap.serverTime).getTime() - Date.now();
+    skewMs = serverSkew(snap.serverTime);
     el('demo-flag').hidden = !snap.demo;
     alarmUi.setStaleLimits(snap.staleSeconds);
     const view = snap.chairs.find((c) => c.id === chairId);
@@ -387,7 +389,7 @@
     obs: onObs,
     alarm: onAlarm,
     status: (st) => { if (st.chair === chairId) applyStatus(st); },
-    tick: (t) => { skewMs = new Date(t.serverTime).getTime() - Date.now(); },
+    tick: (t) => { skewMs = serverSkew(t.serverTime); },
   }, render);
   vitalsShell.showAccount();
   loadHistory();

@@ -59,5 +59,24 @@ const vitalsShell = (() => {
     return { live };
   }
 
-  return { showAccount, stream };
+  // Bigger than a heartbeat's delivery jitter, smaller than any clock step worth a trend's attention.
+  const CLOCK_STEP_MS = 10000;
+
+  /**
+   * The server's clock against this browser's, from each snapshot's and heartbeat's serverTime: the returned function
+   * takes one and gives the offset to add to Date.now(). onStep() fires when the offset jumps (the gateway's clock
+   * stepped by NTP or an admin, or this device's own): append-only trends would otherwise drop every reading for as
+   * long as the gateway's clock was set back.
+   */
+  function serverClock(onStep) {
+    let skew = null;
+    return (serverTime) => {
+      const next = new Date(serverTime).getTime() - Date.now();
+      if (skew !== null && Math.abs(next - skew) > CLOCK_STEP_MS) onStep();
+      skew = next;
+      return skew;
+    };
+  }
+
+  return { showAccount, stream, serverClock };
 })();
