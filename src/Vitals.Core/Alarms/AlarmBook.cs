@@ -12,7 +12,7 @@ internal sealed class AlarmBook(AudioPause pause, Func<AlarmTiming> timing)
     private readonly Dictionary<ChairKey, Dictionary<string, ActiveAlarm>> byChair = [];
 
     /// <summary>The alarms of <paramref name="chair"/> by rule (the same map for the book's lifetime); add and remove through the book.</summary>
-    public IReadOnlyDictionary<string, ActiveAlarm> Of(ChairKey chair) => MapOf(chair);
+    public Dictionary<string, ActiveAlarm> Of(ChairKey chair) => MapOf(chair);
 
     public ActiveAlarm? Find(ChairKey chair, string rule) => byChair.TryGetValue(chair, out var map) ? map.GetValueOrDefault(rule) : null;
 

@@ -1,3 +1,5 @@
+using System.Runtime.InteropServices;
+
 namespace Vitals.Core.Alarms;
 
 /// <summary>
@@ -129,7 +131,7 @@ public sealed class AlarmEngine : IAlarmEngine
         RuleEvaluator.BaselineChanges(rules, chair.Baseline, sign, observation.Value, timing.ClearMargin, verdicts);
         RuleEvaluator.RatesOfChange(rules, sign, observation.Value, at, chair.HistoryOf(sign), timing.ClearMargin, verdicts);
         Keep(chair, sign, new Reading(at, observation.Value));
-        foreach (var verdict in verdicts)
+        foreach (ref readonly var verdict in CollectionsMarshal.AsSpan(verdicts)) // by reference: a verdict is about 80 bytes
         {
             conditions.Judge(chair, verdict, timing, at, events);
         }

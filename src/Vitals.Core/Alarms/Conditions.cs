@@ -138,13 +138,13 @@ internal sealed class ConditionTrack
 internal sealed class Conditions(AlarmBook book, Func<AlarmTiming> timing)
 {
     /// <summary>Judges one verdict of a fresh reading.</summary>
-    public void Judge(ChairState chair, Verdict verdict, SignTiming signTiming, DateTimeOffset at, List<AlarmEvent> events)
+    public void Judge(ChairState chair, in Verdict verdict, SignTiming signTiming, DateTimeOffset at, List<AlarmEvent> events)
     {
-        var track = chair.Track(verdict.Rule);
+        var track = chair.Track(verdict);
         track.Last = verdict;
         track.LastAt = at;
         track.Timing = signTiming;
-        var alarm = chair.Alarms.GetValueOrDefault(verdict.Rule);
+        var alarm = chair.AlarmOf(verdict.Rule);
         track.Add(at, verdict.Priority);
         if (verdict.Priority is { } priority)
         {

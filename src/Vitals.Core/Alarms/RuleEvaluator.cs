@@ -10,10 +10,11 @@ namespace Vitals.Core.Alarms;
 /// <remarks>
 /// Text is built only when an alarm needs it: most readings are normal and never shown. <see cref="Describe"/> is a
 /// static function of the verdict and its <see cref="Rule"/> object (band or rate rule) and <see cref="Reference"/>
-/// (the baseline), not a closure, so judging a reading allocates no text and no delegate.
+/// (the baseline), not a closure, so judging a reading allocates no text and no delegate. <see cref="Slot"/> is the rule's
+/// fixed index (below <see cref="RuleEvaluator.SlotCount"/>): a chair finds the rule's condition track by it.
 /// </remarks>
 internal readonly record struct Verdict(
-    string Rule, Sign Sign, AlarmPriority? Priority, bool Clear, double Value, double? Limit, Func<Verdict, string> Describe, object? Source = null, double Reference = 0)
+    string Rule, int Slot, Sign Sign, AlarmPriority? Priority, bool Clear, double Value, double? Limit, Func<Verdict, string> Describe, object? Source = null, double Reference = 0)
 {
     public string Message => Describe(this);
 }
@@ -32,6 +33,14 @@ internal static class RuleEvaluator
     private static readonly string[][] BaselineRules = RuleIds(d => d == LimitDirection.Low ? "drop" : "rise");
     private static readonly string[] RateRules = [.. Enum.GetValues<Sign>().Select(s => $"{s.ShortName()}.rate")];
 
+    // Each rule id above has a fixed slot, sign by sign: low, high, drop, rise, rate.
+    private const int SlotsPerSign = 5;
+    private const int DropSlot = 2;
+    private const int RateSlot = 4;
+
+    /// <summary>How many rule slots there are: a chair keeps its condition tracks in an array this long.</summary>
+    public static readonly int SlotCount = Enum.GetValues<Sign>().Length * SlotsPerSign;
+
     /// <summary>Adds one verdict per direction that has limit bands for the sign of <paramref name="rules"/>.</summary>
     public static void Limits(SignRules rules, Sign sign, double value, double margin, List<Verdict> verdicts)
     {
@@ -40,6 +49,7 @@ internal static class RuleEvaluator
             LimitBand? worst = null;
             LimitBand? mildest = null;
             var clear = true;
+            var worse = Worsen(value, direction, margin);
             foreach (var band in rules.Limits(direction))
             {
                 if (band.IsViolatedBy(value) && (worst is null || band.Priority > worst.Priority))
@@ -52,7 +62,7 @@ internal static class RuleEvaluator
                     mildest = band;
                 }
 
-                clear &= !band.IsViolatedBy(Worsen(value, direction, margin));
+                clear &= !band.IsViolatedBy(worse);
             }
 
             if (mildest is null)
@@ -60,14 +70,14 @@ internal static class RuleEvaluator
                 continue; // no bands in this direction
             }
 
-            var rule = LimitRules[(int)sign][(int)direction];
+            var (rule, slot) = (LimitRules[(int)sign][(int)direction], Slot(sign, (int)direction));
             if (worst is not null)
             {
-                verdicts.Add(new Verdict(rule, sign, worst.Priority, false, value, worst.Threshold, DescribeLimit, worst));
+                verdicts.Add(new Verdict(rule, slot, sign, worst.Priority, false, value, worst.Threshold, DescribeLimit, worst));
                 continue;
             }
 
-            verdicts.Add(new Verdict(rule, sign, null, clear, value, mildest.Threshold, DescribeWithinLimit));
+            verdicts.Add(new Verdict(rule, slot, sign, null, clear, value, mildest.Threshold, DescribeWithinLimit));
         }
     }
 
@@ -104,14 +114,14 @@ internal static class RuleEvaluator
                 continue; // no bands in this direction
             }
 
-            var rule = BaselineRules[(int)sign][(int)direction];
+            var (rule, slot) = (BaselineRules[(int)sign][(int)direction], Slot(sign, DropSlot + (int)direction));
             if (worst is not null)
             {
-                verdicts.Add(new Verdict(rule, sign, worst.Priority, false, value, worst.ThresholdFor(reference), DescribeBaselineChange, worst, reference));
+                verdicts.Add(new Verdict(rule, slot, sign, worst.Priority, false, value, worst.ThresholdFor(reference), DescribeBaselineChange, worst, reference));
                 continue;
             }
 
-            verdicts.Add(new Verdict(rule, sign, null, clear, value, mildest.ThresholdFor(reference), DescribeNearBaseline, null, reference));
+            verdicts.Add(new Verdict(rule, slot, sign, null, clear, value, mildest.ThresholdFor(reference), DescribeNearBaseline, null, reference));
         }
     }
 
@@ -124,10 +134,10 @@ internal static class RuleEvaluator
         foreach (var rule in rules.Rates)
         {
             var change = NetChange(history, value, at - rule.Window);
-            var id = RateRules[(int)sign];
+            var (id, slot) = (RateRules[(int)sign], Slot(sign, RateSlot));
             verdicts.Add(change > rule.Delta
-                ? new Verdict(id, sign, rule.Priority, false, change, rule.Delta, DescribeRate, rule)
-                : new Verdict(id, sign, null, change <= rule.Delta - margin, change, rule.Delta, DescribeSteady, rule));
+                ? new Verdict(id, slot, sign, rule.Priority, false, change, rule.Delta, DescribeRate, rule)
+                : new Verdict(id, slot, sign, null, change <= rule.Delta - margin, change, rule.Delta, DescribeSteady, rule));
         }
     }
 
@@ -188,6 +198,8 @@ internal static class RuleEvaluator
 
         return low < readings.Length ? Math.Abs(value - readings[low].Value) : 0;
     }
+
+    private static int Slot(Sign sign, int kind) => ((int)sign * SlotsPerSign) + kind;
 
     // Moves a value towards the abnormal side: a value clears only if it would still be normal that much worse.
     private static double Worsen(double value, LimitDirection direction, double margin) =>

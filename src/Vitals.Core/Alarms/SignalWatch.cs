@@ -19,7 +19,7 @@ internal sealed class SignalWatch(AlarmBook book, Func<AlarmTiming> timing)
     {
         chair.LastReceived = at;
         chair.WatchFeed = true;
-        if (chair.Alarms.ContainsKey(AlarmEngine.FeedLostRule)) // ending a condition that is not there does nothing: asked once, cheaply
+        if (chair.AlarmOf(AlarmEngine.FeedLostRule) is not null) // ending a condition that is not there does nothing: asked once, cheaply
         {
             book.SetTechnical(chair.Key, AlarmEngine.FeedLostRule, null, "Monitor data flowing again", at, events);
         }
@@ -44,7 +44,7 @@ internal sealed class SignalWatch(AlarmBook book, Func<AlarmTiming> timing)
         {
             signal.LastValid = at;
             // Almost always there is no such alarm: the message is built only for one to end.
-            if (chair.Alarms.ContainsKey(LostRule(sign)))
+            if (chair.AlarmOf(LostRule(sign)) is not null)
             {
                 book.SetTechnical(chair.Key, LostRule(sign), null, $"{sign.Info().Label} signal back", at, events, sign: sign);
             }

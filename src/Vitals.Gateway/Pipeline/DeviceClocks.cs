@@ -35,6 +35,15 @@ public sealed class DeviceClocks(DeviceClockPolicy policy)
     public Observation Admit(Observation observation)
     {
         var admitted = policy.Admit(observation, out var verdict);
+
+        // Until some device sends a wrongly dated reading, a plausible one has nothing to update: no lock, and no key of
+        // two strings hashed per reading (0.5 % of the gateway's CPU in the shared harness, AOT perf). Only this method
+        // adds devices, and the pipeline calls it one step at a time, so the count it reads is current.
+        if (verdict == DeviceClockVerdict.Plausible && devices.Count == 0)
+        {
+            return admitted;
+        }
+
         var key = (observation.Chair, observation.Device);
         lock (devices)
         {

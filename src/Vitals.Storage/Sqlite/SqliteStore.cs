@@ -166,6 +166,7 @@ public sealed partial class SqliteStore : IDisposable
     private int InsertFrames(IReadOnlyList<Observation> observations)
     {
         var rows = 0;
+        using var frame = new FrameInsert(insert!);
         for (var start = 0; start < observations.Count; rows++)
         {
             var end = ObservationFrames.FrameEnd(observations, start);
@@ -173,19 +174,19 @@ public sealed partial class SqliteStore : IDisposable
             var stream = StreamId(new StreamKey(first.Site, first.Chair, first.Device, first.Source));
             if (stream != bound.Stream)
             {
-                raw.sqlite3_bind_int64(insert, 1, stream);
+                frame.Bind(1, stream);
                 bound.Stream = stream;
             }
 
-            raw.sqlite3_bind_int64(insert, 2, first.MeasuredAt.ToUnixTimeMilliseconds());
-            raw.sqlite3_bind_int64(insert, 3, first.ReceivedAt.ToUnixTimeMilliseconds());
+            frame.Bind(2, first.MeasuredAt.ToUnixTimeMilliseconds());
+            frame.Bind(3, first.ReceivedAt.ToUnixTimeMilliseconds());
             var signs = 0;
             for (var i = start; i < end; i++)
             {
                 var o = observations[i];
                 var column = FirstInsertSignColumn + (2 * (int)o.Sign);
-                raw.sqlite3_bind_double(insert, column, o.Value);
-                raw.sqlite3_bind_int(insert, column + 1, (int)o.Quality);
+                frame.Bind(column, o.Value);
+                frame.Bind(column + 1, (int)o.Quality);
                 signs |= 1 << (int)o.Sign;
             }
 
@@ -194,13 +195,12 @@ public sealed partial class SqliteStore : IDisposable
             for (var absent = bound.Signs & ~signs; absent != 0; absent &= absent - 1)
             {
                 var column = FirstInsertSignColumn + (2 * System.Numerics.BitOperations.TrailingZeroCount(absent));
-                raw.sqlite3_bind_null(insert, column);
-                raw.sqlite3_bind_null(insert, column + 1);
+                frame.BindNull(column);
+                frame.BindNull(column + 1);
             }
 
             bound.Signs = signs;
-            var rc = raw.sqlite3_step(insert);
-            raw.sqlite3_reset(insert);
+            var rc = frame.StepAndReset();
             if (rc != raw.SQLITE_DONE)
             {
                 throw SqliteFailure(writer, rc);

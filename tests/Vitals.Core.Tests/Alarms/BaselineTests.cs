@@ -228,6 +228,24 @@ public class BaselineTests
     }
 
     [Fact]
+    public void NextSession_BaselineDropHeldBetweenReadings_RaisedByTheClock()
+    {
+        // Stopping a session removes its baseline rules' condition tracks (the chair finds tracks by rule slot): the next
+        // session's drop must get a track the clock visits, or a drop with no further reading is never raised.
+        var h = new EngineHarness();
+        h.StartWithBaseline(hr: 80);
+        h.Observe(Sign.Hr, 60);
+        h.Engine.StopSession(EngineHarness.Chair, h.Now, h.Events);
+        h.Wait(TimeSpan.FromSeconds(1));
+        h.StartWithBaseline(hr: 80);
+
+        h.Observe(Sign.Hr, 60); // 25 % below baseline; hr.drop has a 10 s condition delay
+        h.Wait(TimeSpan.FromSeconds(10));
+
+        Assert.Equal([AlarmState.Raised], h.StatesOf("hr.drop"));
+    }
+
+    [Fact]
     public void Median_EvenCount_AveragesMiddleTwo()
     {
         var t = DateTimeOffset.UnixEpoch;
