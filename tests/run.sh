@@ -23,6 +23,9 @@ compgen -G '/usr/lib/rabbitmq/lib/rabbitmq_server-*/sbin/rabbitmq-server' >/dev/
 command -v chromium >/dev/null || need_apt+=(chromium)
 command -v openssl >/dev/null || need_apt+=(openssl)
 command -v ss >/dev/null || need_apt+=(iproute2)
+# The Native AOT publish links with the system C toolchain and zlib.
+command -v clang >/dev/null || command -v gcc >/dev/null || need_apt+=(clang)
+[ -e /usr/include/zlib.h ] || need_apt+=(zlib1g-dev)
 if ((${#need_apt[@]})); then
   echo "Installing test peers: ${need_apt[*]}"
   export DEBIAN_FRONTEND=noninteractive
