@@ -2,7 +2,8 @@
 // beside a raw `curl --data-binary @file` POST of the same lines in the same run.
 // Usage: dotnet run -c Release --project tests/Vitals.Storage.Benchmarks [observations] [batchSize]
 // The audit view's query on a large event log: ... Vitals.Storage.Benchmarks -- audit [rows] (AuditQuery.cs).
-// The store's appends alone: ... Vitals.Storage.Benchmarks -- append [frames] [rounds] (AppendBench.cs).
+// The store's appends alone: ... Vitals.Storage.Benchmarks -- append [frames] [rounds] [frames per commit] (AppendBench.cs).
+// A chair's history read from a day of a ward: ... Vitals.Storage.Benchmarks -- history [chairs] [hours] (HistoryRead.cs).
 using System.Diagnostics;
 using System.Globalization;
 using Vitals.Core;
@@ -11,7 +12,16 @@ using Vitals.Storage.Tests.Influx;
 
 if (args is ["append", ..])
 {
-    AppendBench.Run(args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 200_000, args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 3);
+    AppendBench.Run(
+        args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 200_000,
+        args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 3,
+        args.Length > 3 ? int.Parse(args[3], CultureInfo.InvariantCulture) : 750);
+    return;
+}
+
+if (args is ["history", ..])
+{
+    HistoryRead.Run(args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 50, args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 24);
     return;
 }
 

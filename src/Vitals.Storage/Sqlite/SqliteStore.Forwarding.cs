@@ -164,6 +164,10 @@ public sealed partial class SqliteStore
                     cmd.Parameters.AddWithValue("$from", from);
                     cmd.Parameters.AddWithValue("$upTo", upTo);
                     deleted += cmd.ExecuteNonQuery();
+
+                    // A span goes with its last row; one cut in two keeps indexing the rows left (a read skips the gap).
+                    cmd.CommandText = "DELETE FROM vitals_spans WHERE first_id <= $upTo AND last_id <= $upTo;";
+                    cmd.ExecuteNonQuery();
                     ForgetTail(upTo);
                 }
             }

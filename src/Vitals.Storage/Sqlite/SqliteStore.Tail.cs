@@ -23,19 +23,20 @@ public sealed partial class SqliteStore
     private bool tailInUse;
 
     /// <summary>
-    /// Called under the write lock right after a commit of <paramref name="rowCount"/> rows, the frames of
-    /// <paramref name="observations"/>. One transaction's rows have consecutive ids: SQLite gives each new row the
-    /// highest id plus one, and no other write can interleave.
+    /// Called under the write lock right after a commit of the frames of <paramref name="observations"/>, in the order
+    /// they were inserted (<see cref="frames"/>). One transaction's rows have consecutive ids: SQLite gives each new row
+    /// the highest id plus one, and no other write can interleave.
     /// </summary>
-    private void RememberTail(long firstId, int rowCount, IReadOnlyList<Observation> observations)
+    private void RememberTail(long firstId, IReadOnlyList<Observation> observations)
     {
-        if (!Volatile.Read(ref tailInUse) || rowCount > TailCapacity)
+        if (!Volatile.Read(ref tailInUse) || frames.Count > TailCapacity)
         {
             return;
         }
 
         // Copied: the caller may reuse its list.
-        List<ArraySegment<Observation>> rows = [.. ObservationFrames.Split([.. observations])];
+        var copy = observations.ToArray();
+        List<ArraySegment<Observation>> rows = [.. frames.Select(f => new ArraySegment<Observation>(copy, f.Start, f.End - f.Start))];
 
         lock (tailLock)
         {

@@ -121,7 +121,7 @@ public sealed class SqliteRetentionTests : IDisposable
         }
 
         SqliteConnection.ClearAllPools();
-        Assert.Equal(5, Scalar(DbPath, "PRAGMA user_version;"));
+        Assert.Equal(6, Scalar(DbPath, "PRAGMA user_version;"));
         Assert.Equal(0, Scalar(DbPath, "SELECT count(*) FROM sqlite_master WHERE name = 'observations';"));
         using var reopened = new SqliteStore(DbPath);
         Assert.Equal(1, reopened.GetForwardCursor(SqliteOutbox.ObservationsName));
@@ -149,7 +149,7 @@ public sealed class SqliteRetentionTests : IDisposable
     }
 
     [Fact]
-    public async Task Open_SchemaV4FileWithRows_MigratesToV5KeepingIdsCursorsQuarantineAndWhatEveryReaderReturns()
+    public async Task Open_SchemaV4FileWithRows_MigratesToV6KeepingIdsCursorsQuarantineAndWhatEveryReaderReturns()
     {
         // Ids from 4 (1-3 compacted), two chairs, a chair with two devices of different sources, a forwarded prefix.
         CreateSchemaV4File("""
@@ -213,8 +213,9 @@ public sealed class SqliteRetentionTests : IDisposable
         }
 
         SqliteConnection.ClearAllPools();
-        Assert.Equal(5, Scalar(DbPath, "PRAGMA user_version;"));
+        Assert.Equal(6, Scalar(DbPath, "PRAGMA user_version;"));
         Assert.Equal(3, Scalar(DbPath, "SELECT count(*) FROM streams;"));
+        Assert.Equal(5, Scalar(DbPath, "SELECT count(*) FROM vitals_spans;")); // a span per migrated row, one for the new one
         Assert.Equal(0, Scalar(DbPath, "SELECT count(*) FROM sqlite_master WHERE name IN ('vitals_chair_time', 'vitals_by_stream');"));
         Assert.Equal(1, Scalar(DbPath, "SELECT count(*) FROM vitals_frames WHERE chair = 'c2' AND device = 'mq-2' AND source = 'Mqtt' AND hr = 80;"));
     }
@@ -238,7 +239,7 @@ public sealed class SqliteRetentionTests : IDisposable
     }
 
     [Fact]
-    public void Open_NewFile_IsSchemaV5()
+    public void Open_NewFile_IsSchemaV6()
     {
         var said = new List<string>();
         using (new SqliteStore(DbPath, said.Add))
@@ -248,8 +249,9 @@ public sealed class SqliteRetentionTests : IDisposable
         Assert.Empty(said); // nothing to convert, nothing to announce
 
         SqliteConnection.ClearAllPools();
-        Assert.Equal(5, Scalar(DbPath, "PRAGMA user_version;"));
-        Assert.Equal(1, Scalar(DbPath, "SELECT count(*) FROM sqlite_master WHERE name = 'vitals_stream_time';"));
+        Assert.Equal(6, Scalar(DbPath, "PRAGMA user_version;"));
+        Assert.Equal(0, Scalar(DbPath, "SELECT count(*) FROM sqlite_master WHERE name = 'vitals_stream_time';"));
+        Assert.Equal(1, Scalar(DbPath, "SELECT count(*) FROM sqlite_master WHERE name = 'vitals_spans_stream';"));
         Assert.Equal(1, Scalar(DbPath, "SELECT count(*) FROM sqlite_master WHERE name = 'vitals_frames';"));
         Assert.Equal(1, Scalar(DbPath, "SELECT count(*) FROM sqlite_master WHERE name = 'events_type_user';"));
         Assert.Equal(1, Scalar(DbPath, "SELECT count(*) FROM sqlite_master WHERE name = 'forward_cursors';"));

@@ -1,0 +1,156 @@
+using Microsoft.Data.Sqlite;
+using Vitals.Core;
+using Vitals.Storage.Sqlite;
+
+namespace Vitals.Storage.Tests.Sqlite;
+
+/// <summary>
+/// History is indexed by spans (schema 6): a run of one stream's rows per append. These try to make a read miss,
+/// repeat or misorder a reading: interleaved streams, device clocks out of order or far apart, windows that cut a
+/// span, retention that cuts one, and a schema-5 file upgraded in place.
+/// </summary>
+public sealed class SqliteSpansTests : IDisposable
+{
+    private static readonly DateTimeOffset T0 = new(2026, 11, 22, 9, 0, 0, TimeSpan.Zero);
+    private readonly string dir = Directory.CreateTempSubdirectory("vitals-spans-").FullName;
+
+    private string DbPath => Path.Combine(dir, "vitals.db");
+
+    public void Dispose()
+    {
+        SqliteConnection.ClearAllPools();
+        Directory.Delete(dir, recursive: true);
+    }
+
+    private static Observation Obs(string chair, string device, double value, DateTimeOffset measured, Sign sign = Sign.Hr) =>
+        new("site-a", chair, device, sign, value, measured, measured.AddMilliseconds(40), SourceProtocol.Mqtt);
+
+    private long Scalar(string sql)
+    {
+        using var conn = new SqliteConnection($"Data Source={DbPath}");
+        conn.Open();
+        using var cmd = conn.CreateCommand();
+        cmd.CommandText = sql;
+        return (long)cmd.ExecuteScalar()!;
+    }
+
+    [Fact]
+    public void Query_InterleavedStreamsAndDeviceClocks_EveryWindowReturnsExactlyItsReadingsInTimeOrder()
+    {
+        // Three chairs (c3 fed by two devices) interleaved in each append, measured times jittered back and forth,
+        // a reading 10 minutes late and one 2 hours early among them, over 20 appends.
+        using var store = new SqliteStore(DbPath);
+        var all = new List<Observation>();
+        var rng = new Random(15);
+        var value = 0;
+        for (var append = 0; append < 20; append++)
+        {
+            var batch = new List<Observation>();
+            for (var i = 0; i < 60; i++)
+            {
+                var (chair, device) = (i % 4) switch { 0 => ("c1", "d1"), 1 => ("c2", "d2"), 2 => ("c3", "d3a"), _ => ("c3", "d3b") };
+                var measured = T0.AddSeconds((append * 15) + (i / 4)).AddMilliseconds(rng.Next(-3000, 3000));
+                measured = (append, i) switch { (7, 9) => measured.AddMinutes(-10), (12, 5) => measured.AddHours(2), _ => measured };
+                var o = Obs(chair, device, value++, measured);
+                batch.Add(o);
+                all.Add(o);
+            }
+
+            store.Append(batch);
+        }
+
+        foreach (var chair in new[] { "c1", "c2", "c3" })
+        {
+            foreach (var (from, to) in new[]
+            {
+                (T0.AddHours(-1), T0.AddHours(3)), (T0.AddSeconds(100), T0.AddSeconds(101)), (T0.AddSeconds(37), T0.AddSeconds(200)),
+                (T0.AddMinutes(-9), T0.AddSeconds(30)), (T0.AddHours(2), T0.AddHours(2).AddMinutes(5)), (T0.AddSeconds(299), T0.AddHours(1)),
+            })
+            {
+                var expected = all.Where(o => o.Chair == chair && o.MeasuredAt >= from && o.MeasuredAt < to)
+                    .OrderBy(o => o.MeasuredAt).ThenBy(o => o.Value).Select(o => o.Value).ToList();
+                Assert.Equal(expected, store.Query(chair, from, to).Select(o => o.Value));
+            }
+        }
+    }
+
+    [Fact]
+    public void Append_ManyFramesOfFewStreams_OneSpanPerStreamNotPerRow()
+    {
+        using var store = new SqliteStore(DbPath);
+        var batch = Enumerable.Range(0, 3000).Select(i => Obs($"c{i % 3}", "d", i, T0.AddMilliseconds(i * 10))).ToList();
+        Assert.Equal(3000, store.Append(batch));
+        store.Append([Obs("c0", "d", -1, T0.AddMinutes(1))]);
+
+        SqliteConnection.ClearAllPools();
+        Assert.Equal(4, Scalar("SELECT count(*) FROM vitals_spans;"));
+        Assert.Equal(1000, Scalar("SELECT last_id - first_id + 1 FROM vitals_spans WHERE first_id = 1;")); // c0's rows, together
+        Assert.Equal(0, Scalar("SELECT count(*) FROM vitals_spans s JOIN vitals v ON v.id BETWEEN s.first_id AND s.last_id WHERE v.stream <> s.stream;"));
+        Assert.Equal(0, Scalar("SELECT count(*) FROM vitals v WHERE NOT EXISTS (SELECT 1 FROM vitals_spans s WHERE v.id BETWEEN s.first_id AND s.last_id);"));
+    }
+
+    [Fact]
+    public void Append_OneStreamSpreadOverHours_SplitIntoSpansOfAtMostAMinute()
+    {
+        using var store = new SqliteStore(DbPath);
+        var batch = Enumerable.Range(0, 600).Select(i => Obs("c1", "d", i, T0.AddSeconds(i * 30))).ToList(); // 5 hours in one append
+        store.Append(batch);
+
+        Assert.Equal(batch.Skip(240).Take(2).Select(o => o.Value), store.Query("c1", T0.AddHours(2), T0.AddHours(2).AddMinutes(1)).Select(o => o.Value));
+        SqliteConnection.ClearAllPools();
+        Assert.Equal(0, Scalar($"SELECT count(*) FROM vitals_spans WHERE max_ms - min_ms > {SqliteStore.SpanMs};"));
+    }
+
+    [Fact]
+    public void Compact_CutsASpan_RowsLeftStillReadAndSpansOfDeletedRowsGone()
+    {
+        using var store = new SqliteStore(DbPath);
+        var old = Enumerable.Range(0, 100).Select(i => Obs("c1", "d", i, T0.AddMilliseconds(i * 100))).ToList();
+        store.Append(old); // one span, rows 1-100, received from T0 to T0 + 9.9 s
+        store.Append([Obs("c1", "d", 100, T0.AddMinutes(5))]);
+
+        Assert.Equal(50, store.Compact(T0.AddSeconds(5), forwardingConfigured: false));
+        Assert.Equal(Enumerable.Range(50, 51).Select(i => (double)i), store.Query("c1", T0, T0.AddHours(1)).Select(o => o.Value));
+
+        Assert.Equal(50, store.Compact(T0.AddMinutes(1), forwardingConfigured: false));
+        Assert.Equal([100.0], store.Query("c1", T0, T0.AddHours(1)).Select(o => o.Value));
+        SqliteConnection.ClearAllPools();
+        Assert.Equal(1, Scalar("SELECT count(*) FROM vitals_spans;"));
+    }
+
+    [Fact]
+    public void Open_SchemaV5FileWithRows_UpgradedToSpansAndEveryReadingStillRead()
+    {
+        var rows = Enumerable.Range(0, 400).Select(i => Obs($"c{i % 2}", "d", i, T0.AddSeconds(i))).ToList();
+        using (var store = new SqliteStore(DbPath))
+        {
+            store.Append(rows);
+        }
+
+        // Back to what schema 5 left: its index, no spans.
+        SqliteConnection.ClearAllPools();
+        using (var conn = new SqliteConnection($"Data Source={DbPath}"))
+        {
+            conn.Open();
+            using var cmd = conn.CreateCommand();
+            cmd.CommandText = """
+                DROP TABLE vitals_spans;
+                CREATE INDEX vitals_stream_time ON vitals (stream, measured_ms);
+                PRAGMA user_version = 5;
+                """;
+            cmd.ExecuteNonQuery();
+        }
+
+        SqliteConnection.ClearAllPools();
+        using (var store = new SqliteStore(DbPath))
+        {
+            Assert.Equal(rows.Where(o => o.Chair == "c1").Select(o => o.Value), store.Query("c1", T0, T0.AddHours(1)).Select(o => o.Value));
+            Assert.Equal(401, store.Append([Obs("c0", "d", 1000, T0.AddSeconds(1000))]));
+            Assert.Equal(201, store.Query("c0", T0, T0.AddHours(1)).Count);
+        }
+
+        SqliteConnection.ClearAllPools();
+        Assert.Equal(6, Scalar("PRAGMA user_version;"));
+        Assert.Equal(0, Scalar("SELECT count(*) FROM sqlite_master WHERE name = 'vitals_stream_time';"));
+    }
+}
