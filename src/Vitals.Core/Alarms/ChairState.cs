@@ -18,7 +18,14 @@ internal sealed class ChairState(ChairKey key, Dictionary<string, ActiveAlarm> a
     // Shared and never added to: HistoryOf a sign with no readings yet.
     private static readonly List<Reading> NoReadings = [];
 
-    private readonly Dictionary<Sign, List<Reading>> history = [];
+    private static readonly int SignCount = Enum.GetValues<Sign>().Length;
+
+    // Readings kept per sign, and the continuous signs' signals, indexed by sign: every reading reads both, and a
+    // Dictionary<Sign, ...> or SortedDictionary lookup (comparer calls through an interface in the AOT build) per reading
+    // was a tenth of AlarmEngine.Observe's samples in a perf profile of the harness (see the README, "Where the time goes").
+    private readonly List<Reading>?[] history = new List<Reading>?[SignCount];
+    private readonly SignSignal?[] signalsBySign = new SignSignal?[SignCount];
+    private readonly SortedDictionary<Sign, SignSignal> signals = [];
 
     private readonly SortedDictionary<string, ConditionTrack> tracks = new(StringComparer.Ordinal);
 
@@ -59,8 +66,8 @@ internal sealed class ChairState(ChairKey key, Dictionary<string, ActiveAlarm> a
     /// <summary>Condition timing by rule, in rule order (the order the clock visits them).</summary>
     public IReadOnlyDictionary<string, ConditionTrack> Tracks => tracks;
 
-    /// <summary>Continuous signs this chair's monitor sends, with when each last gave a judgeable reading.</summary>
-    public SortedDictionary<Sign, SignSignal> Signals { get; } = [];
+    /// <summary>Continuous signs this chair's monitor sends, with when each last gave a judgeable reading, in sign order.</summary>
+    public IReadOnlyDictionary<Sign, SignSignal> Signals => signals;
 
     /// <summary>
     /// The rules of this chair's effective profile, resolved again only when <paramref name="configuration"/> changed
@@ -105,23 +112,52 @@ internal sealed class ChairState(ChairKey key, Dictionary<string, ActiveAlarm> a
         }
     }
 
-    public List<Reading> HistoryOf(Sign sign) => history.TryGetValue(sign, out var list) ? list : NoReadings;
+    /// <summary>The signal of continuous <paramref name="sign"/>, expected from <paramref name="firstSeen"/> when it is new.</summary>
+    public SignSignal Signal(Sign sign, DateTimeOffset firstSeen)
+    {
+        if (signalsBySign[(int)sign] is not { } signal)
+        {
+            signalsBySign[(int)sign] = signals[sign] = signal = new SignSignal(firstSeen);
+        }
 
-    public IReadOnlyDictionary<Sign, IReadOnlyList<Reading>> History() =>
-        history.ToDictionary(p => p.Key, p => (IReadOnlyList<Reading>)p.Value);
+        return signal;
+    }
+
+    /// <summary>Forgets every sign's signal (the chair was released).</summary>
+    public void ClearSignals()
+    {
+        signals.Clear();
+        Array.Clear(signalsBySign);
+    }
+
+    public List<Reading> HistoryOf(Sign sign) => history[(int)sign] ?? NoReadings;
+
+    public IReadOnlyDictionary<Sign, IReadOnlyList<Reading>> History()
+    {
+        var all = new Dictionary<Sign, IReadOnlyList<Reading>>();
+        for (var i = 0; i < SignCount; i++)
+        {
+            if (history[i] is { } list)
+            {
+                all[(Sign)i] = list;
+            }
+        }
+
+        return all;
+    }
 
     /// <summary>Number of readings of <paramref name="sign"/> kept (with up to <see cref="TrimBatch"/> - 1 older ones not yet dropped).</summary>
-    public int Kept(Sign sign) => history.TryGetValue(sign, out var list) ? list.Count : 0;
+    public int Kept(Sign sign) => history[(int)sign]?.Count ?? 0;
 
     /// <summary>Drops the readings of a sign no rule reads any more.</summary>
-    public void Forget(Sign sign) => history.Remove(sign);
+    public void Forget(Sign sign) => history[(int)sign] = null;
 
     /// <summary>Keeps <paramref name="reading"/> in time order and drops those of the sign older than <paramref name="keepFrom"/>, in batches.</summary>
     public void Record(Sign sign, Reading reading, DateTimeOffset keepFrom)
     {
-        if (!history.TryGetValue(sign, out var list))
+        if (history[(int)sign] is not { } list)
         {
-            history[sign] = list = [];
+            history[(int)sign] = list = [];
         }
 
         if (list.Count > 0 && reading.At >= list[^1].At && reading.At - list[^1].At < MinSpacing)
@@ -185,7 +221,7 @@ internal sealed class ChairState(ChairKey key, Dictionary<string, ActiveAlarm> a
             ChecksDue[check] += by;
         }
 
-        foreach (var signal in Signals.Values)
+        foreach (var signal in signals.Values)
         {
             signal.Shift(by);
         }
@@ -195,7 +231,7 @@ internal sealed class ChairState(ChairKey key, Dictionary<string, ActiveAlarm> a
             track.Shift(by);
         }
 
-        foreach (var list in history.Values)
+        foreach (var list in history.OfType<List<Reading>>())
         {
             for (var i = 0; i < list.Count; i++)
             {
@@ -230,8 +266,10 @@ internal sealed class ChairRegistry(Func<ChairKey, Dictionary<string, ActiveAlar
 {
     private readonly SortedDictionary<ChairKey, ChairState> chairs = new(ChairKey.Order);
 
-    // Every reading looks its chair up: hashed, not a walk down the sorted tree with string comparisons.
-    private readonly Dictionary<ChairKey, ChairState> byKey = [];
+    // Every reading looks its chair up: hashed, not a walk down the sorted tree with string comparisons. By site, then
+    // chair, in maps keyed by string: those hash with the runtime's non-randomized string hash, where a ChairKey's own
+    // hash is two randomized (Marvin) string hashes, which were most of the lookup's samples in the AOT gateway's profile.
+    private readonly Dictionary<string, Dictionary<string, ChairState>> bySite = new(StringComparer.Ordinal);
 
     // Readings come in runs per chair (the signs of one message or one monitor frame), so the chair found last answers
     // most of them without hashing site and chair: the key's strings are usually the very same instances.
@@ -246,20 +284,25 @@ internal sealed class ChairRegistry(Func<ChairKey, Dictionary<string, ActiveAlar
             return hit;
         }
 
-        if (!byKey.TryGetValue(key, out var state))
+        if (!bySite.TryGetValue(key.Site, out var site))
         {
-            byKey[key] = chairs[key] = state = new ChairState(key, alarmsOf(key));
+            bySite[key.Site] = site = new Dictionary<string, ChairState>(StringComparer.Ordinal);
+        }
+
+        if (!site.TryGetValue(key.Chair, out var state))
+        {
+            site[key.Chair] = chairs[key] = state = new ChairState(key, alarmsOf(key));
         }
 
         return last = state;
     }
 
-    public ChairState? Find(ChairKey key) => byKey.GetValueOrDefault(key);
+    public ChairState? Find(ChairKey key) => bySite.GetValueOrDefault(key.Site)?.GetValueOrDefault(key.Chair);
 
     public void Clear()
     {
         chairs.Clear();
-        byKey.Clear();
+        bySite.Clear();
         last = null;
     }
 }
