@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace Vitals.Core.Alarms;
 
 /// <summary>What the engine knows about one chair: its feed, session, baseline, condition timers and recent readings.</summary>
@@ -264,45 +266,55 @@ internal sealed class SignSignal(DateTimeOffset firstSeen)
 /// <param name="alarmsOf">The alarm book's map of a chair's alarms, given to the chair when it is first seen.</param>
 internal sealed class ChairRegistry(Func<ChairKey, Dictionary<string, ActiveAlarm>> alarmsOf)
 {
+    // A power of two; sets of two ways each.
+    private const int IdentitySets = 512;
+
     private readonly SortedDictionary<ChairKey, ChairState> chairs = new(ChairKey.Order);
 
-    // Every reading looks its chair up: hashed, not a walk down the sorted tree with string comparisons. By site, then
-    // chair, in maps keyed by string: those hash with the runtime's non-randomized string hash, where a ChairKey's own
-    // hash is two randomized (Marvin) string hashes, which were most of the lookup's samples in the AOT gateway's profile.
-    private readonly Dictionary<string, Dictionary<string, ChairState>> bySite = new(StringComparer.Ordinal);
+    // Every reading looks its chair up: hashed, not a walk down the sorted tree with string comparisons.
+    private readonly Dictionary<ChairKey, ChairState> byKey = [];
 
-    // Readings come in runs per chair (the signs of one message or one monitor frame), so the chair found last answers
-    // most of them without hashing site and chair: the key's strings are usually the very same instances.
-    private ChairState? last;
+    // The readings of one feed carry the very same site and chair string instances (its configuration's), so a table by
+    // the chair string's identity answers nearly every lookup without hashing or comparing characters: a ChairKey's hash
+    // is two randomized (Marvin) string hashes, and the harness's round-robin over 50 chairs missed a cache of the chair
+    // found last on every message. Two ways per set, so two chairs whose strings share a set do not evict each other; a
+    // miss (first sight, or a third chair in a set) falls back to the dictionary. Filled in place: nothing allocated.
+    private readonly Seen[] byIdentity = new Seen[IdentitySets * 2];
 
     public IEnumerable<ChairState> All => chairs.Values;
 
     public ChairState Get(ChairKey key)
     {
-        if (last is { } hit && hit.Key == key)
+        var set = (RuntimeHelpers.GetHashCode(key.Chair) & (IdentitySets - 1)) * 2;
+        for (var way = set; way < set + 2; way++)
         {
-            return hit;
+            ref readonly var seen = ref byIdentity[way];
+            if (ReferenceEquals(seen.Chair, key.Chair) && ReferenceEquals(seen.Site, key.Site))
+            {
+                return seen.State!;
+            }
         }
 
-        if (!bySite.TryGetValue(key.Site, out var site))
+        if (!byKey.TryGetValue(key, out var state))
         {
-            bySite[key.Site] = site = new Dictionary<string, ChairState>(StringComparer.Ordinal);
+            byKey[key] = chairs[key] = state = new ChairState(key, alarmsOf(key));
         }
 
-        if (!site.TryGetValue(key.Chair, out var state))
-        {
-            site[key.Chair] = chairs[key] = state = new ChairState(key, alarmsOf(key));
-        }
-
-        return last = state;
+        // By this reading's instances (the chair may have been made from equal strings of a command or a restored
+        // snapshot); the set's older entry goes.
+        byIdentity[set + 1] = byIdentity[set];
+        byIdentity[set] = new Seen(key.Site, key.Chair, state);
+        return state;
     }
 
-    public ChairState? Find(ChairKey key) => bySite.GetValueOrDefault(key.Site)?.GetValueOrDefault(key.Chair);
+    public ChairState? Find(ChairKey key) => byKey.GetValueOrDefault(key);
 
     public void Clear()
     {
         chairs.Clear();
-        bySite.Clear();
-        last = null;
+        byKey.Clear();
+        Array.Clear(byIdentity);
     }
+
+    private readonly record struct Seen(string? Site, string? Chair, ChairState? State);
 }
