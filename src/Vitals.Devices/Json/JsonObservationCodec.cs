@@ -573,7 +573,8 @@ public sealed partial class JsonObservationCodec
     private static bool TryDouble(ReadOnlySpan<byte> number, out double value)
     {
         // Whole numbers of up to 15 digits (every value a monitor sends as an integer) are exact in a double, so adding up
-        // the digits gives the parser's result without its general path (a fifth of the decode's remaining samples, perf).
+        // the digits gives the parser's result without its general path (Utf8Parser's number parsing was ~1 % of the AOT
+        // gateway's harness window in perf).
         if (number.Length is > 0 and <= 15)
         {
             long whole = 0;
