@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Text.Json;
 
 namespace Vitals.Devices.Json;
@@ -128,7 +129,9 @@ public sealed partial class JsonObservationCodec
         }
     }
 
-    // JSON's white space: space, tab, line feed, carriage return.
+    // JSON's white space: space, tab, line feed, carriage return. Inlined, as the digits below: called around every token,
+    // the calls were a fifth of the scan's samples in the AOT build.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static int SkipSpace(ReadOnlySpan<byte> json, int i)
     {
         while (i < json.Length && json[i] is (byte)' ' or (byte)'\t' or (byte)'\n' or (byte)'\r')
@@ -225,6 +228,7 @@ public sealed partial class JsonObservationCodec
         return true;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static int SkipDigits(ReadOnlySpan<byte> json, int k)
     {
         while (k < json.Length && char.IsAsciiDigit((char)json[k]))
