@@ -1,5 +1,3 @@
-using System.Runtime.InteropServices;
-
 namespace Vitals.Core.Alarms;
 
 /// <summary>
@@ -46,7 +44,7 @@ public sealed class AlarmEngine : IAlarmEngine
     private readonly ChairRegistry chairs;
 
     // Reused by every Observe (the engine is driven by one caller at a time): no list per reading.
-    private readonly List<Verdict> verdicts = [];
+    private readonly VerdictBuffer verdicts = new();
     private readonly AlarmBook book;
     private readonly AudioPause pause;
     private readonly Conditions conditions;
@@ -126,12 +124,12 @@ public sealed class AlarmEngine : IAlarmEngine
         var rules = chair.Rules(Configuration).For(sign);
         var timing = rules.Timing;
         var verdicts = this.verdicts;
-        verdicts.Clear();
+        verdicts.Reset();
         RuleEvaluator.Limits(rules, sign, observation.Value, timing.ClearMargin, verdicts);
         RuleEvaluator.BaselineChanges(rules, chair.Baseline, sign, observation.Value, timing.ClearMargin, verdicts);
         RuleEvaluator.RatesOfChange(rules, sign, observation.Value, at, chair.HistoryOf(sign), timing.ClearMargin, verdicts);
         Keep(chair, sign, new Reading(at, observation.Value));
-        foreach (ref readonly var verdict in CollectionsMarshal.AsSpan(verdicts)) // by reference: a verdict is about 80 bytes
+        foreach (ref readonly var verdict in verdicts.AsSpan()) // by reference: a verdict is about 80 bytes
         {
             conditions.Judge(chair, verdict, timing, at, events);
         }

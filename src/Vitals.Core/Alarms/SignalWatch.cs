@@ -34,11 +34,7 @@ internal sealed class SignalWatch(AlarmBook book, Func<AlarmTiming> timing)
             return;
         }
 
-        if (!chair.Signals.TryGetValue(sign, out var signal))
-        {
-            chair.Signals[sign] = signal = new SignSignal(at);
-        }
-
+        var signal = chair.Signal(sign, at);
         signal.Problem = problem;
         if (problem is null)
         {
@@ -98,6 +94,6 @@ internal sealed class SignalWatch(AlarmBook book, Func<AlarmTiming> timing)
             book.SetTechnical(chair.Key, LostRule(sign), null, message, now, events, sign: sign);
         }
 
-        chair.Signals.Clear();
+        chair.ClearSignals();
     }
 }

@@ -143,6 +143,63 @@ public class JsonFlatReaderTests
         "   ",
         "\u00ff\u00fe",
 
+        // the plain-object scan's edges: white space, literals, numbers, strings it leaves to the reader
+        "{ }",
+        " {\t} \r\n",
+        "{}x",
+        "{,}",
+        "{\"hr\":72,,\"spo2\":97}",
+        "{\"hr\" 72}",
+        "{\"hr\":}",
+        "{\"hr\":72 \"spo2\":97}",
+        "{\"hr\":72}\u000b",
+        "{\"hr\":72}\u00a0",
+        "{\f\"hr\":72}",
+        "{\"hr\":tru}",
+        "{\"hr\":truex}",
+        "{\"hr\":nul,\"spo2\":97}",
+        "{\"hr\":nulll}",
+        "{\"hr\":False}",
+        "{\"hr\":null,\"spo2\":true,\"ts\":false}",
+        "{\"hr\":-}",
+        "{\"hr\":-72}",
+        "{\"hr\":--72}",
+        "{\"hr\":-072}",
+        "{\"hr\":0}",
+        "{\"hr\":00}",
+        "{\"hr\":0.}",
+        "{\"hr\":.5}",
+        "{\"hr\":7.2e1}",
+        "{\"hr\":72e}",
+        "{\"hr\":72e+}",
+        "{\"hr\":72E-0}",
+        "{\"hr\":72e+01}",
+        "{\"hr\":72.5.1}",
+        "{\"hr\":0x48}",
+        "{\"hr\":72x}",
+        "{\"hr\":1_000}",
+        "{\"hr\":999999999999999}",
+        "{\"hr\":1000000000000000}",
+        "{\"hr\":72,\"ts\":1795341600000.0}",
+        "{\"hr\":72,\"ts\":17953416e5}",
+        "{\"hr\":\"72\",\"dev\":\"mon \u00e9\u20ac\"}",
+        "{\"hr\":72,\"dev\":\"tab\there\"}",
+        "{\"hr\":72,\"dev\":\"line\nbreak\"}",
+        "{\"hr\":72,\"dev\":\"del\u007f\"}",
+        "{\"hr\":72,\"dev\":\"\"}",
+        "{\"\":1,\"hr\":72}",
+        "{\"hr\":72,\"dev\":\"unterminated}",
+        "{\"hr\":72,\"x\":\"a\\\\b\"}",
+        "{\"hr\":72,\"x\":\"a\\\"b\"}",
+        "{\"hr\":72,\"x\":\"a\\u0041\"}",
+        "{\"hr\":72,\"x\":[]}",
+        "{\"hr\":72,\"x\":{}}",
+        "{\"hr\":72,\"x\":[1,{\"hr\":99}]}",
+        "{\"hr\":{},\"hr\":72}",
+        "{\"hr\":72,\"hr\":{}}",
+        "{\"hr\":\"72\",\"hr\":73}",
+        "{\"hr\":72,\"spo2\":97,\"spo2\":null}",
+
         // roots other than one object
         """[{"hr":72},{"hr":73,"ts":1795341600000}]""",
         """[1,{"hr":72}]""",
@@ -208,6 +265,51 @@ public class JsonFlatReaderTests
         }
     }
 
+    /// <summary>
+    /// Random sequences of JSON's tokens, mostly almost-plain objects: wherever the plain-object scan takes one, it must
+    /// give what the reader and the document give (a scan that let "01", "1.", a trailing comma or a missing colon through
+    /// would emit readings where the others count a malformed frame).
+    /// </summary>
+    [Fact]
+    public void Decode_RandomTokenSequences_PlainScanSameAsReaderAndDocument()
+    {
+        string[] tokens =
+        [
+            "{", "}", "\"hr\"", "\"spo2\"", "\"ts\"", "\"dev\"", "\"x\"", ":", ":", ",", ",", "72", "0", "-", "01", "1.", ".5", "e3", "E-2",
+            "1795341600000", "true", "false", "null", "nul", " ", "\t", "\n", "\"", "\\", "\\u0041", "[", "]", "\"mon-1\"", "\u0001", "x",
+        ];
+        var random = new Random(1515);
+        for (var i = 0; i < 20_000; i++)
+        {
+            var json = new StringBuilder("{");
+            for (var k = random.Next(1, 12); k > 0; k--)
+            {
+                // Half the time a well-formed member, so many payloads are valid and get past the scan's first checks.
+                json.Append(random.Next(2) == 0 ? $"\"{Pick(random, "hr", "spo2", "ts", "dev", "bed")}\":{Pick(random, "72", "97", "-1.5e1", "\"m-1\"", "null", "true")}," : tokens[random.Next(tokens.Length)]);
+            }
+
+            if (random.Next(3) > 0)
+            {
+                json.Append("\"hr\":80}");
+            }
+
+            AssertSame(Encoding.UTF8.GetBytes(json.ToString()), i % 2 == 0 ? Harness() : Vendor());
+        }
+    }
+
+    /// <summary>The harness's message and its white-space variants take the plain-object scan (so the tests above compare it at all).</summary>
+    [Theory]
+    [InlineData("""{"bed":"bed-1","hr":72,"spo2":97,"seq":1,"ts":1795341600000}""", true)]
+    [InlineData(" {\t\"hr\" :\r\n72 , \"dev\":\"m\u00e9\",\"ok\":true,\"n\":null,\"f\":false,\"x\":-0.5E+3 } \n", true)]
+    [InlineData("{}", true)]
+    [InlineData("""{"hr":72,"dev":"m\"1"}""", false)]
+    [InlineData("""{"hr":72,"x":{"y":1}}""", false)]
+    [InlineData("""[{"hr":72}]""", false)]
+    [InlineData("""{"hr":01}""", false)]
+    [InlineData("""{"hr":72,}""", false)]
+    public void PlainObjectScan_TakesOnlyPlainValidObjects(string json, bool plain) =>
+        Assert.Equal(plain, new JsonObservationCodec(Vendor()).TakesPlainObjectScan(Encoding.UTF8.GetBytes(json)));
+
     [Theory]
     [InlineData("""{"hr":1e400,"spo2":97}""", "hr value Infinity is outside 0-350 /min")]
     [InlineData("""{"hr":-1e400,"spo2":97}""", "hr value -Infinity is outside 0-350 /min")]
@@ -243,19 +345,26 @@ public class JsonFlatReaderTests
             output);
     }
 
+    /// <summary>The plain-object scan (the default), the reader alone and the document give the same readings and error.</summary>
     private static void AssertSame(byte[] payload, JsonMapping mapping)
     {
+        var byScan = new List<Observation> { Marker };
         var byReader = new List<Observation> { Marker };
         var byDocument = new List<Observation> { Marker };
-        DecodeResult r = default, d = default;
+        DecodeResult s = default, r = default, d = default;
 
-        Assert.Null(Record.Exception(() => r = new JsonObservationCodec(mapping).Decode(payload, Context, byReader)));
+        Assert.Null(Record.Exception(() => s = new JsonObservationCodec(mapping).Decode(payload, Context, byScan)));
+        Assert.Null(Record.Exception(() => r = new JsonObservationCodec(mapping) { ScanPlainObjects = false }.Decode(payload, Context, byReader)));
         Assert.Null(Record.Exception(() => d = new JsonObservationCodec(mapping) { ReadFlatObjects = false }.Decode(payload, Context, byDocument)));
 
         var shown = Encoding.UTF8.GetString(payload);
         Assert.True(d == r, $"{shown}: document {d}, reader {r}");
         Assert.True(byDocument.SequenceEqual(byReader), $"{shown}: document {byDocument.Count - 1} readings, reader {byReader.Count - 1}");
+        Assert.True(d == s, $"{shown}: document {d}, plain scan {s}");
+        Assert.True(byDocument.SequenceEqual(byScan), $"{shown}: document {byDocument.Count - 1} readings, plain scan {byScan.Count - 1}");
     }
+
+    private static string Pick(Random random, params string[] choices) => choices[random.Next(choices.Length)];
 
     // Already in the list before decoding: neither path may remove what it did not add.
     private static readonly Observation Marker = new("site-0", "chair-0", "d", Sign.Rr, 12, Received, Received, SourceProtocol.Mqtt);
