@@ -25,11 +25,12 @@ internal sealed class MqttConnection(Socket socket, Stream stream, MqttPacketRea
     /// messages, median read 93 bytes = one PUBLISH, recv ~15 % of the CPU). Streaming means <see cref="CoalesceAfter"/>
     /// (16) reads in a row that each found their bytes within <see cref="QuickRead"/> and brought less than
     /// <see cref="SmallRead"/>; one read that had to wait longer (a quiet spell) ends it, so a lone message after quiet
-    /// is read at once. Measured on the shared harness (200k messages, alternating with main, load 6.5-7.2): recvfrom
-    /// 4.3-10.1k -> 1.6-2.9k, epoll_wait 1.9-5.4k -> 0.8-1.6k, window CPU 1.22-1.38 -> 1.20-1.30 s (mean -2 %, inside
-    /// the noise of a loaded machine). Pausing without the streak (after any read quicker than 1 ms) cut CPU ~5 % there
-    /// but added 4-7 ms to the alarm's MQTT-out p50 at 100 chairs (bursts of alarms kept pausing the subscriber);
-    /// with the streak p50/p99 stay as before. Thread.Sleep instead of Task.Delay: no better, and not cancellable.
+    /// is read at once. Measured on the shared harness (gw-only, 200k messages, ten pairs alternating with main, load
+    /// 4.4-7.4): recvfrom 2.0-15.7k -> 1.0-2.9k, epoll_wait 1.1-6.9k -> 0.5-1.7k, window CPU mean 1.31 -> 1.24 CPU-s
+    /// (-5 %; main costs more the more it reads: 1.38 with 9-16k reads, 1.27 with 2-7k). Pausing without the streak
+    /// (after any read quicker than 1 ms) added 4-7 ms to the alarm's MQTT-out p50 at 100 chairs (bursts of alarms
+    /// kept pausing the subscriber); with the streak p50/p99 stay as before. Thread.Sleep instead of Task.Delay: no
+    /// better, and not cancellable.
     /// </remarks>
     public TimeSpan CoalesceWait { get; set; }
 
