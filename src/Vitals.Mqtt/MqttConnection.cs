@@ -25,9 +25,10 @@ internal sealed class MqttConnection(Socket socket, Stream stream, MqttPacketRea
     /// messages, median read 93 bytes = one PUBLISH, recv ~15 % of the CPU). Streaming means <see cref="CoalesceAfter"/>
     /// (16) reads in a row that each found their bytes within <see cref="QuickRead"/> and brought less than
     /// <see cref="SmallRead"/>; one read that had to wait longer (a quiet spell) ends it, so a lone message after quiet
-    /// is read at once. Measured on the shared harness (gw-only, 200k messages, ten pairs alternating with main, load
-    /// 4.4-7.4): recvfrom 2.0-15.7k -> 1.0-2.9k, epoll_wait 1.1-6.9k -> 0.5-1.7k, window CPU mean 1.31 -> 1.24 CPU-s
-    /// (-5 %; main costs more the more it reads: 1.38 with 9-16k reads, 1.27 with 2-7k). Pausing without the streak
+    /// is read at once. Measured on the shared harness (gw-only, 200k messages, 13 pairs alternating with main, load
+    /// 3.3-7.4): recvfrom 1.2-15.7k -> 1.0-3.6k, epoll_wait 0.6-7.6k -> 0.5-2.3k, window CPU mean 1.30 -> 1.25 CPU-s
+    /// (-4 %, 8 pairs lower, 4 higher; main costs more the more it reads: 1.38 with 9-16k reads, 1.26 with 1-7k, so a
+    /// quiet machine, where it reads most, should gain most). Pausing without the streak
     /// (after any read quicker than 1 ms) added 4-7 ms to the alarm's MQTT-out p50 at 100 chairs (bursts of alarms
     /// kept pausing the subscriber); with the streak p50/p99 stay as before. Thread.Sleep instead of Task.Delay: no
     /// better, and not cancellable.
