@@ -25,10 +25,10 @@ internal sealed class MqttConnection(Socket socket, Stream stream, MqttPacketRea
     /// messages, median read 93 bytes = one PUBLISH, recv ~15 % of the CPU). Streaming means <see cref="CoalesceAfter"/>
     /// (16) reads in a row that each found their bytes within <see cref="QuickRead"/> and brought less than
     /// <see cref="SmallRead"/>; one read that had to wait longer (a quiet spell) ends it, so a lone message after quiet
-    /// is read at once. Measured on the shared harness (gw-only, 200k messages, 13 pairs alternating with main, load
-    /// 3.3-7.4): recvfrom 1.2-15.7k -> 1.0-3.6k, epoll_wait 0.6-7.6k -> 0.5-2.3k, window CPU mean 1.30 -> 1.25 CPU-s
-    /// (-4 %, 8 pairs lower, 4 higher; main costs more the more it reads: 1.38 with 9-16k reads, 1.26 with 1-7k, so a
-    /// quiet machine, where it reads most, should gain most). Pausing without the streak
+    /// is read at once. Measured on the shared harness (gw-only, 200k messages, alternating with main): seven pairs at
+    /// load 1.6-3.0, window CPU mean 1.53 -> 1.29 CPU-s (-15 %, 6 of 7 lower), recvfrom 1.6-23.5k -> 1.2-2.7k,
+    /// epoll_wait 0.9-13.0k -> 0.6-1.7k; 13 pairs at load 3.3-7.4 (a busy machine batches reads already) 1.30 -> 1.25,
+    /// recvfrom 1.2-15.7k -> 1.0-3.6k. Pausing without the streak
     /// (after any read quicker than 1 ms) added 4-7 ms to the alarm's MQTT-out p50 at 100 chairs (bursts of alarms
     /// kept pausing the subscriber); with the streak p50/p99 stay as before. Thread.Sleep instead of Task.Delay: no
     /// better, and not cancellable.
