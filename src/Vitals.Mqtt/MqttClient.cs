@@ -141,6 +141,9 @@ public sealed class MqttClient : IMqttClient
 
     public long OversizedSkippedCount => Interlocked.Read(ref _skippedOversized);
 
+    /// <summary>Pauses the current connection's reader took to let a stream of messages gather (see <see cref="MqttConnection.CoalesceWait"/>).</summary>
+    internal long CoalescePauses => _current?.CoalescePauses ?? 0;
+
     public string? LastOversized => _lastOversized;
 
     public async Task ConnectAsync(CancellationToken cancellationToken = default)
@@ -679,6 +682,8 @@ public sealed class MqttClient : IMqttClient
     {
         var received = new List<MqttMessage>();
         var owned = new List<InboundAck>(); // QoS 1 messages the client acknowledges itself (not AcknowledgeManually)
+        connection.CoalesceWait = _options.CoalesceWait;
+        connection.CoalesceAfter = _options.CoalesceAfter;
         while (true)
         {
             MqttPacket? packet;

@@ -79,6 +79,12 @@ public sealed record MqttClientOptions
     /// </summary>
     public bool AcknowledgeManually { get; init; }
 
+    /// <summary>How long the reader pauses before each read while messages stream in (see <see cref="MqttConnection.CoalesceWait"/>); tests lengthen it.</summary>
+    internal TimeSpan CoalesceWait { get; init; } = TimeSpan.FromMilliseconds(1);
+
+    /// <summary>Quick, small reads in a row before the reader starts pausing (see <see cref="MqttConnection.CoalesceAfter"/>); tests set 0 to pause before every read.</summary>
+    internal int CoalesceAfter { get; init; } = 16;
+
     internal TimeSpan EffectiveResponseTimeout =>
         ResponseTimeout ?? (KeepAliveSeconds > 0 ? TimeSpan.FromSeconds(Math.Min(KeepAliveSeconds, 30)) : TimeSpan.FromSeconds(30));
 
