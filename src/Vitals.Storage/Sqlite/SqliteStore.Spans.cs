@@ -51,8 +51,9 @@ public sealed partial class SqliteStore
 
         if (!grouped)
         {
-            // (stream, start) is unique, so this orders each stream's frames by arrival.
-            CollectionsMarshal.AsSpan(frames).Sort();
+            // (stream, start) is unique, so this orders each stream's frames by arrival. Compared as two fields, not
+            // through ValueTuple's default comparer (1.1 % of the harness's samples).
+            CollectionsMarshal.AsSpan(frames).Sort(static (a, b) => a.Stream != b.Stream ? a.Stream.CompareTo(b.Stream) : a.Start.CompareTo(b.Start));
         }
     }
 
