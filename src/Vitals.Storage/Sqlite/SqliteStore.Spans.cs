@@ -31,6 +31,10 @@ public sealed partial class SqliteStore
     /// <summary>The batch being appended, as frames in insertion order (a stream's together); reused under the write lock.</summary>
     private readonly List<(long Stream, int Start, int End)> frames = [];
 
+    private const long MaxCountedStream = 1 << 16;
+    private int[] streamSlots = [];
+    private (long Stream, int Start, int End)[] grouping = [];
+
     /// <summary>
     /// Splits the batch into frames (<see cref="ObservationFrames"/>) and orders them by stream, keeping each stream's
     /// frames in arrival order: a stream's rows in one append get consecutive ids, so one span covers them.
@@ -51,10 +55,60 @@ public sealed partial class SqliteStore
 
         if (!grouped)
         {
-            // (stream, start) is unique, so this orders each stream's frames by arrival. Compared as two fields, not
-            // through ValueTuple's default comparer (1.1 % of the harness's samples).
-            CollectionsMarshal.AsSpan(frames).Sort(static (a, b) => a.Stream != b.Stream ? a.Stream.CompareTo(b.Stream) : a.Start.CompareTo(b.Start));
+            GroupByStream();
         }
+    }
+
+    /// <summary>
+    /// Reorders <see cref="frames"/> by stream, each stream's frames kept in arrival order: a counting sort on the
+    /// stream ids (the <c>streams</c> table's small row ids), linear where a comparison sort of a 2,000-frame commit cost
+    /// 2.5 % of the harness's samples. Ids beyond <see cref="MaxCountedStream"/> (a file with that many streams) fall
+    /// back to the comparison sort.
+    /// </summary>
+    private void GroupByStream()
+    {
+        var all = CollectionsMarshal.AsSpan(frames);
+        var max = 0L;
+        foreach (var f in all)
+        {
+            max = Math.Max(max, f.Stream);
+        }
+
+        if (max >= MaxCountedStream)
+        {
+            all.Sort(static (a, b) => a.Stream != b.Stream ? a.Stream.CompareTo(b.Stream) : a.Start.CompareTo(b.Start));
+            return;
+        }
+
+        // next[s]: where stream s's next frame goes, from the counts of the streams before it.
+        if (streamSlots.Length < max + 1)
+        {
+            streamSlots = new int[max + 1];
+        }
+
+        var next = streamSlots.AsSpan(0, (int)max + 1);
+        next.Clear();
+        foreach (var f in all)
+        {
+            next[(int)f.Stream]++;
+        }
+
+        for (int s = 0, at = 0; s < next.Length; s++)
+        {
+            (next[s], at) = (at, at + next[s]);
+        }
+
+        if (grouping.Length < all.Length)
+        {
+            grouping = new (long, int, int)[all.Length];
+        }
+
+        foreach (var f in all)
+        {
+            grouping[next[(int)f.Stream]++] = f;
+        }
+
+        grouping.AsSpan(0, all.Length).CopyTo(all);
     }
 
     /// <summary>Inserts <paramref name="span"/> if it holds a row.</summary>

@@ -90,6 +90,29 @@ public sealed class SqliteSpansTests : IDisposable
     }
 
     [Fact]
+    public void Append_StreamIdsBeyondTheCountingSort_StillOneSpanPerStream()
+    {
+        using (var conn = new SqliteConnection($"Data Source={DbPath}"))
+        {
+            using var store = new SqliteStore(DbPath); // creates the file
+            conn.Open();
+            using var cmd = conn.CreateCommand();
+            cmd.CommandText = "INSERT INTO streams (id, site, chair, device, source) VALUES (70000, 'old', 'old', 'old', 'Mqtt');"; // new streams number from here
+            cmd.ExecuteNonQuery();
+        }
+
+        using (var store = new SqliteStore(DbPath))
+        {
+            var batch = Enumerable.Range(0, 300).Select(i => Obs($"c{i % 3}", "d", i, T0.AddMilliseconds(i * 10))).ToList();
+            store.Append(batch);
+            Assert.Equal(batch.Where(o => o.Chair == "c2").Select(o => o.Value), store.Query("c2", T0, T0.AddMinutes(1)).Select(o => o.Value));
+        }
+
+        SqliteConnection.ClearAllPools();
+        Assert.Equal(3, Scalar("SELECT count(*) FROM vitals_spans WHERE stream > 70000;"));
+    }
+
+    [Fact]
     public void Append_OneStreamSpreadOverHours_SplitIntoSpansOfAtMostAMinute()
     {
         using var store = new SqliteStore(DbPath);
