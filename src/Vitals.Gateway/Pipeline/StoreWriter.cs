@@ -37,8 +37,9 @@ public sealed partial class StoreWriter(
 
     /// <summary>
     /// Under sustained load a commit waits until this long after the previous one, so readings arriving meanwhile share
-    /// its transaction. Every commit rewrites into the WAL each page it touched, and the <c>(chair, measured_ms)</c>
-    /// index is touched at one page per chair, so small commits write the same pages again and again. Measured with
+    /// its transaction. Every commit rewrites into the WAL each page it touched, and the history index (then
+    /// <c>(chair, measured_ms)</c>, since schema 6 <c>vitals_spans</c>) is touched at one page per chair, so small commits
+    /// write the same pages again and again. Measured with
     /// <c>mqtt-ingest</c> (50 chairs, 2 warm rounds of 200k messages): commits of ~750 rows, WAL <c>pwrite</c>s
     /// 177-204k -> 115k, checkpoint fsyncs 25 -> 15, the kernel's write time per message ~1.1 -> ~0.75 us.
     /// 50 ms instead of 20 (schema 5, one index page per chair still rewritten per commit): the store alone

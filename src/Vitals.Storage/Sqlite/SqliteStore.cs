@@ -161,7 +161,7 @@ public sealed partial class SqliteStore : IDisposable
 
     /// <summary>
     /// Inserts one <c>vitals</c> row per frame on the writer's open transaction, a stream's frames together (see
-    /// <see cref="OrderFrames"/>), and the <c>vitals_spans</c> rows that index them; returns the number of rows. Frames
+    /// <see cref="OrderFrames"/>), and the <c>vitals_spans</c> rows that index them; returns the id of the last row. Frames
     /// are found in place, not collected into a copy of the batch first (~70 of ~730 bytes allocated per MQTT message,
     /// <c>mqtt-ingest --alloc</c>).
     /// </summary>
