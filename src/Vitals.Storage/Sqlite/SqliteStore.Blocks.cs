@@ -45,7 +45,6 @@ public sealed partial class SqliteStore
     private static readonly string BlocksAfter = $"SELECT {BlockColumns} FROM vitals_blocks WHERE first_id > ?1 - {MaxFramesPerBlock} AND last_id > ?1 ORDER BY first_id";
 
     private sqlite3_stmt? insertBlock;
-    private long nextId; // the id the next frame gets; 0 until read from the file (again after a failed append)
     private byte[] blockBytes = new byte[64 * 1024];
 
     /// <summary>The batch being appended, as frames in insertion order (a stream's together); reused under the write lock.</summary>
@@ -139,14 +138,11 @@ public sealed partial class SqliteStore
     private long InsertBlocks(IReadOnlyList<Observation> observations)
     {
         OrderFrames(observations);
-        if (nextId == 0)
-        {
-            // Ids keep growing past every frame ever written: the newest block is never deleted (see Compact).
-            nextId = Scalar(writer, "SELECT coalesce((SELECT last_id FROM vitals_blocks ORDER BY first_id DESC LIMIT 1), 0);") + 1;
-        }
 
+        // Ids keep growing past every frame ever written (the newest block is never deleted, see Compact). Read on
+        // each append, not kept: one B-tree descent per commit, and a block written another way is never overwritten.
+        var id = NewestFrameId(writer) + 1;
         using var insert = new FrameInsert(insertBlock!);
-        var id = nextId;
         for (var f = 0; f < frames.Count;)
         {
             var g = BlockEnd(observations, f);
@@ -155,7 +151,6 @@ public sealed partial class SqliteStore
             f = g;
         }
 
-        nextId = id;
         return id - 1;
     }
 

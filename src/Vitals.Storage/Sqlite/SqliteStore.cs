@@ -126,7 +126,6 @@ public sealed partial class SqliteStore : IDisposable
                 if (!committed)
                 {
                     streamIds.Clear(); // streams inserted by the rolled-back transaction are gone: look them up again
-                    nextId = 0; // and so are its ids
                 }
             }
 
