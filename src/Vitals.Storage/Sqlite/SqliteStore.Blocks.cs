@@ -296,6 +296,41 @@ public sealed partial class SqliteStore
     }
 
     /// <summary>
+    /// Every frame stored in the file at <paramref name="path"/>, in id order, with its id: for tools and tests that look
+    /// at a file beside (or after) a running gateway. Read-only: it never creates, upgrades or locks the file for writing;
+    /// no file reads as empty. A block this build cannot decode is left out.
+    /// </summary>
+    public static List<(long Id, Observation[] Frame)> ReadAllFrames(string path)
+    {
+        var result = new List<(long, Observation[])>();
+        if (!File.Exists(path))
+        {
+            return result;
+        }
+
+        using var conn = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Mode = SqliteOpenMode.ReadOnly, Pooling = false }.ToString());
+        conn.Open();
+        if (Scalar(conn, "SELECT count(*) FROM sqlite_master WHERE name = 'vitals_blocks';") == 0)
+        {
+            return result; // a file being created, or of an older schema
+        }
+
+        using var stmt = PrepareOn(conn, BlocksAfter + ";");
+        raw.sqlite3_bind_int64(stmt, 1, 0);
+        var names = new BlockNames(conn);
+        var decoded = new List<Observation[]>();
+        while (Step(conn, stmt))
+        {
+            if (DecodeBlock(stmt, names, decoded, out var firstId, out _) is null)
+            {
+                result.AddRange(decoded.Select((frame, i) => (firstId + i, frame)));
+            }
+        }
+
+        return result;
+    }
+
+    /// <summary>
     /// Decodes the current row of a <c>SELECT</c> of <see cref="BlockColumns"/> into <paramref name="decoded"/> (cleared
     /// first), a frame per id from <paramref name="firstId"/>. Returns null, or why the block cannot be read (its
     /// stream or source unknown to this build, damaged bytes): the caller skips it whole.
