@@ -8,8 +8,8 @@ namespace Vitals.Storage.Sqlite;
 /// SQLite row per stream per commit instead of one per frame (SQLite's fixed cost per row was most of the store's CPU).
 /// Pure: no I/O. Layout: a format byte (<see cref="Format"/>), then per frame the measured millisecond as a zigzag
 /// varint delta from the previous frame's (from 0 for the first), the received millisecond as a zigzag varint delta
-/// from the measured one, a byte with bit i set for each sign i carried, and per sign carried, in sign order, its value
-/// (IEEE 754 double, little-endian) and its quality (one byte).
+/// from the measured one, the signs carried as a varint with bit i set for sign i, and per sign carried, in sign order,
+/// its value (IEEE 754 double, little-endian) and its quality (one byte).
 /// </summary>
 public static class FrameBlock
 {
@@ -19,8 +19,8 @@ public static class FrameBlock
     private const long MinMs = -62_135_596_800_000; // DateTimeOffset.MinValue in Unix milliseconds
     private const long MaxMs = 253_402_300_799_999; // DateTimeOffset.MaxValue
 
-    /// <summary>The most bytes one frame takes: two 10-byte varints, the sign byte, 9 bytes per sign.</summary>
-    public static int MaxFrameBytes => 21 + (9 * Signs.All.Count);
+    /// <summary>The most bytes one frame takes: three 10-byte varints, 9 bytes per sign.</summary>
+    public static int MaxFrameBytes => 30 + (9 * Signs.All.Count);
 
     /// <summary>Starts a block in <paramref name="buffer"/>; returns the bytes written.</summary>
     public static int Begin(Span<byte> buffer)
@@ -48,8 +48,7 @@ public static class FrameBlock
             signs |= 1 << (int)observations[i].Sign;
         }
 
-        buffer[at++] = (byte)signs;
-        var values = at;
+        var values = WriteVarint(buffer, at, (ulong)signs);
         for (var i = start; i < end; i++)
         {
             // A sign's place among the frame's signs (they arrive in any order; they are read back in sign order).
@@ -80,16 +79,15 @@ public static class FrameBlock
         long measured = 0;
         while (at < block.Length)
         {
-            if (!TryReadVarint(block, ref at, out var delta) || !TryReadVarint(block, ref at, out var late) || at >= block.Length)
+            if (!TryReadVarint(block, ref at, out var delta) || !TryReadVarint(block, ref at, out var late) || !TryReadVarint(block, ref at, out var signs))
             {
                 return "truncated frame head";
             }
 
             measured += UnZigZag(delta);
             var received = measured + UnZigZag(late);
-            var signs = block[at++];
             var count = System.Numerics.BitOperations.PopCount(signs);
-            if (count == 0 || signs >= 1 << Signs.All.Count || measured is < MinMs or > MaxMs || received is < MinMs or > MaxMs)
+            if (count == 0 || signs >= 1UL << Signs.All.Count || measured is < MinMs or > MaxMs || received is < MinMs or > MaxMs)
             {
                 return "frame with no known sign or an impossible time";
             }
@@ -103,7 +101,7 @@ public static class FrameBlock
             var receivedAt = DateTimeOffset.FromUnixTimeMilliseconds(received);
             var frame = new Observation[count];
             var n = 0;
-            for (var rest = (int)signs; rest != 0; rest &= rest - 1)
+            for (var rest = signs; rest != 0; rest &= rest - 1)
             {
                 var sign = (Sign)System.Numerics.BitOperations.TrailingZeroCount(rest);
                 frame[n++] = new Observation(
