@@ -66,7 +66,7 @@ public sealed partial class SqliteStore
         {
             var end = ObservationFrames.FrameEnd(observations, start);
             var first = observations[start];
-            var stream = StreamIdOf(first);
+            var stream = StreamId(new StreamKey(first.Site, first.Chair, first.Device, first.Source));
             grouped &= frames.Count == 0 || frames[^1].Stream <= stream;
             frames.Add((stream, start, end));
             start = end;

@@ -49,7 +49,6 @@ public sealed partial class SqliteStore : IDisposable
     /// Bounded so an unusual feed cannot grow it without limit.
     /// </summary>
     private readonly Dictionary<StreamKey, long> streamIds = [];
-    private readonly Dictionary<string, (StreamKey Key, long Id)> streamsByDevice = new(ReferenceEqualityComparer.Instance); // see StreamIdOf
 
     private readonly string connectionString;
     private readonly SqliteConnection writer;
@@ -126,7 +125,7 @@ public sealed partial class SqliteStore : IDisposable
             {
                 if (!committed)
                 {
-                    ForgetStreamIds(); // streams inserted by the rolled-back transaction are gone: look them up again
+                    streamIds.Clear(); // streams inserted by the rolled-back transaction are gone: look them up again
                 }
             }
 
@@ -160,42 +159,11 @@ public sealed partial class SqliteStore : IDisposable
         id = Convert.ToInt64(cmd.ExecuteScalar(), CultureInfo.InvariantCulture);
         if (streamIds.Count >= 4096)
         {
-            ForgetStreamIds();
+            streamIds.Clear();
         }
 
         streamIds[key] = id;
         return id;
-    }
-
-    /// <summary>
-    /// The <c>streams</c> id of <paramref name="o"/>'s stream, first by the identity of its device string: a feed with
-    /// configured names (MQTT, the simulator) hands the same string instances with every reading, so the usual case
-    /// compares references instead of hashing three strings per frame (Marvin hashing and compares were 16 of the 21
-    /// samples of <see cref="OrderFrames"/> in the shared harness, ~3 % of its window).
-    /// </summary>
-    private long StreamIdOf(Observation o)
-    {
-        if (streamsByDevice.TryGetValue(o.Device, out var seen)
-            && ReferenceEquals(seen.Key.Chair, o.Chair) && ReferenceEquals(seen.Key.Site, o.Site) && seen.Key.Source == o.Source)
-        {
-            return seen.Id;
-        }
-
-        var key = new StreamKey(o.Site, o.Chair, o.Device, o.Source);
-        var id = StreamId(key);
-        if (streamsByDevice.Count >= 4096) // a feed that decodes its names afresh each time adds an entry per reading
-        {
-            streamsByDevice.Clear();
-        }
-
-        streamsByDevice[o.Device] = (key, id);
-        return id;
-    }
-
-    private void ForgetStreamIds()
-    {
-        streamIds.Clear();
-        streamsByDevice.Clear();
     }
 
     /// <summary>What a <c>streams</c> row names.</summary>
