@@ -267,12 +267,13 @@ internal static class MqttIngestLoad
     }
 
     /// <summary>
-    /// Rows stored so far: the highest row id (the table is append-only here), cheap enough to poll. A message is a row,
-    /// or two when its readings fall into two store batches, so this only paces the wait; the count is by reading.
+    /// Frames stored so far: the newest frame's id (the store is append-only here), cheap enough to poll. A message is a
+    /// frame, or two when its readings fall into two store batches, so this only paces the wait; the count is by reading.
     /// </summary>
-    private static long Rows(string db) => File.Exists(db) ? Scalar(db, "SELECT coalesce(max(id), 0) FROM vitals;") : 0;
+    private static long Rows(string db) =>
+        File.Exists(db) ? Scalar(db, "SELECT coalesce((SELECT last_id FROM vitals_blocks ORDER BY first_id DESC LIMIT 1), 0);") : 0;
 
-    private static long CountReadings(string db) => Scalar(db, "SELECT count(hr) + count(spo2) FROM vitals;");
+    private static long CountReadings(string db) => Scalar(db, "SELECT coalesce(sum(readings), 0) FROM vitals_blocks;");
 
     private static long Scalar(string db, string sql)
     {

@@ -102,16 +102,14 @@ public sealed partial class SqliteStore
     }
 
     /// <summary>
-    /// Local retention: deletes <c>vitals</c> rows received before <paramref name="olderThan"/>, oldest first,
-    /// in short transactions so appends interleave. It walks the table in insertion order and stops at
-    /// the first row that is not old enough, so a row stamped in the past after a clock step is kept
-    /// longer, never deleted early. With <paramref name="forwardingConfigured"/> it never deletes a row
-    /// above the observations forwarder's cursor (<see cref="SqliteOutbox.ObservationsName"/>): what has
-    /// not reached InfluxDB stays. It always keeps the newest row, because SQLite gives a new row the
-    /// highest id plus one: an emptied table would hand out ids at or below the cursor again (AUTOINCREMENT
-    /// would prevent that too, but costs a write to sqlite_sequence on every insert).
-    /// The event log is never compacted: it is the append-only audit trail (alarms, config changes).
-    /// Returns the number of rows (frames) deleted.
+    /// Local retention: deletes blocks of frames received before <paramref name="olderThan"/>, oldest first, in short
+    /// transactions so appends interleave. It walks the blocks in id order and stops at the first block holding a frame
+    /// that is not old enough, so a frame stamped in the past after a clock step is kept longer, never deleted early.
+    /// With <paramref name="forwardingConfigured"/> it never deletes a frame above the observations forwarder's cursor
+    /// (<see cref="SqliteOutbox.ObservationsName"/>): what has not reached InfluxDB stays. It always keeps the newest
+    /// block, because the next frame's id is the newest one plus one: an emptied table would hand out ids at or below the
+    /// cursor again. The event log is never compacted: it is the append-only audit trail (alarms, config changes).
+    /// Returns the number of frames deleted.
     /// </summary>
     public long Compact(DateTimeOffset olderThan, bool forwardingConfigured)
     {
@@ -119,7 +117,7 @@ public sealed partial class SqliteStore
         long limit;
         using (var conn = OpenReader())
         {
-            limit = Scalar(conn, "SELECT coalesce(max(id), 0) FROM vitals;") - 1;
+            limit = Scalar(conn, "SELECT coalesce((SELECT first_id FROM vitals_blocks ORDER BY first_id DESC LIMIT 1), 0);") - 1;
             if (forwardingConfigured)
             {
                 limit = Math.Min(limit, ReadCursor(conn, SqliteOutbox.ObservationsName));
@@ -132,26 +130,27 @@ public sealed partial class SqliteStore
         {
             // Find the old prefix of the next chunk on a reader connection; only the delete takes the writer.
             long upTo = from;
-            var rows = 0;
+            long frames = 0;
+            var blocks = 0;
             var reachedNewer = false;
             using (var conn = OpenReader())
             using (var cmd = conn.CreateCommand())
             {
-                cmd.CommandText = "SELECT id, received_ms FROM vitals WHERE id > $from AND id <= $limit ORDER BY id LIMIT $n;";
+                cmd.CommandText = "SELECT first_id, last_id, received_ms FROM vitals_blocks WHERE first_id > $from ORDER BY first_id LIMIT $n;";
                 cmd.Parameters.AddWithValue("$from", from);
-                cmd.Parameters.AddWithValue("$limit", limit);
                 cmd.Parameters.AddWithValue("$n", CompactChunk);
                 using var reader = cmd.ExecuteReader();
                 while (reader.Read())
                 {
-                    rows++;
-                    if (reader.GetInt64(1) >= cutoff)
+                    blocks++;
+                    if (reader.GetInt64(1) > limit || reader.GetInt64(2) >= cutoff)
                     {
                         reachedNewer = true;
                         break;
                     }
 
-                    upTo = reader.GetInt64(0);
+                    upTo = reader.GetInt64(1);
+                    frames += upTo - reader.GetInt64(0) + 1;
                 }
             }
 
@@ -160,19 +159,16 @@ public sealed partial class SqliteStore
                 lock (writeLock)
                 {
                     using var cmd = writer.CreateCommand();
-                    cmd.CommandText = "DELETE FROM vitals WHERE id > $from AND id <= $upTo;";
+                    cmd.CommandText = "DELETE FROM vitals_blocks WHERE first_id > $from AND last_id <= $upTo;";
                     cmd.Parameters.AddWithValue("$from", from);
                     cmd.Parameters.AddWithValue("$upTo", upTo);
-                    deleted += cmd.ExecuteNonQuery();
-
-                    // A span goes with its last row; one cut in two keeps indexing the rows left (a read skips the gap).
-                    cmd.CommandText = "DELETE FROM vitals_spans WHERE first_id <= $upTo AND last_id <= $upTo;";
                     cmd.ExecuteNonQuery();
+                    deleted += frames;
                     ForgetTail(upTo);
                 }
             }
 
-            if (reachedNewer || rows < CompactChunk)
+            if (reachedNewer || blocks < CompactChunk)
             {
                 break;
             }
@@ -183,31 +179,26 @@ public sealed partial class SqliteStore
         return deleted;
     }
 
-    /// <summary>Rows waiting for forwarder <paramref name="name"/> and when the oldest was produced (gateway clock).</summary>
+    /// <summary>Frames (or events) waiting for forwarder <paramref name="name"/> and when the oldest was produced (gateway clock).</summary>
     internal (long Rows, DateTimeOffset? OldestAt) ReadBacklog(OutboxKind kind, string name)
     {
         using var conn = OpenReader();
         using var tx = conn.BeginTransaction(deferred: true);
         var cursor = ReadCursor(conn, name);
+        if (kind == OutboxKind.Observations)
+        {
+            // Frames above the cursor are never deleted while forwarding, and ids are dense, so the id
+            // difference is the count without walking a large backlog on every status poll.
+            var frames = Math.Max(0, NewestFrameId(conn) - cursor);
+            return (frames, frames == 0 ? null : OldestReceivedAfter(conn, cursor));
+        }
+
         using var cmd = conn.CreateCommand();
         cmd.Transaction = tx;
         cmd.Parameters.AddWithValue("$after", cursor);
-        long rows;
-        if (kind == OutboxKind.Observations)
-        {
-            // Rows above the cursor are never deleted while forwarding, and ids are dense, so the id
-            // difference is the count without walking a large backlog on every status poll.
-            cmd.CommandText = "SELECT coalesce(max(id), 0) FROM vitals;";
-            rows = Math.Max(0, Convert.ToInt64(cmd.ExecuteScalar(), CultureInfo.InvariantCulture) - cursor);
-            cmd.CommandText = "SELECT received_ms FROM vitals WHERE id > $after ORDER BY id LIMIT 1;";
-        }
-        else
-        {
-            cmd.CommandText = $"SELECT count(*) FROM events WHERE type IN {ForwardedEventTypes} AND id > $after;";
-            rows = Convert.ToInt64(cmd.ExecuteScalar(), CultureInfo.InvariantCulture);
-            cmd.CommandText = $"SELECT at_ms FROM events WHERE type IN {ForwardedEventTypes} AND id > $after ORDER BY id LIMIT 1;";
-        }
-
+        cmd.CommandText = $"SELECT count(*) FROM events WHERE type IN {ForwardedEventTypes} AND id > $after;";
+        var rows = Convert.ToInt64(cmd.ExecuteScalar(), CultureInfo.InvariantCulture);
+        cmd.CommandText = $"SELECT at_ms FROM events WHERE type IN {ForwardedEventTypes} AND id > $after ORDER BY id LIMIT 1;";
         var oldest = cmd.ExecuteScalar();
         return (rows, oldest is long ms ? DateTimeOffset.FromUnixTimeMilliseconds(ms) : null);
     }
@@ -226,10 +217,8 @@ public sealed partial class SqliteStore
         var after = Math.Max(cursor, ReadCursor(conn, name));
         using var cmd = conn.CreateCommand();
         cmd.Transaction = tx;
-        cmd.CommandText = kind == OutboxKind.Observations
-            ? "SELECT coalesce(max(id), 0) FROM vitals;"
-            : $"SELECT coalesce(max(id), 0) FROM events WHERE type IN {ForwardedEventTypes};";
-        var head = Convert.ToInt64(cmd.ExecuteScalar(), CultureInfo.InvariantCulture);
+        cmd.CommandText = $"SELECT coalesce(max(id), 0) FROM events WHERE type IN {ForwardedEventTypes};";
+        var head = kind == OutboxKind.Observations ? NewestFrameId(conn) : Convert.ToInt64(cmd.ExecuteScalar(), CultureInfo.InvariantCulture);
         var records = new List<OutboxRecord>(Math.Min(max, 16_384));
         if (kind == OutboxKind.Observations)
         {
@@ -269,75 +258,57 @@ public sealed partial class SqliteStore
     }
 
     /// <summary>
-    /// The observations half of <see cref="ReadOutbox"/>, on the caller's read transaction: one record per
-    /// <c>vitals</c> row. It drives one statement through SQLitePCL directly (like <see cref="Append"/>):
-    /// through ADO.NET, building strings per row cost more than SQLite's own read.
+    /// The observations half of <see cref="ReadOutbox"/>, on the caller's read transaction: one record per frame, from
+    /// the blocks holding frames after <paramref name="after"/>. A block this build cannot decode is quarantined whole
+    /// (described, not its bytes) and the cursor moved past its last frame.
     /// </summary>
     private void ReadObservationOutbox(SqliteConnection conn, string name, long after, int max, DateTimeOffset now, List<OutboxRecord> records)
     {
-        using var stmt = PrepareOn(conn, $"SELECT {FrameColumns} FROM vitals_frames WHERE id > ?1 ORDER BY id LIMIT ?2;");
+        using var stmt = PrepareOn(conn, BlocksAfter + ";");
         raw.sqlite3_bind_int64(stmt, 1, after);
-        raw.sqlite3_bind_int(stmt, 2, max);
-        var text = new Utf8TextCache();
-        while (Step(conn, stmt))
+        var names = new BlockNames(conn);
+        var decoded = new List<Observation[]>();
+        while (records.Count < max && Step(conn, stmt))
         {
-            var id = raw.sqlite3_column_int64(stmt, 0);
-            if (ReadFrame(stmt, text) is { Length: > 0 } frame)
+            var error = DecodeBlock(stmt, names, decoded, out var firstId, out var lastId);
+            if (error is null)
             {
-                records.Add(OutboxRecord.Of(id, frame));
+                for (var i = (int)Math.Max(0, after + 1 - firstId); i < decoded.Count && records.Count < max; i++)
+                {
+                    records.Add(OutboxRecord.Of(firstId + i, decoded[i]));
+                }
+
                 continue;
             }
 
             if (records.Count > 0)
             {
-                return; // deliver what decoded; the bad row is handled first thing next read
+                return; // deliver what decoded; the bad block is handled first thing next read
             }
 
-            SkipUndecodable(name, id, DescribeRow(stmt), $"cannot decode outbox row {id.ToString(CultureInfo.InvariantCulture)}: vitals row with an unknown source or no value", now);
+            var described = string.Create(CultureInfo.InvariantCulture,
+                $"vitals_blocks first_id={firstId} last_id={lastId} stream={raw.sqlite3_column_int64(stmt, 2)} bytes={raw.sqlite3_column_bytes(stmt, 3)}");
+            SkipUndecodable(name, lastId, described, $"cannot decode outbox frames {firstId.ToString(CultureInfo.InvariantCulture)}..{lastId.ToString(CultureInfo.InvariantCulture)}: {error}", now);
+            after = lastId;
         }
     }
 
-    /// <summary>
-    /// The observations of the current row of a <c>SELECT</c> of <see cref="FrameColumns"/>, in sign order;
-    /// null when its source is not one this build knows.
-    /// </summary>
-    private static Observation[]? ReadFrame(sqlite3_stmt stmt, Utf8TextCache text)
+    /// <summary>The id of the newest frame (0 when none).</summary>
+    private static long NewestFrameId(SqliteConnection conn) =>
+        Scalar(conn, "SELECT coalesce((SELECT last_id FROM vitals_blocks ORDER BY first_id DESC LIMIT 1), 0);");
+
+    /// <summary>When the first frame after id <paramref name="after"/> was received, or null when it cannot be read.</summary>
+    private static DateTimeOffset? OldestReceivedAfter(SqliteConnection conn, long after)
     {
-        if (text.Source(stmt, 6) is not { } source)
+        using var stmt = PrepareOn(conn, BlocksAfter + " LIMIT 1;");
+        raw.sqlite3_bind_int64(stmt, 1, after);
+        var decoded = new List<Observation[]>();
+        if (!Step(conn, stmt) || DecodeBlock(stmt, new BlockNames(conn), decoded, out var firstId, out _) is not null)
         {
             return null;
         }
 
-        var count = 0;
-        for (var i = 0; i < Signs.All.Count; i++)
-        {
-            count += raw.sqlite3_column_type(stmt, FirstSignColumn + (2 * i)) == raw.SQLITE_NULL ? 0 : 1;
-        }
-
-        var frame = new Observation[count];
-        if (count == 0)
-        {
-            return frame;
-        }
-
-        var site = text.Get(stmt, 1);
-        var chair = text.Get(stmt, 2);
-        var device = text.Get(stmt, 3);
-        var measured = DateTimeOffset.FromUnixTimeMilliseconds(raw.sqlite3_column_int64(stmt, 4));
-        var received = DateTimeOffset.FromUnixTimeMilliseconds(raw.sqlite3_column_int64(stmt, 5));
-        var n = 0;
-        for (var i = 0; n < count; i++)
-        {
-            var column = FirstSignColumn + (2 * i);
-            if (raw.sqlite3_column_type(stmt, column) != raw.SQLITE_NULL)
-            {
-                frame[n++] = new Observation(
-                    site, chair, device, (Sign)i, raw.sqlite3_column_double(stmt, column), measured, received, source,
-                    (ObservationQuality)raw.sqlite3_column_int(stmt, column + 1));
-            }
-        }
-
-        return frame;
+        return decoded[(int)Math.Max(0, after + 1 - firstId)][0].ReceivedAt;
     }
 
     /// <summary>Steps <paramref name="stmt"/>: true for a row, false when done; a failure throws.</summary>

@@ -6,13 +6,13 @@ namespace Vitals.Storage.Sqlite;
 /// <summary>
 /// What a restart reads back besides configuration changes: the alarm engine's state, saved as one small
 /// <c>config</c> row per chair and written only when it changed, and the recent readings its rate-of-change and
-/// baseline rules compare with, read from the <c>vitals</c> rows they were stored in (so they are never written twice).
+/// baseline rules compare with, read from the blocks they were stored in (so they are never written twice).
 /// </summary>
 public sealed partial class SqliteStore
 {
     /// <summary>
-    /// Rows are in id order, and a row's receive time grows with its id but for feeds racing into one batch (milliseconds)
-    /// or a clock step; the search for where a time span starts steps back this much further to keep such rows.
+    /// Frames are in id order, and a frame's receive time grows with its id but for feeds racing into one batch
+    /// (milliseconds) or a clock step; the search for where a time span starts steps back this much further to keep such frames.
     /// </summary>
     private static readonly TimeSpan ReceivedOrderSlack = TimeSpan.FromMinutes(1);
 
@@ -76,8 +76,7 @@ public sealed partial class SqliteStore
     /// <summary>
     /// The observations of the signs in <paramref name="since"/>, each received at or after its own time (gateway clock),
     /// in the order they were stored, read lazily: enumerate once. What the alarm engine recalls at start: only the signs
-    /// its rules read, over their windows. SQLite leaves out the other signs' values and the rows with none of those asked
-    /// for, so no observation is built for them (at 1,000 chairs with 30 min stored, the read of every sign took ~14 s).
+    /// its rules read, over their windows.
     /// </summary>
     public IEnumerable<Observation> ReadReceivedSince(IReadOnlyDictionary<Sign, DateTimeOffset> since)
     {
@@ -87,47 +86,49 @@ public sealed partial class SqliteStore
             yield break;
         }
 
-        // ?1 the first row id, ?2 the earliest time asked, ?3 onwards each asked sign's time in sign order. The columns
-        // keep FrameColumns' layout (what ReadFrame reads), with NULL for a sign not asked or a value received before its time.
-        var asked = Signs.All.Where(s => since.ContainsKey(s.Sign)).ToList();
-        string Fresh(SignInfo s) => $"received_ms >= ?{asked.IndexOf(s) + 3}";
-        var columns = Signs.All.Select(s => since.ContainsKey(s.Sign)
-            ? $"CASE WHEN {Fresh(s)} THEN {s.ShortName} END, {s.ShortName}_quality"
-            : "NULL, NULL");
-        var anyFresh = string.Join(" OR ", asked.Select(s => $"({s.ShortName} IS NOT NULL AND {Fresh(s)})"));
+        var fresh = new long[Signs.All.Count];
+        Array.Fill(fresh, long.MaxValue); // a sign not asked for is never fresh
+        foreach (var (sign, at) in since)
+        {
+            fresh[(int)sign] = at.ToUnixTimeMilliseconds();
+        }
+
         var earliest = since.Values.Min();
         using var conn = OpenReader();
         var from = FirstIdReceivedFrom(conn, earliest - ReceivedOrderSlack);
-        using var stmt = PrepareOn(conn, $"""
-            SELECT {FrameHead}, {string.Join(", ", columns)}
-            FROM vitals_frames WHERE id >= ?1 AND received_ms >= ?2 AND ({anyFresh}) ORDER BY id;
-            """);
-        raw.sqlite3_bind_int64(stmt, 1, from);
-        raw.sqlite3_bind_int64(stmt, 2, earliest.ToUnixTimeMilliseconds());
-        for (var i = 0; i < asked.Count; i++)
-        {
-            raw.sqlite3_bind_int64(stmt, i + 3, since[asked[i].Sign].ToUnixTimeMilliseconds());
-        }
-
-        var text = new Utf8TextCache();
+        using var stmt = PrepareOn(conn, BlocksAfter + ";");
+        raw.sqlite3_bind_int64(stmt, 1, from - 1);
+        var names = new BlockNames(conn);
+        var decoded = new List<Observation[]>();
         while (Step(conn, stmt))
         {
-            if (ReadFrame(stmt, text) is { } frame)
+            if (DecodeBlock(stmt, names, decoded, out var firstId, out _) is not null)
             {
-                foreach (var o in frame)
+                continue; // what cannot be read is not recalled (the forwarder quarantines it)
+            }
+
+            for (var i = (int)Math.Max(0, from - firstId); i < decoded.Count; i++)
+            {
+                foreach (var o in decoded[i])
                 {
-                    yield return o;
+                    if (o.ReceivedAt.ToUnixTimeMilliseconds() >= fresh[(int)o.Sign])
+                    {
+                        yield return o;
+                    }
                 }
             }
         }
     }
 
-    /// <summary>The lowest row id whose row (or any later one, taken in id order) was received at or after <paramref name="at"/>.</summary>
+    /// <summary>
+    /// The lowest frame id from which on every frame (taken in id order) was received at or after <paramref name="at"/>,
+    /// as far as blocks tell: a block's <c>received_ms</c> is its latest frame's.
+    /// </summary>
     private static long FirstIdReceivedFrom(Microsoft.Data.Sqlite.SqliteConnection conn, DateTimeOffset at)
     {
-        using var probe = PrepareOn(conn, "SELECT id, received_ms FROM vitals WHERE id >= ?1 ORDER BY id LIMIT 1;");
+        using var probe = PrepareOn(conn, "SELECT first_id, last_id, received_ms FROM vitals_blocks WHERE first_id >= ?1 ORDER BY first_id LIMIT 1;");
         var target = at.ToUnixTimeMilliseconds();
-        long low = 0, high = Scalar(conn, "SELECT coalesce(max(id), 0) FROM vitals;") + 1;
+        long low = 0, high = NewestFrameId(conn) + 1;
         while (low < high)
         {
             var mid = low + ((high - low) / 2);
@@ -139,14 +140,14 @@ public sealed partial class SqliteStore
                 continue;
             }
 
-            var (id, received) = (raw.sqlite3_column_int64(probe, 0), raw.sqlite3_column_int64(probe, 1));
+            var (first, last, received) = (raw.sqlite3_column_int64(probe, 0), raw.sqlite3_column_int64(probe, 1), raw.sqlite3_column_int64(probe, 2));
             if (received >= target)
             {
-                high = mid;
+                high = Math.Min(mid, first);
             }
             else
             {
-                low = id + 1;
+                low = last + 1;
             }
         }
 

@@ -15,7 +15,7 @@ namespace Vitals.Storage.Sqlite;
 public sealed record StoredEvent(long Id, DateTimeOffset At, string Type, string? Chair, string Data);
 
 /// <summary>
-/// The embedded store: observation history, a row per frame (whose row ids double as the forwarding outbox sequence),
+/// The embedded store: observation history in blocks of frames (SqliteStore.Blocks.cs; frame ids double as the forwarding outbox sequence),
 /// an append-only event log and key/value configuration, in one SQLite file in WAL mode.
 /// Writes are serialised on one connection; reads use their own connections, which WAL lets run beside writes.
 /// Forwarding cursors, quarantine, retention and backlog live in <c>SqliteStore.Forwarding.cs</c>.
@@ -31,9 +31,10 @@ public sealed partial class SqliteStore : IDisposable
     /// <summary>
     /// Schema 1: observations, events, config. 2 adds forward_cursors and quarantine. 3 stores a row per frame in vitals.
     /// 4 indexes the event log for the audit view. 5 keys each row's (site, chair, device, source) by a <c>streams</c> id.
-    /// 6 indexes history by <c>vitals_spans</c> (SqliteStore.Spans.cs) instead of an index entry per row.
+    /// 6 indexed history by <c>vitals_spans</c> instead of an index entry per row. 7 stores a stream's consecutive frames
+    /// as one <c>vitals_blocks</c> row (SqliteStore.Blocks.cs) instead of a row per frame.
     /// </summary>
-    private const int SchemaVersion = 6;
+    private const int SchemaVersion = 7;
 
     /// <summary>
     /// Who an event log entry names (alarm acknowledgements, configuration changes, audit entries), as indexed. A row
@@ -43,32 +44,11 @@ public sealed partial class SqliteStore : IDisposable
 
     private static readonly string[] SourceNames = Enum.GetNames<SourceProtocol>();
 
-    /// <summary>A value and a quality column per sign, in <see cref="Sign"/> order: sign i is at <see cref="FirstSignColumn"/> + 2i.</summary>
-    private static readonly string SignColumns = string.Join(", ", Signs.All.Select(s => $"{s.ShortName}, {s.ShortName}_quality"));
-
-    /// <summary>Every column of a <c>vitals_frames</c> row (a <c>vitals</c> row with its stream's text), in the order <see cref="ReadFrame"/> expects.</summary>
-    private static readonly string FrameColumns = FrameHead + ", " + SignColumns;
-
-    /// <summary>The columns of a <c>vitals_frames</c> row before its signs' (<see cref="FirstSignColumn"/> of them).</summary>
-    private const string FrameHead = "id, site, chair, device, measured_ms, received_ms, source";
-
-    /// <summary>Column of sign 0's value in <see cref="FrameColumns"/>.</summary>
-    private const int FirstSignColumn = 7;
-
-    /// <summary>Column of sign 0's value in the insert: stream, measured_ms and received_ms come first.</summary>
-    private const int FirstInsertSignColumn = 4;
-
-    /// <summary>Inserts a frame; parameter n is column n (sign i: <see cref="FirstInsertSignColumn"/> + 2i).</summary>
-    private static readonly string InsertFrame =
-        $"INSERT INTO vitals (stream, measured_ms, received_ms, {SignColumns}) VALUES ({string.Join(", ", Enumerable.Range(1, FirstInsertSignColumn - 1 + (2 * Signs.All.Count)).Select(i => $"?{i}"))});";
-
     /// <summary>
     /// <c>streams</c> ids by (site, chair, device, source), of committed rows only (a failed append clears it).
     /// Bounded so an unusual feed cannot grow it without limit.
     /// </summary>
     private readonly Dictionary<StreamKey, long> streamIds = [];
-    private sqlite3_stmt? insert;
-    private BoundRow bound;
 
     private readonly string connectionString;
     private readonly SqliteConnection writer;
@@ -115,8 +95,8 @@ public sealed partial class SqliteStore : IDisposable
         new SqliteConnectionStringBuilder { DataSource = path, Pooling = true, DefaultTimeout = 5 }.ToString();
 
     /// <summary>
-    /// Appends observations in one transaction, one <c>vitals</c> row per frame (see <see cref="ObservationFrames"/>).
-    /// Returns the row id of the last row (the outbox sequence).
+    /// Appends observations in one transaction, a block per stream (see <see cref="ObservationFrames"/> and
+    /// SqliteStore.Blocks.cs). Returns the id of the last frame (the outbox sequence).
     /// </summary>
     public long Append(IReadOnlyList<Observation> observations)
     {
@@ -131,18 +111,13 @@ public sealed partial class SqliteStore : IDisposable
 
             // One statement prepared for the store's lifetime and driven through SQLitePCL directly: ADO.NET's
             // per-command binding costs several times more than SQLite's own insert on this hot path.
-            if (insert is null)
-            {
-                insert = PrepareOn(writer, InsertFrame);
-                insertSpan = PrepareOn(writer, InsertSpan);
-                bound = default;
-            }
+            insertBlock ??= PrepareOn(writer, InsertBlock);
 
             var committed = false;
             long last;
             try
             {
-                last = InsertFrames(observations);
+                last = InsertBlocks(observations);
                 tx.Commit();
                 committed = true;
             }
@@ -157,70 +132,6 @@ public sealed partial class SqliteStore : IDisposable
             RememberTail(last - frames.Count + 1, observations);
             return last;
         }
-    }
-
-    /// <summary>
-    /// Inserts one <c>vitals</c> row per frame on the writer's open transaction, a stream's frames together (see
-    /// <see cref="OrderFrames"/>), and the <c>vitals_spans</c> rows that index them; returns the id of the last row. Frames
-    /// are found in place, not collected into a copy of the batch first (~70 of ~730 bytes allocated per MQTT message,
-    /// <c>mqtt-ingest --alloc</c>).
-    /// </summary>
-    private long InsertFrames(IReadOnlyList<Observation> observations)
-    {
-        OrderFrames(observations);
-        using var frame = new FrameInsert(insert!);
-        using var spans = new FrameInsert(insertSpan!);
-        var span = default(OpenSpan);
-        long id = 0;
-        foreach (var (stream, start, end) in frames)
-        {
-            var first = observations[start];
-            if (stream != bound.Stream)
-            {
-                frame.Bind(1, stream);
-                bound.Stream = stream;
-            }
-
-            var measured = first.MeasuredAt.ToUnixTimeMilliseconds();
-            frame.Bind(2, measured);
-            frame.Bind(3, first.ReceivedAt.ToUnixTimeMilliseconds());
-            var signs = 0;
-            for (var i = start; i < end; i++)
-            {
-                var o = observations[i];
-                var column = FirstInsertSignColumn + (2 * (int)o.Sign);
-                frame.Bind(column, o.Value);
-                frame.Bind(column + 1, (int)o.Quality);
-                signs |= 1 << (int)o.Sign;
-            }
-
-            // Values stay bound across sqlite3_reset: signs the previous frame had and this one has not must be NULL,
-            // not the previous frame's values (cheaper than sqlite3_clear_bindings and rebinding every column).
-            for (var absent = bound.Signs & ~signs; absent != 0; absent &= absent - 1)
-            {
-                var column = FirstInsertSignColumn + (2 * System.Numerics.BitOperations.TrailingZeroCount(absent));
-                frame.BindNull(column);
-                frame.BindNull(column + 1);
-            }
-
-            bound.Signs = signs;
-            var rc = frame.StepAndReset();
-            if (rc != raw.SQLITE_DONE)
-            {
-                throw SqliteFailure(writer, rc);
-            }
-
-            // SQLite numbers a new row the highest id plus one, and this transaction holds the only writer.
-            id = id == 0 ? raw.sqlite3_last_insert_rowid(writer.Handle) : id + 1;
-            if (!span.TryExtend(stream, id, measured))
-            {
-                WriteSpan(spans, span);
-                span = new OpenSpan(stream, id, measured);
-            }
-        }
-
-        WriteSpan(spans, span);
-        return id;
     }
 
     /// <summary>
@@ -258,26 +169,18 @@ public sealed partial class SqliteStore : IDisposable
     /// <summary>What a <c>streams</c> row names.</summary>
     private readonly record struct StreamKey(string Site, string Chair, string Device, SourceProtocol Source);
 
-    /// <summary>What the prepared insert holds bound from the previous row.</summary>
-    private struct BoundRow
-    {
-        public long Stream;
-        public int Signs; // bit i: sign i's value and quality columns are bound (not NULL)
-    }
-
     /// <summary>Observations of <paramref name="chair"/> measured in [from, to), oldest first, at most <paramref name="limit"/>.</summary>
     public List<Observation> Query(string chair, DateTimeOffset from, DateTimeOffset to, int limit = 100_000)
     {
         using var conn = OpenReader();
-        using var tx = conn.BeginTransaction(deferred: true); // the chair's streams and rows as of one moment
+        using var tx = conn.BeginTransaction(deferred: true); // the chair's streams and blocks as of one moment
 
-        // The chair's spans that overlap the window, then their rows by id (see SqliteStore.Spans.cs). A chair fed by
-        // one device (the usual case) names its stream, so the spans come from one range of their index.
+        // The chair's blocks that overlap the window (see SqliteStore.Blocks.cs). A chair fed by one device (the usual
+        // case) names its stream, so the blocks come from one range of their index.
         var only = SingleStream(conn, chair);
         using var stmt = PrepareOn(conn, $"""
-            SELECT {FrameColumns} FROM vitals_spans s CROSS JOIN vitals_frames ON id BETWEEN s.first_id AND s.last_id
-            WHERE s.stream {(only is null ? "IN (SELECT id FROM streams WHERE chair = ?1)" : "= ?1")} AND {SpansOverlapping}
-            AND measured_ms >= ?2 AND measured_ms < ?3 ORDER BY measured_ms, id LIMIT ?4;
+            SELECT {BlockColumns} FROM vitals_blocks b
+            WHERE b.stream {(only is null ? "IN (SELECT id FROM streams WHERE chair = ?1)" : "= ?1")} AND {BlocksOverlapping};
             """);
         if (only is { } stream)
         {
@@ -288,17 +191,39 @@ public sealed partial class SqliteStore : IDisposable
             raw.sqlite3_bind_text(stmt, 1, chair);
         }
 
-        raw.sqlite3_bind_int64(stmt, 2, from.ToUnixTimeMilliseconds());
-        raw.sqlite3_bind_int64(stmt, 3, to.ToUnixTimeMilliseconds());
-        raw.sqlite3_bind_int(stmt, 4, limit); // frames: at least as many observations
-        var text = new Utf8TextCache();
-        var result = new List<Observation>();
-        while (result.Count < limit && Step(conn, stmt))
+        var (fromMs, toMs) = (from.ToUnixTimeMilliseconds(), to.ToUnixTimeMilliseconds());
+        raw.sqlite3_bind_int64(stmt, 2, fromMs);
+        raw.sqlite3_bind_int64(stmt, 3, toMs);
+        var names = new BlockNames(conn);
+        var decoded = new List<Observation[]>();
+        var inWindow = new List<(long Ms, long Id, Observation[] Frame)>();
+        while (Step(conn, stmt))
         {
-            if (ReadFrame(stmt, text) is { } frame)
+            if (DecodeBlock(stmt, names, decoded, out var firstId, out _) is not null)
             {
-                result.AddRange(frame.AsSpan(0, Math.Min(frame.Length, limit - result.Count)));
+                continue; // a block this build cannot read is left out of history (the forwarder quarantines it)
             }
+
+            for (var i = 0; i < decoded.Count; i++)
+            {
+                var ms = decoded[i][0].MeasuredAt.ToUnixTimeMilliseconds();
+                if (ms >= fromMs && ms < toMs)
+                {
+                    inWindow.Add((ms, firstId + i, decoded[i]));
+                }
+            }
+        }
+
+        inWindow.Sort(static (a, b) => a.Ms != b.Ms ? a.Ms.CompareTo(b.Ms) : a.Id.CompareTo(b.Id));
+        var result = new List<Observation>();
+        foreach (var (_, _, frame) in inWindow)
+        {
+            if (result.Count >= limit)
+            {
+                break;
+            }
+
+            result.AddRange(frame.AsSpan(0, Math.Min(frame.Length, limit - result.Count)));
         }
 
         return result;
@@ -319,8 +244,7 @@ public sealed partial class SqliteStore : IDisposable
     public long CountObservations()
     {
         using var conn = OpenReader();
-        var present = string.Join(" + ", Signs.All.Select(s => $"({s.ShortName} IS NOT NULL)"));
-        return Scalar(conn, $"SELECT coalesce(sum({present}), 0) FROM vitals;");
+        return Scalar(conn, "SELECT coalesce(sum(readings), 0) FROM vitals_blocks;");
     }
 
     /// <summary>Appends one entry to the event log and returns its sequence number.</summary>
@@ -469,9 +393,8 @@ public sealed partial class SqliteStore : IDisposable
         lock (writeLock)
         {
             // A statement left open would keep the connection (and the file) from closing.
-            insert?.Dispose();
-            insertSpan?.Dispose();
-            insert = insertSpan = null;
+            insertBlock?.Dispose();
+            insertBlock = null;
             writer.Dispose();
         }
     }
@@ -603,6 +526,18 @@ public sealed partial class SqliteStore : IDisposable
                 CREATE INDEX vitals_spans_stream ON vitals_spans (stream, min_ms, max_ms, last_id); -- covering: a read finds its spans in the index alone
                 DROP INDEX vitals_stream_time;
                 """);
+        }
+
+        if (version < 7)
+        {
+            var rows = Scalar(writer, "SELECT count(*) FROM vitals;");
+            if (rows > 1_000_000)
+            {
+                upgrading?.Invoke(string.Create(CultureInfo.InvariantCulture,
+                    $"Upgrading {Path} to schema 7 (history in blocks): rewriting {rows:N0} rows once; this can take a few minutes and needs free disk space for a copy of the table."));
+            }
+
+            MigrateToBlocks();
         }
     }
 

@@ -3,8 +3,10 @@ using System.Globalization;
 using System.Net.Sockets;
 using System.Text;
 using Microsoft.Data.Sqlite;
+using Vitals.Core;
 using Vitals.Devices.Hl7;
 using Vitals.Devices.Mllp;
+using Vitals.Storage.Sqlite;
 
 namespace Vitals.Gateway.Tests.Feeds;
 
@@ -94,29 +96,16 @@ public sealed class Hl7CrashDurabilityTests : IDisposable
 
     /// <summary>
     /// Stored readings as (sender, message number), one entry per stored HR and one per stored SpO2 (a message's two
-    /// readings can land in two rows when a store batch ends between them).
+    /// readings can land in two frames when a store batch ends between them).
     /// </summary>
     private List<(int Sender, int N, string Sign)> StoredReadings(DateTimeOffset start)
     {
         var readings = new List<(int, int, string)>();
-        using var conn = new SqliteConnection($"Data Source={Path.Combine(dir, "vitals.db")};Mode=ReadOnly;Pooling=False");
-        conn.Open();
-        using var cmd = conn.CreateCommand();
-        cmd.CommandText = "SELECT chair, measured_ms, hr IS NOT NULL, spo2 IS NOT NULL FROM vitals_frames;";
-        using var reader = cmd.ExecuteReader();
-        while (reader.Read())
+        foreach (var (_, frame) in SqliteStore.ReadAllFrames(Path.Combine(dir, "vitals.db")))
         {
-            var sender = int.Parse(reader.GetString(0)["chair-".Length..], CultureInfo.InvariantCulture);
-            var n = (int)((reader.GetInt64(1) - start.ToUnixTimeMilliseconds()) / (long)Step.TotalMilliseconds);
-            if (reader.GetBoolean(2))
-            {
-                readings.Add((sender, n, "hr"));
-            }
-
-            if (reader.GetBoolean(3))
-            {
-                readings.Add((sender, n, "spo2"));
-            }
+            var sender = int.Parse(frame[0].Chair["chair-".Length..], CultureInfo.InvariantCulture);
+            var n = (int)((frame[0].MeasuredAt.ToUnixTimeMilliseconds() - start.ToUnixTimeMilliseconds()) / (long)Step.TotalMilliseconds);
+            readings.AddRange(frame.Where(o => o.Sign is Sign.Hr or Sign.Spo2).Select(o => (sender, n, o.Sign.ShortName())));
         }
 
         return readings;

@@ -1,8 +1,10 @@
 using System.Text;
 using Microsoft.Data.Sqlite;
+using Vitals.Core;
 using Vitals.Mqtt;
 using Vitals.Mqtt.Packets;
 using Vitals.Mqtt.Tests.Broker;
+using Vitals.Storage.Sqlite;
 using Xunit.Abstractions;
 
 namespace Vitals.Gateway.Tests.Mqtt;
@@ -123,44 +125,15 @@ public sealed class MqttCrashDurabilityTests(ITestOutputHelper output) : IDispos
     private static byte[] Reading(DateTimeOffset start, int n) => Encoding.UTF8.GetBytes(
         $$"""{"device":"mon-1","time":{{(start + (n * Step)).ToUnixTimeMilliseconds()}},"readings":[{"sign":"hr","value":{{60 + (Math.Abs(n) % 40)}}}]}""");
 
-    private long StoredCount()
-    {
-        using var conn = Open();
-        using var cmd = conn.CreateCommand();
-        cmd.CommandText = "SELECT count(*) FROM vitals;";
-        return (long)cmd.ExecuteScalar()!;
-    }
+    private List<(long Id, Observation[] Frame)> StoredFrames() => SqliteStore.ReadAllFrames(Path.Combine(dir, "vitals.db"));
+
+    private long StoredCount() => StoredFrames().Count;
 
     /// <summary>The highest reading number stored so far (-1 before any).</summary>
-    private int LatestStoredReading(DateTimeOffset start)
-    {
-        using var conn = Open();
-        using var cmd = conn.CreateCommand();
-        cmd.CommandText = "SELECT max(measured_ms) FROM vitals WHERE hr IS NOT NULL;";
-        return cmd.ExecuteScalar() is long ms ? (int)((ms - start.ToUnixTimeMilliseconds()) / (long)Step.TotalMilliseconds) : -1;
-    }
+    private int LatestStoredReading(DateTimeOffset start) => StoredReadings(start).DefaultIfEmpty(-1).Max();
 
-    /// <summary>Stored heart-rate readings as reading numbers, one entry per row (a reading stored twice appears twice).</summary>
-    private List<int> StoredReadings(DateTimeOffset start)
-    {
-        var readings = new List<int>();
-        using var conn = Open();
-        using var cmd = conn.CreateCommand();
-        cmd.CommandText = "SELECT measured_ms FROM vitals WHERE hr IS NOT NULL;";
-        using var reader = cmd.ExecuteReader();
-        while (reader.Read())
-        {
-            readings.Add((int)((reader.GetInt64(0) - start.ToUnixTimeMilliseconds()) / (long)Step.TotalMilliseconds));
-        }
-
-        return readings;
-    }
-
-    /// <summary>Read-only beside the running gateway (WAL lets readers run beside its writer); no file yet reads as empty.</summary>
-    private SqliteConnection Open()
-    {
-        var conn = new SqliteConnection($"Data Source={Path.Combine(dir, "vitals.db")};Mode=ReadOnly;Pooling=False");
-        conn.Open();
-        return conn;
-    }
+    /// <summary>Stored heart-rate readings as reading numbers, one entry per frame (a reading stored twice appears twice).</summary>
+    private List<int> StoredReadings(DateTimeOffset start) =>
+        [.. StoredFrames().Where(f => f.Frame.Any(o => o.Sign == Sign.Hr))
+            .Select(f => (int)((f.Frame[0].MeasuredAt.ToUnixTimeMilliseconds() - start.ToUnixTimeMilliseconds()) / (long)Step.TotalMilliseconds))];
 }

@@ -4,12 +4,14 @@ using System.Net;
 using System.Text;
 using System.Text.Json;
 using Microsoft.Data.Sqlite;
+using Vitals.Core;
 using Vitals.Devices.Hl7;
 using Vitals.Devices.Mllp;
 using Vitals.Gateway.Tests.Api;
 using Vitals.Gateway.Tests.Feeds;
 using Vitals.Gateway.Tests.Mqtt;
 using Vitals.Mqtt.Tests.Broker;
+using Vitals.Storage.Sqlite;
 
 namespace Vitals.Gateway.Tests.Native;
 
@@ -348,14 +350,7 @@ public sealed class AotGatewayTests(NativeGateway native) : IClassFixture<Native
         await publisher.FlushAsync();
     }
 
-    private long StoredCount(string chair, string sign, double value)
-    {
-        using var conn = new SqliteConnection($"Data Source={Path.Combine(dir, "vitals.db")};Mode=ReadOnly;Pooling=False");
-        conn.Open();
-        using var cmd = conn.CreateCommand();
-        cmd.CommandText = $"SELECT count(*) FROM vitals_frames WHERE chair = $chair AND {sign} = $value;";
-        cmd.Parameters.AddWithValue("$chair", chair);
-        cmd.Parameters.AddWithValue("$value", value);
-        return (long)cmd.ExecuteScalar()!;
-    }
+    private long StoredCount(string chair, string sign, double value) =>
+        SqliteStore.ReadAllFrames(Path.Combine(dir, "vitals.db"))
+            .Count(f => f.Frame.Any(o => o.Chair == chair && o.Sign.ShortName() == sign && o.Value == value));
 }

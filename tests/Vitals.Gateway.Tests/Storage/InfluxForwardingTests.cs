@@ -5,6 +5,7 @@ using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
 using Vitals.Core;
 using Vitals.Gateway.Alarms;
+using Vitals.Storage.Sqlite;
 using Vitals.Storage.Tests.Influx;
 using Xunit.Abstractions;
 
@@ -112,7 +113,7 @@ public sealed class InfluxForwardingTests : IDisposable
             first.Kill();
         }
 
-        var killedAt = Sql("SELECT max(measured_ms) FROM vitals WHERE measured_ms <= $ms;", long.MaxValue);
+        var killedAt = StoredFrames().Max(f => f.Frame[0].MeasuredAt.ToUnixTimeMilliseconds());
         var eventsKilledAt = Sql("SELECT max(at_ms) FROM events WHERE at_ms <= $ms;", long.MaxValue);
         var stored = (Vitals: (int)StoredReadings(), Alarms: (int)StoredEvents(AlarmType), FeedStatus: (int)StoredEvents(FeedStatusType));
         Assert.True(Acknowledged("vitals", killedAt) < stored.Vitals, "the kill should leave readings not yet forwarded");
@@ -151,11 +152,12 @@ public sealed class InfluxForwardingTests : IDisposable
     private const string AlarmType = "alarm";
     private const string FeedStatusType = "feed_status";
 
-    private long StoredRows() => Sql("SELECT count(*) FROM vitals WHERE measured_ms <= $ms;", long.MaxValue);
+    private List<(long Id, Observation[] Frame)> StoredFrames() => SqliteStore.ReadAllFrames(Path.Combine(dir, "vitals.db"));
 
-    /// <summary>Sign values stored (readings, not rows).</summary>
-    private long StoredReadings() =>
-        Sql($"SELECT coalesce(sum({string.Join(" + ", Signs.All.Select(s => $"({s.ShortName} IS NOT NULL)"))}), 0) FROM vitals WHERE measured_ms <= $ms;", long.MaxValue);
+    private long StoredRows() => StoredFrames().Count;
+
+    /// <summary>Sign values stored (readings, not frames).</summary>
+    private long StoredReadings() => StoredFrames().Sum(f => f.Frame.Length);
 
     /// <summary>The sign fields (readings) of a vitals line: <c>hr=72,spo2=97</c> between the tags and the timestamp.</summary>
     private static int SignFields(string line)

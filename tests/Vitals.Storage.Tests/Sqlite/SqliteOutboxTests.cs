@@ -100,7 +100,11 @@ public sealed class SqliteOutboxTests : IDisposable
         using var store = new SqliteStore(DbPath);
         var outbox = SqliteOutbox.ForObservations(store);
         Assert.Empty((await outbox.ReadAfterAsync(0, 10, default)).Records); // tail on
-        store.Append([.. Enumerable.Range(0, 10).Select(i => Obs(i, received: T0.AddMinutes(i)))]);
+        for (var i = 0; i < 10; i++)
+        {
+            store.Append([Obs(i, received: T0.AddMinutes(i))]); // a block each: retention deletes whole blocks
+        }
+
         Assert.Equal(5, store.Compact(T0.AddMinutes(5), forwardingConfigured: false));
         var batch = await outbox.ReadAfterAsync(0, 100, default);
         Assert.Equal([6L, 7, 8, 9, 10], batch.Records.Select(r => r.Sequence));
@@ -111,7 +115,7 @@ public sealed class SqliteOutboxTests : IDisposable
     {
         using var store = new SqliteStore(DbPath);
         var outbox = SqliteOutbox.ForObservations(store);
-        void ChangeUnderneath(long id) => Exec($"UPDATE vitals SET hr = 999 WHERE id = {id};");
+        void ChangeUnderneath(int id) => Exec($"UPDATE vitals_blocks SET frames = {BlockOf(Obs(id) with { Value = 999 })} WHERE first_id = {id};");
 
         // No forwarder has read yet (no InfluxDB configured): nothing is cached, the table is read.
         store.Append([Obs(0)]);
@@ -284,18 +288,19 @@ public sealed class SqliteOutboxTests : IDisposable
     }
 
     [Theory]
-    [InlineData("'Pigeon'", "72, 0", "source=Pigeon")] // a source this build does not know
-    [InlineData("'Hl7Mllp'", "NULL, NULL", "source=Hl7Mllp hr= hr_quality=")] // a row with no value
-    [InlineData(null, "72, 0", "site= chair= device=")] // a row whose stream is missing
-    public async Task ObservationsOutbox_UndecodableRow_QuarantinedAndSkipped(string? source, string hr, string described)
+    [InlineData("'Pigeon'", false, "stream=", "unknown or of a source this build does not know")] // a source this build does not know
+    [InlineData("'Hl7Mllp'", true, "bytes=2", "truncated frame head")] // damaged bytes
+    [InlineData(null, false, "stream=999", "stream 999 is unknown")] // a block whose stream is missing
+    public async Task ObservationsOutbox_UndecodableBlock_QuarantinedAndSkipped(string? source, bool damaged, string described, string why)
     {
         using var store = new SqliteStore(DbPath);
         store.Append([Obs(0)]);
+        var frames = damaged ? "X'0100'" : BlockOf(Obs(1));
         Exec(source is null
-            ? $"INSERT INTO vitals (stream, measured_ms, received_ms, hr, hr_quality) VALUES (999, 0, 0, {hr});"
+            ? $"INSERT INTO vitals_blocks VALUES (2, 2, 999, 0, 0, 0, 1, {frames});"
             : $"""
                 INSERT INTO streams (site, chair, device, source) VALUES ('north', 'c1', 'dev-x', {source});
-                INSERT INTO vitals (stream, measured_ms, received_ms, hr, hr_quality) VALUES (last_insert_rowid(), 0, 0, {hr});
+                INSERT INTO vitals_blocks VALUES (2, 2, last_insert_rowid(), 0, 0, 0, 1, {frames});
                 """);
 
         store.Append([Obs(2)]);
@@ -306,8 +311,18 @@ public sealed class SqliteOutboxTests : IDisposable
         var entry = Assert.Single(store.ReadQuarantine());
         Assert.Equal(SqliteOutbox.ObservationsName, entry.Forwarder);
         Assert.Contains(described, entry.Line, StringComparison.Ordinal);
-        Assert.Contains("cannot decode outbox row 2", entry.Error, StringComparison.Ordinal);
+        Assert.Contains("cannot decode outbox frames 2..2", entry.Error, StringComparison.Ordinal);
+        Assert.Contains(why, entry.Error, StringComparison.Ordinal);
         Assert.Equal(2, await outbox.GetCursorAsync(default)); // moved past it, so it is quarantined once
+        Assert.Equal([60.0, 62.0], store.Query("c1", T0.AddDays(-1), T0.AddDays(1)).Select(o => o.Value)); // history leaves it out
+    }
+
+    /// <summary><paramref name="o"/> as a one-frame block, as SQL blob text.</summary>
+    internal static string BlockOf(Observation o)
+    {
+        var bytes = new byte[FrameBlock.MaxFrameBytes + 1];
+        var length = FrameBlock.Append(bytes, FrameBlock.Begin(bytes), 0, [o], 0, 1);
+        return $"X'{Convert.ToHexString(bytes, 0, length)}'";
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using System.Globalization;
 using Microsoft.Data.Sqlite;
 using Vitals.Core;
 using Vitals.Storage.Influx;
@@ -20,6 +21,15 @@ public sealed class SqliteRetentionTests : IDisposable
 
     /// <summary>Observation i received i minutes after T0.</summary>
     private static Observation At(int minute) => SqliteOutboxTests.Obs(minute % 100, T0.AddMinutes(minute));
+
+    /// <summary>Appends each reading in its own commit, as a quiet ward does: a block per frame, so retention can cut anywhere.</summary>
+    private static void AppendEach(SqliteStore store, IEnumerable<Observation> readings)
+    {
+        foreach (var o in readings)
+        {
+            store.Append([o]);
+        }
+    }
 
     private static void Exec(SqliteConnection conn, string sql)
     {
@@ -121,8 +131,8 @@ public sealed class SqliteRetentionTests : IDisposable
         }
 
         SqliteConnection.ClearAllPools();
-        Assert.Equal(6, Scalar(DbPath, "PRAGMA user_version;"));
-        Assert.Equal(0, Scalar(DbPath, "SELECT count(*) FROM sqlite_master WHERE name = 'observations';"));
+        Assert.Equal(7, Scalar(DbPath, "PRAGMA user_version;"));
+        Assert.Equal(0, Scalar(DbPath, "SELECT count(*) FROM sqlite_master WHERE name IN ('observations', 'vitals');"));
         using var reopened = new SqliteStore(DbPath);
         Assert.Equal(1, reopened.GetForwardCursor(SqliteOutbox.ObservationsName));
         Assert.Equal(2, reopened.CountQuarantined());
@@ -149,7 +159,7 @@ public sealed class SqliteRetentionTests : IDisposable
     }
 
     [Fact]
-    public async Task Open_SchemaV4FileWithRows_MigratesToV6KeepingIdsCursorsQuarantineAndWhatEveryReaderReturns()
+    public async Task Open_SchemaV4FileWithRows_MigratesToV7KeepingIdsCursorsQuarantineAndWhatEveryReaderReturns()
     {
         // Ids from 4 (1-3 compacted), two chairs, a chair with two devices of different sources, a forwarded prefix.
         CreateSchemaV4File("""
@@ -213,11 +223,47 @@ public sealed class SqliteRetentionTests : IDisposable
         }
 
         SqliteConnection.ClearAllPools();
-        Assert.Equal(6, Scalar(DbPath, "PRAGMA user_version;"));
+        Assert.Equal(7, Scalar(DbPath, "PRAGMA user_version;"));
         Assert.Equal(3, Scalar(DbPath, "SELECT count(*) FROM streams;"));
-        Assert.Equal(5, Scalar(DbPath, "SELECT count(*) FROM vitals_spans;")); // a span per migrated row, one for the new one
-        Assert.Equal(0, Scalar(DbPath, "SELECT count(*) FROM sqlite_master WHERE name IN ('vitals_chair_time', 'vitals_by_stream');"));
-        Assert.Equal(1, Scalar(DbPath, "SELECT count(*) FROM vitals_frames WHERE chair = 'c2' AND device = 'mq-2' AND source = 'Mqtt' AND hr = 80;"));
+        Assert.Equal(5, Scalar(DbPath, "SELECT count(*) FROM vitals_blocks;")); // no two neighbouring rows share a stream; one for the new one
+        Assert.Equal(0, Scalar(DbPath, "SELECT count(*) FROM sqlite_master WHERE name IN ('vitals', 'vitals_frames', 'vitals_spans', 'vitals_chair_time', 'vitals_by_stream');"));
+        Assert.Equal(1, Scalar(DbPath, "SELECT count(*) FROM vitals_blocks b JOIN streams s ON s.id = b.stream WHERE s.chair = 'c2' AND s.device = 'mq-2' AND s.source = 'Mqtt' AND b.first_id = 5 AND b.readings = 1;"));
+    }
+
+    [Fact]
+    public async Task Open_SchemaV4FileWithRunsGapsAndAnEmptyRow_MigratedIntoBlocksKeepingEveryIdAndReading()
+    {
+        // 400 rows in runs of 10 per chair, ids 1-200 then 301-500 (a compacted gap), and a row with no value at id 250.
+        static long Id(int i) => i < 200 ? i + 1 : i + 101;
+        var rows = new System.Text.StringBuilder();
+        for (var i = 0; i < 400; i++)
+        {
+            rows.Append(CultureInfo.InvariantCulture, $"""
+                INSERT INTO vitals (id, site, chair, device, measured_ms, received_ms, source, hr, hr_quality)
+                    VALUES ({Id(i)}, 'north', 'c{i / 10 % 2}', 'dev', {1763802000000 + (i * 1000)}, {1763802000040 + (i * 1000)}, 'Mqtt', {i}, 0);
+
+                """);
+        }
+
+        rows.Append("INSERT INTO vitals (id, site, chair, device, measured_ms, received_ms, source) VALUES (250, 'north', 'c0', 'dev', 1763802000000, 1763802000040, 'Mqtt');");
+        CreateSchemaV4File(rows.ToString());
+
+        using (var store = new SqliteStore(DbPath))
+        {
+            var (from, to) = (DateTimeOffset.FromUnixTimeMilliseconds(0), T0.AddYears(1));
+            Assert.Equal(Enumerable.Range(0, 400).Where(i => i / 10 % 2 == 1).Select(i => (double)i), store.Query("c1", from, to).Select(o => o.Value));
+            var backlog = await SqliteOutbox.ForObservations(store).ReadAfterAsync(0, 1000, default);
+            Assert.Equal(Enumerable.Range(0, 400).Select(Id), backlog.Records.Select(r => r.Sequence));
+            Assert.Equal(Enumerable.Range(0, 400).Select(i => (double)i), backlog.Records.Select(r => Assert.Single(r.Observations!).Value));
+            var empty = Assert.Single(store.ReadQuarantine());
+            Assert.Equal("migration", empty.Forwarder);
+            Assert.StartsWith("id=250 ", empty.Line, StringComparison.Ordinal);
+            Assert.Equal(501, store.Append([At(0)]));
+        }
+
+        SqliteConnection.ClearAllPools();
+        Assert.Equal(41, Scalar(DbPath, "SELECT count(*) FROM vitals_blocks;")); // a block per run of 10, one for the new frame
+        Assert.Equal(0, Scalar(DbPath, "SELECT count(*) FROM vitals_blocks WHERE first_id <= 200 AND last_id > 200;")); // none across the gap
     }
 
     [Fact]
@@ -239,7 +285,7 @@ public sealed class SqliteRetentionTests : IDisposable
     }
 
     [Fact]
-    public void Open_NewFile_IsSchemaV6()
+    public void Open_NewFile_IsSchemaV7()
     {
         var said = new List<string>();
         using (new SqliteStore(DbPath, said.Add))
@@ -249,10 +295,9 @@ public sealed class SqliteRetentionTests : IDisposable
         Assert.Empty(said); // nothing to convert, nothing to announce
 
         SqliteConnection.ClearAllPools();
-        Assert.Equal(6, Scalar(DbPath, "PRAGMA user_version;"));
-        Assert.Equal(0, Scalar(DbPath, "SELECT count(*) FROM sqlite_master WHERE name = 'vitals_stream_time';"));
-        Assert.Equal(1, Scalar(DbPath, "SELECT count(*) FROM sqlite_master WHERE name = 'vitals_spans_stream';"));
-        Assert.Equal(1, Scalar(DbPath, "SELECT count(*) FROM sqlite_master WHERE name = 'vitals_frames';"));
+        Assert.Equal(7, Scalar(DbPath, "PRAGMA user_version;"));
+        Assert.Equal(0, Scalar(DbPath, "SELECT count(*) FROM sqlite_master WHERE name IN ('vitals', 'vitals_frames', 'vitals_spans', 'vitals_stream_time');"));
+        Assert.Equal(1, Scalar(DbPath, "SELECT count(*) FROM sqlite_master WHERE name = 'vitals_blocks_stream';"));
         Assert.Equal(1, Scalar(DbPath, "SELECT count(*) FROM sqlite_master WHERE name = 'events_type_user';"));
         Assert.Equal(1, Scalar(DbPath, "SELECT count(*) FROM sqlite_master WHERE name = 'forward_cursors';"));
     }
@@ -261,7 +306,7 @@ public sealed class SqliteRetentionTests : IDisposable
     public void Compact_Forwarding_NeverDeletesRowsAboveCursor()
     {
         using var store = new SqliteStore(DbPath);
-        store.Append([.. Enumerable.Range(0, 25_000).Select(At)]); // ids 1..25000, received T0 + (id-1) min
+        AppendEach(store, Enumerable.Range(0, 25_000).Select(At)); // ids 1..25000, received T0 + (id-1) min
         store.SetForwardCursor(SqliteOutbox.ObservationsName, 12_345);
 
         // Everything is past retention, but only the forwarded rows may go.
@@ -269,7 +314,7 @@ public sealed class SqliteRetentionTests : IDisposable
 
         Assert.Equal(12_345, deleted);
         Assert.Equal(25_000 - 12_345, store.CountObservations());
-        Assert.Equal(12_346, Scalar(DbPath, "SELECT min(id) FROM vitals;"));
+        Assert.Equal(12_346, Scalar(DbPath, "SELECT min(first_id) FROM vitals_blocks;"));
         Assert.Equal(0, store.Compact(T0.AddYears(1), forwardingConfigured: true));
     }
 
@@ -277,7 +322,7 @@ public sealed class SqliteRetentionTests : IDisposable
     public void Compact_RetentionCutoff_DeletesOnlyOlderRows()
     {
         using var store = new SqliteStore(DbPath);
-        store.Append([.. Enumerable.Range(0, 100).Select(At)]);
+        AppendEach(store, Enumerable.Range(0, 100).Select(At));
         store.SetForwardCursor(SqliteOutbox.ObservationsName, 100);
         var options = new StoreRetentionOptions { Retention = TimeSpan.FromHours(1) };
         options.Validate();
@@ -286,14 +331,14 @@ public sealed class SqliteRetentionTests : IDisposable
         var deleted = store.Compact(options.CompactBefore(T0.AddMinutes(90)), forwardingConfigured: true);
 
         Assert.Equal(30, deleted);
-        Assert.Equal(31, Scalar(DbPath, "SELECT min(id) FROM vitals;"));
+        Assert.Equal(31, Scalar(DbPath, "SELECT min(first_id) FROM vitals_blocks;"));
     }
 
     [Fact]
     public void Compact_RowStampedInThePastAfterNewerOnes_KeptUntilThePrefixAges()
     {
         using var store = new SqliteStore(DbPath);
-        store.Append([At(0), At(1), At(50), At(2), At(3)]); // a clock step back after id 3
+        AppendEach(store, [At(0), At(1), At(50), At(2), At(3)]); // a clock step back after id 3
         var deleted = store.Compact(T0.AddMinutes(10), forwardingConfigured: false);
         Assert.Equal(2, deleted); // stops at id 3, never deletes out of order
         Assert.Equal(3, store.CountObservations());
@@ -303,7 +348,7 @@ public sealed class SqliteRetentionTests : IDisposable
     public async Task Compact_NoForwarderEverythingOld_KeepsNewestRowSoIdsAreNeverReused()
     {
         using var store = new SqliteStore(DbPath);
-        store.Append([.. Enumerable.Range(0, 10).Select(At)]);
+        AppendEach(store, Enumerable.Range(0, 10).Select(At));
         store.AppendEvent(T0, SqliteStore.AlarmEventType, "c1", "{}");
         var deleted = store.Compact(T0.AddYears(1), forwardingConfigured: false);
 

@@ -99,7 +99,7 @@ public sealed class SqliteStoreTests : IDisposable
             other.Open();
             using var create = other.CreateCommand();
             create.CommandText = """
-                CREATE TRIGGER poison BEFORE INSERT ON vitals WHEN NEW.stream IN (SELECT id FROM streams WHERE device = 'poison')
+                CREATE TRIGGER poison BEFORE INSERT ON vitals_blocks WHEN NEW.stream IN (SELECT id FROM streams WHERE device = 'poison')
                 BEGIN SELECT RAISE(ABORT, 'poisoned row'); END;
                 """;
             create.ExecuteNonQuery();

@@ -5,14 +5,14 @@ using Vitals.Storage.Sqlite;
 namespace Vitals.Storage.Tests.Sqlite;
 
 /// <summary>
-/// History is indexed by spans (schema 6): a run of one stream's rows per append. These try to make a read miss,
-/// repeat or misorder a reading: interleaved streams, device clocks out of order or far apart, windows that cut a
-/// span, retention that cuts one, and a schema-5 file upgraded in place.
+/// History is stored in blocks (schema 7): a run of one stream's frames per append, one row. These try to make a read
+/// miss, repeat or misorder a reading: interleaved streams, device clocks out of order or far apart, windows that cut a
+/// block, retention meeting a block with newer frames or the forwarding cursor inside one.
 /// </summary>
-public sealed class SqliteSpansTests : IDisposable
+public sealed class SqliteBlocksTests : IDisposable
 {
     private static readonly DateTimeOffset T0 = new(2026, 11, 22, 9, 0, 0, TimeSpan.Zero);
-    private readonly string dir = Directory.CreateTempSubdirectory("vitals-spans-").FullName;
+    private readonly string dir = Directory.CreateTempSubdirectory("vitals-blocks-").FullName;
 
     private string DbPath => Path.Combine(dir, "vitals.db");
 
@@ -75,7 +75,7 @@ public sealed class SqliteSpansTests : IDisposable
     }
 
     [Fact]
-    public void Append_ManyFramesOfFewStreams_OneSpanPerStreamNotPerRow()
+    public void Append_ManyFramesOfFewStreams_OneBlockPerStreamNotPerFrame()
     {
         using var store = new SqliteStore(DbPath);
         var batch = Enumerable.Range(0, 3000).Select(i => Obs($"c{i % 3}", "d", i, T0.AddMilliseconds(i * 10))).ToList();
@@ -83,14 +83,29 @@ public sealed class SqliteSpansTests : IDisposable
         store.Append([Obs("c0", "d", -1, T0.AddMinutes(1))]);
 
         SqliteConnection.ClearAllPools();
-        Assert.Equal(4, Scalar("SELECT count(*) FROM vitals_spans;"));
-        Assert.Equal(1000, Scalar("SELECT last_id - first_id + 1 FROM vitals_spans WHERE first_id = 1;")); // c0's rows, together
-        Assert.Equal(0, Scalar("SELECT count(*) FROM vitals_spans s JOIN vitals v ON v.id BETWEEN s.first_id AND s.last_id WHERE v.stream <> s.stream;"));
-        Assert.Equal(0, Scalar("SELECT count(*) FROM vitals v WHERE NOT EXISTS (SELECT 1 FROM vitals_spans s WHERE v.id BETWEEN s.first_id AND s.last_id);"));
+        Assert.Equal(4, Scalar("SELECT count(*) FROM vitals_blocks;"));
+        Assert.Equal(1000, Scalar("SELECT last_id - first_id + 1 FROM vitals_blocks WHERE first_id = 1;")); // c0's frames, together
+        Assert.Equal(3001, Scalar("SELECT sum(last_id - first_id + 1) FROM vitals_blocks;"));
+        Assert.Equal(3001, Scalar("SELECT sum(readings) FROM vitals_blocks;"));
+        Assert.Equal(0, Scalar("SELECT count(*) FROM vitals_blocks a JOIN vitals_blocks b ON a.first_id < b.first_id AND a.last_id >= b.first_id;"));
+        Assert.Equal(batch.Where(o => o.Chair == "c1").Select(o => o.Value), store.Query("c1", T0, T0.AddHours(1)).Select(o => o.Value));
     }
 
     [Fact]
-    public void Append_StreamIdsBeyondTheCountingSort_StillOneSpanPerStream()
+    public void Append_MoreFramesOfOneStreamThanABlockHolds_SplitAtTheCap()
+    {
+        using var store = new SqliteStore(DbPath);
+        var batch = Enumerable.Range(0, 3000).Select(i => Obs("c1", "d", i, T0.AddMilliseconds(i * 10))).ToList();
+        store.Append(batch);
+
+        Assert.Equal(batch.Select(o => o.Value), store.Query("c1", T0, T0.AddHours(1)).Select(o => o.Value));
+        SqliteConnection.ClearAllPools();
+        Assert.Equal(3, Scalar("SELECT count(*) FROM vitals_blocks;"));
+        Assert.Equal(SqliteStore.MaxFramesPerBlock, Scalar("SELECT max(last_id - first_id + 1) FROM vitals_blocks;"));
+    }
+
+    [Fact]
+    public void Append_StreamIdsBeyondTheCountingSort_StillOneBlockPerStream()
     {
         using (var conn = new SqliteConnection($"Data Source={DbPath}"))
         {
@@ -109,11 +124,11 @@ public sealed class SqliteSpansTests : IDisposable
         }
 
         SqliteConnection.ClearAllPools();
-        Assert.Equal(3, Scalar("SELECT count(*) FROM vitals_spans WHERE stream > 70000;"));
+        Assert.Equal(3, Scalar("SELECT count(*) FROM vitals_blocks WHERE stream > 70000;"));
     }
 
     [Fact]
-    public void Append_OneStreamSpreadOverHours_SplitIntoSpansOfAtMostAMinute()
+    public void Append_OneStreamSpreadOverHours_SplitIntoBlocksOfAtMostAMinute()
     {
         using var store = new SqliteStore(DbPath);
         var batch = Enumerable.Range(0, 600).Select(i => Obs("c1", "d", i, T0.AddSeconds(i * 30))).ToList(); // 5 hours in one append
@@ -121,59 +136,55 @@ public sealed class SqliteSpansTests : IDisposable
 
         Assert.Equal(batch.Skip(240).Take(2).Select(o => o.Value), store.Query("c1", T0.AddHours(2), T0.AddHours(2).AddMinutes(1)).Select(o => o.Value));
         SqliteConnection.ClearAllPools();
-        Assert.Equal(0, Scalar($"SELECT count(*) FROM vitals_spans WHERE max_ms - min_ms > {SqliteStore.SpanMs};"));
+        Assert.Equal(0, Scalar($"SELECT count(*) FROM vitals_blocks WHERE max_ms - min_ms > {SqliteStore.SpanMs};"));
+        Assert.Equal(200, Scalar("SELECT count(*) FROM vitals_blocks;")); // three frames 30 s apart span a minute
     }
 
     [Fact]
-    public void Compact_CutsASpan_RowsLeftStillReadAndSpansOfDeletedRowsGone()
+    public void Compact_BlockWithNewerFrames_KeptWholeUntilItsNewestFrameAges()
     {
         using var store = new SqliteStore(DbPath);
         var old = Enumerable.Range(0, 100).Select(i => Obs("c1", "d", i, T0.AddMilliseconds(i * 100))).ToList();
-        store.Append(old); // one span, rows 1-100, received from T0 to T0 + 9.9 s
+        store.Append(old); // one block, frames 1-100, received from T0 to T0 + 9.9 s
         store.Append([Obs("c1", "d", 100, T0.AddMinutes(5))]);
 
-        Assert.Equal(50, store.Compact(T0.AddSeconds(5), forwardingConfigured: false));
-        Assert.Equal(Enumerable.Range(50, 51).Select(i => (double)i), store.Query("c1", T0, T0.AddHours(1)).Select(o => o.Value));
+        Assert.Equal(0, store.Compact(T0.AddSeconds(5), forwardingConfigured: false)); // half the block is not old yet
+        Assert.Equal(101, store.Query("c1", T0, T0.AddHours(1)).Count);
 
-        Assert.Equal(50, store.Compact(T0.AddMinutes(1), forwardingConfigured: false));
+        Assert.Equal(100, store.Compact(T0.AddMinutes(1), forwardingConfigured: false));
         Assert.Equal([100.0], store.Query("c1", T0, T0.AddHours(1)).Select(o => o.Value));
         SqliteConnection.ClearAllPools();
-        Assert.Equal(1, Scalar("SELECT count(*) FROM vitals_spans;"));
+        Assert.Equal(1, Scalar("SELECT count(*) FROM vitals_blocks;"));
     }
 
     [Fact]
-    public void Open_SchemaV5FileWithRows_UpgradedToSpansAndEveryReadingStillRead()
+    public async Task Compact_ForwardingCursorInsideABlock_NothingAboveTheCursorDeletedAndTheRestStillForwarded()
     {
-        var rows = Enumerable.Range(0, 400).Select(i => Obs($"c{i % 2}", "d", i, T0.AddSeconds(i))).ToList();
-        using (var store = new SqliteStore(DbPath))
+        using var store = new SqliteStore(DbPath);
+        store.Append([.. Enumerable.Range(0, 100).Select(i => Obs("c1", "d", i, T0.AddMilliseconds(i * 100)))]); // frames 1-100
+        store.Append([.. Enumerable.Range(0, 10).Select(i => Obs("c1", "d", 100 + i, T0.AddMinutes(2).AddMilliseconds(i)))]); // 101-110
+        store.Append([Obs("c1", "d", 999, T0.AddMinutes(3))]); // 111: the newest block, always kept
+        var outbox = SqliteOutbox.ForObservations(store);
+        await outbox.CommitAsync(105, default);
+
+        Assert.Equal(100, store.Compact(T0.AddYears(1), forwardingConfigured: true)); // 101-110 straddles the cursor: kept
+        Assert.Equal([106L, 107, 108, 109, 110, 111], (await outbox.ReadAfterAsync(0, 100, default)).Records.Select(r => r.Sequence));
+        Assert.Equal(6, outbox.GetBacklog(T0, new StoreRetentionOptions()).Rows);
+    }
+
+    [Fact]
+    public void ReadReceivedSince_FromInsideABlock_ReturnsExactlyTheFreshReadingsInStoredOrder()
+    {
+        using var store = new SqliteStore(DbPath);
+        var all = new List<Observation>();
+        for (var append = 0; append < 30; append++)
         {
-            store.Append(rows);
+            var batch = Enumerable.Range(0, 40).Select(i => Obs($"c{i % 2}", "d", (append * 40) + i, T0.AddSeconds(append).AddMilliseconds(i * 20))).ToList();
+            store.Append(batch);
+            all.AddRange(batch.Where(o => o.Chair == "c0").Concat(batch.Where(o => o.Chair == "c1"))); // stored grouped by stream
         }
 
-        // Back to what schema 5 left: its index, no spans.
-        SqliteConnection.ClearAllPools();
-        using (var conn = new SqliteConnection($"Data Source={DbPath}"))
-        {
-            conn.Open();
-            using var cmd = conn.CreateCommand();
-            cmd.CommandText = """
-                DROP TABLE vitals_spans;
-                CREATE INDEX vitals_stream_time ON vitals (stream, measured_ms);
-                PRAGMA user_version = 5;
-                """;
-            cmd.ExecuteNonQuery();
-        }
-
-        SqliteConnection.ClearAllPools();
-        using (var store = new SqliteStore(DbPath))
-        {
-            Assert.Equal(rows.Where(o => o.Chair == "c1").Select(o => o.Value), store.Query("c1", T0, T0.AddHours(1)).Select(o => o.Value));
-            Assert.Equal(401, store.Append([Obs("c0", "d", 1000, T0.AddSeconds(1000))]));
-            Assert.Equal(201, store.Query("c0", T0, T0.AddHours(1)).Count);
-        }
-
-        SqliteConnection.ClearAllPools();
-        Assert.Equal(6, Scalar("PRAGMA user_version;"));
-        Assert.Equal(0, Scalar("SELECT count(*) FROM sqlite_master WHERE name = 'vitals_stream_time';"));
+        var since = T0.AddSeconds(12.5);
+        Assert.Equal(all.Where(o => o.ReceivedAt >= since).Select(o => o.Value), store.ReadReceivedSince(since).Select(o => o.Value));
     }
 }
