@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using System.Buffers.Text;
 using System.Globalization;
 using System.Runtime.InteropServices;
@@ -545,7 +544,7 @@ public sealed partial class JsonObservationCodec
             return;
         }
 
-        ref readonly var c = ref state.Context;
+        var c = state.Context;
         state.Output.Add(new Observation(c.Site, c.Chair, device, sign, value, at, c.ReceivedAt, source, quality));
     }
 
@@ -756,17 +755,9 @@ public sealed partial class JsonObservationCodec
     {
         private readonly byte[][] names;
 
-        // Each name's length and first 8 bytes as one word: a payload's name is matched by two compares per mapped name,
-        // and only a name longer than 8 bytes compares its bytes (a call per name was most of IndexOf's ~1 % of the AOT
-        // gateway's harness window).
-        private readonly int[] lengths;
-        private readonly ulong[] words;
-
         private FlatNames(byte[][] names, int[] slotNames)
         {
             this.names = names;
-            lengths = [.. names.Select(n => n.Length)];
-            words = [.. names.Select(n => Word(n))];
             SlotNames = slotNames;
         }
 
@@ -790,33 +781,15 @@ public sealed partial class JsonObservationCodec
 
         public int IndexOf(ReadOnlySpan<byte> name)
         {
-            var word = Word(name);
-            for (var i = 0; i < words.Length; i++)
+            for (var i = 0; i < names.Length; i++)
             {
-                if (words[i] == word && lengths[i] == name.Length && (name.Length <= sizeof(ulong) || name.SequenceEqual(names[i])))
+                if (name.SequenceEqual(names[i]))
                 {
                     return i;
                 }
             }
 
             return -1;
-        }
-
-        // The first 8 bytes (fewer when shorter), little-endian.
-        private static ulong Word(ReadOnlySpan<byte> name)
-        {
-            if (name.Length >= sizeof(ulong))
-            {
-                return BinaryPrimitives.ReadUInt64LittleEndian(name);
-            }
-
-            ulong word = 0;
-            for (var i = name.Length - 1; i >= 0; i--)
-            {
-                word = (word << 8) | name[i];
-            }
-
-            return word;
         }
     }
 
