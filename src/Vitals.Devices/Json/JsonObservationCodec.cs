@@ -39,7 +39,6 @@ public sealed partial class JsonObservationCodec
     private readonly (Sign Sign, Func<double, double>? Convert, double Scale, double Offset)[] fields;
     private readonly string[]?[] slotPaths = []; // dotted paths split once, not per message; null: not mapped
     private readonly FlatNames? flat;
-    private readonly TimeKind timeKind;
     private readonly SourceProtocol source;
 
     /// <summary>Creates a codec; <paramref name="mapping"/> must have passed <see cref="JsonMapping.Validate"/>.</summary>
@@ -62,7 +61,6 @@ public sealed partial class JsonObservationCodec
         {
             slotPaths = [mapping.DeviceField?.Split('.'), mapping.TimeField?.Split('.'), .. mapping.Fields.Select(f => f.Field.Split('.'))];
             flat = FlatNames.Of(slotPaths);
-            timeKind = KindOf(mapping.TimeFormat);
         }
     }
 
@@ -194,7 +192,7 @@ public sealed partial class JsonObservationCodec
                 DateTimeOffset? time = null;
                 if (root.TryGetProperty("time", out var t))
                 {
-                    if (!TryTime(ValueOf(t), TimeKind.Iso8601, null, state.Context.DeviceTimeZone, out var at))
+                    if (!TryTime(ValueOf(t), "iso8601", state.Context.DeviceTimeZone, out var at))
                     {
                         state.Reject("batch 'time' is not an ISO 8601 time or Unix milliseconds");
                         return;
@@ -307,7 +305,7 @@ public sealed partial class JsonObservationCodec
         }
 
         var at = time ?? state.Context.ReceivedAt;
-        if (r.TryGetProperty("time", out var t) && !TryTime(ValueOf(t), TimeKind.Iso8601, null, state.Context.DeviceTimeZone, out at))
+        if (r.TryGetProperty("time", out var t) && !TryTime(ValueOf(t), "iso8601", state.Context.DeviceTimeZone, out at))
         {
             state.Reject($"{sign.ShortName()} 'time' is not an ISO 8601 time or Unix milliseconds");
             return;
@@ -491,7 +489,7 @@ public sealed partial class JsonObservationCodec
 
         var at = state.Context.ReceivedAt;
         var t = values.Get(TimeSlot);
-        if (t.Kind != JsonValueKind.Undefined && !TryTime(t, timeKind, map.TimeFormat, state.Context.DeviceTimeZone, out at))
+        if (t.Kind != JsonValueKind.Undefined && !TryTime(t, map.TimeFormat, state.Context.DeviceTimeZone, out at))
         {
             state.Reject($"'{map.TimeField}' does not match time format '{map.TimeFormat}'");
             return;
@@ -571,15 +569,25 @@ public sealed partial class JsonObservationCodec
     };
 
     // JsonElement.GetDouble / TryGetInt64, on the raw number text: the whole token. Beyond double's range (1e400) is
-    // infinite, as GetDouble has it, and Emit rejects it as outside the sign's range. Internal for the test that holds it
-    // (and TryInt64) to Utf8Parser on numbers of every form.
-    internal static bool TryDouble(ReadOnlySpan<byte> number, out double value)
+    // infinite, as GetDouble has it, and Emit rejects it as outside the sign's range.
+    private static bool TryDouble(ReadOnlySpan<byte> number, out double value)
     {
         // Whole numbers of up to 15 digits (every value a monitor sends as an integer) are exact in a double, so adding up
         // the digits gives the parser's result without its general path (Utf8Parser's number parsing was ~1 % of the AOT
         // gateway's harness window in perf).
-        if (number.Length <= 15 && TryDigits(number, out var whole))
+        if (number.Length is > 0 and <= 15)
         {
+            long whole = 0;
+            foreach (var b in number)
+            {
+                if (!char.IsAsciiDigit((char)b))
+                {
+                    return Utf8Parser.TryParse(number, out value, out var n) && n == number.Length;
+                }
+
+                whole = (whole * 10) + (b - '0');
+            }
+
             value = whole;
             return true;
         }
@@ -587,32 +595,8 @@ public sealed partial class JsonObservationCodec
         return Utf8Parser.TryParse(number, out value, out var used) && used == number.Length;
     }
 
-    internal static bool TryInt64(ReadOnlySpan<byte> number, out long value) =>
-        TryDigits(number, out value) || (Utf8Parser.TryParse(number, out value, out var used) && used == number.Length);
-
-    // 1 to 18 ASCII digits, which cannot overflow a long: their value. Anything else (a sign, a fraction, an exponent,
-    // more digits) is left to the parser. A Unix time in milliseconds has 13.
-    private static bool TryDigits(ReadOnlySpan<byte> number, out long value)
-    {
-        value = 0;
-        if (number.Length is 0 or > 18)
-        {
-            return false;
-        }
-
-        foreach (var b in number)
-        {
-            var digit = (uint)(b - '0');
-            if (digit > 9)
-            {
-                return false;
-            }
-
-            value = (value * 10) + digit;
-        }
-
-        return true;
-    }
+    private static bool TryInt64(ReadOnlySpan<byte> number, out long value) =>
+        Utf8Parser.TryParse(number, out value, out var used) && used == number.Length;
 
     private static bool TryDevice(JsonValue d, ref string device)
     {
@@ -625,33 +609,25 @@ public sealed partial class JsonObservationCodec
         return false;
     }
 
-    private static TimeKind KindOf(string format) => format switch
-    {
-        "iso8601" => TimeKind.Iso8601,
-        "unix-s" => TimeKind.UnixSeconds,
-        "unix-ms" => TimeKind.UnixMilliseconds,
-        _ => TimeKind.Custom,
-    };
-
-    // custom: the .NET date format when kind is Custom.
-    private static bool TryTime(JsonValue t, TimeKind kind, string? custom, TimeZoneInfo zone, out DateTimeOffset at)
+    private static bool TryTime(JsonValue t, string format, TimeZoneInfo zone, out DateTimeOffset at)
     {
         at = default;
-        switch (kind)
+        switch (format)
         {
-            case TimeKind.UnixSeconds or TimeKind.UnixMilliseconds when t.Kind == JsonValueKind.Number:
-                return TryInt64(t.Number, out var n) && LineTime.TryFromUnix(n, kind == TimeKind.UnixMilliseconds, out at);
-            case TimeKind.UnixSeconds or TimeKind.UnixMilliseconds when t.Kind == JsonValueKind.String:
-                return LineTime.TryParse(t.Text, kind == TimeKind.UnixSeconds ? "unix" : "unix-ms", zone, out at);
-            case TimeKind.Iso8601 when t.Kind == JsonValueKind.Number:
+            case "unix-s" or "unix-ms" when t.Kind == JsonValueKind.Number:
+                return TryInt64(t.Number, out var n) && LineTime.TryFromUnix(n, format == "unix-ms", out at);
+
+            case "unix-s" or "unix-ms" when t.Kind == JsonValueKind.String:
+                return LineTime.TryParse(t.Text, format == "unix-s" ? "unix" : "unix-ms", zone, out at);
+            case "iso8601" when t.Kind == JsonValueKind.Number:
                 // The Vitals schema also takes Unix milliseconds, the other common way devices send time.
-                return TryTime(t, TimeKind.UnixMilliseconds, null, zone, out at);
-            case TimeKind.Iso8601 when t.Kind == JsonValueKind.String:
+                return TryTime(t, "unix-ms", zone, out at);
+            case "iso8601" when t.Kind == JsonValueKind.String:
                 return TryIso(t.Text!, zone, out at);
-            case TimeKind.Iso8601 or TimeKind.UnixSeconds or TimeKind.UnixMilliseconds:
+            case "iso8601" or "unix-s" or "unix-ms":
                 return false;
             default:
-                return t.Kind == JsonValueKind.String && LineTime.TryParse(t.Text, custom!, zone, out at);
+                return t.Kind == JsonValueKind.String && LineTime.TryParse(t.Text, format, zone, out at);
         }
     }
 
@@ -736,15 +712,6 @@ public sealed partial class JsonObservationCodec
                 _ => new JsonValue(c.Kind, default, null),
             };
         }
-    }
-
-    /// <summary>A mapping's time format, resolved once (see <see cref="KindOf"/>).</summary>
-    private enum TimeKind
-    {
-        Iso8601,
-        UnixSeconds,
-        UnixMilliseconds,
-        Custom,
     }
 
     /// <summary>Where one mapped name's value sits in the payload (a string without its quotes).</summary>
