@@ -49,6 +49,10 @@ internal sealed class MqttConnection(Socket socket, Stream stream, MqttPacketRea
 
     public long LastSent { get; private set; } = time.GetTimestamp();
 
+    /// <summary>
+    /// When bytes last arrived: stamped once per socket read, not per packet (a clock read per message was ~0.7 % of the
+    /// gateway's harness window in perf, AOT); the packets of one read arrive together.
+    /// </summary>
     public long LastReceived { get; private set; } = time.GetTimestamp();
 
     public async ValueTask WriteAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
@@ -82,6 +86,7 @@ internal sealed class MqttConnection(Socket socket, Stream stream, MqttPacketRea
             }
 
             _end += n;
+            LastReceived = time.GetTimestamp();
             _quickReads = n < SmallRead && Stopwatch.GetElapsedTime(asked) < QuickRead ? Math.Min(_quickReads + 1, CoalesceAfter) : 0;
         }
     }
@@ -111,7 +116,6 @@ internal sealed class MqttConnection(Socket socket, Stream stream, MqttPacketRea
 
         _start = _end - (int)sequence.Length;
         _discard = packet is OversizedPublishPacket oversized ? oversized.Discard : 0;
-        LastReceived = time.GetTimestamp();
         return true;
     }
 

@@ -21,12 +21,20 @@ public sealed class MqttPacketReader
 
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
-    private readonly TopicCache _topics = new();
+    private readonly TopicCache? _topics;
 
     public MqttPacketReader(int maxPacketSize = DefaultMaxPacketSize)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(maxPacketSize, 2);
         MaxPacketSize = maxPacketSize;
+        _topics = new TopicCache();
+    }
+
+    /// <summary>Test hook: false decodes and checks every PUBLISH topic anew, the path the topic cache must match.</summary>
+    internal bool CachesTopics
+    {
+        get => _topics is not null;
+        init => _topics = value ? _topics ?? new TopicCache() : null;
     }
 
     /// <summary>Largest packet, fixed header included, that is decoded; a larger PUBLISH comes back as an <see cref="OversizedPublishPacket"/>, anything else larger throws.</summary>
@@ -53,8 +61,19 @@ public sealed class MqttPacketReader
             return false;
         }
 
-        var reader = new SequenceReader<byte>(buffer);
-        reader.TryRead(out var first);
+        // The fixed header is at most 5 bytes: read from the first segment, which holds them unless the packet is split
+        // (never in the connection's single receive buffer), else from a copy. No SequenceReader per packet: with
+        // the body slices below it was most of this method's own samples in the gateway's harness window (perf, AOT).
+        scoped var head = buffer.FirstSpan;
+        if (head.Length < 5 && !buffer.IsSingleSegment)
+        {
+            Span<byte> joined = stackalloc byte[5];
+            var n = (int)Math.Min(joined.Length, buffer.Length);
+            buffer.Slice(0, n).CopyTo(joined);
+            head = joined[..n];
+        }
+
+        var first = head[0];
         var type = (MqttPacketType)(first >> 4);
         var flags = first & 0x0F;
         ValidateFixedHeaderFlags(type, flags);
@@ -62,20 +81,22 @@ public sealed class MqttPacketReader
         // Remaining length: 7 bits per byte, continuation in bit 7, at most 4 bytes [MQTT 2.2.3].
         var remaining = 0;
         var multiplier = 1;
-        for (var i = 0; ; i++)
+        var at = 1;
+        for (; ; at++)
         {
-            if (!reader.TryRead(out var b))
+            if (at == head.Length)
             {
                 return false;
             }
 
+            var b = head[at];
             remaining += (b & 0x7F) * multiplier;
             if ((b & 0x80) == 0)
             {
                 break;
             }
 
-            if (i == 3)
+            if (at == 4)
             {
                 throw new MqttProtocolException("Malformed remaining length: more than 4 bytes [MQTT 2.2.3].");
             }
@@ -83,7 +104,7 @@ public sealed class MqttPacketReader
             multiplier *= 128;
         }
 
-        var headerLength = (int)reader.Consumed;
+        var headerLength = at + 1;
         if ((long)headerLength + remaining > MaxPacketSize)
         {
             if (type == MqttPacketType.Publish)
@@ -100,28 +121,40 @@ public sealed class MqttPacketReader
             return false;
         }
 
-        var body = buffer.Slice(headerLength, remaining);
-        if (body.IsSingleSegment)
+        if (buffer.IsSingleSegment)
         {
-            packet = Decode(type, flags, body.FirstSpan, _topics, LendsPayloads ? body.First : (ReadOnlyMemory<byte>?)null); // not plain null: that converts to an empty memory
+            var body = buffer.First.Slice(headerLength, remaining);
+            packet = Decode(type, flags, body.Span, _topics, LendsPayloads ? body : (ReadOnlyMemory<byte>?)null); // not plain null: that converts to an empty memory
         }
         else
         {
-            // Bounded by MaxPacketSize, checked above.
-            var copy = ArrayPool<byte>.Shared.Rent(remaining);
-            try
-            {
-                body.CopyTo(copy);
-                packet = Decode(type, flags, copy.AsSpan(0, remaining), _topics, lent: null); // the copy goes back to the pool
-            }
-            finally
-            {
-                ArrayPool<byte>.Shared.Return(copy);
-            }
+            packet = DecodeSplit(type, flags, buffer.Slice(headerLength, remaining), _topics, LendsPayloads);
         }
 
         buffer = buffer.Slice(headerLength + remaining);
         return true;
+    }
+
+    /// <summary>A packet whose bytes came in more than one segment: decoded in place when its body is in one of them, else from a pooled copy.</summary>
+    private static MqttPacket DecodeSplit(MqttPacketType type, int flags, ReadOnlySequence<byte> body, TopicCache? topics, bool lendsPayloads)
+    {
+        if (body.IsSingleSegment)
+        {
+            return Decode(type, flags, body.FirstSpan, topics, lendsPayloads ? body.First : (ReadOnlyMemory<byte>?)null);
+        }
+
+        // Bounded by MaxPacketSize, checked by the caller.
+        var remaining = (int)body.Length;
+        var copy = ArrayPool<byte>.Shared.Rent(remaining);
+        try
+        {
+            body.CopyTo(copy);
+            return Decode(type, flags, copy.AsSpan(0, remaining), topics, lent: null); // the copy goes back to the pool
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(copy);
+        }
     }
 
     /// <summary>
@@ -189,7 +222,7 @@ public sealed class MqttPacketReader
     }
 
     /// <summary>Decodes one packet body; <paramref name="lent"/>, when given, is the same body as memory a PUBLISH payload may slice.</summary>
-    private static MqttPacket Decode(MqttPacketType type, int flags, ReadOnlySpan<byte> body, TopicCache topics, ReadOnlyMemory<byte>? lent)
+    private static MqttPacket Decode(MqttPacketType type, int flags, ReadOnlySpan<byte> body, TopicCache? topics, ReadOnlyMemory<byte>? lent)
     {
         var r = new BodyReader(body, type);
         MqttPacket packet = type switch
@@ -300,7 +333,7 @@ public sealed class MqttPacketReader
         return new ConnAckPacket((ackFlags & 0x01) != 0, (MqttConnectReturnCode)code);
     }
 
-    private static PublishPacket DecodePublish(ref BodyReader r, int flags, TopicCache topics, ReadOnlyMemory<byte>? lent)
+    private static PublishPacket DecodePublish(ref BodyReader r, int flags, TopicCache? topics, ReadOnlyMemory<byte>? lent)
     {
         var (topic, qos, packetId) = DecodePublishHead(ref r, flags, topics);
         var rest = r.ReadRest();
@@ -468,38 +501,5 @@ public sealed class MqttPacketReader
             _position += count;
             return slice;
         }
-    }
-
-    /// <summary>
-    /// Topic names already decoded, by their bytes. A subscriber sees the same few topics again and again (one per chair),
-    /// so the UTF-8 check, the topic name check and the string are paid once per topic, not per message. Entries are
-    /// replaced whole, so a reader on another thread sees an old entry or a new one, never half of one.
-    /// </summary>
-    private sealed class TopicCache
-    {
-        private const int Size = 256; // a power of two; more chairs than this only share slots
-        private const int MaxTopicBytes = 256;
-
-        private readonly Entry?[] _entries = new Entry?[Size];
-
-        public string? Find(ReadOnlySpan<byte> bytes) =>
-            bytes.Length is > 0 and <= MaxTopicBytes && _entries[Slot(bytes)] is { } e && bytes.SequenceEqual(e.Bytes) ? e.Topic : null;
-
-        public void Add(ReadOnlySpan<byte> bytes, string topic)
-        {
-            if (bytes.Length is > 0 and <= MaxTopicBytes)
-            {
-                _entries[Slot(bytes)] = new Entry(bytes.ToArray(), topic);
-            }
-        }
-
-        private static int Slot(ReadOnlySpan<byte> bytes)
-        {
-            var hash = default(HashCode);
-            hash.AddBytes(bytes);
-            return hash.ToHashCode() & (Size - 1);
-        }
-
-        private sealed record Entry(byte[] Bytes, string Topic);
     }
 }
