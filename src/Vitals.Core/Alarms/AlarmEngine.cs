@@ -378,13 +378,14 @@ public sealed class AlarmEngine : IAlarmEngine
     /// <summary>Keeps a judged reading in the chair's history if a rule reads its sign, over the span the rules need.</summary>
     private void Keep(ChairState chair, Sign sign, Reading reading)
     {
-        if (Needs().KeepFrom(chair, sign, reading.At) is { } from)
-        {
-            chair.Record(sign, reading, from);
-        }
-        else
+        var needs = Needs();
+        if (needs.Span(sign) == TimeSpan.Zero)
         {
             chair.Forget(sign);
+        }
+        else if (chair.Spaced(sign, reading.At)) // most readings of a fast feed are not kept: their span is not worked out
+        {
+            chair.Record(sign, reading, needs.KeepFrom(chair, sign, reading.At)!.Value);
         }
     }
 

@@ -1,5 +1,3 @@
-using System.Runtime.CompilerServices;
-
 namespace Vitals.Core.Alarms;
 
 /// <summary>What the engine knows about one chair: its feed, session, baseline, condition timers and recent readings.</summary>
@@ -154,17 +152,21 @@ internal sealed class ChairState(ChairKey key, Dictionary<string, ActiveAlarm> a
     /// <summary>Drops the readings of a sign no rule reads any more.</summary>
     public void Forget(Sign sign) => history[(int)sign] = null;
 
+    /// <summary>False for a reading of <paramref name="sign"/> less than <see cref="MinSpacing"/> after the last one kept: <see cref="Record"/> skips it.</summary>
+    public bool Spaced(Sign sign, DateTimeOffset at) =>
+        history[(int)sign] is not { Count: > 0 } list || at < list[^1].At || at - list[^1].At >= MinSpacing;
+
     /// <summary>Keeps <paramref name="reading"/> in time order and drops those of the sign older than <paramref name="keepFrom"/>, in batches.</summary>
     public void Record(Sign sign, Reading reading, DateTimeOffset keepFrom)
     {
+        if (!Spaced(sign, reading.At))
+        {
+            return;
+        }
+
         if (history[(int)sign] is not { } list)
         {
             history[(int)sign] = list = [];
-        }
-
-        if (list.Count > 0 && reading.At >= list[^1].At && reading.At - list[^1].At < MinSpacing)
-        {
-            return;
         }
 
         if (list.Count > 0 && reading.At < list[^1].At)
@@ -266,34 +268,22 @@ internal sealed class SignSignal(DateTimeOffset firstSeen)
 /// <param name="alarmsOf">The alarm book's map of a chair's alarms, given to the chair when it is first seen.</param>
 internal sealed class ChairRegistry(Func<ChairKey, Dictionary<string, ActiveAlarm>> alarmsOf)
 {
-    // A power of two; sets of two ways each.
-    private const int IdentitySets = 512;
-
     private readonly SortedDictionary<ChairKey, ChairState> chairs = new(ChairKey.Order);
 
     // Every reading looks its chair up: hashed, not a walk down the sorted tree with string comparisons.
     private readonly Dictionary<ChairKey, ChairState> byKey = [];
 
-    // The readings of one feed carry the very same site and chair string instances (its configuration's), so a table by
-    // the chair string's identity answers nearly every lookup without hashing or comparing characters: a ChairKey's hash
-    // is two randomized (Marvin) string hashes, and the harness's round-robin over 50 chairs missed a cache of the chair
-    // found last on every message (the lookup was ~0.8 % of the AOT gateway's harness window in perf). Two ways per set,
-    // so two chairs whose strings share a set do not evict each other; a miss (first sight, or a third chair in a set)
-    // falls back to the dictionary. Filled in place: nothing allocated.
-    private readonly Seen[] byIdentity = new Seen[IdentitySets * 2];
+    // In front of byKey: a ChairKey's hash is two randomized (Marvin) string hashes, and the lookup was ~0.8 % of the AOT
+    // gateway's harness window in perf before this table answered it by the strings' identity.
+    private readonly ChairIdentityTable<ChairState> byIdentity = new();
 
     public IEnumerable<ChairState> All => chairs.Values;
 
     public ChairState Get(ChairKey key)
     {
-        var set = (RuntimeHelpers.GetHashCode(key.Chair) & (IdentitySets - 1)) * 2;
-        for (var way = set; way < set + 2; way++)
+        if (byIdentity.TryGet(key.Site, key.Chair, out var seen))
         {
-            ref readonly var seen = ref byIdentity[way];
-            if (ReferenceEquals(seen.Chair, key.Chair) && ReferenceEquals(seen.Site, key.Site))
-            {
-                return seen.State!;
-            }
+            return seen;
         }
 
         if (!byKey.TryGetValue(key, out var state))
@@ -301,10 +291,8 @@ internal sealed class ChairRegistry(Func<ChairKey, Dictionary<string, ActiveAlar
             byKey[key] = chairs[key] = state = new ChairState(key, alarmsOf(key));
         }
 
-        // By this reading's instances (the chair may have been made from equal strings of a command or a restored
-        // snapshot); the set's older entry goes.
-        byIdentity[set + 1] = byIdentity[set];
-        byIdentity[set] = new Seen(key.Site, key.Chair, state);
+        // By this reading's instances (the chair may have been made from equal strings of a command or a restored snapshot).
+        byIdentity.Remember(key.Site, key.Chair, state);
         return state;
     }
 
@@ -314,8 +302,6 @@ internal sealed class ChairRegistry(Func<ChairKey, Dictionary<string, ActiveAlar
     {
         chairs.Clear();
         byKey.Clear();
-        Array.Clear(byIdentity);
+        byIdentity.Clear();
     }
-
-    private readonly record struct Seen(string? Site, string? Chair, ChairState? State);
 }

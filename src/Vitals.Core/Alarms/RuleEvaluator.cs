@@ -9,15 +9,20 @@ namespace Vitals.Core.Alarms;
 /// inside by the clear margin (<see cref="Clear"/>) or in the hysteresis band between.
 /// </summary>
 /// <remarks>
-/// Text is built only when an alarm needs it: most readings are normal and never shown. <see cref="Describe"/> is a
-/// static function of the verdict and its <see cref="Rule"/> object (band or rate rule) and <see cref="Reference"/>
-/// (the baseline), not a closure, so judging a reading allocates no text and no delegate. <see cref="Slot"/> is the rule's
-/// fixed index (below <see cref="RuleEvaluator.SlotCount"/>): a chair finds the rule's condition track by it.
+/// Text is built only when an alarm needs it: most readings are normal and never shown. <see cref="Message"/> is a
+/// static function of the verdict, its <see cref="Source"/> (band or rate rule) and <see cref="Reference"/> (the
+/// baseline), so judging a reading allocates no text and no delegate. <see cref="Slot"/> is the rule's fixed index
+/// (below <see cref="RuleEvaluator.SlotCount"/>): a chair finds the rule's condition track by it, and the rule id and
+/// how to describe it follow from it. So a verdict holds one reference, not three: each is copied into the reused
+/// buffer per reading, and every reference copied into the heap is a write barrier.
 /// </remarks>
 internal readonly record struct Verdict(
-    string Rule, int Slot, Sign Sign, AlarmPriority? Priority, bool Clear, double Value, double? Limit, Func<Verdict, string> Describe, object? Source = null, double Reference = 0)
+    int Slot, Sign Sign, AlarmPriority? Priority, bool Clear, double Value, double? Limit, object? Source = null, double Reference = 0)
 {
-    public string Message => Describe(this);
+    /// <summary>The rule id, for example <c>hr.high</c>.</summary>
+    public string Rule => RuleEvaluator.RuleAt(Slot);
+
+    public string Message => RuleEvaluator.Describe(this);
 }
 
 /// <summary>
@@ -72,6 +77,22 @@ internal static class RuleEvaluator
     /// <summary>How many rule slots there are: a chair keeps its condition tracks in an array this long.</summary>
     public static readonly int SlotCount = Enum.GetValues<Sign>().Length * SlotsPerSign;
 
+    private static readonly string[] RulesBySlot = [.. Enum.GetValues<Sign>().SelectMany(s => LimitRules[(int)s].Concat(BaselineRules[(int)s]).Append(RateRules[(int)s]))];
+
+    /// <summary>The rule id of a verdict's slot.</summary>
+    public static string RuleAt(int slot) => RulesBySlot[slot];
+
+    /// <summary>The text of a verdict: a violation, or its rule's normal state, by the kind of its slot.</summary>
+    public static string Describe(in Verdict v) => (v.Slot % SlotsPerSign, v.Priority is null) switch
+    {
+        ( < DropSlot, false) => DescribeLimit(v),
+        ( < DropSlot, true) => DescribeWithinLimit(v),
+        ( < RateSlot, false) => DescribeBaselineChange(v),
+        ( < RateSlot, true) => DescribeNearBaseline(v),
+        (_, false) => DescribeRate(v),
+        (_, true) => DescribeSteady(v),
+    };
+
     /// <summary>Adds one verdict per direction that has limit bands for the sign of <paramref name="rules"/>.</summary>
     public static void Limits(SignRules rules, Sign sign, double value, double margin, VerdictBuffer verdicts)
     {
@@ -101,14 +122,14 @@ internal static class RuleEvaluator
                 continue; // no bands in this direction
             }
 
-            var (rule, slot) = (LimitRules[(int)sign][(int)direction], Slot(sign, (int)direction));
+            var slot = Slot(sign, (int)direction);
             if (worst is not null)
             {
-                verdicts.Add(new Verdict(rule, slot, sign, worst.Priority, false, value, worst.Threshold, DescribeLimit, worst));
+                verdicts.Add(new Verdict(slot, sign, worst.Priority, false, value, worst.Threshold, worst));
                 continue;
             }
 
-            verdicts.Add(new Verdict(rule, slot, sign, null, clear, value, mildest.Threshold, DescribeWithinLimit));
+            verdicts.Add(new Verdict(slot, sign, null, clear, value, mildest.Threshold));
         }
     }
 
@@ -145,14 +166,14 @@ internal static class RuleEvaluator
                 continue; // no bands in this direction
             }
 
-            var (rule, slot) = (BaselineRules[(int)sign][(int)direction], Slot(sign, DropSlot + (int)direction));
+            var slot = Slot(sign, DropSlot + (int)direction);
             if (worst is not null)
             {
-                verdicts.Add(new Verdict(rule, slot, sign, worst.Priority, false, value, worst.ThresholdFor(reference), DescribeBaselineChange, worst, reference));
+                verdicts.Add(new Verdict(slot, sign, worst.Priority, false, value, worst.ThresholdFor(reference), worst, reference));
                 continue;
             }
 
-            verdicts.Add(new Verdict(rule, slot, sign, null, clear, value, mildest.ThresholdFor(reference), DescribeNearBaseline, null, reference));
+            verdicts.Add(new Verdict(slot, sign, null, clear, value, mildest.ThresholdFor(reference), null, reference));
         }
     }
 
@@ -165,10 +186,10 @@ internal static class RuleEvaluator
         foreach (var rule in rules.Rates)
         {
             var change = NetChange(history, value, at - rule.Window);
-            var (id, slot) = (RateRules[(int)sign], Slot(sign, RateSlot));
+            var slot = Slot(sign, RateSlot);
             verdicts.Add(change > rule.Delta
-                ? new Verdict(id, slot, sign, rule.Priority, false, change, rule.Delta, DescribeRate, rule)
-                : new Verdict(id, slot, sign, null, change <= rule.Delta - margin, change, rule.Delta, DescribeSteady, rule));
+                ? new Verdict(slot, sign, rule.Priority, false, change, rule.Delta, rule)
+                : new Verdict(slot, sign, null, change <= rule.Delta - margin, change, rule.Delta, rule));
         }
     }
 

@@ -123,9 +123,11 @@ public sealed partial class AlarmService
                 return 0;
             }
 
-            foreach (var o in s.Batch)
+            // By index: a foreach over the interface boxes an enumerator per batch and dispatches twice per reading.
+            var batch = s.Batch;
+            for (var i = 0; i < batch.Count; i++)
             {
-                e.Observe(o, events);
+                e.Observe(batch[i], events);
             }
 
             return 0;

@@ -118,6 +118,7 @@ public sealed class ObservationPipeline(
     /// <summary>One batch through the device clocks, live state, the alarm engine, dashboards and the store queue; the caller holds <see cref="step"/>.</summary>
     private async ValueTask StepAsync(List<Observation> batch, CancellationToken ct)
     {
+        // One pass, by index: the List enumerator's version checks were ~0.5 % of the harness window (AOT perf).
         for (var i = 0; i < batch.Count; i++)
         {
             // The device-clock policy, once for every feed; an HL7 AA waits on the reading as queued.
@@ -128,11 +129,8 @@ public sealed class ObservationPipeline(
                 store.Replaced(o, admitted);
                 batch[i] = admitted;
             }
-        }
 
-        foreach (var o in batch)
-        {
-            live.Apply(o);
+            live.Apply(admitted);
         }
 
         await alarms.ObserveAsync(batch, ct).ConfigureAwait(false);
