@@ -10,9 +10,10 @@ namespace Vitals.Storage.Sqlite;
 /// History in blocks (schema 7): a <c>vitals_blocks</c> row holds consecutive frames of one stream (see
 /// <see cref="FrameBlock"/>), measured within <see cref="SpanMs"/> of each other, numbered <c>first_id</c>..<c>last_id</c>.
 /// Frame ids stay what row ids were (the forwarding outbox's sequence, dense, growing), but an append writes one
-/// SQLite row per stream instead of one per frame: SQLite's fixed cost per row (statement step, record, B-tree
-/// insert) was ~1.2-1.6 us of the store's ~1.5-1.9 us of CPU per frame at the shared harness's rate
-/// (<c>Vitals.Storage.Benchmarks -- append</c>). At one reading per commit (a quiet ward) a block holds one frame.
+/// SQLite row per stream instead of one per frame. SQLite's fixed cost per row (statement step, record, B-tree insert)
+/// was most of the store's CPU: libe_sqlite3 fell from 22 % to 5-7 % of the shared harness's window, and
+/// <c>Vitals.Storage.Benchmarks -- append 200000 4 2000</c> from 1.66-1.70 to 1.04-1.15 us CPU per frame (its own
+/// observations included). At one reading per commit (a quiet ward) a block holds one frame.
 /// A history read finds the blocks of the chair's streams that overlap its window through
 /// <c>vitals_blocks_stream</c>, then decodes them.
 /// </summary>
