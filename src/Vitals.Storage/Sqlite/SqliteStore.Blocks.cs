@@ -36,7 +36,7 @@ public sealed partial class SqliteStore
         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8);
         """;
 
-    /// <summary>The columns of a block read, in the order <see cref="DecodeBlock"/> expects.</summary>
+    /// <summary>The columns of a block read, in the order <see cref="DecodeBlocks"/> expects.</summary>
     private const string BlockColumns = "first_id, last_id, stream, frames";
 
     /// <summary>The blocks of stream <c>?1</c> overlapping [<c>?2</c>, <c>?3</c>): what <see cref="Query"/> decodes.</summary>
@@ -146,8 +146,7 @@ public sealed partial class SqliteStore
         using var insert = new FrameInsert(insertBlock!);
         for (var f = 0; f < frames.Count;)
         {
-            var g = BlockEnd(observations, f);
-            WriteBlock(insert, id, observations, f, g);
+            var g = WriteBlock(insert, id, observations, f);
             id += g - f;
             f = g;
         }
@@ -155,50 +154,42 @@ public sealed partial class SqliteStore
         return id - 1;
     }
 
-    /// <summary>Where the block starting at <see cref="frames"/>[<paramref name="f"/>] ends: at another stream, past <see cref="SpanMs"/> or <see cref="MaxFramesPerBlock"/>.</summary>
-    private int BlockEnd(IReadOnlyList<Observation> observations, int f)
+    /// <summary>
+    /// Inserts the block that starts at <see cref="frames"/>[<paramref name="f"/>], its frames numbered from
+    /// <paramref name="firstId"/>: that frame and the next of its stream, up to <see cref="MaxFramesPerBlock"/> and while
+    /// their measured times stay within <see cref="SpanMs"/>. Returns the index of the first frame not in it.
+    /// </summary>
+    private int WriteBlock(FrameInsert insert, long firstId, IReadOnlyList<Observation> observations, int f)
     {
         var stream = frames[f].Stream;
-        long min = long.MaxValue, max = long.MinValue;
-        var g = f;
-        for (; g < frames.Count && frames[g].Stream == stream && g - f < MaxFramesPerBlock; g++)
-        {
-            var measured = observations[frames[g].Start].MeasuredAt.ToUnixTimeMilliseconds();
-            (min, max) = (Math.Min(min, measured), Math.Max(max, measured));
-            if (max - min > SpanMs)
-            {
-                break;
-            }
-        }
-
-        return g;
-    }
-
-    /// <summary>Inserts <see cref="frames"/>[<paramref name="f"/>..<paramref name="g"/>) (one stream) as one block, its frames numbered from <paramref name="firstId"/>.</summary>
-    private void WriteBlock(FrameInsert insert, long firstId, IReadOnlyList<Observation> observations, int f, int g)
-    {
         long min = long.MaxValue, max = long.MinValue, received = long.MinValue, previous = 0;
         var readings = 0;
         var length = FrameBlock.Begin(blockBytes);
-        for (var i = f; i < g; i++)
+        var g = f;
+        for (; g < frames.Count && frames[g].Stream == stream && g - f < MaxFramesPerBlock; g++)
         {
-            var (_, start, end) = frames[i];
+            var (_, start, end) = frames[g];
             var first = observations[start];
+            var measured = first.MeasuredAt.ToUnixTimeMilliseconds();
+            if (Math.Max(max, measured) - Math.Min(min, measured) > SpanMs)
+            {
+                break;
+            }
+
             if (blockBytes.Length - length < FrameBlock.MaxFrameBytes)
             {
                 Array.Resize(ref blockBytes, blockBytes.Length * 2);
             }
 
             length = FrameBlock.Append(blockBytes, length, previous, observations, start, end);
-            previous = first.MeasuredAt.ToUnixTimeMilliseconds();
-            (min, max) = (Math.Min(min, previous), Math.Max(max, previous));
+            (previous, min, max) = (measured, Math.Min(min, measured), Math.Max(max, measured));
             received = Math.Max(received, first.ReceivedAt.ToUnixTimeMilliseconds());
             readings += end - start;
         }
 
         insert.Bind(1, firstId);
         insert.Bind(2, firstId + (g - f) - 1);
-        insert.Bind(3, frames[f].Stream);
+        insert.Bind(3, stream);
         insert.Bind(4, min);
         insert.Bind(5, max);
         insert.Bind(6, received);
@@ -209,6 +200,8 @@ public sealed partial class SqliteStore
         {
             throw SqliteFailure(writer, rc);
         }
+
+        return g;
     }
 
     /// <summary>
@@ -286,9 +279,7 @@ public sealed partial class SqliteStore
             using var statement = new FrameInsert(insert);
             for (var f = 0; f < frames.Count;)
             {
-                var g = BlockEnd(run, f);
-                WriteBlock(statement, firstId + f, run, f, g);
-                f = g;
+                f = WriteBlock(statement, firstId + f, run, f);
             }
 
             frames.Clear();
@@ -318,13 +309,11 @@ public sealed partial class SqliteStore
 
         using var stmt = PrepareOn(conn, BlocksAfter + ";");
         raw.sqlite3_bind_int64(stmt, 1, 0);
-        var names = new BlockNames(conn);
-        var decoded = new List<Observation[]>();
-        while (Step(conn, stmt))
+        foreach (var block in DecodeBlocks(conn, stmt))
         {
-            if (DecodeBlock(stmt, names, decoded, out var firstId, out _) is null)
+            if (block.Error is null)
             {
-                result.AddRange(decoded.Select((frame, i) => (firstId + i, frame)));
+                result.AddRange(block.Frames.Select((frame, i) => (block.FirstId + i, frame)));
             }
         }
 
@@ -332,29 +321,34 @@ public sealed partial class SqliteStore
     }
 
     /// <summary>
-    /// Decodes the current row of a <c>SELECT</c> of <see cref="BlockColumns"/> into <paramref name="decoded"/> (cleared
-    /// first), a frame per id from <paramref name="firstId"/>. Returns null, or why the block cannot be read (its
-    /// stream or source unknown to this build, damaged bytes): the caller skips it whole.
+    /// Steps <paramref name="stmt"/> (a <c>SELECT</c> of <see cref="BlockColumns"/>, prepared and bound by the caller) and
+    /// decodes each block, a frame per id from its <c>first_id</c>. A block that cannot be read (its stream or source
+    /// unknown to this build, damaged bytes) comes with <see cref="DecodedBlock.Error"/> set: the caller skips it whole.
+    /// <see cref="DecodedBlock.Frames"/> is reused: valid until the next block.
     /// </summary>
-    private static string? DecodeBlock(sqlite3_stmt stmt, BlockNames names, List<Observation[]> decoded, out long firstId, out long lastId)
+    private static IEnumerable<DecodedBlock> DecodeBlocks(SqliteConnection conn, sqlite3_stmt stmt)
     {
-        decoded.Clear();
-        firstId = raw.sqlite3_column_int64(stmt, 0);
-        lastId = raw.sqlite3_column_int64(stmt, 1);
-        var stream = raw.sqlite3_column_int64(stmt, 2);
-        if (names.Of(stream) is not { } named)
+        var names = new BlockNames(conn);
+        var frames = new List<Observation[]>();
+        while (Step(conn, stmt))
         {
-            return $"stream {stream.ToString(CultureInfo.InvariantCulture)} is unknown or of a source this build does not know";
-        }
+            frames.Clear();
+            var (firstId, lastId) = (raw.sqlite3_column_int64(stmt, 0), raw.sqlite3_column_int64(stmt, 1));
+            var stream = raw.sqlite3_column_int64(stmt, 2);
+            var error = names.Of(stream) is { } named
+                ? FrameBlock.Decode(raw.sqlite3_column_blob(stmt, 3), named, frames)
+                : $"stream {stream.ToString(CultureInfo.InvariantCulture)} is unknown or of a source this build does not know";
+            if (error is null && frames.Count != lastId - firstId + 1)
+            {
+                error = $"{frames.Count} frames for ids {firstId}..{lastId}";
+            }
 
-        var error = FrameBlock.Decode(raw.sqlite3_column_blob(stmt, 3), named, decoded);
-        if (error is null && decoded.Count != lastId - firstId + 1)
-        {
-            error = $"{decoded.Count} frames for ids {firstId}..{lastId}";
+            yield return new DecodedBlock(firstId, lastId, stream, raw.sqlite3_column_bytes(stmt, 3), frames, error);
         }
-
-        return error;
     }
+
+    /// <summary>A block as <see cref="DecodeBlocks"/> read it: its frames, or why they cannot be read.</summary>
+    private readonly record struct DecodedBlock(long FirstId, long LastId, long Stream, int Bytes, List<Observation[]> Frames, string? Error);
 
     /// <summary>The text of each <c>streams</c> row a read meets, looked up once per read.</summary>
     private sealed class BlockNames(SqliteConnection conn)

@@ -266,16 +266,18 @@ public sealed partial class SqliteStore
     {
         using var stmt = PrepareOn(conn, BlocksAfter + ";");
         raw.sqlite3_bind_int64(stmt, 1, after);
-        var names = new BlockNames(conn);
-        var decoded = new List<Observation[]>();
-        while (records.Count < max && Step(conn, stmt))
+        foreach (var block in DecodeBlocks(conn, stmt))
         {
-            var error = DecodeBlock(stmt, names, decoded, out var firstId, out var lastId);
-            if (error is null)
+            if (block.Error is null)
             {
-                for (var i = (int)Math.Max(0, after + 1 - firstId); i < decoded.Count && records.Count < max; i++)
+                for (var i = (int)Math.Max(0, after + 1 - block.FirstId); i < block.Frames.Count && records.Count < max; i++)
                 {
-                    records.Add(OutboxRecord.Of(firstId + i, decoded[i]));
+                    records.Add(OutboxRecord.Of(block.FirstId + i, block.Frames[i]));
+                }
+
+                if (records.Count >= max)
+                {
+                    return;
                 }
 
                 continue;
@@ -286,9 +288,9 @@ public sealed partial class SqliteStore
                 return; // deliver what decoded; the bad block is handled first thing next read
             }
 
-            var described = string.Create(CultureInfo.InvariantCulture,
-                $"vitals_blocks first_id={firstId} last_id={lastId} stream={raw.sqlite3_column_int64(stmt, 2)} bytes={raw.sqlite3_column_bytes(stmt, 3)}");
-            SkipUndecodable(name, lastId, described, $"cannot decode outbox frames {firstId.ToString(CultureInfo.InvariantCulture)}..{lastId.ToString(CultureInfo.InvariantCulture)}: {error}", now);
+            var (firstId, lastId) = (block.FirstId, block.LastId);
+            var described = string.Create(CultureInfo.InvariantCulture, $"vitals_blocks first_id={firstId} last_id={lastId} stream={block.Stream} bytes={block.Bytes}");
+            SkipUndecodable(name, lastId, described, $"cannot decode outbox frames {firstId.ToString(CultureInfo.InvariantCulture)}..{lastId.ToString(CultureInfo.InvariantCulture)}: {block.Error}", now);
             after = lastId;
         }
     }
@@ -302,13 +304,12 @@ public sealed partial class SqliteStore
     {
         using var stmt = PrepareOn(conn, BlocksAfter + " LIMIT 1;");
         raw.sqlite3_bind_int64(stmt, 1, after);
-        var decoded = new List<Observation[]>();
-        if (!Step(conn, stmt) || DecodeBlock(stmt, new BlockNames(conn), decoded, out var firstId, out _) is not null)
+        foreach (var block in DecodeBlocks(conn, stmt)) // one block at most (LIMIT 1)
         {
-            return null;
+            return block.Error is null ? block.Frames[(int)Math.Max(0, after + 1 - block.FirstId)][0].ReceivedAt : null;
         }
 
-        return decoded[(int)Math.Max(0, after + 1 - firstId)][0].ReceivedAt;
+        return null;
     }
 
     /// <summary>Steps <paramref name="stmt"/>: true for a row, false when done; a failure throws.</summary>

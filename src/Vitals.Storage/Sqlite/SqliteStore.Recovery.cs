@@ -98,18 +98,16 @@ public sealed partial class SqliteStore
         var from = FirstIdReceivedFrom(conn, earliest - ReceivedOrderSlack);
         using var stmt = PrepareOn(conn, BlocksAfter + ";");
         raw.sqlite3_bind_int64(stmt, 1, from - 1);
-        var names = new BlockNames(conn);
-        var decoded = new List<Observation[]>();
-        while (Step(conn, stmt))
+        foreach (var block in DecodeBlocks(conn, stmt))
         {
-            if (DecodeBlock(stmt, names, decoded, out var firstId, out _) is not null)
+            if (block.Error is not null)
             {
                 continue; // what cannot be read is not recalled (the forwarder quarantines it)
             }
 
-            for (var i = (int)Math.Max(0, from - firstId); i < decoded.Count; i++)
+            for (var i = (int)Math.Max(0, from - block.FirstId); i < block.Frames.Count; i++)
             {
-                foreach (var o in decoded[i])
+                foreach (var o in block.Frames[i])
                 {
                     if (o.ReceivedAt.ToUnixTimeMilliseconds() >= fresh[(int)o.Sign])
                     {

@@ -194,22 +194,20 @@ public sealed partial class SqliteStore : IDisposable
         var (fromMs, toMs) = (from.ToUnixTimeMilliseconds(), to.ToUnixTimeMilliseconds());
         raw.sqlite3_bind_int64(stmt, 2, fromMs);
         raw.sqlite3_bind_int64(stmt, 3, toMs);
-        var names = new BlockNames(conn);
-        var decoded = new List<Observation[]>();
         var inWindow = new List<(long Ms, long Id, Observation[] Frame)>();
-        while (Step(conn, stmt))
+        foreach (var block in DecodeBlocks(conn, stmt))
         {
-            if (DecodeBlock(stmt, names, decoded, out var firstId, out _) is not null)
+            if (block.Error is not null)
             {
                 continue; // a block this build cannot read is left out of history (the forwarder quarantines it)
             }
 
-            for (var i = 0; i < decoded.Count; i++)
+            for (var i = 0; i < block.Frames.Count; i++)
             {
-                var ms = decoded[i][0].MeasuredAt.ToUnixTimeMilliseconds();
+                var ms = block.Frames[i][0].MeasuredAt.ToUnixTimeMilliseconds();
                 if (ms >= fromMs && ms < toMs)
                 {
-                    inWindow.Add((ms, firstId + i, decoded[i]));
+                    inWindow.Add((ms, block.FirstId + i, block.Frames[i]));
                 }
             }
         }
